@@ -1,0 +1,54 @@
+// quantlab command-line entry: one subcommand per job, errors printed as
+// "quantlab: <ErrorCode>: <message>" with a non-zero exit status.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli/tensor_commands.h"
+#include "core/error.h"
+
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(int, char**);
+    const char* usage;
+};
+
+const Command kCommands[] = {
+    {"tensor-quantize", quantlab::cli::run_tensor_quantize,
+     "--type T --in x.f32 --out q.bin [--rows R] [--imatrix w.f32] [--scalar]"},
+    {"tensor-dequantize", quantlab::cli::run_tensor_dequantize,
+     "--type T --in q.bin --out y.f32 --n N [--rows R] [--scalar]"},
+    {"formats", quantlab::cli::run_formats, "(lists every tensor type)"},
+};
+
+void print_usage() {
+    std::fprintf(stderr, "usage: quantlab <command> [options]\n");
+    for (const auto& c : kCommands) std::fprintf(stderr, "  quantlab %s %s\n", c.name, c.usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        print_usage();
+        return argc < 2 ? 2 : 0;
+    }
+    for (const auto& c : kCommands) {
+        if (std::strcmp(argv[1], c.name) != 0) continue;
+        try {
+            return c.run(argc, argv);
+        } catch (const quantlab::Error& e) {
+            std::fprintf(stderr, "quantlab: %s: %s\n", quantlab::error_code_name(e.code()), e.what());
+            return 1;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "quantlab: internal error: %s\n", e.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "quantlab: unknown command '%s'\n", argv[1]);
+    print_usage();
+    return 2;
+}

@@ -1,0 +1,47 @@
+// Signatures shared by every format kernel, scalar and SIMD128 alike.
+// They mirror ggml's to_float / from_float / quantize_chunk / vec_dot so that
+// the traits table can point at either implementation interchangeably.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace quantlab {
+
+// Quantize k values (k a multiple of the block size) with the type's reference
+// algorithm and no importance weights: ggml's quantize_row_<type>_ref, which
+// is also the from_float used for activations.
+using QuantizeRowFn = void (*)(const float* x, void* y, int64_t k);
+
+// Quantize nrows rows of n_per_row values, optionally weighted by an importance
+// matrix (n_per_row weights). This is the path llama-quantize takes
+// (ggml_quantize_chunk). Returns the bytes written.
+using QuantizeFn = size_t (*)(const float* src, void* dst, int64_t nrows, int64_t n_per_row,
+                              const float* imatrix);
+
+// Expand k values (a multiple of the block size) back to float.
+using DequantizeRowFn = void (*)(const void* x, float* y, int64_t k);
+
+// Dot product of n values of a weight row x with an activation row y that was
+// quantized to the type's vec_dot_type.
+using VecDotFn = float (*)(int64_t n, const void* x, const void* y);
+
+struct KernelSet {
+    QuantizeRowFn quantize_row = nullptr;
+    QuantizeFn quantize = nullptr;
+    DequantizeRowFn dequantize_row = nullptr;
+    VecDotFn vec_dot = nullptr;
+};
+
+// Quantize a whole chunk row by row with a row quantizer. Formats whose
+// llama-quantize path ignores the importance matrix (or has none) use this.
+inline size_t quantize_rows_with(QuantizeRowFn row, size_t row_bytes, const float* src, void* dst,
+                                 int64_t nrows, int64_t n_per_row) {
+    auto* out = static_cast<uint8_t*>(dst);
+    for (int64_t r = 0; r < nrows; ++r) {
+        row(src + r * n_per_row, out + size_t(r) * row_bytes, n_per_row);
+    }
+    return size_t(nrows) * row_bytes;
+}
+
+}  // namespace quantlab

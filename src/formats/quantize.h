@@ -1,0 +1,38 @@
+// Checked entry points for quantizing and dequantizing whole tensors. These
+// validate everything a caller can get wrong and throw quantlab::Error before
+// any kernel runs, so kernels themselves can stay assertion-free.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "formats/type_traits.h"
+
+namespace quantlab {
+
+struct QuantizeOptions {
+    int64_t n_per_row = 0;          // 0: the whole input is one row
+    const float* imatrix = nullptr; // optional importance weights, one per column
+    size_t imatrix_len = 0;
+    KernelVariant variant = default_kernel_variant();
+};
+
+// Quantize n floats (nrows = n / n_per_row rows) to type t.
+std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, const QuantizeOptions& opt = {});
+
+// Same, into a caller buffer of exactly quantized_size(t, n) bytes.
+void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, size_t out_len,
+                   const QuantizeOptions& opt = {});
+
+// Bytes n values occupy in type t (n must be a multiple of the block size).
+size_t quantized_size(const TypeTraits& t, size_t n);
+
+// Dequantize n values from exactly quantized_size(t, n) bytes.
+std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n,
+                              KernelVariant variant = default_kernel_variant());
+
+// Throws Error(NonFinite) naming the first NaN/Inf and its index.
+void require_finite(const float* x, size_t n, const char* what);
+
+}  // namespace quantlab

@@ -1,0 +1,94 @@
+// Bad input never reaches a kernel: each mistake gets its own typed error,
+// and the library keeps working afterwards.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "core/error.h"
+#include "formats/quantize.h"
+#include "support/test_support.h"
+
+using namespace quantlab;
+
+namespace {
+
+ErrorCode code_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.code();
+    }
+    FAIL("no quantlab::Error was thrown");
+    return ErrorCode::InvalidArgument;
+}
+
+}  // namespace
+
+TEST_CASE("quantize rejects bad input with typed errors", "[errors]") {
+    const auto& q8 = type_traits(GgmlType::Q8_0);
+    std::vector<float> x = test::random_floats(64, 7);
+
+    CHECK(code_of([&] { quantize(q8, x.data(), 33); }) == ErrorCode::BadLength);
+    CHECK(code_of([&] { quantize(q8, nullptr, 32); }) == ErrorCode::InvalidArgument);
+    CHECK(code_of([&] { quantize(q8, x.data(), 0); }) == ErrorCode::InvalidArgument);
+
+    x[17] = std::numeric_limits<float>::quiet_NaN();
+    CHECK(code_of([&] { quantize(q8, x.data(), 64); }) == ErrorCode::NonFinite);
+    x[17] = std::numeric_limits<float>::infinity();
+    CHECK(code_of([&] { quantize(q8, x.data(), 64); }) == ErrorCode::NonFinite);
+    x[17] = 0.5f;
+
+    QuantizeOptions rows;
+    rows.n_per_row = 48;  // 64 is not a whole number of 48-wide rows
+    CHECK(code_of([&] { quantize(q8, x.data(), 64, rows); }) == ErrorCode::BadLength);
+
+    std::vector<uint8_t> small(10);
+    CHECK(code_of([&] { quantize_into(q8, x.data(), 64, small.data(), small.size()); }) == ErrorCode::BufferSize);
+
+    std::vector<float> imatrix(10, 1.0f);
+    QuantizeOptions wrong_imatrix;
+    wrong_imatrix.imatrix = imatrix.data();
+    wrong_imatrix.imatrix_len = imatrix.size();
+    CHECK(code_of([&] { quantize(q8, x.data(), 64, wrong_imatrix); }) == ErrorCode::BufferSize);
+
+    CHECK(code_of([&] { type_traits_by_name("q9_9"); }) == ErrorCode::UnknownType);
+
+    // After all of that the same call with good input still works.
+    const auto q = quantize(q8, x.data(), 64);
+    CHECK(q.size() == 68);
+}
+
+TEST_CASE("error messages name the problem", "[errors]") {
+    const auto& q8 = type_traits(GgmlType::Q8_0);
+    std::vector<float> x(33, 1.0f);
+    try {
+        quantize(q8, x.data(), x.size());
+        FAIL("expected an error");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()) == "length 33 is not a multiple of q8_0's block size 32");
+    }
+    x.resize(32);
+    x[3] = -std::numeric_limits<float>::infinity();
+    try {
+        quantize(q8, x.data(), x.size());
+        FAIL("expected an error");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()) == "input contains Inf at index 3");
+    }
+}
+
+TEST_CASE("dequantize rejects a buffer of the wrong size", "[errors]") {
+    const auto& q8 = type_traits(GgmlType::Q8_0);
+    std::vector<uint8_t> q(34 * 2);
+    CHECK(code_of([&] { dequantize(q8, q.data(), q.size(), 96); }) == ErrorCode::BufferSize);
+    CHECK(code_of([&] { dequantize(q8, q.data(), q.size(), 65); }) == ErrorCode::BadLength);
+    CHECK(dequantize(q8, q.data(), q.size(), 64).size() == 64);
+}
+
+TEST_CASE("type names resolve case-insensitively", "[traits]") {
+    CHECK(type_traits_by_name("Q8_0").type == GgmlType::Q8_0);
+    CHECK(type_traits_by_name("q8_0").block_size == 32);
+    CHECK(type_traits_by_name("BF16").type_size == 2);
+    CHECK(type_traits(GgmlType::Q8_0).bits_per_weight() == Approx(8.5));
+}

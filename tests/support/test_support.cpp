@@ -1,0 +1,56 @@
+#include "support/test_support.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace quantlab::test {
+
+std::string shared_dir() {
+    if (const char* env = std::getenv("QUANTLAB_SHARED_DIR")) return env;
+    return QUANTLAB_SHARED_DIR;
+}
+
+std::string golden_dir() { return shared_dir() + "/golden"; }
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    INFO("reading " << path);
+    REQUIRE(in.good());
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<float> read_f32(const std::string& path) {
+    const auto bytes = read_bytes(path);
+    REQUIRE(bytes.size() % 4 == 0);
+    std::vector<float> out(bytes.size() / 4);
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+    return out;
+}
+
+std::vector<KernelVariant> variants_under_test() {
+    std::vector<KernelVariant> v{KernelVariant::Ref};
+    if (simd128_compiled()) v.push_back(KernelVariant::Simd128);
+    return v;
+}
+
+const std::vector<std::string>& golden_cases() {
+    static const std::vector<std::string> cases{"prng", "gauss_outliers", "zeros", "const", "large"};
+    return cases;
+}
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale) {
+    std::vector<float> out(n);
+    uint32_t x = seed ? seed : 1u;
+    for (auto& v : out) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        v = (float(x >> 8) / 16777216.0f * 2.0f - 1.0f) * scale;
+    }
+    return out;
+}
+
+}  // namespace quantlab::test

@@ -1,0 +1,31 @@
+// Helpers shared by the Catch2 suites: fixture paths, raw file I/O and the
+// list of kernel variants every format test runs against.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "formats/type_traits.h"
+
+namespace quantlab::test {
+
+// ../shared beside the repository (override with the QUANTLAB_SHARED_DIR env var).
+std::string shared_dir();
+std::string golden_dir();
+
+// Reads a whole file; fails the current test (REQUIRE) if it cannot.
+std::vector<uint8_t> read_bytes(const std::string& path);
+std::vector<float> read_f32(const std::string& path);
+
+// Every kernel variant compiled into this build: the scalar reference always,
+// SIMD128 when QUANTLAB_SIMD128 is on (native via SIMDe, or real wasm SIMD).
+std::vector<KernelVariant> variants_under_test();
+
+// The five input cases of ../shared/golden/README.md.
+const std::vector<std::string>& golden_cases();
+
+// Deterministic test data: xorshift32 uniform in [-scale, scale).
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f);
+
+}  // namespace quantlab::test
