@@ -12,6 +12,9 @@
 #include "formats/ref/k_quants_ref.h"
 #include "formats/ref/legacy_quants_ref.h"
 #if QUANTLAB_SIMD128
+#include "formats/simd128/float_formats_simd128.h"
+#include "formats/simd128/iq_quants_simd128.h"
+#include "formats/simd128/k_quants_simd128.h"
 #include "formats/simd128/legacy_quants_simd128.h"
 #define SIMD128(fn) fn
 #else
@@ -38,6 +41,9 @@ std::vector<TypeTraits> build_table() {
         {"bf16", T::BF16, 1, 2, false, T::BF16, false,
          {quantize_row_bf16_ref, quantize_bf16_ref, dequantize_row_bf16_ref, vec_dot_bf16_bf16_ref},
          {}},
+        // ---- rows of the 32-value legacy formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_1)
+        // ---- rows of the K-quants (Q2_K .. Q6_K, Q8_K)
+        // ---- rows of the non-linear formats (IQ4_NL, IQ4_XS)
     };
 }
 

@@ -1,0 +1,10 @@
+// SIMD128 twins of the kernels in formats/ref/k_quants_ref.h: same contract
+// (identical bytes / floats; dot products within 1e-5 relative).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace quantlab {
+
+}  // namespace quantlab
