@@ -1,0 +1,157 @@
+// embind surface of the wasm module. Deliberately thin and pointer-based: the
+// JS wrapper (bindings/js/quantlab.mjs) copies typed arrays into the wasm heap
+// with HEAP*.set (fast for any size) and passes addresses here. Every entry
+// catches quantlab::Error and returns {code, message} instead of throwing, so
+// a JS caller gets a typed QuantlabError and the module stays usable.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <new>
+#include <string>
+
+#include "core/error.h"
+#include "formats/quantize.h"
+#include "stats/error_stats.h"
+
+using emscripten::val;
+using namespace quantlab;
+
+namespace {
+
+val error_object(const char* code, const std::string& message) {
+    val e = val::object();
+    e.set("code", std::string(code));
+    e.set("message", message);
+    return e;
+}
+
+// Runs fn, which returns a val result; converts any failure into an error object.
+template <class Fn>
+val guarded(Fn&& fn) {
+    try {
+        val result = val::object();
+        result.set("value", fn());
+        return result;
+    } catch (const Error& e) {
+        val r = val::object();
+        r.set("error", error_object(error_code_name(e.code()), e.what()));
+        return r;
+    } catch (const std::bad_alloc&) {
+        val r = val::object();
+        r.set("error", error_object("OutOfMemory", "not enough WebAssembly memory for this operation"));
+        return r;
+    } catch (const std::exception& e) {
+        val r = val::object();
+        r.set("error", error_object("Internal", e.what()));
+        return r;
+    }
+}
+
+KernelVariant variant_of(const std::string& kernel) {
+    if (kernel == "ref" || kernel == "scalar") return KernelVariant::Ref;
+    if (kernel == "simd128") {
+        if (!simd128_compiled()) throw Error(ErrorCode::Unsupported, "this build has no SIMD128 kernels");
+        return KernelVariant::Simd128;
+    }
+    if (kernel.empty() || kernel == "auto") return default_kernel_variant();
+    throw Error(ErrorCode::InvalidArgument, "unknown kernel '" + kernel + "' (use auto, ref or simd128)");
+}
+
+val formats() {
+    val list = val::array();
+    for (const auto& t : all_type_traits()) {
+        val o = val::object();
+        o.set("name", std::string(t.name));
+        o.set("id", unsigned(t.type));
+        o.set("blockSize", double(t.block_size));
+        o.set("typeSize", double(t.type_size));
+        o.set("bitsPerWeight", t.bits_per_weight());
+        o.set("isQuantized", t.is_quantized);
+        o.set("vecDotType", std::string(type_traits(t.vec_dot_type).name));
+        o.set("usesImatrix", t.uses_imatrix);
+        o.set("hasSimd128", simd128_compiled() && (t.simd128.quantize_row || t.simd128.dequantize_row ||
+                                                   t.simd128.vec_dot));
+        list.call<void>("push", o);
+    }
+    return list;
+}
+
+val quantized_size_of(const std::string& type, double n) {
+    return guarded([&] {
+        if (!(n >= 1)) throw Error(ErrorCode::InvalidArgument, "length must be a positive integer");
+        return val(double(quantized_size(type_traits_by_name(type), size_t(n))));
+    });
+}
+
+val quantize_into_heap(const std::string& type, uintptr_t x, double n, uintptr_t out, double out_len,
+                       double n_per_row, uintptr_t imatrix, double imatrix_len, const std::string& kernel) {
+    return guarded([&] {
+        QuantizeOptions opt;
+        opt.n_per_row = int64_t(n_per_row);
+        opt.imatrix = reinterpret_cast<const float*>(imatrix);
+        opt.imatrix_len = size_t(imatrix_len);
+        opt.variant = variant_of(kernel);
+        quantize_into(type_traits_by_name(type), reinterpret_cast<const float*>(x), size_t(n),
+                      reinterpret_cast<uint8_t*>(out), size_t(out_len), opt);
+        return val(true);
+    });
+}
+
+val dequantize_into_heap(const std::string& type, uintptr_t q, double q_len, uintptr_t y, double n,
+                         const std::string& kernel) {
+    return guarded([&] {
+        const auto& t = type_traits_by_name(type);
+        if (q == 0 || y == 0 || !(n >= 1)) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
+        const size_t need = quantized_size(t, size_t(n));
+        if (size_t(q_len) != need) {
+            throw Error(ErrorCode::BufferSize, std::to_string(size_t(n)) + " values of " + t.name + " take " +
+                                                   std::to_string(need) + " bytes, got " +
+                                                   std::to_string(size_t(q_len)));
+        }
+        const KernelSet k = resolve_kernels(t, variant_of(kernel));
+        if (!k.dequantize_row) throw Error(ErrorCode::Unsupported, std::string("no dequantizer for ") + t.name);
+        k.dequantize_row(reinterpret_cast<const void*>(q), reinterpret_cast<float*>(y), int64_t(n));
+        return val(true);
+    });
+}
+
+val error_stats_of_heap(uintptr_t a, uintptr_t b, double n, int bins, double range) {
+    return guarded([&] {
+        const auto s = compute_error_stats(reinterpret_cast<const float*>(a), reinterpret_cast<const float*>(b),
+                                           size_t(n), bins, range);
+        val o = val::object();
+        o.set("n", double(s.n));
+        o.set("meanError", s.mean_error);
+        o.set("mae", s.mae);
+        o.set("maxAbs", s.max_abs);
+        o.set("rmse", s.rmse);
+        o.set("snrDb", s.snr_db);
+        o.set("cosine", s.cosine);
+        val h = val::object();
+        h.set("lo", s.histogram.lo);
+        h.set("hi", s.histogram.hi);
+        val counts = val::array();
+        for (auto c : s.histogram.counts) counts.call<void>("push", double(c));
+        h.set("counts", counts);
+        o.set("histogram", h);
+        return o;
+    });
+}
+
+val build_info() {
+    val o = val::object();
+    o.set("simd128", simd128_compiled());
+    o.set("defaultKernel", std::string(kernel_variant_name(default_kernel_variant())));
+    return o;
+}
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(quantlab) {
+    emscripten::function("formats", &formats);
+    emscripten::function("quantizedSize", &quantized_size_of);
+    emscripten::function("quantizeIntoHeap", &quantize_into_heap);
+    emscripten::function("dequantizeIntoHeap", &dequantize_into_heap);
+    emscripten::function("errorStatsOfHeap", &error_stats_of_heap);
+    emscripten::function("buildInfo", &build_info);
+}

@@ -1,0 +1,179 @@
+// The quantlab JavaScript API, shared by the browser and Node entry points.
+// It owns all traffic with the wasm heap: typed arrays are copied in with
+// HEAP*.set, results copied out with slice(), and every allocation is freed
+// in a finally block so a failed call leaves the module exactly as usable as
+// before.
+
+/** Error thrown by every quantlab call; `code` names the kind of failure. */
+export class QuantlabError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'QuantlabError';
+    this.code = code;
+  }
+}
+
+function fail(code, message) {
+  throw new QuantlabError(code, message);
+}
+
+function unwrap(result) {
+  if (result.error) fail(result.error.code, result.error.message);
+  return result.value;
+}
+
+function requireType(type) {
+  if (typeof type !== 'string' || type.length === 0) {
+    fail('InvalidArgument', 'type must be a format name such as "q4_K"');
+  }
+}
+
+function requireFloat32Array(x, what) {
+  if (!(x instanceof Float32Array)) fail('InvalidArgument', `${what} must be a Float32Array`);
+}
+
+function kernelName(options) {
+  const k = options?.kernel ?? 'auto';
+  if (!['auto', 'ref', 'scalar', 'simd128'].includes(k)) {
+    fail('InvalidArgument', `unknown kernel '${k}' (use auto, ref or simd128)`);
+  }
+  return k;
+}
+
+export class Quantlab {
+  /** @param {object} module an instantiated Emscripten module */
+  constructor(module) {
+    this._m = module;
+    this._formats = module.formats();
+    this._byName = new Map(this._formats.map((f) => [f.name.toLowerCase(), f]));
+    const info = module.buildInfo();
+    this.simd128 = info.simd128;
+    this.defaultKernel = info.defaultKernel;
+  }
+
+  /** The traits table: one entry per tensor type. */
+  formats() {
+    return this._formats.map((f) => ({ ...f }));
+  }
+
+  /** Traits of one type by ggml name (case-insensitive). */
+  format(type) {
+    requireType(type);
+    const f = this._byName.get(type.toLowerCase());
+    if (!f) {
+      fail('UnknownType', `unknown tensor type '${type}' (known: ${this._formats.map((x) => x.name).join(', ')})`);
+    }
+    return { ...f };
+  }
+
+  /** Bytes that n values occupy in `type`. */
+  quantizedSize(type, n) {
+    requireType(type);
+    if (!Number.isSafeInteger(n) || n <= 0) fail('InvalidArgument', 'length must be a positive integer');
+    return unwrap(this._m.quantizedSize(type, n));
+  }
+
+  /**
+   * Quantize a Float32Array. options.rows splits it into equal rows (default 1),
+   * options.imatrix gives one importance weight per column.
+   */
+  quantize(input, type, options = {}) {
+    requireFloat32Array(input, 'input');
+    requireType(type);
+    const kernel = kernelName(options);
+    const rows = options.rows ?? 1;
+    if (!Number.isSafeInteger(rows) || rows <= 0 || input.length % rows !== 0) {
+      fail('BadLength', `${input.length} values cannot be split into ${rows} rows`);
+    }
+    if (options.imatrix !== undefined && options.imatrix !== null) {
+      requireFloat32Array(options.imatrix, 'imatrix');
+    }
+    if (input.length === 0) fail('InvalidArgument', 'input tensor is empty');
+    const outLen = this.quantizedSize(type, input.length);
+    const m = this._m;
+    let x = 0, out = 0, w = 0;
+    try {
+      x = this._alloc(input.length * 4);
+      out = this._alloc(outLen);
+      m.HEAPF32.set(input, x >>> 2);
+      let wLen = 0;
+      if (options.imatrix) {
+        wLen = options.imatrix.length;
+        w = this._alloc(wLen * 4);
+        m.HEAPF32.set(options.imatrix, w >>> 2);
+      }
+      unwrap(m.quantizeIntoHeap(type, x, input.length, out, outLen, input.length / rows, w, wLen, kernel));
+      return m.HEAPU8.slice(out, out + outLen);
+    } finally {
+      this._free(x, out, w);
+    }
+  }
+
+  /** Expand n values of `type` from `data` (a Uint8Array) back to a Float32Array. */
+  dequantize(data, type, n, options = {}) {
+    if (!(data instanceof Uint8Array)) fail('InvalidArgument', 'data must be a Uint8Array');
+    requireType(type);
+    const kernel = kernelName(options);
+    if (!Number.isSafeInteger(n) || n <= 0) fail('InvalidArgument', 'n must be a positive integer');
+    if (data.length === 0) fail('InvalidArgument', 'quantized input is empty');
+    const m = this._m;
+    let q = 0, y = 0;
+    try {
+      q = this._alloc(data.length);
+      y = this._alloc(n * 4);
+      m.HEAPU8.set(data, q);
+      unwrap(m.dequantizeIntoHeap(type, q, data.length, y, n, kernel));
+      return m.HEAPF32.slice(y >>> 2, (y >>> 2) + n);
+    } finally {
+      this._free(q, y);
+    }
+  }
+
+  /**
+   * Compare an original tensor with its reconstruction: MAE, max |error|,
+   * RMSE, SNR (dB), cosine similarity and a histogram of signed errors.
+   */
+  errorStats(original, reconstructed, options = {}) {
+    requireFloat32Array(original, 'original');
+    requireFloat32Array(reconstructed, 'reconstructed');
+    if (original.length !== reconstructed.length) {
+      fail('BufferSize', `arrays differ in length (${original.length} vs ${reconstructed.length})`);
+    }
+    if (original.length === 0) fail('InvalidArgument', 'error statistics need two non-empty arrays');
+    const bins = options.bins ?? 0;
+    const range = options.range ?? 0;
+    if (!Number.isInteger(bins) || bins < 0) fail('InvalidArgument', 'bins must be a non-negative integer');
+    const m = this._m;
+    let a = 0, b = 0;
+    try {
+      a = this._alloc(original.length * 4);
+      b = this._alloc(original.length * 4);
+      m.HEAPF32.set(original, a >>> 2);
+      m.HEAPF32.set(reconstructed, b >>> 2);
+      return unwrap(m.errorStatsOfHeap(a, b, original.length, bins, range));
+    } finally {
+      this._free(a, b);
+    }
+  }
+
+  _alloc(bytes) {
+    const p = this._m._malloc(bytes) >>> 0;
+    if (p === 0) fail('OutOfMemory', `cannot allocate ${bytes} bytes of WebAssembly memory`);
+    return p;
+  }
+
+  _free(...ptrs) {
+    for (const p of ptrs) if (p) this._m._free(p);
+  }
+}
+
+/** Instantiate a module factory (emscripten's createQuantlabModule) and wrap it. */
+export async function instantiate(factory, moduleOptions = {}) {
+  let module;
+  try {
+    module = await factory(moduleOptions);
+  } catch (e) {
+    throw new QuantlabError('LoadFailed', `could not load the quantlab WebAssembly module: ${e?.message ?? e}`);
+  }
+  return new Quantlab(module);
+}

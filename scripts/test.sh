@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `npm test`: every test, from a fresh machine. Exits non-zero on any failure.
+#   1. native g++ build (SIMD128 via SIMDe) -> Catch2 under ctest
+#   2. native clang++ build, scalar kernels only -> Catch2 under ctest
+#   3. wasm build (-msimd128) -> Catch2 under Node through ctest
+#   4. JS API tests, npm-pack test and browser tests under Vitest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "native g++ (SIMD128 through SIMDe)"
+bash scripts/build.sh native
+ctest --test-dir build/native-gcc --output-on-failure -j2
+
+step "native clang++ (scalar reference only)"
+bash scripts/build.sh native-scalar
+ctest --test-dir build/native-clang-scalar --output-on-failure -j2
+
+step "wasm under Node (SIMD128)"
+bash scripts/build.sh wasm
+ctest --test-dir build/wasm --output-on-failure
+
+step "JavaScript, npm package and browser tests"
+bash scripts/build.sh dist
+npx vitest run --config tests/vitest.config.mjs

@@ -1,0 +1,97 @@
+// What an npm user gets: `npm pack` the package, install the tarball into a
+// brand-new project, then import it from Node and from a Vite app in Chromium.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, servePreview } from '../browser/chromium.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let work, tarball, project, packed;
+
+function run(cmd, args, cwd) {
+  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'quantlab-pack-'));
+  packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], root))[0];
+  tarball = join(work, packed.filename);
+  project = join(work, 'consumer');
+  run('mkdir', ['-p', project]);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], project);
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('npm package', () => {
+  it('ships the wasm, both entries and the types, and nothing else', () => {
+    const files = packed.files.map((f) => f.path).sort();
+    expect(files).toEqual(
+      [
+        'README.md',
+        'dist/browser.mjs',
+        'dist/node.mjs',
+        'dist/quantlab.d.ts',
+        'dist/quantlab.mjs',
+        'dist/quantlab_wasm.mjs',
+        'dist/quantlab_wasm.wasm',
+        'package.json',
+      ].sort(),
+    );
+    expect(existsSync(join(project, 'node_modules/quantlab/dist/quantlab_wasm.wasm'))).toBe(true);
+  });
+
+  it('imports and quantizes a Float32Array in Node', () => {
+    writeFileSync(
+      join(project, 'use.mjs'),
+      `import { loadQuantlab, QuantlabError } from 'quantlab';
+const ql = await loadQuantlab();
+const x = new Float32Array(64).map((_, i) => Math.cos(i) * 0.5);
+const q = ql.quantize(x, 'q8_0');
+const y = ql.dequantize(q, 'q8_0', x.length);
+let code = null;
+try { ql.quantize(x.subarray(0, 40), 'q8_0'); } catch (e) { code = e instanceof QuantlabError ? e.code : 'wrong class'; }
+console.log(JSON.stringify({ bytes: q.length, maxAbs: ql.errorStats(x, y).maxAbs, code }));
+`,
+    );
+    const out = JSON.parse(run('node', ['use.mjs'], project));
+    expect(out.bytes).toBe(68);
+    expect(out.maxAbs).toBeGreaterThan(0);
+    expect(out.maxAbs).toBeLessThan(0.5 / 127);
+    expect(out.code).toBe('BadLength');
+  });
+
+  it('bundles with Vite and runs in Chromium', async () => {
+    writeFileSync(join(project, 'index.html'), '<!doctype html><link rel="icon" href="data:,"><p id="result">loading</p><script type="module" src="./main.js"></script>');
+    writeFileSync(
+      join(project, 'main.js'),
+      `import { loadQuantlab } from 'quantlab';
+const ql = await loadQuantlab();
+const x = new Float32Array(256).map((_, i) => Math.sin(i));
+const q = ql.quantize(x, 'q8_0');
+document.getElementById('result').textContent = 'PASS ' + q.length + ' ' + ql.defaultKernel;
+`,
+    );
+    await build({ root: project, configFile: false, logLevel: 'warn', build: { target: 'es2022', outDir: 'dist' } });
+    const assets = readdirSync(join(project, 'dist/assets'));
+    expect(assets.some((f) => f.endsWith('.wasm'))).toBe(true);
+
+    const server = await servePreview(project);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(server.url);
+      await expect.poll(() => page.textContent('#result'), { timeout: 30_000 }).toBe('PASS 272 simd128');
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});
