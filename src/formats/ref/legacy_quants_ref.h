@@ -22,6 +22,7 @@ size_t quantize_q4_1_ref(const float* src, void* dst, int64_t nrows, int64_t n_p
 size_t quantize_q5_0_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
 size_t quantize_q5_1_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
 size_t quantize_q8_0_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+size_t quantize_q8_1_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
 
 void dequantize_row_q4_0_ref(const void* x, float* y, int64_t k);
 void dequantize_row_q4_1_ref(const void* x, float* y, int64_t k);

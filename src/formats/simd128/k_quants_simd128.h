@@ -7,4 +7,34 @@
 
 namespace quantlab {
 
+void quantize_row_q2_K_simd128(const float* x, void* y, int64_t k);
+void quantize_row_q3_K_simd128(const float* x, void* y, int64_t k);
+void quantize_row_q4_K_simd128(const float* x, void* y, int64_t k);
+void quantize_row_q5_K_simd128(const float* x, void* y, int64_t k);
+void quantize_row_q6_K_simd128(const float* x, void* y, int64_t k);
+void quantize_row_q8_K_simd128(const float* x, void* y, int64_t k);
+
+// Without an importance matrix these run the SIMD row quantizer; with one they
+// defer to the reference chunk quantizer (ggml's *_impl search paths).
+size_t quantize_q2_K_simd128(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+size_t quantize_q3_K_simd128(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+size_t quantize_q4_K_simd128(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+size_t quantize_q5_K_simd128(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+size_t quantize_q6_K_simd128(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+// Q8_K has no imatrix path: every row goes through the row quantizer.
+size_t quantize_q8_K_simd128(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+
+void dequantize_row_q2_K_simd128(const void* x, float* y, int64_t k);
+void dequantize_row_q3_K_simd128(const void* x, float* y, int64_t k);
+void dequantize_row_q4_K_simd128(const void* x, float* y, int64_t k);
+void dequantize_row_q5_K_simd128(const void* x, float* y, int64_t k);
+void dequantize_row_q6_K_simd128(const void* x, float* y, int64_t k);
+void dequantize_row_q8_K_simd128(const void* x, float* y, int64_t k);
+
+float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_q3_K_q8_K_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_q4_K_q8_K_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_q6_K_q8_K_simd128(int64_t n, const void* x, const void* y);
+
 }  // namespace quantlab
