@@ -1,0 +1,156 @@
+// The forward pass, top to bottom. Shapes are [tokens][features] row-major;
+// n = tokens in this batch, E = n_embd, Ekv = n_embd_kv, F = n_ff, V = n_vocab.
+#include "model/llama_context.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "model/ops.h"
+
+namespace quantlab {
+
+LlamaContext::LlamaContext(std::shared_ptr<const LlamaModel> model, const ContextOptions& opt)
+    : model_(std::move(model)), variant_(opt.variant) {
+    const auto& p = model_->hparams();
+    n_ctx_ = opt.n_ctx > 0 ? opt.n_ctx : p.n_ctx_train;
+    n_batch_ = std::max<int64_t>(1, std::min(opt.n_batch, n_ctx_));
+    k_cache_.assign(size_t(p.n_layer * n_ctx_ * p.n_embd_kv()), 0);
+    v_cache_.assign(k_cache_.size(), 0);
+    const size_t nb = size_t(n_batch_);
+    x_.resize(nb * p.n_embd);        // [n][E] residual stream
+    xn_.resize(nb * p.n_embd);       // [n][E] normalized
+    q_.resize(nb * p.n_embd);        // [n][E]
+    k_.resize(nb * p.n_embd_kv());   // [n][Ekv]
+    v_.resize(nb * p.n_embd_kv());   // [n][Ekv]
+    attn_.resize(nb * p.n_embd);     // [n][E]
+    o_.resize(nb * p.n_embd);        // [n][E]
+    gate_.resize(nb * p.n_ff);       // [n][F]
+    up_.resize(nb * p.n_ff);         // [n][F]
+    ffn_.resize(nb * p.n_embd);      // [n][E]
+}
+
+const std::vector<float>& LlamaContext::decode(const int32_t* tokens, int64_t n, bool all_logits) {
+    const auto& p = model_->hparams();
+    if (n <= 0 || tokens == nullptr) throw Error(ErrorCode::InvalidArgument, "no tokens to decode");
+    if (n_past_ + n > n_ctx_) {
+        throw Error(ErrorCode::InvalidArgument, std::to_string(n_past_ + n) + " tokens do not fit the context of " +
+                                                    std::to_string(n_ctx_));
+    }
+    for (int64_t i = 0; i < n; ++i) {
+        if (tokens[i] < 0 || tokens[i] >= p.n_vocab) {
+            throw Error(ErrorCode::InvalidArgument, "token id " + std::to_string(tokens[i]) + " is outside the vocabulary of " +
+                                                        std::to_string(p.n_vocab));
+        }
+    }
+    logits_.resize(size_t((all_logits ? n : 1) * p.n_vocab));
+    for (int64_t done = 0; done < n; done += n_batch_) {
+        const int64_t m = std::min(n_batch_, n - done);
+        const bool last_batch = done + m == n;
+        float* out = all_logits ? logits_.data() + done * p.n_vocab : (last_batch ? logits_.data() : nullptr);
+        forward_batch(tokens + done, m, all_logits, out);
+    }
+    return logits_;
+}
+
+void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out) {
+    const auto& p = model_->hparams();
+    const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), F = p.n_ff, V = p.n_vocab;
+
+    // x [n][E] = token embeddings
+    for (int64_t t = 0; t < n; ++t) embedding_row(model_->token_embd(), tokens[t], &x_[t * E]);
+
+    for (int64_t il = 0; il < p.n_layer; ++il) {
+        const LlamaLayer& L = model_->layers()[size_t(il)];
+
+        // ---- self-attention
+        for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, p.rms_eps);
+        matmul(L.wq, xn_.data(), n, q_.data(), act_q_, variant_);  // q [n][E]
+        matmul(L.wk, xn_.data(), n, k_.data(), act_q_, variant_);  // k [n][Ekv]
+        matmul(L.wv, xn_.data(), n, v_.data(), act_q_, variant_);  // v [n][Ekv]
+        for (int64_t t = 0; t < n; ++t) {
+            const int64_t pos = n_past_ + t;
+            rope(&q_[t * E], p.n_head, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
+            rope(&k_[t * Ekv], p.n_head_kv, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
+            // Append k, v to the cache (f16) at this position.
+            ggml_half* kc = &k_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
+            ggml_half* vc = &v_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
+            for (int64_t i = 0; i < Ekv; ++i) {
+                kc[i] = fp32_to_fp16(k_[t * Ekv + i]);
+                vc[i] = fp32_to_fp16(v_[t * Ekv + i]);
+            }
+        }
+        attention(il, n, q_.data(), attn_.data());                  // attn [n][E]
+        matmul(L.wo, attn_.data(), n, o_.data(), act_q_, variant_); // o [n][E]
+        for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += o_[size_t(i)];
+
+        // ---- feed-forward (SwiGLU)
+        for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, p.rms_eps);
+        matmul(L.w_gate, xn_.data(), n, gate_.data(), act_q_, variant_);  // gate [n][F]
+        matmul(L.w_up, xn_.data(), n, up_.data(), act_q_, variant_);      // up [n][F]
+        for (int64_t i = 0; i < n * F; ++i) gate_[size_t(i)] = silu(gate_[size_t(i)]) * up_[size_t(i)];
+        matmul(L.w_down, gate_.data(), n, ffn_.data(), act_q_, variant_); // ffn [n][E]
+        for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += ffn_[size_t(i)];
+    }
+
+    // ---- output: only the rows whose logits are wanted
+    n_past_ += n;
+    if (!logits_out) return;
+    const int64_t first = all_logits ? 0 : n - 1;
+    const int64_t rows = n - first;
+    for (int64_t t = first; t < n; ++t) {
+        rms_norm(&x_[t * E], model_->output_norm().data(), &xn_[(t - first) * E], E, p.rms_eps);
+    }
+    matmul(model_->output(), xn_.data(), rows, logits_out, act_q_, variant_);  // logits [rows][V]
+    (void)V;
+}
+
+// Causal attention over the cache for the n new tokens, computed the way
+// llama.cpp's CPU flash-attention kernel does: q rounded to f16, scores from
+// f16 dot products, an online softmax, and the value accumulator kept in f16.
+void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) {
+    const auto& p = model_->hparams();
+    const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), D = p.head_dim;
+    const int64_t group = p.n_head / p.n_head_kv;
+    const float scale = 1.0f / std::sqrt(float(D));
+    std::vector<ggml_half> q16(static_cast<size_t>(D));
+    std::vector<float> acc(static_cast<size_t>(D));
+    const ggml_half* K = &k_cache_[size_t(il * n_ctx_ * Ekv)];
+    const ggml_half* Vc = &v_cache_[size_t(il * n_ctx_ * Ekv)];
+
+    for (int64_t t = 0; t < n; ++t) {
+        const int64_t pos = n_past_ + t;  // attends to cache positions 0..pos
+        for (int64_t h = 0; h < p.n_head; ++h) {
+            const int64_t kvh = h / group;
+            for (int64_t i = 0; i < D; ++i) q16[size_t(i)] = fp32_to_fp16(q[t * E + h * D + i]);
+            std::fill(acc.begin(), acc.end(), 0.0f);
+            float M = -std::numeric_limits<float>::infinity();
+            float S = 0.0f;
+            for (int64_t j = 0; j <= pos; ++j) {
+                const ggml_half* kr = K + j * Ekv + kvh * D;
+                float s = 0.0f;
+                for (int64_t i = 0; i < D; ++i) s += fp16_to_fp32(kr[i]) * fp16_to_fp32(q16[size_t(i)]);
+                s *= scale;
+                float ms = 1.0f, vs = 1.0f;
+                if (s > M) {
+                    const float m_old = M;
+                    M = s;
+                    ms = std::exp(m_old - M);
+                    for (auto& a : acc) a = fp16_to_fp32(fp32_to_fp16(a * ms));
+                } else {
+                    vs = std::exp(s - M);
+                }
+                const ggml_half* vr = Vc + j * Ekv + kvh * D;
+                for (int64_t i = 0; i < D; ++i) {
+                    acc[size_t(i)] = fp16_to_fp32(fp32_to_fp16(acc[size_t(i)] + fp16_to_fp32(vr[i]) * vs));
+                }
+                S = S * ms + vs;
+            }
+            const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+            for (int64_t i = 0; i < D; ++i) out[t * E + h * D + i] = acc[size_t(i)] * inv;
+        }
+    }
+}
+
+}  // namespace quantlab

@@ -1,0 +1,54 @@
+// Running a LlamaModel: the KV cache, scratch buffers and the forward pass.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/half.h"
+#include "model/llama_model.h"
+
+namespace quantlab {
+
+struct ContextOptions {
+    int64_t n_ctx = 0;      // KV cache length; 0 = the model's training context
+    int64_t n_batch = 512;  // most tokens evaluated in one forward pass
+    KernelVariant variant = default_kernel_variant();
+};
+
+class LlamaContext {
+public:
+    LlamaContext(std::shared_ptr<const LlamaModel> model, const ContextOptions& opt = {});
+
+    // Evaluate tokens at positions n_past() .. n_past()+n-1 and append them to
+    // the KV cache (batches larger than n_batch are split). Returns logits
+    // [n][n_vocab] when all_logits, else only the last token's [n_vocab].
+    // Throws Error(InvalidArgument) if the tokens do not fit the context or an
+    // id is outside the vocabulary; the cache is unchanged then.
+    const std::vector<float>& decode(const int32_t* tokens, int64_t n, bool all_logits);
+
+    void clear() { n_past_ = 0; }
+    int64_t n_past() const { return n_past_; }
+    int64_t n_ctx() const { return n_ctx_; }
+    int64_t n_vocab() const { return model_->hparams().n_vocab; }
+    const LlamaModel& model() const { return *model_; }
+
+private:
+    void forward_batch(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out);
+    void attention(int64_t layer, int64_t n, const float* q, float* out);
+
+    std::shared_ptr<const LlamaModel> model_;
+    KernelVariant variant_;
+    int64_t n_ctx_;
+    int64_t n_batch_;
+    int64_t n_past_ = 0;
+
+    // KV cache in f16 like llama.cpp's default: [n_layer][n_ctx][n_embd_kv].
+    std::vector<ggml_half> k_cache_, v_cache_;
+
+    // Scratch, sized for n_batch tokens.
+    std::vector<float> x_, xn_, q_, k_, v_, attn_, o_, gate_, up_, ffn_, logits_;
+    std::vector<uint8_t> act_q_;
+};
+
+}  // namespace quantlab

@@ -1,0 +1,71 @@
+#include "model/ops.h"
+
+#include <cmath>
+
+namespace quantlab {
+
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += double(x[i] * x[i]);
+    const float mean = float(sum / double(n));
+    const float scale = 1.0f / std::sqrt(mean + eps);
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * w[i];
+}
+
+void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+          float freq_scale, RopeType type) {
+    // ggml builds the angle table by repeated multiplication in float:
+    // theta_k = pos * freq_base^(-2k/n_rot), then applies freq_scale.
+    const float theta_scale = std::pow(freq_base, -2.0f / float(n_rot));
+    float cos_t[512], sin_t[512];
+    std::vector<float> big_cos, big_sin;
+    float* cs = cos_t;
+    float* sn = sin_t;
+    if (n_rot / 2 > 512) {
+        big_cos.resize(size_t(n_rot / 2));
+        big_sin.resize(size_t(n_rot / 2));
+        cs = big_cos.data();
+        sn = big_sin.data();
+    }
+    float theta = float(pos);
+    for (int64_t k = 0; k < n_rot / 2; ++k) {
+        const float t = freq_scale * theta;
+        cs[k] = std::cos(t);
+        sn[k] = std::sin(t);
+        theta *= theta_scale;
+    }
+    for (int64_t h = 0; h < n_head; ++h) {
+        float* v = x + h * head_dim;
+        for (int64_t k = 0; k < n_rot / 2; ++k) {
+            // Norm pairs adjacent values; NeoX pairs value k with k + n_rot/2.
+            const int64_t i0 = type == RopeType::Norm ? 2 * k : k;
+            const int64_t i1 = type == RopeType::Norm ? 2 * k + 1 : k + n_rot / 2;
+            const float a = v[i0], b = v[i1];
+            v[i0] = a * cs[k] - b * sn[k];
+            v[i1] = a * sn[k] + b * cs[k];
+        }
+    }
+}
+
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, std::vector<uint8_t>& scratch,
+            KernelVariant variant) {
+    const TypeTraits& at = type_traits(w.traits->vec_dot_type);
+    const KernelSet wk = resolve_kernels(*w.traits, variant);
+    const KernelSet ak = resolve_kernels(at, variant);
+    const size_t arow = row_size(at, w.n_in);
+    if (scratch.size() < size_t(n_tokens) * arow) scratch.resize(size_t(n_tokens) * arow);
+    for (int64_t t = 0; t < n_tokens; ++t) ak.quantize_row(x + t * w.n_in, scratch.data() + size_t(t) * arow, w.n_in);
+    // Rows outer, tokens inner: each weight row is read once per batch.
+    for (int64_t r = 0; r < w.n_out; ++r) {
+        const uint8_t* wr = w.row(r);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+            y[t * w.n_out + r] = wk.vec_dot(w.n_in, wr, scratch.data() + size_t(t) * arow);
+        }
+    }
+}
+
+void embedding_row(const WeightMatrix& w, int64_t id, float* out) {
+    w.traits->ref.dequantize_row(w.row(id), out, w.n_in);
+}
+
+}  // namespace quantlab

@@ -1,0 +1,33 @@
+// The handful of tensor operations a llama forward pass needs, each with the
+// arithmetic llama.cpp's CPU backend performs (ggml-cpu/ops.cpp, vec.h).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/llama_hparams.h"
+#include "model/llama_model.h"
+
+namespace quantlab {
+
+// y = x / sqrt(mean(x^2) + eps) * w   (sum of squares in double, as ggml)
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
+
+// Rotary position embedding of one token's heads in place:
+// x is [n_head][head_dim]; the first n_rot dims of each head rotate.
+void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+          float freq_scale, RopeType type);
+
+// x * sigmoid(x), as ggml_silu_f32
+inline float silu(float x) { return x / (1.0f + __builtin_expf(-x)); }
+
+// y[t][r] = dot(W row r, x[t]) for n_tokens rows of x ([n_tokens][n_in] -> [n_tokens][n_out]).
+// x is first quantized to the weight type's vec_dot_type, as ggml does; scratch
+// holds those quantized activations between calls.
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, std::vector<uint8_t>& scratch,
+            KernelVariant variant);
+
+// Expand row `id` of an embedding matrix to float.
+void embedding_row(const WeightMatrix& w, int64_t id, float* out);
+
+}  // namespace quantlab
