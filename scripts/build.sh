@@ -5,6 +5,7 @@
 #   wasm           emcmake, -msimd128 -O3, embind module     -> build/wasm
 #   dist           wasm + the JS wrapper assembled in dist/ (what npm pack ships)
 #   web            dist + the Vite app built into web/dist
+#   fuzz           clang++ with ASan+UBSan+libFuzzer: the GGUF reader fuzz target -> build/fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # emcc's JS optimizer needs acorn from Debian's node modules
@@ -39,9 +40,14 @@ build_dist() {
   if [ ! -f build/wasm/CMakeCache.txt ]; then build_wasm; else cmake --build build/wasm -j"$JOBS" --target quantlab_wasm; fi
   rm -rf dist.tmp && mkdir dist.tmp
   cp build/wasm/quantlab_wasm.mjs build/wasm/quantlab_wasm.wasm dist.tmp/
-  cp bindings/js/quantlab.mjs bindings/js/browser.mjs bindings/js/node.mjs bindings/js/quantlab.d.ts dist.tmp/
+  cp bindings/js/*.mjs bindings/js/quantlab.d.ts dist.tmp/
   rm -rf dist && mv dist.tmp dist
   echo "dist: $(ls dist | tr '\n' ' ')"
+}
+
+build_fuzz() {
+  configure_native build/fuzz clang++ -DQUANTLAB_FUZZ=ON -DQUANTLAB_SIMD128=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build build/fuzz -j"$JOBS" --target fuzz_gguf_reader
 }
 
 build_web() {
@@ -57,6 +63,7 @@ for target in "$@"; do
     wasm) build_wasm ;;
     dist) build_dist ;;
     web) build_web ;;
+    fuzz) build_fuzz ;;
     all) build_native; build_native_scalar; build_wasm; build_dist ;;
     *) echo "unknown build target: $target" >&2; exit 2 ;;
   esac

@@ -13,6 +13,8 @@ have em++ || missing+=(emscripten)
 [ -f /usr/include/catch2/catch.hpp ] || missing+=(catch2)
 [ -f /usr/include/simde/wasm/simd128.h ] || missing+=(libsimde-dev)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# libFuzzer and the sanitizer runtimes for the fuzz target.
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-dev)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)
 

@@ -2,8 +2,9 @@
 # `npm test`: every test, from a fresh machine. Exits non-zero on any failure.
 #   1. native g++ build (SIMD128 via SIMDe) -> Catch2 under ctest
 #   2. native clang++ build, scalar kernels only -> Catch2 under ctest
-#   3. wasm build (-msimd128) -> Catch2 under Node through ctest
-#   4. JS API tests, npm-pack test and browser tests under Vitest
+#   3. GGUF reader fuzzing for 60 s (clang, ASan+UBSan)
+#   4. wasm build (-msimd128) -> Catch2 under Node through ctest
+#   5. JS API tests, npm-pack test and browser tests under Vitest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -17,6 +18,10 @@ ctest --test-dir build/native-gcc --output-on-failure -j2
 step "native clang++ (scalar reference only)"
 bash scripts/build.sh native-scalar
 ctest --test-dir build/native-clang-scalar --output-on-failure -j2
+
+step "GGUF reader under libFuzzer with ASan+UBSan (60 s)"
+bash scripts/build.sh fuzz
+ctest --test-dir build/fuzz --output-on-failure -R fuzz_gguf_reader
 
 step "wasm under Node (SIMD128)"
 bash scripts/build.sh wasm

@@ -72,6 +72,141 @@ export interface ErrorStats {
   histogram: { lo: number; hi: number; counts: number[] };
 }
 
+/** Where a model comes from: bytes, a Blob/File, a Node path, or any random-access source. */
+export type ModelSource =
+  | ArrayBuffer
+  | Uint8Array
+  | Blob
+  | string
+  | { size: number; read(offset: number, length: number): Promise<Uint8Array>; close?(): Promise<void> | void };
+
+export interface GgufTensorInfo {
+  name: string;
+  type: string;
+  shape: number[];
+  /** Offset inside the data section. */
+  offset: number;
+  /** Absolute offset in the file. */
+  fileOffset: number;
+  size: number;
+}
+
+export interface GgufHeaderInfo {
+  version: number;
+  alignment: number;
+  dataOffset: number;
+  dataSize: number;
+  /** Scalars as numbers/strings/booleans; arrays summarized as "[type × n]". */
+  metadata: Record<string, string | number | boolean>;
+  tensors: GgufTensorInfo[];
+}
+
+export interface ModelInfo {
+  arch: string;
+  nVocab: number;
+  nCtxTrain: number;
+  nCtx: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  nFf: number;
+  nParams: number;
+  tensorBytes: number;
+  bitsPerWeight: number;
+  tokenizer: string;
+}
+
+export interface LoadModelOptions {
+  /** KV cache length; 0 = the model's training context. */
+  nCtx?: number;
+  kernel?: 'auto' | 'ref';
+  onProgress?: (p: { phase: 'load'; tensor: string; loaded: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface GenerateOptions {
+  nPredict?: number;
+  /** 0 = greedy. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+export interface KldStats {
+  n: number;
+  pplBase: number;
+  pplBaseError: number;
+  pplQ: number;
+  pplQError: number;
+  corLnPpl: number;
+  pplRatio: number;
+  pplRatioError: number;
+  pplDiff: number;
+  pplDiffError: number;
+  kldMean: number;
+  kldError: number;
+  kld: Percentiles;
+  dpMean: number;
+  dpError: number;
+  dpRms: number;
+  dp: Percentiles;
+  /** Fraction (0..1) of positions where both models rank the same token first. */
+  sameTop: number;
+  sameTopError: number;
+  /** Paired z-test of per-token log-likelihood differences. */
+  z: number;
+  pValue: number;
+  significant: boolean;
+}
+
+export interface Percentiles {
+  max: number; p99_9: number; p99: number; p95: number; p90: number; median: number;
+  p10: number; p5: number; p1: number; p0_1: number; min: number;
+}
+
+export interface PerplexityOptions {
+  /** Tokens per chunk (default 512). */
+  ctx?: number;
+  /** Chunks to score (default: all whole chunks). */
+  chunks?: number;
+  onProgress?: (p: { chunk: number; nChunks: number; runningPpl: number; done: boolean }) => void;
+  signal?: AbortSignal;
+  /** Keep this run's log-probabilities as a KL-divergence base. */
+  keepLogprobs?: boolean;
+  /** Compare with a model whose last run kept log-probabilities. */
+  base?: Model | null;
+}
+
+export interface PerplexityResult {
+  ppl: number;
+  pplError: number;
+  nTokens: number;
+  nScored: number;
+  nChunks: number;
+  runningPpl: number[];
+  kld?: KldStats;
+}
+
+export declare class Model {
+  readonly info: ModelInfo;
+  readonly header: { version: number; metadata: GgufHeaderInfo['metadata']; tensors: GgufTensorInfo[] };
+  lastStopReason?: 'length' | 'eog' | 'context';
+  tokenize(text: string, options?: { addBos?: boolean }): Int32Array;
+  detokenize(ids: Int32Array | number[]): string;
+  generate(prompt: string, options?: GenerateOptions): AsyncGenerator<
+    { prompt: true; piece: string; tokens: Int32Array } | { prompt?: undefined; token: number; piece: string }
+  >;
+  generateText(
+    prompt: string,
+    options?: GenerateOptions & { onToken?: (piece: string, token: number) => void },
+  ): Promise<{ promptText: string; text: string; tokens: number[]; reason?: string }>;
+  perplexity(text: string, options?: PerplexityOptions): Promise<PerplexityResult>;
+  dispose(): void;
+}
+
 export declare class Quantlab {
   /** True when this build has SIMD128 kernels. */
   readonly simd128: boolean;
@@ -82,6 +217,10 @@ export declare class Quantlab {
   quantize(input: Float32Array, type: string, options?: QuantizeOptions): Uint8Array;
   dequantize(data: Uint8Array, type: string, n: number, options?: { kernel?: Kernel }): Float32Array;
   errorStats(original: Float32Array, reconstructed: Float32Array, options?: ErrorStatsOptions): ErrorStats;
+  /** Load a GGUF model, streaming tensors into wasm memory one at a time. */
+  loadModel(source: ModelSource, options?: LoadModelOptions): Promise<Model>;
+  /** Read only the header (metadata and tensor table) of a GGUF file. */
+  readGgufHeader(source: ModelSource): Promise<GgufHeaderInfo>;
 }
 
 export interface LoadOptions {

@@ -3,24 +3,10 @@
 // HEAP*.set, results copied out with slice(), and every allocation is freed
 // in a finally block so a failed call leaves the module exactly as usable as
 // before.
+import { fail, QuantlabError, unwrap } from './errors.mjs';
+import { loadModel, parseGgufHeader } from './model.mjs';
 
-/** Error thrown by every quantlab call; `code` names the kind of failure. */
-export class QuantlabError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.name = 'QuantlabError';
-    this.code = code;
-  }
-}
-
-function fail(code, message) {
-  throw new QuantlabError(code, message);
-}
-
-function unwrap(result) {
-  if (result.error) fail(result.error.code, result.error.message);
-  return result.value;
-}
+export { QuantlabError };
 
 function requireType(type) {
   if (typeof type !== 'string' || type.length === 0) {
@@ -154,6 +140,20 @@ export class Quantlab {
     } finally {
       this._free(a, b);
     }
+  }
+
+  /**
+   * Load a GGUF model from an ArrayBuffer, Uint8Array, Blob/File, a
+   * {size, read(offset, length)} byte source, or (Node) a file path. Tensors
+   * are streamed into wasm memory one at a time.
+   */
+  loadModel(source, options = {}) {
+    return loadModel(this, source, options);
+  }
+
+  /** Parse only the GGUF header (metadata and tensor table) of a model file. */
+  readGgufHeader(source) {
+    return parseGgufHeader(this, source);
   }
 
   _alloc(bytes) {

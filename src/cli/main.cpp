@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "cli/model_commands.h"
 #include "cli/tensor_commands.h"
 #include "core/error.h"
 
@@ -22,6 +23,12 @@ const Command kCommands[] = {
     {"tensor-dequantize", quantlab::cli::run_tensor_dequantize,
      "--type T --in q.bin --out y.f32 --n N [--rows R] [--scalar]"},
     {"formats", quantlab::cli::run_formats, "(lists every tensor type)"},
+    {"gguf-info", quantlab::cli::run_gguf_info, "M.gguf"},
+    {"tokenize", quantlab::cli::run_tokenize, "-m M.gguf -p TEXT [--ids] [--no-bos]"},
+    {"generate", quantlab::cli::run_generate,
+     "-m M.gguf -p TEXT [-n N] [--temp T] [--top-k K] [--top-p P] [--seed S] [-c CTX] [--scalar]"},
+    {"perplexity", quantlab::cli::run_perplexity,
+     "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--kl-divergence-base FILE [--kl-divergence]] [--scalar]"},
 };
 
 void print_usage() {

@@ -37,6 +37,9 @@ describe('npm package', () => {
       [
         'README.md',
         'dist/browser.mjs',
+        'dist/byte_source.mjs',
+        'dist/errors.mjs',
+        'dist/model.mjs',
         'dist/node.mjs',
         'dist/quantlab.d.ts',
         'dist/quantlab.mjs',

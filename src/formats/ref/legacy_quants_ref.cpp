@@ -594,6 +594,7 @@ float vec_dot_q5_1_q8_1_ref(int64_t n, const void* vx, const void* vy) {
 // ---------------------------------------------------------------- Q8_1
 // algorithm: ggml-quants.c quantize_row_q8_1_ref: Q8_0's rounding plus the
 // block sum s = d * sum(qs) the Q4_1/Q5_1 dot products need for the minimum.
+// s uses the float d, not the fp16 value stored beside it.
 void quantize_row_q8_1_ref(const float* x, void* vy, int64_t k) {
     auto* y = static_cast<block_q8_1*>(vy);
     const int64_t nb = k / QK8_1;

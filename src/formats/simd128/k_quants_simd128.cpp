@@ -15,7 +15,7 @@
 // become lane masks with the scalar's strict comparisons.
 #include "formats/simd128/k_quants_simd128.h"
 
-#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/half.h"
@@ -97,23 +97,34 @@ inline void load_transposed(const float* x, v128_t (&out)[N][G], int g) {
     }
 }
 
+// Small integers to float through the exponent of 2^23 instead of
+// f32x4.convert: clang 14 folds "extend + convert" into a conversion from
+// i16 lanes that its wasm backend scalarizes. Both are exact for |v| < 2^22.
+inline v128_t u32_small_to_f32(v128_t v) {
+    return wasm_f32x4_sub(wasm_v128_or(v, wasm_i32x4_splat(0x4b000000)), wasm_f32x4_splat(8388608.0f));
+}
+
+inline v128_t i32_small_to_f32(v128_t v) {
+    return wasm_f32x4_sub(wasm_i32x4_add(v, wasm_i32x4_splat(0x4b400000)), wasm_f32x4_splat(kRoundMagic));
+}
+
 // u8 lanes 0..15 of q widened to four f32x4.
 inline void u8x16_to_f32(v128_t q, v128_t (&f)[4]) {
     const v128_t lo = wasm_u16x8_extend_low_u8x16(q);
     const v128_t hi = wasm_u16x8_extend_high_u8x16(q);
-    f[0] = wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(lo));
-    f[1] = wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(lo));
-    f[2] = wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(hi));
-    f[3] = wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(hi));
+    f[0] = u32_small_to_f32(wasm_u32x4_extend_low_u16x8(lo));
+    f[1] = u32_small_to_f32(wasm_u32x4_extend_high_u16x8(lo));
+    f[2] = u32_small_to_f32(wasm_u32x4_extend_low_u16x8(hi));
+    f[3] = u32_small_to_f32(wasm_u32x4_extend_high_u16x8(hi));
 }
 
 inline void i8x16_to_f32(v128_t q, v128_t (&f)[4]) {
     const v128_t lo = wasm_i16x8_extend_low_i8x16(q);
     const v128_t hi = wasm_i16x8_extend_high_i8x16(q);
-    f[0] = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo));
-    f[1] = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo));
-    f[2] = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi));
-    f[3] = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi));
+    f[0] = i32_small_to_f32(wasm_i32x4_extend_low_i16x8(lo));
+    f[1] = i32_small_to_f32(wasm_i32x4_extend_high_i16x8(lo));
+    f[2] = i32_small_to_f32(wasm_i32x4_extend_low_i16x8(hi));
+    f[3] = i32_small_to_f32(wasm_i32x4_extend_high_i16x8(hi));
 }
 
 // y[0..15] = a * q - b for unsigned bytes q (the ref's "d * q - m").
@@ -132,12 +143,9 @@ inline void store_scaled_i8(float* y, v128_t q, float a) {
     for (int k = 0; k < 4; ++k) wasm_v128_store(y + 4 * k, wasm_f32x4_mul(va, f[k]));
 }
 
-// Shift every byte so that bit `from` lands on bit `to` (other bits are
-// masked off by the caller). The shift amounts are constants after unrolling.
-inline v128_t move_bit(v128_t v, int from, int to) {
-    if (from == to) return v;
-    return from < to ? wasm_i8x16_shl(v, uint32_t(to - from)) : wasm_u8x16_shr(v, uint32_t(from - to));
-}
+// Byte shifts below always use constant counts, walking a shifted copy of
+// the source from one plane to the next: clang 14 neither unrolls these loops
+// nor keeps a loop-dependent i8x16 shift vectorized.
 
 // Sum of 16 int8 products per pair of vectors, as an i16x8 (each lane two
 // products; callers keep |a*b| * 2 below 2^15 or reduce before overflow).
@@ -227,15 +235,15 @@ void dequantize_row_q2_K_simd128(const void* vx, float* y, int64_t k) {
         const float mn = fp16_to_fp32(x[i].dmin);
         float* yb = y + i * QK_K;
         for (int h = 0; h < 2; ++h) {
-            const v128_t qa = wasm_v128_load(x[i].qs + 32 * h);
-            const v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
+            v128_t qa = wasm_v128_load(x[i].qs + 32 * h);
+            v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
             for (int j = 0; j < 4; ++j) {
                 const int g = 8 * h + 2 * j;
                 const uint8_t sa = x[i].scales[g], sb = x[i].scales[g + 1];
-                store_affine_u8(yb + 16 * g, wasm_v128_and(wasm_u8x16_shr(qa, uint32_t(2 * j)), m3),
-                                d * float(sa & 0xF), mn * float(sa >> 4));
-                store_affine_u8(yb + 16 * g + 16, wasm_v128_and(wasm_u8x16_shr(qb, uint32_t(2 * j)), m3),
-                                d * float(sb & 0xF), mn * float(sb >> 4));
+                store_affine_u8(yb + 16 * g, wasm_v128_and(qa, m3), d * float(sa & 0xF), mn * float(sa >> 4));
+                store_affine_u8(yb + 16 * g + 16, wasm_v128_and(qb, m3), d * float(sb & 0xF), mn * float(sb >> 4));
+                qa = wasm_u8x16_shr(qa, 2);
+                qb = wasm_u8x16_shr(qb, 2);
             }
         }
     }
@@ -249,22 +257,23 @@ void dequantize_row_q3_K_simd128(const void* vx, float* y, int64_t k) {
         const float d = fp16_to_fp32(x[i].d);
         int8_t sc[16];
         unpack_scales_q3(x[i].scales, sc);
-        // A clear high bit means "minus 4": work with the inverted mask.
-        const v128_t nh0 = wasm_v128_not(wasm_v128_load(x[i].hmask));
-        const v128_t nh1 = wasm_v128_not(wasm_v128_load(x[i].hmask + 16));
+        // A clear high bit means "minus 4": walk the inverted mask, bit 0 first.
+        v128_t nh0 = wasm_v128_not(wasm_v128_load(x[i].hmask));
+        v128_t nh1 = wasm_v128_not(wasm_v128_load(x[i].hmask + 16));
         float* yb = y + i * QK_K;
         for (int h = 0; h < 2; ++h) {
-            const v128_t qa = wasm_v128_load(x[i].qs + 32 * h);
-            const v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
+            v128_t qa = wasm_v128_load(x[i].qs + 32 * h);
+            v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
             for (int j = 0; j < 4; ++j) {
                 const int g = 8 * h + 2 * j;
-                const int bit = 4 * h + j;
-                const v128_t va = wasm_i8x16_sub(wasm_v128_and(wasm_u8x16_shr(qa, uint32_t(2 * j)), m3),
-                                                 wasm_v128_and(move_bit(nh0, bit, 2), four));
-                const v128_t vb = wasm_i8x16_sub(wasm_v128_and(wasm_u8x16_shr(qb, uint32_t(2 * j)), m3),
-                                                 wasm_v128_and(move_bit(nh1, bit, 2), four));
+                const v128_t va = wasm_i8x16_sub(wasm_v128_and(qa, m3), wasm_v128_and(wasm_i8x16_shl(nh0, 2), four));
+                const v128_t vb = wasm_i8x16_sub(wasm_v128_and(qb, m3), wasm_v128_and(wasm_i8x16_shl(nh1, 2), four));
                 store_scaled_i8(yb + 16 * g, va, d * float(sc[g]));
                 store_scaled_i8(yb + 16 * g + 16, vb, d * float(sc[g + 1]));
+                qa = wasm_u8x16_shr(qa, 2);
+                qb = wasm_u8x16_shr(qb, 2);
+                nh0 = wasm_u8x16_shr(nh0, 1);
+                nh1 = wasm_u8x16_shr(nh1, 1);
             }
         }
     }
@@ -301,17 +310,19 @@ void dequantize_row_q5_K_simd128(const void* vx, float* y, int64_t k) {
         const float mn = fp16_to_fp32(x[i].dmin);
         uint8_t sm[16];
         unpack_scales_k4(x[i].scales, sm);
-        const v128_t qh[2] = {wasm_v128_load(x[i].qh), wasm_v128_load(x[i].qh + 16)};
+        // qh walked two bits per 64-value chunk: bit 0 -> low half, bit 1 -> high half.
+        v128_t qh[2] = {wasm_v128_load(x[i].qh), wasm_v128_load(x[i].qh + 16)};
         float* yb = y + i * QK_K;
         for (int j = 0; j < 4; ++j) {
             const float d1 = d * float(sm[2 * j]), m1 = mn * float(sm[8 + 2 * j]);
             const float d2 = d * float(sm[2 * j + 1]), m2 = mn * float(sm[8 + 2 * j + 1]);
             for (int half = 0; half < 2; ++half) {
                 const v128_t q = wasm_v128_load(x[i].qs + 32 * j + 16 * half);
-                const v128_t lo = wasm_v128_or(wasm_v128_and(q, m4), wasm_v128_and(move_bit(qh[half], 2 * j, 4), b4));
-                const v128_t hi = wasm_v128_or(wasm_u8x16_shr(q, 4), wasm_v128_and(move_bit(qh[half], 2 * j + 1, 4), b4));
+                const v128_t lo = wasm_v128_or(wasm_v128_and(q, m4), wasm_v128_and(wasm_i8x16_shl(qh[half], 4), b4));
+                const v128_t hi = wasm_v128_or(wasm_u8x16_shr(q, 4), wasm_v128_and(wasm_i8x16_shl(qh[half], 3), b4));
                 store_affine_u8(yb + 64 * j + 16 * half, lo, d1, m1);
                 store_affine_u8(yb + 64 * j + 32 + 16 * half, hi, d2, m2);
+                qh[half] = wasm_u8x16_shr(qh[half], 2);
             }
         }
     }
@@ -391,14 +402,14 @@ float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
         const int8_t* q8 = y[i].qs;
         v128_t sumi = wasm_i32x4_splat(0);
         for (int h = 0; h < 2; ++h) {
-            const v128_t qa = wasm_v128_load(x[i].qs + 32 * h);
-            const v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
+            v128_t qa = wasm_v128_load(x[i].qs + 32 * h);
+            v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
             for (int j = 0; j < 4; ++j) {
                 const int g = 8 * h + 2 * j;
-                const v128_t va = wasm_v128_and(wasm_u8x16_shr(qa, uint32_t(2 * j)), m3);
-                const v128_t vb = wasm_v128_and(wasm_u8x16_shr(qb, uint32_t(2 * j)), m3);
-                const v128_t pa = extmul_pairs(va, wasm_v128_load(q8 + 16 * g));
-                const v128_t pb = extmul_pairs(vb, wasm_v128_load(q8 + 16 * g + 16));
+                const v128_t pa = extmul_pairs(wasm_v128_and(qa, m3), wasm_v128_load(q8 + 16 * g));
+                const v128_t pb = extmul_pairs(wasm_v128_and(qb, m3), wasm_v128_load(q8 + 16 * g + 16));
+                qa = wasm_u8x16_shr(qa, 2);
+                qb = wasm_u8x16_shr(qb, 2);
                 sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(pa, wasm_i16x8_splat(int16_t(sc[g]))));
                 sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(pb, wasm_i16x8_splat(int16_t(sc[g + 1]))));
             }
@@ -418,20 +429,21 @@ float vec_dot_q3_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
         const float d = y[i].d * fp16_to_fp32(x[i].d);
         int8_t sc[16];
         unpack_scales_q3(x[i].scales, sc);
-        const v128_t nh0 = wasm_v128_not(wasm_v128_load(x[i].hmask));
-        const v128_t nh1 = wasm_v128_not(wasm_v128_load(x[i].hmask + 16));
+        v128_t nh0 = wasm_v128_not(wasm_v128_load(x[i].hmask));
+        v128_t nh1 = wasm_v128_not(wasm_v128_load(x[i].hmask + 16));
         const int8_t* q8 = y[i].qs;
         v128_t sumi = wasm_i32x4_splat(0);
         for (int h = 0; h < 2; ++h) {
-            const v128_t qa = wasm_v128_load(x[i].qs + 32 * h);
-            const v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
+            v128_t qa = wasm_v128_load(x[i].qs + 32 * h);
+            v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
             for (int j = 0; j < 4; ++j) {
                 const int g = 8 * h + 2 * j;
-                const int bit = 4 * h + j;
-                const v128_t va = wasm_i8x16_sub(wasm_v128_and(wasm_u8x16_shr(qa, uint32_t(2 * j)), m3),
-                                                 wasm_v128_and(move_bit(nh0, bit, 2), four));
-                const v128_t vb = wasm_i8x16_sub(wasm_v128_and(wasm_u8x16_shr(qb, uint32_t(2 * j)), m3),
-                                                 wasm_v128_and(move_bit(nh1, bit, 2), four));
+                const v128_t va = wasm_i8x16_sub(wasm_v128_and(qa, m3), wasm_v128_and(wasm_i8x16_shl(nh0, 2), four));
+                const v128_t vb = wasm_i8x16_sub(wasm_v128_and(qb, m3), wasm_v128_and(wasm_i8x16_shl(nh1, 2), four));
+                qa = wasm_u8x16_shr(qa, 2);
+                qb = wasm_u8x16_shr(qb, 2);
+                nh0 = wasm_u8x16_shr(nh0, 1);
+                nh1 = wasm_u8x16_shr(nh1, 1);
                 const v128_t pa = extmul_pairs(va, wasm_v128_load(q8 + 16 * g));
                 const v128_t pb = extmul_pairs(vb, wasm_v128_load(q8 + 16 * g + 16));
                 sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(pa, wasm_i16x8_splat(sc[g])));
@@ -501,16 +513,18 @@ float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
 
         const uint8_t* q5 = x[i].qs;
         const int8_t* q8 = y[i].qs;
-        const v128_t h0 = wasm_v128_load(x[i].qh);
-        const v128_t h1 = wasm_v128_load(x[i].qh + 16);
+        v128_t h0 = wasm_v128_load(x[i].qh);
+        v128_t h1 = wasm_v128_load(x[i].qh + 16);
         v128_t sumi = zero;
         for (int j = 0; j < 4; ++j) {
             const v128_t q0 = wasm_v128_load(q5 + 32 * j);
             const v128_t q1 = wasm_v128_load(q5 + 32 * j + 16);
-            const v128_t lo0 = wasm_v128_or(wasm_v128_and(q0, m4), wasm_v128_and(move_bit(h0, 2 * j, 4), b4));
-            const v128_t lo1 = wasm_v128_or(wasm_v128_and(q1, m4), wasm_v128_and(move_bit(h1, 2 * j, 4), b4));
-            const v128_t hi0 = wasm_v128_or(wasm_u8x16_shr(q0, 4), wasm_v128_and(move_bit(h0, 2 * j + 1, 4), b4));
-            const v128_t hi1 = wasm_v128_or(wasm_u8x16_shr(q1, 4), wasm_v128_and(move_bit(h1, 2 * j + 1, 4), b4));
+            const v128_t lo0 = wasm_v128_or(wasm_v128_and(q0, m4), wasm_v128_and(wasm_i8x16_shl(h0, 4), b4));
+            const v128_t lo1 = wasm_v128_or(wasm_v128_and(q1, m4), wasm_v128_and(wasm_i8x16_shl(h1, 4), b4));
+            const v128_t hi0 = wasm_v128_or(wasm_u8x16_shr(q0, 4), wasm_v128_and(wasm_i8x16_shl(h0, 3), b4));
+            const v128_t hi1 = wasm_v128_or(wasm_u8x16_shr(q1, 4), wasm_v128_and(wasm_i8x16_shl(h1, 3), b4));
+            h0 = wasm_u8x16_shr(h0, 2);
+            h1 = wasm_u8x16_shr(h1, 2);
             // Four products per i16 lane: at most 4 * 31 * 128 < 2^15.
             const v128_t plo = wasm_i16x8_add(extmul_pairs(lo0, wasm_v128_load(q8 + 64 * j)),
                                               extmul_pairs(lo1, wasm_v128_load(q8 + 64 * j + 16)));
@@ -874,13 +888,21 @@ void quantize_row_q8_K_simd128(const float* x, void* vy, int64_t k) {
         }
         const float iscale = -127.f / max;
         const v128_t vs = fsplat(iscale);
-        // |iscale * x| <= 127 (plus rounding), so the saturating narrows are
-        // exactly the ref's min(127, v) and int8_t conversion.
+        // With a finite iscale |iscale * x| <= 127 (plus rounding), so the
+        // saturating narrows are exactly the ref's int8_t(min(127, v)). A
+        // denormal max makes iscale infinite and nearest_int wraps: then
+        // replicate the min and the truncation to the low byte.
+        const bool finite = std::fabs(iscale) <= 3.40282347e38f;
+        const v128_t c127 = wasm_i32x4_splat(127), cff = wasm_i32x4_splat(0xFF);
         v128_t q[16];
         for (int g = 0; g < 16; ++g) {
             v128_t r[4];
-            for (int u = 0; u < 4; ++u) r[u] = nearest_int_i32x4(wasm_f32x4_mul(vs, wasm_v128_load(xb + 16 * g + 4 * u)));
-            q[g] = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r[0], r[1]), wasm_i16x8_narrow_i32x4(r[2], r[3]));
+            for (int u = 0; u < 4; ++u) {
+                r[u] = nearest_int_i32x4(wasm_f32x4_mul(vs, wasm_v128_load(xb + 16 * g + 4 * u)));
+                if (!finite) r[u] = wasm_v128_and(wasm_i32x4_min(r[u], c127), cff);
+            }
+            q[g] = finite ? wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r[0], r[1]), wasm_i16x8_narrow_i32x4(r[2], r[3]))
+                          : narrow_u8(r[0], r[1], r[2], r[3]);
             wasm_v128_store(y[i].qs + 16 * g, q[g]);
         }
         bsums_from_groups(q, y[i].bsums);
@@ -976,7 +998,7 @@ void pack_q3_scales_simd(const int8_t* ls, uint8_t* scales) {
 void quantize_row_q3_K_simd128(const float* x, void* vy, int64_t k) {
     auto* y = static_cast<block_q3_K*>(vy);
     const int64_t nb = k / QK_K;
-    constexpr int kG = 2;
+    constexpr int kG = 4;  // all 16 groups at once: the descent's chains are long
     Q3Search<kG> s;
     float scales[16];
     float Ls[16][16];  // [element][group]: the search's L
@@ -1133,15 +1155,16 @@ void quantize_row_q5_K_simd128(const float* x, void* vy, int64_t k) {
     for (int64_t i = 0; i < nb; ++i, x += QK_K) {
         quantize_k4_block(x, 31, -0.5f, 15, L, y[i].scales, &y[i].d, &y[i].dmin);
         // nibbles as Q4_K; bit 4 of value 64c + l goes to bit 2c of qh[l],
-        // of value 64c + 32 + l to bit 2c + 1.
+        // of value 64c + 32 + l to bit 2c + 1 (qh is built from chunk 3 down,
+        // shifting by a constant 2 per chunk).
         for (int h = 0; h < 2; ++h) {
             v128_t qh = wasm_i32x4_splat(0);
-            for (int c = 0; c < 4; ++c) {
+            for (int c = 3; c >= 0; --c) {
                 const v128_t a = wasm_v128_load(L + 64 * c + 16 * h);
                 const v128_t b = wasm_v128_load(L + 64 * c + 32 + 16 * h);
                 wasm_v128_store(y[i].qs + 32 * c + 16 * h, wasm_v128_or(wasm_v128_and(a, m4), wasm_i8x16_shl(b, 4)));
-                qh = wasm_v128_or(qh, wasm_i8x16_shl(wasm_u8x16_shr(a, 4), uint32_t(2 * c)));
-                qh = wasm_v128_or(qh, wasm_i8x16_shl(wasm_u8x16_shr(b, 4), uint32_t(2 * c + 1)));
+                const v128_t bits = wasm_v128_or(wasm_u8x16_shr(a, 4), wasm_i8x16_shl(wasm_u8x16_shr(b, 4), 1));
+                qh = wasm_v128_or(wasm_i8x16_shl(qh, 2), bits);
             }
             wasm_v128_store(y[i].qh + 16 * h, qh);
         }

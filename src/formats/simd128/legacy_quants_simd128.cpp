@@ -167,26 +167,36 @@ inline void load_qh(const uint8_t* qh_bytes, v128_t* lo, v128_t* hi) {
     *hi = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b23, bit), bit), h);
 }
 
-// y[0..15] = float(q[j]) * d for sixteen signed bytes (one multiply per value,
-// as the reference does, so the floats are identical).
-inline void store_i8_scaled(float* y, v128_t q, v128_t d) {
-    const v128_t lo = wasm_i16x8_extend_low_i8x16(q);
-    const v128_t hi = wasm_i16x8_extend_high_i8x16(q);
-    wasm_v128_store(y + 0, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo)), d));
-    wasm_v128_store(y + 4, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo)), d));
-    wasm_v128_store(y + 8, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi)), d));
-    wasm_v128_store(y + 12, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi)), d));
+// Sixteen unsigned bytes as float(b[j]) - off in four vectors, without the
+// widening chain: each byte is shuffled into the low mantissa byte of
+// 2^23 (0x4B000000), which reads as 2^23 + b exactly, and subtracting
+// off = 2^23 + bias leaves b - bias exactly.
+inline void bytes_to_f32(v128_t b, float off, v128_t* f) {
+    const v128_t magic = wasm_i32x4_splat(0x4B000000);
+    const v128_t voff = wasm_f32x4_splat(off);
+    f[0] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 0, 17, 18, 19, 1, 17, 18, 19, 2, 17, 18, 19, 3, 17, 18, 19), voff);
+    f[1] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 4, 17, 18, 19, 5, 17, 18, 19, 6, 17, 18, 19, 7, 17, 18, 19), voff);
+    f[2] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 8, 17, 18, 19, 9, 17, 18, 19, 10, 17, 18, 19, 11, 17, 18, 19),
+                          voff);
+    f[3] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 12, 17, 18, 19, 13, 17, 18, 19, 14, 17, 18, 19, 15, 17, 18, 19),
+                          voff);
 }
 
-// y[0..15] = float(q[j]) * d + m, the multiply and add rounded separately.
-inline void store_i8_affine(float* y, v128_t q, v128_t d, v128_t m) {
-    const v128_t lo = wasm_i16x8_extend_low_i8x16(q);
-    const v128_t hi = wasm_i16x8_extend_high_i8x16(q);
-    const v128_t parts[4] = {wasm_i32x4_extend_low_i16x8(lo), wasm_i32x4_extend_high_i16x8(lo),
-                             wasm_i32x4_extend_low_i16x8(hi), wasm_i32x4_extend_high_i16x8(hi)};
-    for (int k = 0; k < 4; ++k) {
-        wasm_v128_store(y + 4 * k, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(parts[k]), d), m));
-    }
+constexpr float kMagic = 8388608.0f;  // 2^23
+
+// y[0..15] = float(b[j] - bias) * d: the same single rounding as the
+// reference's int-to-float then multiply, since b - bias is exact.
+inline void store_scaled(float* y, v128_t b, float bias, v128_t d) {
+    v128_t f[4];
+    bytes_to_f32(b, kMagic + bias, f);
+    for (int k = 0; k < 4; ++k) wasm_v128_store(y + 4 * k, wasm_f32x4_mul(f[k], d));
+}
+
+// y[0..15] = float(b[j]) * d + m, the multiply and add rounded separately.
+inline void store_affine(float* y, v128_t b, v128_t d, v128_t m) {
+    v128_t f[4];
+    bytes_to_f32(b, kMagic, f);
+    for (int k = 0; k < 4; ++k) wasm_v128_store(y + 4 * k, wasm_f32x4_add(wasm_f32x4_mul(f[k], d), m));
 }
 
 // Sum of x[j]*y[j] over 32 byte pairs into four int32 lanes. Products are
@@ -244,12 +254,11 @@ void dequantize_row_q4_0_simd128(const void* vx, float* y, int64_t k) {
     const auto* x = static_cast<const block_q4_0*>(vx);
     const int64_t nb = k / QK4_0;
     const v128_t m4 = wasm_i8x16_splat(0x0F);
-    const v128_t s8 = wasm_i8x16_splat(8);
     for (int64_t i = 0; i < nb; ++i) {
         const v128_t d = wasm_f32x4_splat(fp16_to_fp32(x[i].d));
         const v128_t q = wasm_v128_load(x[i].qs);
-        store_i8_scaled(y + i * QK4_0, wasm_i8x16_sub(wasm_v128_and(q, m4), s8), d);
-        store_i8_scaled(y + i * QK4_0 + 16, wasm_i8x16_sub(wasm_u8x16_shr(q, 4), s8), d);
+        store_scaled(y + i * QK4_0, wasm_v128_and(q, m4), 8.0f, d);
+        store_scaled(y + i * QK4_0 + 16, wasm_u8x16_shr(q, 4), 8.0f, d);
     }
 }
 
@@ -313,8 +322,8 @@ void dequantize_row_q4_1_simd128(const void* vx, float* y, int64_t k) {
         const v128_t d = wasm_f32x4_splat(fp16_to_fp32(x[i].d));
         const v128_t m = wasm_f32x4_splat(fp16_to_fp32(x[i].m));
         const v128_t q = wasm_v128_load(x[i].qs);
-        store_i8_affine(y + i * QK4_1, wasm_v128_and(q, m4), d, m);
-        store_i8_affine(y + i * QK4_1 + 16, wasm_u8x16_shr(q, 4), d, m);
+        store_affine(y + i * QK4_1, wasm_v128_and(q, m4), d, m);
+        store_affine(y + i * QK4_1 + 16, wasm_u8x16_shr(q, 4), d, m);
     }
 }
 
@@ -371,14 +380,13 @@ void dequantize_row_q5_0_simd128(const void* vx, float* y, int64_t k) {
     const auto* x = static_cast<const block_q5_0*>(vx);
     const int64_t nb = k / QK5_0;
     const v128_t m4 = wasm_i8x16_splat(0x0F);
-    const v128_t s16 = wasm_i8x16_splat(16);
     for (int64_t i = 0; i < nb; ++i) {
         const v128_t d = wasm_f32x4_splat(fp16_to_fp32(x[i].d));
         v128_t hl, hh;
         load_qh(x[i].qh, &hl, &hh);
         const v128_t q = wasm_v128_load(x[i].qs);
-        store_i8_scaled(y + i * QK5_0, wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(q, m4), hl), s16), d);
-        store_i8_scaled(y + i * QK5_0 + 16, wasm_i8x16_sub(wasm_v128_or(wasm_u8x16_shr(q, 4), hh), s16), d);
+        store_scaled(y + i * QK5_0, wasm_v128_or(wasm_v128_and(q, m4), hl), 16.0f, d);
+        store_scaled(y + i * QK5_0 + 16, wasm_v128_or(wasm_u8x16_shr(q, 4), hh), 16.0f, d);
     }
 }
 
@@ -447,8 +455,8 @@ void dequantize_row_q5_1_simd128(const void* vx, float* y, int64_t k) {
         v128_t hl, hh;
         load_qh(x[i].qh, &hl, &hh);
         const v128_t q = wasm_v128_load(x[i].qs);
-        store_i8_affine(y + i * QK5_1, wasm_v128_or(wasm_v128_and(q, m4), hl), d, m);
-        store_i8_affine(y + i * QK5_1 + 16, wasm_v128_or(wasm_u8x16_shr(q, 4), hh), d, m);
+        store_affine(y + i * QK5_1, wasm_v128_or(wasm_v128_and(q, m4), hl), d, m);
+        store_affine(y + i * QK5_1 + 16, wasm_v128_or(wasm_u8x16_shr(q, 4), hh), d, m);
     }
 }
 
@@ -506,10 +514,12 @@ size_t quantize_q8_1_simd128(const float* src, void* dst, int64_t nrows, int64_t
 void dequantize_row_q8_1_simd128(const void* vx, float* y, int64_t k) {
     const auto* x = static_cast<const block_q8_1*>(vx);
     const int64_t nb = k / QK8_1;
+    const v128_t sign = wasm_i8x16_splat(-128);
     for (int64_t i = 0; i < nb; ++i) {
         const v128_t d = wasm_f32x4_splat(fp16_to_fp32(x[i].d));
-        store_i8_scaled(y + i * QK8_1, wasm_v128_load(x[i].qs), d);
-        store_i8_scaled(y + i * QK8_1 + 16, wasm_v128_load(x[i].qs + 16), d);
+        // Flipping the sign bit maps int8 s to the unsigned byte s + 128.
+        store_scaled(y + i * QK8_1, wasm_v128_xor(wasm_v128_load(x[i].qs), sign), 128.0f, d);
+        store_scaled(y + i * QK8_1 + 16, wasm_v128_xor(wasm_v128_load(x[i].qs + 16), sign), 128.0f, d);
     }
 }
 
