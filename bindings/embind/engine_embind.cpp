@@ -5,6 +5,7 @@
 // parses the header from a prefix, then copies each tensor's byte range into
 // the buffer this side allocated, so the file never exists twice in memory.
 #include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
 #include <emscripten/val.h>
 
 #include <cmath>
@@ -170,6 +171,38 @@ public:
 
     val detokenize(val ids) {
         return guarded([&] { return val(tokenizer().detokenize(ints_from(ids))); });
+    }
+
+    // ---- raw evaluation (benchmarks): decode tokens, return the compute time in ms
+    val decode_timed(val tokens, bool reset) {
+        return guarded([&] {
+            const std::vector<int32_t> ids = ints_from(tokens);
+            if (reset) ctx_->clear();
+            const double t0 = emscripten_get_now();
+            ctx_->decode(ids.data(), int64_t(ids.size()), false);
+            return val(emscripten_get_now() - t0);
+        });
+    }
+
+    // Sum of -log p(tokens[i+1] | tokens[..i]) from an empty cache.
+    val nll(val tokens) {
+        return guarded([&] {
+            const std::vector<int32_t> ids = ints_from(tokens);
+            if (ids.size() < 2) throw Error(ErrorCode::InvalidArgument, "nll needs at least two tokens");
+            ctx_->clear();
+            const auto& logits = ctx_->decode(ids.data(), int64_t(ids.size()), true);
+            const int64_t nv = ctx_->n_vocab();
+            std::vector<float> lp(static_cast<size_t>(nv));
+            double sum = 0;
+            for (size_t i = 0; i + 1 < ids.size(); ++i) {
+                log_softmax(&logits[i * size_t(nv)], nv, lp.data());
+                sum -= lp[size_t(ids[i + 1])];
+            }
+            val o = val::object();
+            o.set("nll", sum);
+            o.set("n", double(ids.size() - 1));
+            return o;
+        });
     }
 
     // ---- generation, one token per step
@@ -400,6 +433,8 @@ EMSCRIPTEN_BINDINGS(quantlab_engine) {
         .function("info", &Engine::info)
         .function("tokenize", &Engine::tokenize)
         .function("detokenize", &Engine::detokenize)
+        .function("decodeTimed", &Engine::decode_timed)
+        .function("nll", &Engine::nll)
         .function("generateStart", &Engine::generate_start)
         .function("generateStep", &Engine::generate_step)
         .function("pplStart", &Engine::ppl_start, emscripten::allow_raw_pointers())

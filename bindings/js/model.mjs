@@ -174,6 +174,19 @@ export class Model {
     return { nTokens: start.nTokens, ...unwrap(engine.pplResult()) };
   }
 
+  /**
+   * Low level: run the forward pass over token ids (appending to the KV cache
+   * unless reset) and return the compute time in ms. Used by benchmarks.
+   */
+  evaluate(tokens, { reset = true } = {}) {
+    return unwrap(this._live().decodeTimed(Int32Array.from(tokens), reset));
+  }
+
+  /** Sum of -log p(tokens[i+1] | tokens[0..i]) from an empty cache: {nll, n}. */
+  nll(tokens) {
+    return unwrap(this._live().nll(Int32Array.from(tokens)));
+  }
+
   /** Frees the model's wasm memory. */
   dispose() {
     this._engine?.delete();

@@ -204,6 +204,10 @@ export declare class Model {
     options?: GenerateOptions & { onToken?: (piece: string, token: number) => void },
   ): Promise<{ promptText: string; text: string; tokens: number[]; reason?: string }>;
   perplexity(text: string, options?: PerplexityOptions): Promise<PerplexityResult>;
+  /** Forward pass over token ids (appending unless reset); returns compute time in ms. */
+  evaluate(tokens: Int32Array | number[], options?: { reset?: boolean }): number;
+  /** Sum of -log p(tokens[i+1] | tokens[0..i]) from an empty cache. */
+  nll(tokens: Int32Array | number[]): { nll: number; n: number };
   dispose(): void;
 }
 

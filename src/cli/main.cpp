@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/model_commands.h"
+#include "cli/quantize_command.h"
 #include "cli/tensor_commands.h"
 #include "core/error.h"
 
@@ -23,6 +24,7 @@ const Command kCommands[] = {
     {"tensor-dequantize", quantlab::cli::run_tensor_dequantize,
      "--type T --in q.bin --out y.f32 --n N [--rows R] [--scalar]"},
     {"formats", quantlab::cli::run_formats, "(lists every tensor type)"},
+    {"quantize", quantlab::cli::run_quantize, "[options] in.gguf [out.gguf] TYPE [nthreads] (llama-quantize; --help)"},
     {"gguf-info", quantlab::cli::run_gguf_info, "M.gguf"},
     {"tokenize", quantlab::cli::run_tokenize, "-m M.gguf -p TEXT [--ids] [--no-bos]"},
     {"generate", quantlab::cli::run_generate,

@@ -8,6 +8,8 @@ async function main() {
   const backend = document.getElementById('backend');
   const state = { quantlab: await loadQuantlab(), tensor: null };
   backend.textContent = state.quantlab.simd128 ? 'SIMD128' : 'scalar';
+  // The API is on window for anyone who opens the console (and for the browser tests).
+  window.quantlab = state.quantlab;
   document.body.dataset.ready = 'true';
 
   const step2 = setupStep2(state);

@@ -90,10 +90,8 @@ void dequantize_row_f16_simd128(const void* vx, float* y, int64_t k) {
     const auto* x = static_cast<const ggml_half*>(vx);
     int64_t i = 0;
     for (; i + 8 <= k; i += 8) {
-        v128_t lo, hi;
-        load_u16x8(x + i, &lo, &hi);
-        wasm_v128_store(y + i, f16_bits_to_f32x4(lo));
-        wasm_v128_store(y + i + 4, f16_bits_to_f32x4(hi));
+        wasm_v128_store(y + i, f16_bits_to_f32x4(wasm_u32x4_load16x4(x + i)));
+        wasm_v128_store(y + i + 4, f16_bits_to_f32x4(wasm_u32x4_load16x4(x + i + 4)));
     }
     dequantize_row_f16_ref(x + i, y + i, k - i);
 }
@@ -141,14 +139,9 @@ size_t quantize_bf16_simd128(const float* src, void* dst, int64_t nrows, int64_t
 void dequantize_row_bf16_simd128(const void* vx, float* y, int64_t k) {
     const auto* x = static_cast<const ggml_bf16*>(vx);
     int64_t i = 0;
-    const v128_t zero = wasm_i32x4_splat(0);
-    for (; i + 8 <= k; i += 8) {
-        // A bf16 is the top half of its float: one shuffle puts each pair of
-        // bytes above two zero bytes.
-        const v128_t v = wasm_v128_load(x + i);
-        wasm_v128_store(y + i, wasm_i8x16_shuffle(zero, v, 0, 1, 16, 17, 0, 1, 18, 19, 0, 1, 20, 21, 0, 1, 22, 23));
-        wasm_v128_store(y + i + 4,
-                        wasm_i8x16_shuffle(zero, v, 0, 1, 24, 25, 0, 1, 26, 27, 0, 1, 28, 29, 0, 1, 30, 31));
+    // A bf16 is the top half of its float: zero-extending loads, then a shift.
+    for (; i + 16 <= k; i += 16) {
+        for (int j = 0; j < 16; j += 4) wasm_v128_store(y + i + j, wasm_i32x4_shl(wasm_u32x4_load16x4(x + i + j), 16));
     }
     dequantize_row_bf16_ref(x + i, y + i, k - i);
 }

@@ -82,18 +82,18 @@ inline void block_indices(const v128_t* v, float id, v128_t* out) {
 // yields unsigned bytes ready for the float conversion below.
 inline v128_t iq4_table_biased() { return wasm_v128_xor(iq4_table(), wasm_i8x16_splat(-128)); }
 
-// Sixteen unsigned bytes as float(b[j]) - 128 in four vectors: each byte is
-// shuffled into the low mantissa byte of 2^23, which reads as 2^23 + b
-// exactly, and 2^23 + 128 is subtracted exactly.
+// Sixteen unsigned bytes as float(b[j]) - 128 in four vectors: zero-extended
+// into the low mantissa bits of 2^23 each reads as 2^23 + b exactly, and
+// 2^23 + 128 is subtracted exactly.
 inline void biased_bytes_to_f32(v128_t b, v128_t* f) {
     const v128_t magic = wasm_i32x4_splat(0x4B000000);
     const v128_t off = wasm_f32x4_splat(8388608.0f + 128.0f);
-    f[0] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 0, 17, 18, 19, 1, 17, 18, 19, 2, 17, 18, 19, 3, 17, 18, 19), off);
-    f[1] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 4, 17, 18, 19, 5, 17, 18, 19, 6, 17, 18, 19, 7, 17, 18, 19), off);
-    f[2] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 8, 17, 18, 19, 9, 17, 18, 19, 10, 17, 18, 19, 11, 17, 18, 19),
-                          off);
-    f[3] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 12, 17, 18, 19, 13, 17, 18, 19, 14, 17, 18, 19, 15, 17, 18, 19),
-                          off);
+    const v128_t lo = wasm_u16x8_extend_low_u8x16(b);
+    const v128_t hi = wasm_u16x8_extend_high_u8x16(b);
+    f[0] = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_extend_low_u16x8(lo), magic), off);
+    f[1] = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_extend_high_u16x8(lo), magic), off);
+    f[2] = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_extend_low_u16x8(hi), magic), off);
+    f[3] = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_extend_high_u16x8(hi), magic), off);
 }
 
 // Level values of 16 indices as four float vectors.

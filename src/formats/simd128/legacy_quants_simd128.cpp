@@ -158,28 +158,29 @@ inline void store_qh(v128_t lo, v128_t hi, uint8_t* qh_bytes) {
 inline void load_qh(const uint8_t* qh_bytes, v128_t* lo, v128_t* hi) {
     uint32_t qh;
     std::memcpy(&qh, qh_bytes, sizeof qh);
-    const v128_t q = wasm_i32x4_splat(int32_t(qh));
+    // Each qh byte repeated over eight lanes: byte splats joined by a 64-bit
+    // lane shuffle (arbitrary byte shuffles are scalar code under SIMDe on SSE2).
+    const v128_t b01 = wasm_i64x2_shuffle(wasm_i8x16_splat(int8_t(qh)), wasm_i8x16_splat(int8_t(qh >> 8)), 0, 3);
+    const v128_t b23 = wasm_i64x2_shuffle(wasm_i8x16_splat(int8_t(qh >> 16)), wasm_i8x16_splat(int8_t(qh >> 24)), 0, 3);
     const v128_t bit = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
-    const v128_t b01 = wasm_i8x16_shuffle(q, q, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    const v128_t b23 = wasm_i8x16_shuffle(q, q, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
     const v128_t h = wasm_i8x16_splat(0x10);
     *lo = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b01, bit), bit), h);
     *hi = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b23, bit), bit), h);
 }
 
-// Sixteen unsigned bytes as float(b[j]) - off in four vectors, without the
-// widening chain: each byte is shuffled into the low mantissa byte of
-// 2^23 (0x4B000000), which reads as 2^23 + b exactly, and subtracting
-// off = 2^23 + bias leaves b - bias exactly.
+// Sixteen unsigned bytes as float(b[j]) - off in four vectors: zero-extended
+// into the low mantissa bits of 2^23 (0x4B000000) each reads as 2^23 + b
+// exactly, and subtracting off = 2^23 + bias leaves b - bias exactly. This
+// beats sign extension plus int-to-float conversion both in V8 and natively.
 inline void bytes_to_f32(v128_t b, float off, v128_t* f) {
     const v128_t magic = wasm_i32x4_splat(0x4B000000);
     const v128_t voff = wasm_f32x4_splat(off);
-    f[0] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 0, 17, 18, 19, 1, 17, 18, 19, 2, 17, 18, 19, 3, 17, 18, 19), voff);
-    f[1] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 4, 17, 18, 19, 5, 17, 18, 19, 6, 17, 18, 19, 7, 17, 18, 19), voff);
-    f[2] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 8, 17, 18, 19, 9, 17, 18, 19, 10, 17, 18, 19, 11, 17, 18, 19),
-                          voff);
-    f[3] = wasm_f32x4_sub(wasm_i8x16_shuffle(b, magic, 12, 17, 18, 19, 13, 17, 18, 19, 14, 17, 18, 19, 15, 17, 18, 19),
-                          voff);
+    const v128_t lo = wasm_u16x8_extend_low_u8x16(b);
+    const v128_t hi = wasm_u16x8_extend_high_u8x16(b);
+    f[0] = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_extend_low_u16x8(lo), magic), voff);
+    f[1] = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_extend_high_u16x8(lo), magic), voff);
+    f[2] = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_extend_low_u16x8(hi), magic), voff);
+    f[3] = wasm_f32x4_sub(wasm_v128_or(wasm_u32x4_extend_high_u16x8(hi), magic), voff);
 }
 
 constexpr float kMagic = 8388608.0f;  // 2^23

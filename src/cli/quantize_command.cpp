@@ -1,0 +1,163 @@
+// quantlab quantize: llama-quantize's options and output lines, on top of the
+// streaming quantizer (src/quantize/model_quantizer.h).
+#include "cli/quantize_command.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+#include "formats/type_traits.h"
+#include "quantize/ftype.h"
+#include "quantize/imatrix.h"
+#include "quantize/model_quantizer.h"
+
+namespace quantlab::cli {
+
+namespace {
+
+void usage() {
+    std::printf(
+        "usage: quantlab quantize [--pure] [--allow-requantize] [--leave-output-tensor] [--dry-run]\n"
+        "                         [--output-tensor-type T] [--token-embedding-type T] [--tensor-type REGEX=T]...\n"
+        "                         [--imatrix FILE] in.gguf [out.gguf] TYPE [nthreads]\n\n"
+        "  --pure                  no k-quant mixtures: every quantized tensor gets TYPE's base type\n"
+        "  --allow-requantize      allow converting tensors that are already quantized\n"
+        "  --leave-output-tensor   keep output.weight as it is\n"
+        "  --dry-run               print the plan and sizes without writing anything (out.gguf may be omitted)\n"
+        "  --output-tensor-type T  ggml type for output.weight\n"
+        "  --token-embedding-type T  ggml type for token_embd.weight\n"
+        "  --tensor-type REGEX=T   ggml type for tensors whose name matches REGEX (repeatable, first match wins)\n"
+        "  --imatrix FILE          importance matrix from llama-imatrix (.dat or .gguf)\n\n"
+        "TYPE (as llama-quantize; aliases Q3_K=Q3_K_M, Q4_K=Q4_K_M, Q5_K=Q5_K_M):\n");
+    for (const auto& f : all_ftypes()) std::printf("  %2u  or  %-7s : %s\n", unsigned(f.ftype), f.name, f.description);
+}
+
+std::string join(const std::vector<std::string>& v, size_t max_items) {
+    std::string s;
+    for (size_t i = 0; i < v.size() && i < max_items; ++i) s += (i ? ", " : "") + v[i];
+    if (v.size() > max_items) s += ", ...";
+    return s;
+}
+
+}  // namespace
+
+int run_quantize(int argc, char** argv) {
+    const auto t_start = std::chrono::steady_clock::now();
+    ModelQuantizeOptions opt;
+    std::string imatrix_path;
+    std::vector<std::string> pos;
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw Error(ErrorCode::InvalidArgument, "option " + a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--help" || a == "-h") {
+            usage();
+            return 0;
+        } else if (a == "--pure") {
+            opt.params.pure = true;
+        } else if (a == "--allow-requantize") {
+            opt.params.allow_requantize = true;
+        } else if (a == "--leave-output-tensor") {
+            opt.params.quantize_output_tensor = false;
+        } else if (a == "--dry-run") {
+            opt.params.dry_run = true;
+        } else if (a == "--output-tensor-type") {
+            opt.params.output_tensor_type = type_traits_by_name(value()).type;
+        } else if (a == "--token-embedding-type") {
+            opt.params.token_embedding_type = type_traits_by_name(value()).type;
+        } else if (a == "--tensor-type") {
+            opt.params.tensor_types.push_back(parse_tensor_type_override(value()));
+        } else if (a == "--imatrix") {
+            imatrix_path = value();
+        } else if (a.rfind("--", 0) == 0) {
+            throw Error(ErrorCode::InvalidArgument, "unknown option " + a + " (see quantlab quantize --help)");
+        } else {
+            pos.push_back(a);
+        }
+    }
+    if (pos.size() < 2) {
+        usage();
+        return 2;
+    }
+    // llama-quantize: in.gguf [out.gguf] TYPE [nthreads]; out.gguf is optional
+    // when the second word already names a type.
+    const std::string in_path = pos[0];
+    std::string out_path;
+    size_t next = 1;
+    const FtypeInfo* ft = try_parse_ftype(pos[1]);
+    if (!ft) {
+        out_path = pos[1];
+        if (pos.size() < 3) throw Error(ErrorCode::InvalidArgument, "missing the quantization TYPE");
+        ft = &parse_ftype(pos[2]);
+        next = 3;
+    } else {
+        next = 2;
+        if (!opt.params.dry_run) {
+            const size_t slash = in_path.find_last_of('/');
+            out_path = (slash == std::string::npos ? "" : in_path.substr(0, slash + 1)) + "ggml-model-" + ft->name + ".gguf";
+        }
+    }
+    opt.params.ftype = ft->ftype;
+    int nthreads = int(std::thread::hardware_concurrency());
+    if (pos.size() > next) {
+        try {
+            size_t used = 0;
+            nthreads = std::stoi(pos[next], &used);
+            if (used != pos[next].size()) throw std::invalid_argument(pos[next]);
+        } catch (const std::exception&) {
+            throw Error(ErrorCode::InvalidArgument, "nthreads must be an integer, got '" + pos[next] + "'");
+        }
+        ++next;
+    }
+    if (pos.size() > next) throw Error(ErrorCode::InvalidArgument, "unexpected argument '" + pos[next] + "'");
+    opt.nthreads = nthreads > 0 ? nthreads : 1;
+
+    ImatrixData imatrix;
+    if (!imatrix_path.empty()) {
+        imatrix = read_imatrix_file(imatrix_path);
+        opt.imatrix = &imatrix;
+        opt.imatrix_file = imatrix_path;
+        if (!imatrix.datasets.empty()) std::printf("imatrix dataset: '%s'\n", imatrix.datasets[0].c_str());
+        std::printf("loaded %zu importance matrix entries from %s computed on %d chunks\n", imatrix.entries.size(),
+                    imatrix_path.c_str(), imatrix.chunk_count);
+    }
+
+    if (opt.params.dry_run) {
+        std::printf("main: calculating quantization size for '%s' as %s", in_path.c_str(), ft->name);
+    } else {
+        std::printf("main: quantizing '%s' to '%s' as %s", in_path.c_str(), out_path.c_str(), ft->name);
+    }
+    std::printf(" using %d threads\n", opt.nthreads);
+    opt.log = [](const std::string& line) {
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+    };
+
+    const auto t_q = std::chrono::steady_clock::now();
+    const ModelQuantizeResult r = quantize_model_file(in_path, opt.params.dry_run ? std::string() : out_path, opt);
+    const auto t_end = std::chrono::steady_clock::now();
+    const QuantPlan& p = r.plan;
+
+    for (const auto& o : p.overrides) {
+        if (o.applied.empty()) continue;
+        std::printf("--tensor-type %s=%s decided %zu tensor(s): %s\n", o.override_.pattern.c_str(),
+                    type_traits(o.override_.type).name, o.applied.size(), join(o.applied, 6).c_str());
+    }
+    std::printf("model size  = %8.2f MiB (%.2f BPW)\n", double(p.old_bytes) / 1048576.0, p.old_bpw());
+    std::printf("quant size  = %8.2f MiB (%.2f BPW)\n", double(p.new_bytes) / 1048576.0, p.new_bpw());
+    if (p.n_fallback > 0) {
+        std::printf("WARNING: %d of %zu tensor(s) required fallback quantization\n", p.n_fallback, p.tensors.size());
+    }
+    if (!opt.params.dry_run) std::printf("wrote %s (%llu bytes)\n", out_path.c_str(), (unsigned long long)r.bytes_written);
+    std::printf("main: quantize time = %10.2f ms\n", std::chrono::duration<double, std::milli>(t_end - t_q).count());
+    std::printf("main:    total time = %10.2f ms\n", std::chrono::duration<double, std::milli>(t_end - t_start).count());
+    return 0;
+}
+
+}  // namespace quantlab::cli

@@ -1,0 +1,95 @@
+#include "quantize/ftype.h"
+
+#include <cctype>
+
+#include "core/error.h"
+
+namespace quantlab {
+
+namespace {
+
+std::string upper(const std::string& s) {
+    std::string r = s;
+    for (auto& c : r) c = char(std::toupper(static_cast<unsigned char>(c)));
+    return r;
+}
+
+struct Alias {
+    const char* name;
+    LlamaFtype ftype;
+};
+
+// tools/quantize/quantize.cpp lists these as "alias for ..." entries.
+const Alias kAliases[] = {
+    {"Q3_K", LlamaFtype::MOSTLY_Q3_K_M},
+    {"Q4_K", LlamaFtype::MOSTLY_Q4_K_M},
+    {"Q5_K", LlamaFtype::MOSTLY_Q5_K_M},
+};
+
+}  // namespace
+
+const std::vector<FtypeInfo>& all_ftypes() {
+    using F = LlamaFtype;
+    using T = GgmlType;
+    static const std::vector<FtypeInfo> table{
+        {F::MOSTLY_Q4_0, "Q4_0", T::Q4_0, "4.5 bpw, 32-value blocks with one scale"},
+        {F::MOSTLY_Q4_1, "Q4_1", T::Q4_1, "5.0 bpw, 32-value blocks with scale and minimum"},
+        {F::MOSTLY_Q5_0, "Q5_0", T::Q5_0, "5.5 bpw, 32-value blocks with one scale"},
+        {F::MOSTLY_Q5_1, "Q5_1", T::Q5_1, "6.0 bpw, 32-value blocks with scale and minimum"},
+        {F::MOSTLY_Q2_K, "Q2_K", T::Q2_K, "k-quant mix around 2.6 bpw"},
+        {F::MOSTLY_Q2_K_S, "Q2_K_S", T::Q2_K, "smaller Q2_K mix (needs an importance matrix)"},
+        {F::MOSTLY_Q3_K_S, "Q3_K_S", T::Q3_K, "k-quant mix around 3.4 bpw"},
+        {F::MOSTLY_Q3_K_M, "Q3_K_M", T::Q3_K, "k-quant mix around 3.7 bpw"},
+        {F::MOSTLY_Q3_K_L, "Q3_K_L", T::Q3_K, "k-quant mix around 4.0 bpw"},
+        {F::MOSTLY_IQ4_NL, "IQ4_NL", T::IQ4_NL, "4.5 bpw non-linear quantization"},
+        {F::MOSTLY_IQ4_XS, "IQ4_XS", T::IQ4_XS, "4.25 bpw non-linear quantization"},
+        {F::MOSTLY_Q4_K_S, "Q4_K_S", T::Q4_K, "k-quant mix around 4.5 bpw"},
+        {F::MOSTLY_Q4_K_M, "Q4_K_M", T::Q4_K, "k-quant mix around 4.8 bpw"},
+        {F::MOSTLY_Q5_K_S, "Q5_K_S", T::Q5_K, "k-quant mix around 5.5 bpw"},
+        {F::MOSTLY_Q5_K_M, "Q5_K_M", T::Q5_K, "k-quant mix around 5.7 bpw"},
+        {F::MOSTLY_Q6_K, "Q6_K", T::Q6_K, "6.56 bpw k-quant"},
+        {F::MOSTLY_Q8_0, "Q8_0", T::Q8_0, "8.5 bpw, 32-value blocks"},
+        {F::MOSTLY_F16, "F16", T::F16, "IEEE half precision"},
+        {F::MOSTLY_BF16, "BF16", T::BF16, "bfloat16"},
+        {F::ALL_F32, "F32", T::F32, "no quantization"},
+    };
+    return table;
+}
+
+const FtypeInfo& ftype_info(LlamaFtype f) {
+    for (const auto& i : all_ftypes()) {
+        if (i.ftype == f) return i;
+    }
+    throw Error(ErrorCode::UnknownType, "unknown file type " + std::to_string(uint32_t(f)));
+}
+
+const FtypeInfo* try_parse_ftype(const std::string& text) {
+    const std::string key = upper(text);
+    for (const auto& i : all_ftypes()) {
+        if (key == i.name) return &i;
+    }
+    for (const auto& a : kAliases) {
+        if (key == a.name) return &ftype_info(a.ftype);
+    }
+    // llama-quantize also takes the enum value itself ("15" for Q4_K_M).
+    if (!key.empty() && key.size() <= 4) {
+        bool digits = true;
+        for (char c : key) digits &= std::isdigit(static_cast<unsigned char>(c)) != 0;
+        if (digits) {
+            const unsigned long v = std::stoul(key);
+            for (const auto& i : all_ftypes()) {
+                if (uint32_t(i.ftype) == v) return &i;
+            }
+        }
+    }
+    return nullptr;
+}
+
+const FtypeInfo& parse_ftype(const std::string& text) {
+    if (const FtypeInfo* i = try_parse_ftype(text)) return *i;
+    std::string known;
+    for (const auto& i : all_ftypes()) known += (known.empty() ? "" : ", ") + std::string(i.name);
+    throw Error(ErrorCode::UnknownType, "unknown quantization type '" + text + "' (known: " + known + ")");
+}
+
+}  // namespace quantlab

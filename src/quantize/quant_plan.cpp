@@ -1,0 +1,507 @@
+// Rules from llama.cpp src/llama-quant.cpp (the version at the pinned commit
+// of ../shared/reference, 2026-08). Only the branches that can fire for the
+// ftypes quantlab produces and for the llama architecture are kept: the
+// IQ1/IQ2/IQ3/TQ/MXFP4 ftypes and the Falcon special cases cannot occur here.
+#include "quantize/quant_plan.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <regex>
+
+#include "core/error.h"
+#include "formats/type_traits.h"
+
+namespace quantlab {
+
+namespace {
+
+using T = GgmlType;
+using F = LlamaFtype;
+
+enum class Category {
+    TokenEmbd,
+    AttnQ,
+    AttnV,
+    AttnK,
+    AttnQkv,
+    AttnKvB,
+    AttnOutput,
+    FfnUp,
+    FfnGate,
+    FfnDown,
+    Output,
+    Other,
+};
+
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+bool is_token_embd_name(const std::string& n) { return n == "token_embd.weight" || n == "per_layer_token_embd.weight"; }
+
+// Same precedence as llama-quant.cpp's tensor_get_category: substring tests,
+// so "attn_qkv.weight" must be tested before "attn_v.weight" would not match
+// it anyway, and ffn_* match with or without a suffix (_exps, _shexp).
+Category category_of(const std::string& n) {
+    if (n == "output.weight") return Category::Output;
+    if (is_token_embd_name(n)) return Category::TokenEmbd;
+    if (contains(n, "attn_qkv.weight")) return Category::AttnQkv;
+    if (contains(n, "attn_kv_b.weight")) return Category::AttnKvB;
+    if (contains(n, "attn_v.weight")) return Category::AttnV;
+    if (contains(n, "attn_k.weight")) return Category::AttnK;
+    if (contains(n, "attn_q.weight")) return Category::AttnQ;
+    if (contains(n, "attn_output.weight")) return Category::AttnOutput;
+    if (contains(n, "ffn_up")) return Category::FfnUp;
+    if (contains(n, "ffn_gate")) return Category::FfnGate;
+    if (contains(n, "ffn_down")) return Category::FfnDown;
+    return Category::Other;
+}
+
+bool is_attn_v_like(Category c) { return c == Category::AttnV || c == Category::AttnQkv || c == Category::AttnKvB; }
+
+// ggml_n_dims: trailing dimensions of 1 do not count.
+int n_dims(const std::vector<int64_t>& ne) {
+    int n = 1;
+    for (size_t i = 0; i < ne.size(); ++i) {
+        if (ne[i] > 1) n = int(i) + 1;
+    }
+    return n;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// tensor_allows_quantization: the name tests are the whole list from
+// llama-quant.cpp, most of which concern other architectures but cost nothing.
+bool allows_quantization(const QuantizeParams& p, const GgufTensorInfo& t) {
+    if (n_dims(t.ne) < 2) return false;
+    const std::string& n = t.name;
+    if (!ends_with(n, "weight")) return false;
+    if (contains(n, "_norm.weight")) return false;
+    if (!p.quantize_output_tensor && n == "output.weight") return false;
+    static const char* const kNever[] = {
+        "ffn_gate_inp.weight", "ffn_gate_tid2eid.weight", "altup", "laurel", "per_layer_model_proj",
+        "ssm_conv1d", "shortconv.conv.weight", "indexer.k_proj.weight", "indexer.q_proj.weight",
+        "time_mix_first.weight", "time_mix_w0.weight", "time_mix_w1.weight", "time_mix_w2.weight",
+        "time_mix_v0.weight", "time_mix_v1.weight", "time_mix_v2.weight", "time_mix_a0.weight",
+        "time_mix_a1.weight", "time_mix_a2.weight", "time_mix_g1.weight", "time_mix_g2.weight",
+        "time_mix_decay_w1.weight", "time_mix_decay_w2.weight", "time_mix_lerp_fused.weight",
+        "attn_rel_b.weight", ".position_embd", "sam.pos_embd", "sam.neck.", "sam.net_", ".rel_pos",
+        ".patch_embd", ".patch_merger", "a.rvq.codebook", "mm.a.code_embd",
+    };
+    for (const char* s : kNever) {
+        if (contains(n, s)) return false;
+    }
+    // Positional embeddings and token types (BERT) by their full names.
+    if (n == "position_embd.weight" || n == "token_types.weight") return false;
+    return true;
+}
+
+const char* tname(GgmlType t) { return type_traits(t).name; }
+int64_t block_of(GgmlType t) { return type_traits(t).block_size; }
+
+bool use_more_bits(int i_layer, int n_layers) {
+    return i_layer < n_layers / 8 || i_layer >= 7 * n_layers / 8 || (i_layer - n_layers / 8) % 3 == 2;
+}
+
+struct State {
+    const QuantizeParams& p;
+    const ModelInfo& m;
+    std::vector<std::regex> patterns;
+    int n_attention_wv = 0;
+    int i_attention_wv = 0;
+    int n_ffn_down = 0;
+    int i_ffn_down = 0;
+    int n_ffn_gate = 0;
+    int i_ffn_gate = 0;
+    int n_ffn_up = 0;
+    int i_ffn_up = 0;
+    bool tied_embeddings = true;  // until output.weight is seen
+    int n_fallback = 0;
+    std::vector<std::string>* messages;
+
+    // For a dense model the counter is the layer; for experts llama.cpp parses
+    // the name because expert tensors are not stored in layer order.
+    int layer_of(int counter, const std::string& name) const {
+        if (std::max(1, m.n_expert) <= 1) return counter;
+        int il = -1;
+        if (std::sscanf(name.c_str(), "blk.%d.", &il) != 1) {
+            throw Error(ErrorCode::Format, "failed to determine the layer of tensor " + name);
+        }
+        if (il < 0 || il >= m.n_layer) {
+            throw Error(ErrorCode::Format, "bad layer " + std::to_string(il) + " for tensor " + name + ", must be in [0, " +
+                                               std::to_string(m.n_layer) + ")");
+        }
+        return il;
+    }
+};
+
+// llama_tensor_get_type_impl, restricted to the ftypes of ftype.h on llama.
+GgmlType mix_type(State& s, GgmlType new_type, const GgufTensorInfo& t, Category cat) {
+    const F ftype = s.p.ftype;
+    const ModelInfo& m = s.m;
+    if (cat == Category::Output || (s.tied_embeddings && cat == Category::TokenEmbd)) {
+        if (s.p.output_tensor_type) return *s.p.output_tensor_type;
+        if (t.ne[0] % block_of(new_type) != 0) return T::Q8_0;
+        return new_type != T::Q8_0 ? T::Q6_K : new_type;
+    }
+    if (cat == Category::TokenEmbd) {
+        if (s.p.token_embedding_type) return *s.p.token_embedding_type;
+        return new_type;
+    }
+    if (is_attn_v_like(cat)) {
+        if (ftype == F::MOSTLY_Q2_K) {
+            new_type = m.n_gqa() >= 4 ? T::Q4_K : T::Q3_K;
+        } else if (ftype == F::MOSTLY_Q2_K_S && m.n_gqa() >= 4) {
+            new_type = T::Q4_K;
+        } else if (ftype == F::MOSTLY_Q3_K_M) {
+            new_type = s.i_attention_wv < 2 ? T::Q5_K : T::Q4_K;
+        } else if (ftype == F::MOSTLY_Q3_K_L) {
+            new_type = T::Q5_K;
+        } else if ((ftype == F::MOSTLY_IQ4_NL || ftype == F::MOSTLY_IQ4_XS) && m.n_gqa() >= 4) {
+            new_type = T::Q5_K;
+        } else if ((ftype == F::MOSTLY_Q4_K_M || ftype == F::MOSTLY_Q5_K_M) &&
+                   use_more_bits(s.i_attention_wv, s.n_attention_wv)) {
+            new_type = T::Q6_K;
+        } else if (ftype == F::MOSTLY_Q4_K_S && s.i_attention_wv < 4) {
+            new_type = T::Q5_K;
+        }
+        // 70B: attn_v is 8x smaller than attn_q, so extra bits cost little.
+        if (m.is_70b && (new_type == T::Q3_K || new_type == T::Q4_K)) new_type = T::Q5_K;
+        if (m.n_expert == 8) new_type = T::Q8_0;
+        ++s.i_attention_wv;
+        return new_type;
+    }
+    if (cat == Category::AttnK) {
+        if (m.n_expert == 8) new_type = T::Q8_0;
+        return new_type;
+    }
+    if (cat == Category::FfnDown) {
+        const int i_layer = s.layer_of(s.i_ffn_down, t.name);
+        const int n_layer = s.n_ffn_down;
+        if (ftype == F::MOSTLY_Q2_K) {
+            new_type = T::Q3_K;
+        } else if (ftype == F::MOSTLY_Q2_K_S) {
+            if (i_layer < n_layer / 8) new_type = T::Q4_K;
+        } else if (ftype == F::MOSTLY_Q3_K_M) {
+            // Non-Falcon models always take the Q4_K branch past the first 1/16.
+            new_type = i_layer < n_layer / 16 ? T::Q5_K : T::Q4_K;
+        } else if (ftype == F::MOSTLY_Q3_K_L) {
+            new_type = T::Q5_K;
+        } else if (ftype == F::MOSTLY_Q4_K_M) {
+            if (use_more_bits(i_layer, n_layer)) new_type = T::Q6_K;
+        } else if (i_layer < n_layer / 8 && (ftype == F::MOSTLY_IQ4_NL || ftype == F::MOSTLY_IQ4_XS) &&
+                   !s.p.has_imatrix) {
+            new_type = T::Q5_K;
+        } else if (ftype == F::MOSTLY_Q5_K_M && use_more_bits(i_layer, n_layer)) {
+            new_type = T::Q6_K;
+        } else if (ftype == F::MOSTLY_Q4_K_S && i_layer < n_layer / 8) {
+            new_type = T::Q5_K;
+        } else if ((ftype == F::MOSTLY_Q4_0 || ftype == F::MOSTLY_Q5_0) && s.p.has_imatrix && i_layer < n_layer / 8) {
+            // Only with an imatrix, so that quantizing without one stays reproducible.
+            new_type = ftype == F::MOSTLY_Q4_0 ? T::Q4_1 : T::Q5_1;
+        }
+        ++s.i_ffn_down;
+        return new_type;
+    }
+    if (cat == Category::AttnOutput) {
+        if (m.n_expert == 8) {
+            if (ftype == F::MOSTLY_Q2_K || ftype == F::MOSTLY_Q3_K_S || ftype == F::MOSTLY_Q3_K_M ||
+                ftype == F::MOSTLY_IQ4_NL || ftype == F::MOSTLY_Q4_K_S || ftype == F::MOSTLY_Q4_K_M ||
+                ftype == F::MOSTLY_IQ4_XS) {
+                new_type = T::Q5_K;
+            }
+        } else {
+            if (ftype == F::MOSTLY_Q2_K) new_type = T::Q3_K;
+            else if (ftype == F::MOSTLY_Q3_K_M) new_type = T::Q4_K;
+            else if (ftype == F::MOSTLY_Q3_K_L) new_type = T::Q5_K;
+        }
+        return new_type;
+    }
+    if (cat == Category::FfnGate) {
+        s.layer_of(s.i_ffn_gate, t.name);  // validates expert layer numbers like llama.cpp
+        ++s.i_ffn_gate;
+        return new_type;
+    }
+    if (cat == Category::FfnUp) {
+        s.layer_of(s.i_ffn_up, t.name);
+        ++s.i_ffn_up;
+        return new_type;
+    }
+    return new_type;
+}
+
+std::string padded(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
+
+// tensor_type_fallback: rows that are not whole blocks of the chosen type.
+GgmlType fallback_type(State& s, const GgufTensorInfo& t, GgmlType target, PlannedTensor& pt) {
+    const int64_t ncols = t.ne[0];
+    const int64_t blk = block_of(target);
+    if (ncols % blk == 0) return target;
+    ++s.n_fallback;
+    // For the hint: "blk.3.ffn_down.weight" -> "ffn_down", a pattern for every layer.
+    std::string kind = t.name;
+    int il = -1;
+    int used = 0;
+    if (std::sscanf(kind.c_str(), "blk.%d.%n", &il, &used) == 1 && used > 0) kind = kind.substr(size_t(used));
+    if (ends_with(kind, ".weight")) kind.resize(kind.size() - 7);
+    GgmlType r;
+    switch (target) {
+        case T::IQ4_XS: r = T::IQ4_NL; break;
+        case T::Q2_K:
+        case T::Q3_K: r = T::Q4_0; break;
+        case T::Q4_K: r = T::Q5_0; break;
+        case T::Q5_K: r = T::Q5_1; break;
+        case T::Q6_K: r = T::Q8_0; break;
+        default:
+            throw Error(ErrorCode::Unsupported,
+                        "no tensor type fallback is defined for type " + std::string(tname(target)) + ": tensor " +
+                            t.name + " has rows of " + std::to_string(ncols) + " values, not a multiple of " +
+                            std::to_string(blk) + " (llama-quantize stops here too; --tensor-type " + kind +
+                            "=f16 keeps such tensors in f16)");
+    }
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "warning: %s - ncols %6lld not divisible by %3lld (required for type %7s) ",
+                  padded(t.name, 36).c_str(), (long long)ncols, (long long)blk, tname(target));
+    std::string msg = buf;
+    if (ncols % block_of(r) != 0) {
+        msg += "(WARNING: must use F16 due to unusual shape) ";
+        r = T::F16;
+    }
+    std::snprintf(buf, sizeof buf, "-> falling back to %7s", tname(r));
+    s.messages->push_back(msg + buf);
+    pt.fell_back = true;
+    pt.fallback_from = target;
+    return r;
+}
+
+uint64_t bytes_of(GgmlType t, const std::vector<int64_t>& ne) {
+    int64_t rows = 1;
+    for (size_t i = 1; i < ne.size(); ++i) rows *= ne[i];
+    return uint64_t(rows) * row_size(type_traits(t), ne[0]);
+}
+
+int read_int(const GgufHeader& h, const std::string& key, bool required, int fallback) {
+    const GgufValue* v = h.find(key);
+    if (!v) {
+        if (required) throw Error(ErrorCode::Format, "missing metadata key '" + key + "'");
+        return fallback;
+    }
+    // Per-layer arrays (some models vary heads by layer): the rules use layer 0.
+    if (v->is_array()) {
+        const auto a = v->as_i32_array();
+        if (a.empty()) throw Error(ErrorCode::Format, "metadata key '" + key + "' is an empty array");
+        return a[0];
+    }
+    return int(v->as_i64());
+}
+
+}  // namespace
+
+bool is_float_type(GgmlType t) { return t == T::F32 || t == T::F16 || t == T::BF16; }
+
+bool is_storable_type(GgmlType t) { return t != T::Q8_1 && t != T::Q8_K; }
+
+bool llama_weight_order_less(const std::string& a, const std::string& b) {
+    int la = -1;
+    int lb = -1;
+    std::sscanf(a.c_str(), "blk.%d.", &la);
+    std::sscanf(b.c_str(), "blk.%d.", &lb);
+    if (la != lb) return la < lb;
+    return a < b;
+}
+
+TensorTypeOverride parse_tensor_type_override(const std::string& arg) {
+    const size_t eq = arg.find('=');
+    if (eq == std::string::npos) throw Error(ErrorCode::InvalidArgument, "malformed --tensor-type '" + arg + "' (want REGEX=TYPE)");
+    if (eq == 0) throw Error(ErrorCode::InvalidArgument, "--tensor-type '" + arg + "' is missing the tensor name");
+    if (eq + 1 == arg.size()) throw Error(ErrorCode::InvalidArgument, "--tensor-type '" + arg + "' is missing the type");
+    TensorTypeOverride o;
+    o.pattern = arg.substr(0, eq);
+    // llama-quantize lower-cases the pattern (tensor names are lower case).
+    for (auto& c : o.pattern) c = char(std::tolower(static_cast<unsigned char>(c)));
+    o.type = type_traits_by_name(arg.substr(eq + 1)).type;
+    return o;
+}
+
+ModelInfo read_model_info(const GgufHeader& h) {
+    const GgufValue* a = h.find("general.architecture");
+    if (!a || a->type() != GgufType::STRING) throw Error(ErrorCode::Format, "missing metadata key 'general.architecture'");
+    ModelInfo m;
+    m.arch = a->as_string();
+    if (m.arch != "llama") {
+        throw Error(ErrorCode::Unsupported, "architecture '" + m.arch +
+                                                "' is not supported by the quantizer (quantlab implements llama-quantize's "
+                                                "rules for 'llama' models)");
+    }
+    const std::string p = m.arch + ".";
+    m.n_layer = read_int(h, p + "block_count", true, 0);
+    m.n_head = read_int(h, p + "attention.head_count", true, 0);
+    m.n_head_kv = read_int(h, p + "attention.head_count_kv", false, m.n_head);
+    m.n_expert = read_int(h, p + "expert_count", false, 0);
+    if (m.n_layer <= 0) throw Error(ErrorCode::Format, "block_count must be positive");
+    // llama-model.cpp: an 80-layer llama with grouped-query attention is the 70B.
+    m.is_70b = m.n_expert != 8 && m.n_layer == 80 && m.n_head != m.n_head_kv;
+    return m;
+}
+
+QuantPlan plan_quantization(const GgufHeader& input, const QuantizeParams& params) {
+    const FtypeInfo& info = ftype_info(params.ftype);
+    const GgmlType default_type = info.default_type;
+    for (auto t : {params.output_tensor_type, params.token_embedding_type}) {
+        if (t && !is_storable_type(*t)) {
+            throw Error(ErrorCode::Unsupported, std::string(tname(*t)) + " is an activation format, not a weight type");
+        }
+    }
+    for (const auto& o : params.tensor_types) {
+        if (!is_storable_type(o.type)) {
+            throw Error(ErrorCode::Unsupported, std::string(tname(o.type)) + " is an activation format, not a weight type");
+        }
+    }
+
+    QuantPlan plan;
+    plan.ftype = params.ftype;
+    plan.model = read_model_info(input);
+
+    State s{params, plan.model, {}, 0, 0, 0, 0, 0, 0, 0, 0, true, 0, &plan.messages};
+    for (const auto& o : params.tensor_types) {
+        try {
+            s.patterns.emplace_back(o.pattern);
+        } catch (const std::regex_error& e) {
+            throw Error(ErrorCode::InvalidArgument, "--tensor-type pattern '" + o.pattern + "' is not a valid regex: " + e.what());
+        }
+        OverrideReport r;
+        r.override_ = o;
+        r.ignored_for_ftype = is_float_type(default_type);
+        plan.overrides.push_back(std::move(r));
+    }
+
+    std::vector<size_t> order(input.tensors.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return llama_weight_order_less(input.tensors[a].name, input.tensors[b].name);
+    });
+
+    // init_quantize_state_counters: counted over every tensor of the model.
+    for (const auto& t : input.tensors) {
+        const Category c = category_of(t.name);
+        if (is_attn_v_like(c)) ++s.n_attention_wv;
+        if (c == Category::Output) s.tied_embeddings = false;
+    }
+    s.n_ffn_down = s.n_ffn_gate = s.n_ffn_up = plan.model.n_layer;
+
+    for (size_t idx : order) {
+        const GgufTensorInfo& t = input.tensors[idx];
+        PlannedTensor pt;
+        pt.input_index = idx;
+        pt.name = t.name;
+        pt.ne = t.ne;
+        pt.old_type = t.type;
+        pt.allows_quantization = allows_quantization(params, t);
+        const Category cat = category_of(t.name);
+
+        // Which patterns would match, for the report, even where they cannot apply.
+        if (!pt.allows_quantization) {
+            for (size_t i = 0; i < s.patterns.size(); ++i) {
+                if (std::regex_search(t.name, s.patterns[i])) plan.overrides[i].not_quantizable.push_back(t.name);
+            }
+        }
+
+        GgmlType new_type = t.type;
+        if (pt.allows_quantization) {
+            if (params.token_embedding_type && cat == Category::TokenEmbd) {
+                new_type = *params.token_embedding_type;
+            } else if (params.output_tensor_type && cat == Category::Output) {
+                new_type = *params.output_tensor_type;
+            } else {
+                new_type = default_type;
+                if (!is_float_type(default_type)) {
+                    bool manual = false;
+                    for (size_t i = 0; i < s.patterns.size(); ++i) {
+                        if (!std::regex_search(t.name, s.patterns[i])) continue;
+                        const GgmlType q = params.tensor_types[i].type;
+                        if (q != new_type) {
+                            char buf[256];
+                            std::snprintf(buf, sizeof buf, "%s - applying manual override: %s -> %s",
+                                          padded(t.name, 36).c_str(), tname(new_type), tname(q));
+                            plan.messages.push_back(buf);
+                            new_type = q;
+                        }
+                        manual = true;
+                        pt.override_index = int(i);
+                        plan.overrides[i].applied.push_back(t.name);
+                        break;
+                    }
+                    if (!manual && !params.pure) new_type = mix_type(s, new_type, t, cat);
+                    new_type = fallback_type(s, t, new_type, pt);
+                }
+            }
+            // The early returns above skip the fallback, so llama-quantize would
+            // hit ggml's block-size assertion; say so before any work is done.
+            if (t.ne[0] % block_of(new_type) != 0) {
+                throw Error(ErrorCode::BadLength, "tensor " + t.name + " has rows of " + std::to_string(t.ne[0]) +
+                                                      " values, not a multiple of " + tname(new_type) +
+                                                      "'s block size " + std::to_string(block_of(new_type)));
+            }
+        }
+        pt.new_type = new_type;
+        pt.convert = new_type != t.type;
+        pt.requantize = pt.convert && !is_float_type(t.type);
+        pt.requires_imatrix =
+            pt.allows_quantization && !is_token_embd_name(t.name) && t.name != "output.weight" &&
+            new_type == T::Q2_K && params.ftype == F::MOSTLY_Q2_K_S;
+        pt.old_bytes = t.size_bytes;
+        pt.new_bytes = pt.convert ? bytes_of(new_type, t.ne) : t.size_bytes;
+
+        plan.n_elements += uint64_t(t.n_elements());
+        plan.old_bytes += pt.old_bytes;
+        plan.new_bytes += pt.new_bytes;
+        if (pt.requantize) ++plan.n_requantize;
+        if (pt.requires_imatrix) plan.needs_imatrix = true;
+        plan.tensors.push_back(std::move(pt));
+    }
+    plan.n_fallback = s.n_fallback;
+
+    for (const auto& r : plan.overrides) {
+        if (r.ignored_for_ftype) {
+            plan.warnings.push_back("--tensor-type " + r.override_.pattern + "=" + tname(r.override_.type) +
+                                    " is ignored: " + info.name + " does not quantize, as in llama-quantize");
+        } else if (r.applied.empty()) {
+            std::string w = "--tensor-type " + r.override_.pattern + "=" + tname(r.override_.type) + " matched no tensor";
+            if (!r.not_quantizable.empty()) w += " that is quantized (it matches only " + r.not_quantizable.front() + (r.not_quantizable.size() > 1 ? " and others)" : ")");
+            plan.warnings.push_back(w);
+        }
+    }
+
+    if (plan.n_requantize > 0) {
+        const PlannedTensor* first = nullptr;
+        for (const auto& t : plan.tensors) {
+            if (t.requantize) {
+                first = &t;
+                break;
+            }
+        }
+        const std::string what = "requantizing from type " + std::string(tname(first->old_type)) + " is disabled (" +
+                                 first->name + " and " + std::to_string(plan.n_requantize - 1) +
+                                 " more tensors are already quantized); pass --allow-requantize";
+        if (!params.allow_requantize) {
+            if (!params.dry_run) throw Error(ErrorCode::Unsupported, what);
+            plan.warnings.push_back(what);
+        }
+    }
+    if (plan.needs_imatrix && !params.has_imatrix) {
+        std::string first;
+        for (const auto& t : plan.tensors) {
+            if (t.requires_imatrix) {
+                first = t.name;
+                break;
+            }
+        }
+        const std::string what = std::string(info.name) + " requires an importance matrix (first tensor: " + first + ")";
+        if (!params.dry_run) throw Error(ErrorCode::InvalidArgument, what);
+        plan.warnings.push_back("dry run completed, but " + what);
+    }
+    return plan;
+}
+
+}  // namespace quantlab

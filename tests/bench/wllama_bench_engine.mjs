@@ -1,0 +1,45 @@
+// quantlab as an engine of ../shared/bench's browser harness (see its
+// web/harness.js for the contract). scripts/bench-engine.sh copies this file
+// next to the built dist/ files as engine.js.
+import { loadQuantlab } from './browser.mjs';
+
+export default async function create({ log }) {
+  const ql = await loadQuantlab();
+  let model = null;
+  return {
+    name: 'quantlab',
+    version: '0.1.0',
+    async load(blob) {
+      model = await ql.loadModel(blob, { nCtx: 512 });
+      log?.(`quantlab: loaded ${model.info.nParams} params, simd128=${ql.simd128}`);
+      return { info: model.info };
+    },
+    async pp(n, { text }) {
+      let ids = Array.from(model.tokenize(text));
+      while (ids.length < n) ids = ids.concat(ids.slice(1));
+      return { ms: model.evaluate(ids.slice(0, n), { reset: true }) };
+    },
+    async tg(n, { text }) {
+      const prompt = Array.from(model.tokenize(text));
+      model.evaluate(prompt, { reset: true });
+      let ms = 0;
+      let tok = prompt[prompt.length - 1];
+      for (let i = 0; i < n; i++) {
+        ms += model.evaluate([tok], { reset: false });
+        tok = (tok * 7 + 13) % model.info.nVocab; // any valid id: speed does not depend on it
+      }
+      return { ms };
+    },
+    async nll(tokens) {
+      return model.nll(tokens);
+    },
+    async tokenize(text) {
+      return Array.from(model.tokenize(text, { addBos: false }));
+    },
+    threadsUsed: () => 1,
+    async unload() {
+      model?.dispose();
+      model = null;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// The engine inside Chromium gives the same numbers as natively and in Node:
+// llama.cpp's greedy text and perplexity for stories260K. The page is the
+// built web app; the reference files are served through Playwright routes.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedDir } from '../js/golden.mjs';
+import { launchChromium, servePreview, watchErrors } from './chromium.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let browser, server, page, errors;
+
+beforeAll(async () => {
+  await build({ configFile: `${root}/web/vite.config.mjs`, logLevel: 'warn' });
+  server = await servePreview(`${root}/web`);
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  errors = watchErrors(page);
+  await page.route('**/__ref/*', (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop();
+    route.fulfill({ body: readFileSync(`${sharedDir}/reference/${name}`) });
+  });
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('engine in Chromium', () => {
+  it('greedy text and perplexity equal llama.cpp\'s', async () => {
+    const r = await page.evaluate(async () => {
+      const ql = window.quantlab;
+      const blob = async (n) => (await fetch(`/__ref/${n}`)).blob();
+      const f32 = await ql.loadModel(await blob('stories260K-f32.gguf'), { nCtx: 128 });
+      const gen = await f32.generateText('Once upon a time', { nPredict: 40, temperature: 0 });
+      const text = await (await blob('eval.txt')).text();
+      const ppl = await f32.perplexity(text, { ctx: 128, keepLogprobs: true });
+      const q = await ql.loadModel(await blob('stories260K-q4_k_m.gguf'), { nCtx: 128 });
+      const kld = (await q.perplexity(text, { ctx: 128, base: f32 })).kld;
+      f32.dispose();
+      q.dispose();
+      return { text: gen.promptText + gen.text, ppl: ppl.ppl, running: ppl.runningPpl, kld: kld.kldMean, sameTop: kld.sameTop };
+    });
+    expect(r.text).toBe(
+      ' Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.',
+    );
+    expect(r.ppl.toPrecision(4)).toBe('5.492');
+    expect(r.running[0]).toBeCloseTo(2.8841, 3);
+    expect(r.kld / 0.02089).toBeGreaterThan(0.98);
+    expect(r.kld / 0.02089).toBeLessThan(1.02);
+    expect(r.sameTop / 0.92044).toBeGreaterThan(0.98);
+    expect(errors).toEqual([]);
+  });
+});
