@@ -22,6 +22,10 @@ std::vector<std::vector<float>> inputs_for(const TypeTraits& t) {
     auto spiky = random_floats(bs * 4, 14, 0.02f);
     for (size_t i = 0; i < spiky.size(); i += 37) spiky[i] *= 150.0f;
     cases.push_back(spiky);
+    // A block of subnormals: 1/d overflows, where a plain float->int8 cast is undefined.
+    std::vector<float> tiny(bs * 2);
+    for (size_t i = 0; i < tiny.size(); ++i) tiny[i] = float(int(i % 7) - 3) * 1e-40f;
+    cases.push_back(tiny);
     std::vector<float> halves(bs * 2);
     for (size_t i = 0; i < halves.size(); ++i) halves[i] = (float(i % 9) - 4.0f) * 0.5f;  // exact .5 ties
     cases.push_back(halves);

@@ -14,6 +14,10 @@
 
 namespace quantlab {
 
+namespace {
+inline int cast_i8(float v);  // ggml's x86 float -> int8 cast, defined below
+}  // namespace
+
 // ---------------------------------------------------------------- Q8_0
 // d = max|x| / 127; q = round-half-away(x / d).
 void quantize_row_q8_0_ref(const float* x, void* vy, int64_t k) {
@@ -26,7 +30,7 @@ void quantize_row_q8_0_ref(const float* x, void* vy, int64_t k) {
         const float d = amax / 127.0f;
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[i].d = fp32_to_fp16(d);
-        for (int j = 0; j < QK8_0; ++j) y[i].qs[j] = int8_t(std::round(xb[j] * id));
+        for (int j = 0; j < QK8_0; ++j) y[i].qs[j] = int8_t(cast_i8(std::round(xb[j] * id)));
     }
 }
 

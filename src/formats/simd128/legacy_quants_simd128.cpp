@@ -14,6 +14,10 @@ namespace quantlab {
 
 using namespace simd;
 
+namespace {
+inline v128_t trunc_i32_x86(v128_t v);  // the reference's x86 float -> int cast, per lane (below)
+}  // namespace
+
 // ---------------------------------------------------------------- Q8_0
 void quantize_row_q8_0_simd128(const float* x, void* vy, int64_t k) {
     auto* y = static_cast<block_q8_0*>(vy);
@@ -32,8 +36,8 @@ void quantize_row_q8_0_simd128(const float* x, void* vy, int64_t k) {
         const v128_t vid = wasm_f32x4_splat(id);
         for (int j = 0; j < 8; j += 2) {
             // Round two groups of four, then pack the eight int32 down to int8.
-            const v128_t a = wasm_i32x4_trunc_sat_f32x4(f32x4_round_half_away(wasm_f32x4_mul(v[j], vid)));
-            const v128_t b = wasm_i32x4_trunc_sat_f32x4(f32x4_round_half_away(wasm_f32x4_mul(v[j + 1], vid)));
+            const v128_t a = trunc_i32_x86(f32x4_round_half_away(wasm_f32x4_mul(v[j], vid)));
+            const v128_t b = trunc_i32_x86(f32x4_round_half_away(wasm_f32x4_mul(v[j + 1], vid)));
             const v128_t i16 = wasm_i16x8_narrow_i32x4(a, b);
             const v128_t i8 = wasm_i8x16_narrow_i16x8(i16, i16);
             wasm_v128_store64_lane(y[i].qs + 4 * j, i8, 0);
