@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "model/attention_kernels.h"
 #include "model/ops.h"
 
 namespace quantlab {
@@ -73,13 +74,13 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
             const int64_t pos = n_past_ + t;
             rope(&q_[t * E], p.n_head, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
             rope(&k_[t * Ekv], p.n_head_kv, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
-            // Append k, v to the cache (f16) at this position.
-            ggml_half* kc = &k_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
-            ggml_half* vc = &v_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
-            for (int64_t i = 0; i < Ekv; ++i) {
-                kc[i] = fp32_to_fp16(k_[t * Ekv + i]);
-                vc[i] = fp32_to_fp16(v_[t * Ekv + i]);
-            }
+            // Append k, v to the cache, rounded to f16, at this position.
+            float* kc = &k_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
+            float* vc = &v_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
+            std::copy(&k_[t * Ekv], &k_[t * Ekv] + Ekv, kc);
+            std::copy(&v_[t * Ekv], &v_[t * Ekv] + Ekv, vc);
+            round_to_f16(kc, Ekv, variant_);
+            round_to_f16(vc, Ekv, variant_);
         }
         attention(il, n, q_.data(), attn_.data());                  // attn [n][E]
         matmul(L.wo, attn_.data(), n, o_.data(), act_q_, variant_); // o [n][E]
@@ -114,37 +115,32 @@ void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) 
     const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), D = p.head_dim;
     const int64_t group = p.n_head / p.n_head_kv;
     const float scale = 1.0f / std::sqrt(float(D));
-    std::vector<ggml_half> q16(static_cast<size_t>(D));
+    std::vector<float> qh(static_cast<size_t>(D));
     std::vector<float> acc(static_cast<size_t>(D));
-    const ggml_half* K = &k_cache_[size_t(il * n_ctx_ * Ekv)];
-    const ggml_half* Vc = &v_cache_[size_t(il * n_ctx_ * Ekv)];
+    const float* K = &k_cache_[size_t(il * n_ctx_ * Ekv)];
+    const float* Vc = &v_cache_[size_t(il * n_ctx_ * Ekv)];
 
     for (int64_t t = 0; t < n; ++t) {
         const int64_t pos = n_past_ + t;  // attends to cache positions 0..pos
         for (int64_t h = 0; h < p.n_head; ++h) {
             const int64_t kvh = h / group;
-            for (int64_t i = 0; i < D; ++i) q16[size_t(i)] = fp32_to_fp16(q[t * E + h * D + i]);
+            std::copy(&q[t * E + h * D], &q[t * E + h * D] + D, qh.begin());
+            round_to_f16(qh.data(), D, variant_);  // llama.cpp converts q to f16 for the K dot products
             std::fill(acc.begin(), acc.end(), 0.0f);
             float M = -std::numeric_limits<float>::infinity();
             float S = 0.0f;
             for (int64_t j = 0; j <= pos; ++j) {
-                const ggml_half* kr = K + j * Ekv + kvh * D;
-                float s = 0.0f;
-                for (int64_t i = 0; i < D; ++i) s += fp16_to_fp32(kr[i]) * fp16_to_fp32(q16[size_t(i)]);
-                s *= scale;
+                const float s = dot_f32(K + j * Ekv + kvh * D, qh.data(), D, variant_) * scale;
                 float ms = 1.0f, vs = 1.0f;
                 if (s > M) {
                     const float m_old = M;
                     M = s;
                     ms = std::exp(m_old - M);
-                    for (auto& a : acc) a = fp16_to_fp32(fp32_to_fp16(a * ms));
+                    scale_round_f16(acc.data(), ms, D, variant_);
                 } else {
                     vs = std::exp(s - M);
                 }
-                const ggml_half* vr = Vc + j * Ekv + kvh * D;
-                for (int64_t i = 0; i < D; ++i) {
-                    acc[size_t(i)] = fp16_to_fp32(fp32_to_fp16(acc[size_t(i)] + fp16_to_fp32(vr[i]) * vs));
-                }
+                axpy_round_f16(acc.data(), Vc + j * Ekv + kvh * D, vs, D, variant_);
                 S = S * ms + vs;
             }
             const float inv = S == 0.0f ? 0.0f : 1.0f / S;

@@ -43,8 +43,10 @@ private:
     int64_t n_batch_;
     int64_t n_past_ = 0;
 
-    // KV cache in f16 like llama.cpp's default: [n_layer][n_ctx][n_embd_kv].
-    std::vector<ggml_half> k_cache_, v_cache_;
+    // KV cache: [n_layer][n_ctx][n_embd_kv]. Values are rounded to f16 as in
+    // llama.cpp's default f16 cache, but stored as float so the attention
+    // loops need no conversions (twice the memory of an f16 cache).
+    std::vector<float> k_cache_, v_cache_;
 
     // Scratch, sized for n_batch tokens.
     std::vector<float> x_, xn_, q_, k_, v_, attn_, o_, gate_, up_, ffn_, logits_;

@@ -1,0 +1,48 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/half.h"
+#include "model/attention_kernels.h"
+#include "support/test_support.h"
+
+using namespace quantlab;
+
+TEST_CASE("rounding to f16 precision equals fp16 -> fp32 of fp32 -> fp16", "[attention]") {
+    // Every 2^12-th float bit pattern below infinity (both signs), plus the boundaries.
+    std::vector<float> x;
+    for (uint32_t u = 0; u < 0x7f800000u; u += 4093) {
+        x.push_back(bits_float(u));
+        x.push_back(-bits_float(u));
+    }
+    for (float b : {65504.0f, 65519.99f, 65520.0f, 6.1035156e-05f, 6.1035153e-05f, 5.9604645e-08f, 2.9802322e-08f,
+                    2.9802326e-08f, 1.0f + std::ldexp(1.0f, -11), 0.0f, -0.0f}) {
+        x.push_back(b);
+    }
+    for (auto v : test::variants_under_test()) {
+        auto y = x;
+        round_to_f16(y.data(), int64_t(y.size()), v);
+        for (size_t i = 0; i < x.size(); ++i) {
+            const float want = fp16_to_fp32(fp32_to_fp16(x[i]));
+            INFO(kernel_variant_name(v) << " x=" << x[i]);
+            REQUIRE(float_bits(y[i]) == float_bits(want));
+        }
+    }
+}
+
+TEST_CASE("f16 accumulate and rescale match their scalar definitions", "[attention]") {
+    const auto a = test::random_floats(67, 5, 3.0f);
+    const auto b = test::random_floats(67, 6, 1.0f);
+    for (auto v : test::variants_under_test()) {
+        auto acc = a;
+        axpy_round_f16(acc.data(), b.data(), 0.37f, int64_t(acc.size()), v);
+        for (size_t i = 0; i < acc.size(); ++i) CHECK(acc[i] == fp16_to_fp32(fp32_to_fp16(a[i] + b[i] * 0.37f)));
+        acc = a;
+        scale_round_f16(acc.data(), 0.81f, int64_t(acc.size()), v);
+        for (size_t i = 0; i < acc.size(); ++i) CHECK(acc[i] == fp16_to_fp32(fp32_to_fp16(a[i] * 0.81f)));
+        double exact = 0;
+        for (size_t i = 0; i < a.size(); ++i) exact += double(a[i]) * b[i];
+        CHECK(dot_f32(a.data(), b.data(), int64_t(a.size()), v) == Approx(exact).epsilon(1e-5));
+    }
+}
