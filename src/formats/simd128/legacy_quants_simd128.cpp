@@ -50,6 +50,13 @@ size_t quantize_q8_0_simd128(const float* src, void* dst, int64_t nrows, int64_t
     return quantize_rows_with(quantize_row_q8_0_simd128, row_bytes, src, dst, nrows, n_per_row);
 }
 
+// int32 lanes (|v| < 2^22) to float: adding v to the bits of 1.5 * 2^23 puts
+// v in the mantissa; subtracting 1.5 * 2^23 leaves exactly float(v). clang 14
+// scalarizes extend + f32x4.convert chains, which this avoids.
+static inline v128_t small_i32x4_to_f32x4(v128_t v) {
+    return wasm_f32x4_sub(wasm_i32x4_add(v, wasm_i32x4_splat(0x4B400000)), wasm_f32x4_splat(12582912.0f));
+}
+
 void dequantize_row_q8_0_simd128(const void* vx, float* y, int64_t k) {
     const auto* x = static_cast<const block_q8_0*>(vx);
     const int64_t nb = k / QK8_0;
@@ -60,10 +67,10 @@ void dequantize_row_q8_0_simd128(const void* vx, float* y, int64_t k) {
             const v128_t q = wasm_v128_load(x[i].qs + j);
             const v128_t lo = wasm_i16x8_extend_low_i8x16(q);
             const v128_t hi = wasm_i16x8_extend_high_i8x16(q);
-            wasm_v128_store(yb + j + 0, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo)), d));
-            wasm_v128_store(yb + j + 4, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo)), d));
-            wasm_v128_store(yb + j + 8, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi)), d));
-            wasm_v128_store(yb + j + 12, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi)), d));
+            wasm_v128_store(yb + j + 0, wasm_f32x4_mul(small_i32x4_to_f32x4(wasm_i32x4_extend_low_i16x8(lo)), d));
+            wasm_v128_store(yb + j + 4, wasm_f32x4_mul(small_i32x4_to_f32x4(wasm_i32x4_extend_high_i16x8(lo)), d));
+            wasm_v128_store(yb + j + 8, wasm_f32x4_mul(small_i32x4_to_f32x4(wasm_i32x4_extend_low_i16x8(hi)), d));
+            wasm_v128_store(yb + j + 12, wasm_f32x4_mul(small_i32x4_to_f32x4(wasm_i32x4_extend_high_i16x8(hi)), d));
         }
     }
 }
