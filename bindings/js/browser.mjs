@@ -3,8 +3,25 @@
 // rewrite to the emitted asset.
 import createQuantlabModule from './quantlab_wasm.mjs';
 import { instantiate } from './quantlab.mjs';
+import { registerQuantizeEnvironment } from './quantize_model.mjs';
 
 export { Quantlab, QuantlabError } from './quantlab.mjs';
+
+registerQuantizeEnvironment({
+  // Written literally so bundlers (Vite, webpack) find and emit the worker.
+  createWorker() {
+    const w = new Worker(new URL('./quantize_worker.mjs', import.meta.url), { type: 'module' });
+    return {
+      post: (msg, transfer) => w.postMessage(msg, transfer),
+      onMessage: (fn) => w.addEventListener('message', (e) => fn(e.data)),
+      onError: (fn) => {
+        w.addEventListener('error', (e) => fn(new Error(e.message || 'the worker script failed to load')));
+        w.addEventListener('messageerror', () => fn(new Error('a message could not be deserialized')));
+      },
+      terminate: () => w.terminate(),
+    };
+  },
+});
 
 /** Load the wasm module. options.locateFile / options.wasmBinary override where the .wasm comes from. */
 export function loadQuantlab(options = {}) {

@@ -1,10 +1,12 @@
 // Node entry: Node's fetch cannot load file: URLs, so the .wasm bytes are read
 // from disk and handed to emscripten directly (../shared/TOOLCHAIN.md, pitfall 3).
 import { readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { registerPathOpener } from './byte_source.mjs';
 import createQuantlabModule from './quantlab_wasm.mjs';
 import { instantiate } from './quantlab.mjs';
+import { registerQuantizeEnvironment } from './quantize_model.mjs';
 
 export { Quantlab, QuantlabError } from './quantlab.mjs';
 
@@ -28,7 +30,62 @@ registerPathOpener(async (path) => {
   };
 });
 
+const wasmUrl = new URL('./quantlab_wasm.wasm', import.meta.url);
+let wasmBytes = null;
+const wasmBinary = () => (wasmBytes ??= readFileSync(wasmUrl));
+
+// quantize_worker.mjs is written against the Web Worker globals; this shim
+// gives a worker_threads worker the same postMessage / onmessage.
+const workerShim = `
+const { parentPort, workerData } = require('node:worker_threads');
+globalThis.postMessage = (msg, transfer) => parentPort.postMessage(msg, transfer);
+parentPort.on('message', (data) => globalThis.onmessage?.({ data }));
+import(workerData.url).catch((e) =>
+  parentPort.postMessage({ type: 'error', code: 'LoadFailed', message: String(e?.message ?? e) }));
+`;
+const workerUrl = new URL('./quantize_worker.mjs', import.meta.url).href;
+
+registerQuantizeEnvironment({
+  wasmBinary,
+  // Written to path + '.partial' and renamed when complete, so a cancelled
+  // or failed run never leaves something that looks like a model.
+  async openOutput(path) {
+    const partial = `${path}.partial`;
+    const fh = await open(partial, 'w');
+    let closed = false;
+    return {
+      async write(chunk) {
+        for (let off = 0; off < chunk.length; ) {
+          const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+          off += bytesWritten;
+        }
+      },
+      async close() {
+        closed = true;
+        await fh.close();
+        await rename(partial, path);
+      },
+      async abort() {
+        if (!closed) await fh.close().catch(() => {});
+        await rm(partial, { force: true });
+      },
+    };
+  },
+  createWorker() {
+    const w = new Worker(workerShim, { eval: true, workerData: { url: workerUrl } });
+    return {
+      post: (msg, transfer) => w.postMessage(msg, transfer),
+      onMessage: (fn) => w.on('message', fn),
+      onError: (fn) => {
+        w.on('error', fn);
+        w.on('exit', (code) => fn(new Error(`worker exited with code ${code}`)));
+      },
+      terminate: () => void w.terminate(),
+    };
+  },
+});
+
 export function loadQuantlab(options = {}) {
-  const wasmBinary = options.wasmBinary ?? readFileSync(new URL('./quantlab_wasm.wasm', import.meta.url));
-  return instantiate(createQuantlabModule, { ...options, wasmBinary });
+  const wasm = options.wasmBinary ?? wasmBinary();
+  return instantiate(createQuantlabModule, { ...options, wasmBinary: wasm });
 }

@@ -211,6 +211,137 @@ export declare class Model {
   dispose(): void;
 }
 
+/** A tensor of a quantization plan, in output order. Byte counts are exact up to 2^53. */
+export interface PlannedTensor {
+  name: string;
+  shape: number[];
+  oldType: string;
+  newType: string;
+  oldBytes: number;
+  newBytes: number;
+  /** The data is rewritten (newType differs from oldType). */
+  convert: boolean;
+  requantize: boolean;
+  /** The row length did not fit the chosen type; fallbackFrom names it. */
+  fellBack: boolean;
+  fallbackFrom?: string;
+  /** The tensorTypes pattern that decided the type, or null. */
+  override: string | null;
+  requiresImatrix: boolean;
+  inputOffset: number;
+  /** Absent in a dry run whose plan cannot be written. */
+  outputOffset?: number;
+  outputBytes?: number;
+}
+
+/** What one tensorTypes entry did: every entry is reported, none is silently ignored. */
+export interface TensorTypeOverrideReport {
+  pattern: string;
+  type: string;
+  /** Tensors whose type this pattern decided. */
+  applied: string[];
+  /** Matching tensors llama-quantize never quantizes (norms, 1-D, ...). */
+  notQuantizable: string[];
+  /** F32/F16/BF16 model types ignore tensorTypes. */
+  ignoredForFtype: boolean;
+}
+
+export interface QuantizePlan {
+  /** The model file type, e.g. "Q4_K_M". */
+  type: string;
+  arch: string;
+  dryRun: boolean;
+  tensors: PlannedTensor[];
+  overrides: TensorTypeOverrideReport[];
+  /** llama-quantize's notes on overrides and fallbacks. */
+  messages: string[];
+  /** Problems a dry run reports instead of throwing. */
+  warnings: string[];
+  /** Converted tensors the importance matrix has no entry for. */
+  imatrixMissing: string[];
+  nFallback: number;
+  nRequantize: number;
+  needsImatrix: boolean;
+  nElements: number;
+  inputTensorBytes: number;
+  outputTensorBytes: number;
+  inputBitsPerWeight: number;
+  /** Bits per weight of the output's tensor data. */
+  bitsPerWeight: number;
+  headerSize: number;
+  /** The exact size of the output file (0 for an unwritable dry-run plan). */
+  outputSize: number;
+}
+
+export interface QuantizeModelProgress {
+  /** The tensor just written. */
+  tensor: string;
+  index: number;
+  nTensors: number;
+  bytesRead: number;
+  bytesTotal: number;
+  bytesWritten: number;
+  outputSize: number;
+  etaSeconds: number | null;
+}
+
+/** Where quantizeModel writes; undefined resolves with a Blob. */
+export type QuantizeModelOutput =
+  | undefined
+  | WritableStream<Uint8Array>
+  | { write(chunk: Uint8Array): unknown }
+  /** Node only: written to path + '.partial', renamed when complete, removed on error or cancel. */
+  | string;
+
+export interface QuantizeModelOptions {
+  /** llama-quantize's model type: "Q8_0", "Q4_0", "Q4_K_M", ... (case-insensitive; a number works too). */
+  type: string;
+  /** --pure: every weight in the default type, no k-quant mixture. */
+  pure?: boolean;
+  /** --output-tensor-type */
+  outputTensorType?: string;
+  /** --token-embedding-type */
+  tokenEmbeddingType?: string;
+  /** --tensor-type entries, "regex=type"; the first matching entry wins. */
+  tensorTypes?: string[];
+  /** --allow-requantize */
+  allowRequantize?: boolean;
+  /** --leave-output-tensor */
+  leaveOutputTensor?: boolean;
+  /** A llama-imatrix file (legacy .dat or GGUF). */
+  imatrix?: ModelSource;
+  /** Recorded as quantize.imatrix.file; defaults to the path or File name. */
+  imatrixName?: string;
+  /** Plan only: nothing is read past the header and nothing is written. */
+  dryRun?: boolean;
+  /** Called after each tensor is written. */
+  onProgress?: (p: QuantizeModelProgress) => void;
+  /** Aborting rejects with QuantlabError 'Cancelled'. */
+  signal?: AbortSignal;
+  /**
+   * Converters: 1 converts on the calling thread; more start that many Web
+   * Workers (Node: worker_threads), each with its own wasm module. Output
+   * is identical. Buffers returned by a {size, read} source may be
+   * transferred (detached) when they hold exactly one tensor.
+   */
+  workers?: number;
+  output?: QuantizeModelOutput;
+}
+
+export interface QuantizeModelResult {
+  plan: QuantizePlan;
+  bytesWritten: number;
+  seconds: number;
+  /** The whole file, when no output was given. */
+  blob?: Blob;
+}
+
+export interface ModelFileType {
+  name: string;
+  id: number;
+  description: string;
+}
+
 export declare class Quantlab {
   /** True when this build has SIMD128 kernels. */
   readonly simd128: boolean;
@@ -225,6 +356,13 @@ export declare class Quantlab {
   loadModel(source: ModelSource, options?: LoadModelOptions): Promise<Model>;
   /** Read only the header (metadata and tensor table) of a GGUF file. */
   readGgufHeader(source: ModelSource): Promise<GgufHeaderInfo>;
+  /**
+   * Quantize a whole GGUF model like llama-quantize, streamed one tensor at a
+   * time, so files larger than 4 GB work; see QuantizeModelOptions.
+   */
+  quantizeModel(input: ModelSource, options: QuantizeModelOptions): Promise<QuantizeModelResult>;
+  /** The model types quantizeModel accepts. */
+  quantizeTypes(): ModelFileType[];
 }
 
 export interface LoadOptions {

@@ -5,6 +5,7 @@
 // before.
 import { fail, QuantlabError, unwrap } from './errors.mjs';
 import { loadModel, parseGgufHeader } from './model.mjs';
+import { quantizeModel } from './quantize_model.mjs';
 
 export { QuantlabError };
 
@@ -154,6 +155,19 @@ export class Quantlab {
   /** Parse only the GGUF header (metadata and tensor table) of a model file. */
   readGgufHeader(source) {
     return parseGgufHeader(this, source);
+  }
+
+  /**
+   * Quantize a whole GGUF model like llama-quantize, streamed tensor by
+   * tensor from any byte source into a Blob, a stream, a sink or (Node) a file.
+   */
+  quantizeModel(input, options = {}) {
+    return quantizeModel(this, input, options);
+  }
+
+  /** The model file types quantizeModel accepts: [{name, id, description}]. */
+  quantizeTypes() {
+    return this._m.quantizeFtypes();
   }
 
   _alloc(bytes) {

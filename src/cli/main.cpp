@@ -8,6 +8,7 @@
 #include "cli/model_commands.h"
 #include "cli/quantize_command.h"
 #include "cli/tensor_commands.h"
+#include "cli/train_command.h"
 #include "core/error.h"
 
 namespace {
@@ -31,6 +32,7 @@ const Command kCommands[] = {
      "-m M.gguf -p TEXT [-n N] [--temp T] [--top-k K] [--top-p P] [--seed S] [-c CTX] [--scalar]"},
     {"perplexity", quantlab::cli::run_perplexity,
      "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--kl-divergence-base FILE [--kl-divergence]] [--scalar]"},
+    {"train", quantlab::cli::run_train, "[--corpus-words N | --text FILE] [--steps N | --minutes M] [--out M.gguf] (--help)"},
 };
 
 void print_usage() {

@@ -41,6 +41,8 @@ describe('npm package', () => {
         'dist/errors.mjs',
         'dist/model.mjs',
         'dist/node.mjs',
+        'dist/quantize_model.mjs',
+        'dist/quantize_worker.mjs',
         'dist/quantlab.d.ts',
         'dist/quantlab.mjs',
         'dist/quantlab_wasm.mjs',

@@ -1,0 +1,281 @@
+// embind surface of whole-model quantization. JavaScript owns all I/O: it
+// reads the input header and each tensor's bytes from an async byte source
+// (a Blob, a Node file, a synthetic generator), and this side converts one
+// tensor per call, so only one tensor is ever in wasm memory and the files
+// themselves may be larger than wasm32's 4 GB address space. Offsets and
+// sizes cross the boundary as doubles: exact up to 2^53.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <cstring>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "formats/type_traits.h"
+#include "quantize/ftype.h"
+#include "quantize/imatrix.h"
+#include "quantize/quantize_session.h"
+
+using emscripten::val;
+using namespace quantlab;
+
+namespace {
+
+// Same {value} | {error: {code, message}} convention as the other bindings.
+template <class Fn>
+val guarded(Fn&& fn) {
+    val r = val::object();
+    auto error = [&r](const std::string& code, const std::string& message) {
+        val err = val::object();
+        err.set("code", code);
+        err.set("message", message);
+        r.set("error", err);
+    };
+    try {
+        r.set("value", fn());
+    } catch (const Error& e) {
+        error(error_code_name(e.code()), e.what());
+    } catch (const std::bad_alloc&) {
+        error("OutOfMemory", "not enough WebAssembly memory for this tensor");
+    } catch (const std::exception& e) {
+        error("Internal", e.what());
+    }
+    return r;
+}
+
+val string_array(const std::vector<std::string>& v) {
+    val a = val::array();
+    for (const auto& s : v) a.call<void>("push", s);
+    return a;
+}
+
+bool flag(const val& o, const char* key) {
+    const val v = o[key];
+    return !v.isUndefined() && !v.isNull() && v.as<bool>();
+}
+
+std::optional<std::string> text(const val& o, const char* key) {
+    const val v = o[key];
+    if (v.isUndefined() || v.isNull()) return std::nullopt;
+    if (!v.isString()) throw Error(ErrorCode::InvalidArgument, std::string(key) + " must be a string");
+    return v.as<std::string>();
+}
+
+GgmlType storable_type(const std::string& name, const char* what) {
+    const GgmlType t = type_traits_by_name(name).type;
+    if (!is_storable_type(t)) {
+        throw Error(ErrorCode::Unsupported, std::string(what) + " " + name + " cannot be stored in a model file");
+    }
+    return t;
+}
+
+QuantizeParams params_from(const val& o) {
+    if (o.isNull() || o.typeOf().as<std::string>() != "object") throw Error(ErrorCode::InvalidArgument, "options must be an object");
+    QuantizeParams p;
+    const auto type = text(o, "type");
+    if (!type) throw Error(ErrorCode::InvalidArgument, "options.type is required (an ftype such as \"Q4_K_M\")");
+    p.ftype = parse_ftype(*type).ftype;
+    p.pure = flag(o, "pure");
+    p.allow_requantize = flag(o, "allowRequantize");
+    p.quantize_output_tensor = !flag(o, "leaveOutputTensor");
+    p.dry_run = flag(o, "dryRun");
+    if (const auto t = text(o, "outputTensorType")) p.output_tensor_type = storable_type(*t, "output tensor type");
+    if (const auto t = text(o, "tokenEmbeddingType")) p.token_embedding_type = storable_type(*t, "token embedding type");
+    const val tt = o["tensorTypes"];
+    if (!tt.isUndefined() && !tt.isNull()) {
+        if (!tt.isArray()) throw Error(ErrorCode::InvalidArgument, "tensorTypes must be an array of \"regex=type\" strings");
+        const size_t n = tt["length"].as<size_t>();
+        for (size_t i = 0; i < n; ++i) {
+            if (!tt[i].isString()) throw Error(ErrorCode::InvalidArgument, "tensorTypes entries must be \"regex=type\" strings");
+            p.tensor_types.push_back(parse_tensor_type_override(tt[i].as<std::string>()));
+        }
+    }
+    return p;
+}
+
+val shape(const std::vector<int64_t>& ne) {
+    val a = val::array();
+    for (auto d : ne) a.call<void>("push", double(d));
+    return a;
+}
+
+}  // namespace
+
+class QuantizeSessionJs {
+public:
+    // Parsed before begin(): whether an imatrix is present changes the plan.
+    val set_imatrix(uintptr_t ptr, double len, std::string file_name) {
+        return guarded([&] {
+            if (session_) throw Error(ErrorCode::InvalidArgument, "setImatrix must come before begin");
+            imatrix_ = parse_imatrix(reinterpret_cast<const uint8_t*>(ptr), size_t(len));
+            imatrix_name_ = std::move(file_name);
+            val o = val::object();
+            o.set("entries", double(imatrix_.entries.size()));
+            o.set("chunks", imatrix_.chunk_count);
+            o.set("datasets", string_array(imatrix_.datasets));
+            o.set("legacy", imatrix_.legacy);
+            return o;
+        });
+    }
+
+    // header_ptr holds a prefix of the input file. When it is too short the
+    // result is {complete: false, bytesNeeded} and the caller retries longer.
+    val begin(uintptr_t header_ptr, double len, double file_size, val options) {
+        return guarded([&] {
+            if (session_) throw Error(ErrorCode::InvalidArgument, "begin was already called");
+            const QuantizeParams params = params_from(options);
+            auto r = parse_gguf_header(reinterpret_cast<const uint8_t*>(header_ptr), size_t(len), uint64_t(file_size));
+            val o = val::object();
+            o.set("complete", r.complete);
+            if (!r.complete) {
+                o.set("bytesNeeded", double(r.bytes_needed));
+                return o;
+            }
+            ModelQuantizeOptions mo;
+            mo.params = params;
+            if (!imatrix_.entries.empty()) {
+                mo.imatrix = &imatrix_;
+                mo.imatrix_file = imatrix_name_;
+            }
+            // Bounds the f32 staging buffer next to the whole tensor the
+            // caller already copied in (4M values = 16 MiB).
+            mo.chunk_values = size_t(1) << 22;
+            session_ = std::make_unique<QuantizeSession>(std::move(r.header), std::move(mo));
+            o.set("plan", plan_object());
+            return o;
+        });
+    }
+
+    val header_bytes() const {
+        return guarded([&] {
+            const auto hb = live().header_bytes();
+            return val::global("Uint8Array").new_(emscripten::typed_memory_view(hb.size(), hb.data()));
+        });
+    }
+
+    // in_ptr holds tensor i's input bytes; returns its output bytes with padding.
+    val convert_tensor(double index, uintptr_t in_ptr, double in_len) {
+        return guarded([&] {
+            QuantizeSession& s = live();
+            const size_t i = size_t(index);
+            if (index < 0 || i >= s.n_tensors()) throw Error(ErrorCode::InvalidArgument, "tensor index out of range");
+            const uint64_t base = s.input_offset(i);
+            const uint64_t size = s.input_bytes(i);
+            if (uint64_t(in_len) != size) {
+                throw Error(ErrorCode::BufferSize, "tensor " + s.plan().tensors[i].name + " needs " + std::to_string(size) +
+                                                       " input bytes, got " + std::to_string(uint64_t(in_len)));
+            }
+            const uint8_t* in = reinterpret_cast<const uint8_t*>(in_ptr);
+            out_.clear();
+            out_.reserve(size_t(s.output_bytes(i)));
+            s.convert_tensor(
+                i,
+                [&](uint64_t off, size_t n, uint8_t* dst) {
+                    if (off < base || off - base > size || n > size - (off - base)) {
+                        throw Error(ErrorCode::Format, "read outside tensor data");
+                    }
+                    std::memcpy(dst, in + (off - base), n);
+                },
+                [&](const uint8_t* p, size_t n) { out_.insert(out_.end(), p, p + n); });
+            val copy = val::global("Uint8Array").new_(emscripten::typed_memory_view(out_.size(), out_.data()));
+            // The next tensor may be of another size: give the memory back.
+            std::vector<uint8_t>().swap(out_);
+            return copy;
+        });
+    }
+
+private:
+    QuantizeSession& live() const {
+        if (!session_) throw Error(ErrorCode::InvalidArgument, "begin() was not called");
+        return *session_;
+    }
+
+    val plan_object() const {
+        const QuantizeSession& s = *session_;
+        const QuantPlan& p = s.plan();
+        val o = val::object();
+        o.set("type", std::string(ftype_info(p.ftype).name));
+        o.set("arch", p.model.arch);
+        o.set("dryRun", s.options().params.dry_run);
+        val tensors = val::array();
+        for (size_t i = 0; i < p.tensors.size(); ++i) {
+            const PlannedTensor& t = p.tensors[i];
+            val ti = val::object();
+            ti.set("name", t.name);
+            ti.set("shape", shape(t.ne));
+            ti.set("oldType", std::string(type_traits(t.old_type).name));
+            ti.set("newType", std::string(type_traits(t.new_type).name));
+            ti.set("oldBytes", double(t.old_bytes));
+            ti.set("newBytes", double(t.new_bytes));
+            ti.set("convert", t.convert);
+            ti.set("requantize", t.requantize);
+            ti.set("fellBack", t.fell_back);
+            if (t.fell_back) ti.set("fallbackFrom", std::string(type_traits(t.fallback_from).name));
+            ti.set("override", t.override_index >= 0 ? val(p.overrides[size_t(t.override_index)].override_.pattern) : val::null());
+            ti.set("requiresImatrix", t.requires_imatrix);
+            ti.set("inputOffset", double(s.input_offset(i)));
+            if (s.output_size() > 0) {
+                ti.set("outputOffset", double(s.output_offset(i)));
+                ti.set("outputBytes", double(s.output_bytes(i)));
+            }
+            tensors.call<void>("push", ti);
+        }
+        o.set("tensors", tensors);
+        val overrides = val::array();
+        for (const auto& r : p.overrides) {
+            val ro = val::object();
+            ro.set("pattern", r.override_.pattern);
+            ro.set("type", std::string(type_traits(r.override_.type).name));
+            ro.set("applied", string_array(r.applied));
+            ro.set("notQuantizable", string_array(r.not_quantizable));
+            ro.set("ignoredForFtype", r.ignored_for_ftype);
+            overrides.call<void>("push", ro);
+        }
+        o.set("overrides", overrides);
+        o.set("messages", string_array(p.messages));
+        o.set("warnings", string_array(p.warnings));
+        o.set("imatrixMissing", string_array(s.imatrix_missing()));
+        o.set("nFallback", p.n_fallback);
+        o.set("nRequantize", p.n_requantize);
+        o.set("needsImatrix", p.needs_imatrix);
+        o.set("nElements", double(p.n_elements));
+        o.set("inputTensorBytes", double(p.old_bytes));
+        o.set("outputTensorBytes", double(p.new_bytes));
+        o.set("inputBitsPerWeight", p.old_bpw());
+        o.set("bitsPerWeight", p.new_bpw());
+        o.set("headerSize", s.output_size() > 0 ? double(s.header_bytes().size()) : 0.0);
+        o.set("outputSize", double(s.output_size()));
+        return o;
+    }
+
+    ImatrixData imatrix_;
+    std::string imatrix_name_;
+    std::unique_ptr<QuantizeSession> session_;
+    std::vector<uint8_t> out_;
+};
+
+val ftype_names() {
+    val a = val::array();
+    for (const auto& f : all_ftypes()) {
+        val o = val::object();
+        o.set("name", std::string(f.name));
+        o.set("id", unsigned(f.ftype));
+        o.set("description", std::string(f.description));
+        a.call<void>("push", o);
+    }
+    return a;
+}
+
+EMSCRIPTEN_BINDINGS(quantlab_quantize_model) {
+    emscripten::function("quantizeFtypes", &ftype_names);
+    emscripten::class_<QuantizeSessionJs>("QuantizeSession")
+        .constructor<>()
+        .function("setImatrix", &QuantizeSessionJs::set_imatrix)
+        .function("begin", &QuantizeSessionJs::begin)
+        .function("headerBytes", &QuantizeSessionJs::header_bytes)
+        .function("convertTensor", &QuantizeSessionJs::convert_tensor);
+}

@@ -1,0 +1,249 @@
+#include "quantize/quantize_session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <thread>
+#include <utility>
+
+#include "core/error.h"
+#include "formats/quantize.h"
+
+namespace quantlab {
+
+namespace {
+
+// Threads exist natively and in pthread-enabled wasm builds only; a plain
+// wasm build runs every range on the calling thread.
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define QUANTLAB_QUANT_THREADS 0
+#else
+#define QUANTLAB_QUANT_THREADS 1
+#endif
+
+// Runs fn(thread, begin, end) over [0, n) split into contiguous ranges, one
+// per thread; rows are independent, so the bytes do not depend on the split.
+// Like llama-quantize (chunks of at least 32*512 values), small work stays
+// on one thread, where starting threads would cost more than it saves.
+template <class Fn>
+void parallel_rows(int64_t n, int64_t row_values, int nthreads, Fn fn) {
+#if QUANTLAB_QUANT_THREADS
+    constexpr int64_t kMinValuesPerThread = 32 * 512;
+    const int64_t by_size = (n * row_values + kMinValuesPerThread - 1) / kMinValuesPerThread;
+    const int nt = int(std::max<int64_t>(1, std::min<int64_t>({int64_t(nthreads), n, by_size})));
+#else
+    const int nt = 1;
+    (void)nthreads;
+    (void)row_values;
+#endif
+    if (nt <= 1) {
+        fn(0, int64_t(0), n);
+        return;
+    }
+#if QUANTLAB_QUANT_THREADS
+    std::vector<std::pair<int64_t, int64_t>> ranges;
+    const int64_t per = n / nt;
+    const int64_t extra = n % nt;
+    for (int64_t i = 0, begin = 0; i < nt; ++i) {
+        const int64_t len = per + (i < extra ? 1 : 0);
+        ranges.emplace_back(begin, begin + len);
+        begin += len;
+    }
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(nt));
+    std::vector<std::thread> pool;
+    pool.reserve(size_t(nt - 1));
+    for (int i = 1; i < nt; ++i) {
+        pool.emplace_back([&, i] {
+            try {
+                fn(i, ranges[size_t(i)].first, ranges[size_t(i)].second);
+            } catch (...) {
+                errors[size_t(i)] = std::current_exception();
+            }
+        });
+    }
+    try {
+        fn(0, ranges[0].first, ranges[0].second);
+    } catch (...) {
+        errors[0] = std::current_exception();
+    }
+    for (auto& t : pool) t.join();
+    for (auto& e : errors) {
+        if (e) std::rethrow_exception(e);
+    }
+#endif
+}
+
+// ggml_validate_row_data's question (are the stored scales / values finite?)
+// answered by decoding: a block decodes to finite values exactly when its
+// scales are finite.
+void validate_rows(const TypeTraits& tr, const KernelSet& k, const uint8_t* data, int64_t nrows, int64_t ne0,
+                   std::vector<float>& scratch, const std::string& name, int64_t first_row, const char* what) {
+    const size_t rs = row_size(tr, ne0);
+    scratch.resize(size_t(ne0));
+    for (int64_t r = 0; r < nrows; ++r) {
+        k.dequantize_row(data + size_t(r) * rs, scratch.data(), ne0);
+        for (int64_t i = 0; i < ne0; ++i) {
+            if (!std::isfinite(scratch[size_t(i)])) {
+                throw Error(ErrorCode::NonFinite, std::string(what) + ": tensor " + name + " row " +
+                                                      std::to_string(first_row + r) + " holds a non-finite value");
+            }
+        }
+    }
+}
+
+const float* imatrix_for(const ModelQuantizeOptions& opt, const PlannedTensor& t, std::vector<std::string>& missing) {
+    if (!opt.imatrix || opt.imatrix->entries.empty() || !t.convert) return nullptr;
+    const std::vector<float>* e = opt.imatrix->find(t.name);
+    if (!e) {
+        missing.push_back(t.name);
+        return nullptr;
+    }
+    const int64_t ne2 = t.ne.size() > 2 ? t.ne[2] : 1;
+    if (int64_t(e->size()) == t.ne[0] * ne2) return e->data();
+    // llama-quantize tolerates this for the token embedding only, which
+    // imatrix files often carry with another shape.
+    if (t.name == "token_embd.weight" || t.name == "per_layer_token_embd.weight") return nullptr;
+    throw Error(ErrorCode::Format, "imatrix size " + std::to_string(e->size()) + " is different from tensor size " +
+                                       std::to_string(t.ne[0] * ne2) + " for " + t.name);
+}
+
+void emit(const ModelQuantizeOptions& opt, const std::string& line) {
+    if (opt.log) opt.log(line);
+}
+
+}  // namespace
+
+QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : in_(std::move(input)), opt_(std::move(opt)) {
+    if (opt_.nthreads < 1) throw Error(ErrorCode::InvalidArgument, "thread count must be at least 1");
+    QuantizeParams params = opt_.params;
+    params.has_imatrix = opt_.imatrix && !opt_.imatrix->entries.empty();
+    plan_ = plan_quantization(in_, params);
+    for (const auto& m : plan_.messages) emit(opt_, m);
+    for (const auto& w : plan_.warnings) emit(opt_, "warning: " + w);
+
+    // Every imatrix problem surfaces before the first byte is written.
+    weights_.assign(plan_.tensors.size(), nullptr);
+    for (size_t i = 0; i < plan_.tensors.size(); ++i) {
+        const PlannedTensor& t = plan_.tensors[i];
+        weights_[i] = imatrix_for(opt_, t, imatrix_missing_);
+        if (!weights_[i] && t.requires_imatrix && t.convert && !params.dry_run) {
+            throw Error(ErrorCode::InvalidArgument,
+                        "missing importance matrix for tensor " + t.name + " in a very low-bit quantization");
+        }
+    }
+    for (const auto& name : imatrix_missing_) emit(opt_, "did not find imatrix weights for " + name);
+    for (const auto& t : plan_.tensors) input_tensor_bytes_ += t.old_bytes;
+
+    try {
+        header_ = build_output_header(in_, plan_, opt_);
+        has_layout_ = true;
+    } catch (const Error&) {
+        if (!params.dry_run) throw;
+    }
+    scratch_.resize(static_cast<size_t>(opt_.nthreads));
+}
+
+uint64_t QuantizeSession::output_offset(size_t i) const {
+    if (!has_layout_) throw Error(ErrorCode::InvalidArgument, "a dry run has no output layout");
+    return header_.data_offset() + header_.tensors().at(i).offset;
+}
+
+uint64_t QuantizeSession::output_bytes(size_t i) const {
+    if (!has_layout_) throw Error(ErrorCode::InvalidArgument, "a dry run has no output layout");
+    return header_.tensors().at(i).size_bytes + header_.padding_after(i);
+}
+
+uint64_t QuantizeSession::input_offset(size_t i) const {
+    return in_.tensors.at(plan_.tensors.at(i).input_index).file_offset;
+}
+
+void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn& write, const ChunkFn& chunk_done) {
+    if (i >= plan_.tensors.size()) throw Error(ErrorCode::InvalidArgument, "tensor index out of range");
+    if (opt_.params.dry_run || !has_layout_) throw Error(ErrorCode::InvalidArgument, "a dry run converts nothing");
+    const PlannedTensor& t = plan_.tensors[i];
+    const GgufTensorInfo& src = in_.tensors[t.input_index];
+    const ModelQuantizeOptions& opt = opt_;
+    const int nthreads = opt.nthreads;
+
+    const TypeTraits& tin = type_traits(t.old_type);
+    const TypeTraits& tout = type_traits(t.new_type);
+    const KernelSet kin = resolve_kernels(tin, opt.variant);
+    const KernelSet kout = resolve_kernels(tout, opt.variant);
+    const int64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
+    const int64_t ne1 = t.ne.size() > 1 ? t.ne[1] : 1;
+    const int64_t ne2 = t.ne.size() > 2 ? t.ne[2] : 1;
+    int64_t n_slices = 1;
+    for (size_t d = 2; d < t.ne.size(); ++d) n_slices *= t.ne[d];
+    const size_t in_row = row_size(tin, ne0);
+    const size_t out_row = row_size(tout, ne0);
+    const int64_t rows_per_chunk =
+        std::max<int64_t>(1, std::min<int64_t>(ne1, int64_t(opt.chunk_values / size_t(std::max<int64_t>(1, ne0)))));
+    std::vector<uint8_t>& in_buf = in_buf_;
+    std::vector<float>& f32_buf = f32_buf_;
+    std::vector<uint8_t>& out_buf = out_buf_;
+    std::vector<std::vector<float>>& scratch = scratch_;
+
+    try {
+        for (int64_t sl = 0; sl < n_slices && ne0 > 0; ++sl) {
+            // Experts of a 3-D tensor each have their own imatrix slice.
+            const float* im = weights_[i] ? weights_[i] + (sl % ne2) * ne0 : nullptr;
+            for (int64_t r0 = 0; r0 < ne1; r0 += rows_per_chunk) {
+                const int64_t nr = std::min(rows_per_chunk, ne1 - r0);
+                const int64_t first_row = sl * ne1 + r0;
+                const size_t in_len = size_t(nr) * in_row;
+                in_buf.resize(in_len);
+                read(src.file_offset + uint64_t(first_row) * in_row, in_len, in_buf.data());
+
+                if (!t.convert) {
+                    // llama.cpp's loader checks every tensor it reads (check_tensors).
+                    parallel_rows(nr, ne0, nthreads, [&](int tid, int64_t b, int64_t e) {
+                        validate_rows(tin, kin, in_buf.data() + size_t(b) * in_row, e - b, ne0,
+                                      scratch[size_t(tid)], t.name, first_row + b, "invalid input data");
+                    });
+                    if (in_len) write(in_buf.data(), in_len);
+                } else {
+                    f32_buf.resize(size_t(nr * ne0));
+                    out_buf.resize(size_t(nr) * out_row);
+                    parallel_rows(nr, ne0, nthreads, [&](int tid, int64_t b, int64_t e) {
+                        std::vector<float>& sc = scratch[size_t(tid)];
+                        float* x = f32_buf.data() + size_t(b * ne0);
+                        const uint8_t* q = in_buf.data() + size_t(b) * in_row;
+                        if (t.old_type == GgmlType::F32) {
+                            std::memcpy(x, q, size_t(e - b) * in_row);
+                        } else {
+                            for (int64_t r = b; r < e; ++r) {
+                                kin.dequantize_row(in_buf.data() + size_t(r) * in_row, f32_buf.data() + size_t(r * ne0), ne0);
+                            }
+                        }
+                        QuantizeOptions qo;
+                        qo.n_per_row = ne0;
+                        qo.imatrix = im;
+                        qo.imatrix_len = im ? size_t(ne0) : 0;
+                        qo.variant = opt.variant;
+                        uint8_t* y = out_buf.data() + size_t(b) * out_row;
+                        quantize_into(tout, x, size_t((e - b) * ne0), y, size_t(e - b) * out_row, qo);
+                        validate_rows(tout, kout, y, e - b, ne0, sc, t.name, first_row + b,
+                                      "quantized data validation failed");
+                    });
+                    if (!out_buf.empty()) write(out_buf.data(), out_buf.size());
+                }
+                if (chunk_done) chunk_done(in_len);
+            }
+        }
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::Cancelled) throw;
+        const std::string what = e.what();
+        if (what.find(t.name) != std::string::npos) throw;
+        throw Error(e.code(), t.name + ": " + what);
+    }
+    static const uint8_t zeros[64] = {};
+    for (uint64_t pad = header_.padding_after(i); pad > 0;) {
+        const size_t k = size_t(std::min<uint64_t>(pad, sizeof zeros));
+        write(zeros, k);
+        pad -= k;
+    }
+    emit(opt, format_tensor_line(t, i, plan_.tensors.size(), false));
+}
+
+}  // namespace quantlab

@@ -1,0 +1,65 @@
+// One whole-model quantization as a sequence of independent steps: plan and
+// lay out the output from the input header, then convert tensors one at a
+// time in any order. quantize_model drives it sequentially; the JavaScript
+// binding drives it from an async byte source, and several sessions built
+// from the same header and options (one per Web Worker) convert different
+// tensors of the same file, with the same bytes as a single session.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "quantize/model_quantizer.h"
+
+namespace quantlab {
+
+class QuantizeSession {
+public:
+    // Plans, reports plan messages through opt.log, and checks the imatrix
+    // against the plan; throws what quantize_model throws before writing
+    // anything. opt.imatrix must outlive the session.
+    QuantizeSession(GgufHeader input, ModelQuantizeOptions opt);
+
+    const GgufHeader& input() const { return in_; }
+    const QuantPlan& plan() const { return plan_; }
+    const ModelQuantizeOptions& options() const { return opt_; }
+    size_t n_tensors() const { return plan_.tensors.size(); }
+    // Converted tensors the imatrix had no entry for.
+    const std::vector<std::string>& imatrix_missing() const { return imatrix_missing_; }
+
+    // The output layout. In a dry run a plan that cannot be written (it
+    // carries warnings instead) has no layout: output_size() is then 0.
+    std::vector<uint8_t> header_bytes() const { return header_.header_bytes(); }
+    uint64_t output_size() const { return has_layout_ ? header_.file_size() : 0; }
+    uint64_t output_offset(size_t i) const;  // where tensor i starts in the output file
+    uint64_t output_bytes(size_t i) const;   // its data plus the padding after it
+    uint64_t input_offset(size_t i) const;   // where tensor i starts in the input file
+    uint64_t input_bytes(size_t i) const { return plan_.tensors.at(i).old_bytes; }
+    uint64_t input_tensor_bytes() const { return input_tensor_bytes_; }
+
+    // Reads tensor i (plan order) through read (absolute input offsets, one
+    // chunk of rows at a time), converts or validates it and writes its
+    // output bytes followed by the alignment padding. chunk_done(bytes) runs
+    // after each chunk and may throw (quantize_model cancels there).
+    using ChunkFn = std::function<void(uint64_t bytes_read)>;
+    void convert_tensor(size_t i, const ReadFn& read, const WriteFn& write, const ChunkFn& chunk_done = {});
+
+private:
+    GgufHeader in_;
+    ModelQuantizeOptions opt_;
+    QuantPlan plan_;
+    GgufWriter header_;
+    bool has_layout_ = false;
+    std::vector<const float*> weights_;
+    std::vector<std::string> imatrix_missing_;
+    uint64_t input_tensor_bytes_ = 0;
+
+    std::vector<uint8_t> in_buf_;
+    std::vector<float> f32_buf_;
+    std::vector<uint8_t> out_buf_;
+    std::vector<std::vector<float>> scratch_;
+};
+
+}  // namespace quantlab

@@ -1,0 +1,395 @@
+// ql.quantizeModel in Node: byte-identical to llama-quantize's files for
+// stories260K, every output kind, workers, cancellation and typed errors;
+// then a synthetic model larger than 4 GB streamed through wasm32.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadQuantlab, QuantlabError } from '../../dist/node.mjs';
+import { sharedDir } from './golden.mjs';
+
+const ref = (name) => `${sharedDir}/reference/${name}`;
+const F32 = ref('stories260K-f32.gguf');
+// ffn_down rows (172 values) fit no 32-block type: llama-quantize's
+// reference files for the 32-block ftypes were made with this override.
+const FFN_DOWN_F16 = ['ffn_down=f16'];
+let ql, tmp;
+
+beforeAll(async () => {
+  ql = await loadQuantlab();
+  tmp = mkdtempSync(join(tmpdir(), 'quantlab-qm-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+const bytesOf = async (blob) => new Uint8Array(await blob.arrayBuffer());
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+describe('stories260K like llama-quantize', () => {
+  for (const [type, file, tensorTypes] of [
+    ['Q8_0', 'stories260K-q8_0.gguf', FFN_DOWN_F16],
+    ['Q4_0', 'stories260K-q4_0.gguf', FFN_DOWN_F16],
+    ['Q4_K_M', 'stories260K-q4_k_m.gguf', undefined],
+  ]) {
+    it(`${type} is byte-identical to the reference file`, async () => {
+      const events = [];
+      const r = await ql.quantizeModel(F32, { type, tensorTypes, onProgress: (p) => events.push(p) });
+      const want = readFileSync(ref(file));
+      const got = await bytesOf(r.blob);
+      expect(got.length).toBe(want.length);
+      expect(sha256(got)).toBe(sha256(want));
+      expect(r.bytesWritten).toBe(want.length);
+      expect(r.plan.outputSize).toBe(want.length);
+      expect(events).toHaveLength(48);
+      expect(events.map((e) => e.index)).toEqual([...Array(48).keys()]);
+      const last = events.at(-1);
+      expect(last).toMatchObject({ nTensors: 48, bytesWritten: want.length, outputSize: want.length });
+      expect(last.bytesRead).toBe(last.bytesTotal);
+      expect(last.etaSeconds).toBe(0);
+    });
+  }
+
+  it('reads Blobs, ArrayBuffers and {size, read} sources and writes to every kind of output', async () => {
+    const input = readFileSync(F32);
+    const want = readFileSync(ref('stories260K-q8_0.gguf'));
+    const opts = { type: 'q8_0', tensorTypes: FFN_DOWN_F16 };
+    // Blob in, {write} sink out.
+    const chunks = [];
+    const r1 = await ql.quantizeModel(new Blob([input]), { ...opts, output: { write: (c) => void chunks.push(c.slice()) } });
+    expect(r1.blob).toBeUndefined();
+    expect(sha256(Buffer.concat(chunks))).toBe(sha256(want));
+    // ArrayBuffer in, WritableStream out.
+    const parts = [];
+    let closed = false;
+    const stream = new WritableStream({ write: (c) => void parts.push(c.slice()), close: () => void (closed = true) });
+    const ab = input.buffer.slice(input.byteOffset, input.byteOffset + input.length);
+    await ql.quantizeModel(ab, { ...opts, output: stream });
+    expect(closed).toBe(true);
+    expect(sha256(Buffer.concat(parts))).toBe(sha256(want));
+    // {size, read} in, path out.
+    const src = { size: input.length, read: async (o, n) => input.subarray(o, o + n) };
+    const out = join(tmp, 'q8.gguf');
+    const r3 = await ql.quantizeModel(src, { ...opts, output: out });
+    expect(r3.bytesWritten).toBe(want.length);
+    expect(sha256(readFileSync(out))).toBe(sha256(want));
+    expect(existsSync(`${out}.partial`)).toBe(false);
+  });
+
+  it('loads and generates the text llama.cpp does', async () => {
+    const r = await ql.quantizeModel(F32, { type: 'Q4_K_M' });
+    const m = await ql.loadModel(r.blob, { nCtx: 128 });
+    const g = await m.generateText('Once upon a time', { nPredict: 40, temperature: 0 });
+    m.dispose();
+    expect(g.promptText + g.text).toBe(
+      ' Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.',
+    );
+  });
+});
+
+describe('plans', () => {
+  it('a dry run reports the plan, writes nothing and reads only the header', async () => {
+    const input = readFileSync(F32);
+    let maxEnd = 0;
+    const src = { size: input.length, read: async (o, n) => ((maxEnd = Math.max(maxEnd, o + n)), input.subarray(o, o + n)) };
+    const out = join(tmp, 'dry.gguf');
+    const r = await ql.quantizeModel(src, { type: 'Q4_K_M', dryRun: true, output: out });
+    expect(r.bytesWritten).toBe(0);
+    expect(r.blob).toBeUndefined();
+    expect(existsSync(out) || existsSync(`${out}.partial`)).toBe(false);
+    expect(maxEnd).toBeLessThanOrEqual(1 << 20);
+    const p = r.plan;
+    expect(p).toMatchObject({ type: 'Q4_K_M', arch: 'llama', dryRun: true, outputSize: 304096 });
+    expect(p.tensors).toHaveLength(48);
+    const byName = Object.fromEntries(p.tensors.map((t) => [t.name, t]));
+    expect(byName['blk.0.ffn_down.weight']).toMatchObject({ oldType: 'f32', newType: 'f16', fellBack: true, shape: [172, 64] });
+    expect(byName['blk.2.attn_v.weight'].newType).toBe('q8_0');
+    expect(byName['blk.0.attn_q.weight']).toMatchObject({ newType: 'q5_0', fellBack: true, fallbackFrom: 'q4_K' });
+    expect(byName['output_norm.weight']).toMatchObject({ newType: 'f32', convert: false });
+    expect(p.bitsPerWeight).toBeGreaterThan(4);
+    expect(p.bitsPerWeight).toBeLessThan(p.inputBitsPerWeight);
+  });
+
+  it('reports which tensors every tensorTypes entry decided, including ones that match nothing', async () => {
+    const r = await ql.quantizeModel(F32, {
+      type: 'Q4_0',
+      dryRun: true,
+      tensorTypes: ['ffn_down=f16', 'attn_(q|k)=q8_0', 'norm=q8_0', 'nosuchtensor=q5_0'],
+    });
+    const o = r.plan.overrides;
+    expect(o.map((x) => x.pattern)).toEqual(['ffn_down', 'attn_(q|k)', 'norm', 'nosuchtensor']);
+    expect(o[0].applied).toHaveLength(5);
+    expect(o[1]).toMatchObject({ type: 'q8_0' });
+    expect(o[1].applied).toHaveLength(10);
+    expect(o[2].applied).toEqual([]);
+    expect(o[2].notQuantizable.length).toBeGreaterThan(0);
+    expect(o[3].applied).toEqual([]);
+    expect(o[3].notQuantizable).toEqual([]);
+    expect(r.plan.tensors.find((t) => t.name === 'blk.1.attn_k.weight')).toMatchObject({ newType: 'q8_0', override: 'attn_(q|k)' });
+    expect(r.plan.messages.length).toBeGreaterThan(0);
+  });
+});
+
+describe('importance matrix', () => {
+  // A legacy .dat (llama-imatrix's old layout) for every 2-D weight but one.
+  function legacyImatrix(tensors) {
+    const enc = new TextEncoder();
+    const parts = [];
+    const i32 = (v) => parts.push(new Uint8Array(new Int32Array([v]).buffer));
+    i32(tensors.length);
+    for (const t of tensors) {
+      const name = enc.encode(t.name);
+      i32(name.length);
+      parts.push(name);
+      i32(2); // ncall: stored values are sums over calls
+      i32(t.shape[0]);
+      parts.push(new Uint8Array(Float32Array.from({ length: t.shape[0] }, (_, j) => 2 * (1 + (j % 7))).buffer));
+    }
+    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+    parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
+    return out;
+  }
+
+  it('is parsed from bytes, changes the output and is recorded in the metadata', async () => {
+    const h = await ql.readGgufHeader(F32);
+    const weights = h.tensors.filter((t) => t.shape.length === 2 && t.name !== 'output.weight');
+    const imatrix = legacyImatrix(weights);
+    const plain = await ql.quantizeModel(F32, { type: 'Q4_K_M' });
+    for (const workers of [1, 2]) {
+      const r = await ql.quantizeModel(F32, { type: 'Q4_K_M', imatrix: new Blob([imatrix]), imatrixName: 'test.dat', workers });
+      expect(r.plan.imatrixMissing).toEqual(['output.weight']);
+      const out = await bytesOf(r.blob);
+      expect(out.length).toBe(r.plan.outputSize);
+      expect(r.plan.outputTensorBytes).toBe(plain.plan.outputTensorBytes);
+      expect(sha256(out)).not.toBe(sha256(await bytesOf(plain.blob)));
+      const meta = (await ql.readGgufHeader(out)).metadata;
+      expect(meta['quantize.imatrix.file']).toBe('test.dat');
+      expect(meta['quantize.imatrix.entries_count']).toBe(weights.length);
+    }
+    const bad = await rejection(ql.quantizeModel(F32, { type: 'Q4_K_M', imatrix: imatrix.subarray(0, 30) }));
+    expect(bad).toBeInstanceOf(QuantlabError);
+    expect(bad.code).toBe('Format');
+  });
+});
+
+describe('workers', () => {
+  it('2 and 3 workers write the same bytes as one', async () => {
+    const want = readFileSync(ref('stories260K-q4_k_m.gguf'));
+    for (const workers of [2, 3]) {
+      const events = [];
+      const r = await ql.quantizeModel(F32, { type: 'Q4_K_M', workers, onProgress: (p) => events.push(p.index) });
+      expect(sha256(await bytesOf(r.blob))).toBe(sha256(want));
+      expect(events).toEqual([...Array(48).keys()]);
+    }
+    const q8 = await ql.quantizeModel(new Blob([readFileSync(F32)]), { type: 'Q8_0', tensorTypes: FFN_DOWN_F16, workers: 2 });
+    expect(sha256(await bytesOf(q8.blob))).toBe(sha256(readFileSync(ref('stories260K-q8_0.gguf'))));
+  });
+
+  it('a worker-side error rejects with its code', async () => {
+    // A source that changes between the header and the data: the NaN fails
+    // validation inside a worker.
+    const input = new Uint8Array(readFileSync(F32));
+    const h = await ql.readGgufHeader(input);
+    const t = h.tensors.find((x) => x.name === 'blk.3.attn_q.weight');
+    new DataView(input.buffer).setFloat32(t.fileOffset + 40, NaN, true);
+    const e = await rejection(ql.quantizeModel(input, { type: 'Q8_0', tensorTypes: FFN_DOWN_F16, workers: 2 }));
+    expect(e).toBeInstanceOf(QuantlabError);
+    expect(e.code).toBe('NonFinite');
+    expect(e.message).toMatch(/blk\.3\.attn_q\.weight/);
+  });
+});
+
+describe('cancellation and errors', () => {
+  it('an AbortSignal cancels, and a path output leaves no file behind', async () => {
+    for (const workers of [1, 2]) {
+      const ac = new AbortController();
+      const out = join(tmp, `cancel${workers}.gguf`);
+      const e = await rejection(
+        ql.quantizeModel(F32, { type: 'Q4_K_M', workers, output: out, onProgress: (p) => p.index === 5 && ac.abort() , signal: ac.signal }),
+      );
+      expect(e).toBeInstanceOf(QuantlabError);
+      expect(e.code).toBe('Cancelled');
+      expect(existsSync(out)).toBe(false);
+      expect(existsSync(`${out}.partial`)).toBe(false);
+    }
+    const ac = new AbortController();
+    ac.abort();
+    expect((await rejection(ql.quantizeModel(F32, { type: 'Q8_0', signal: ac.signal }))).code).toBe('Cancelled');
+  });
+
+  it('bad inputs are QuantlabErrors with codes, and the module keeps working', async () => {
+    const notGguf = await rejection(ql.quantizeModel(new Uint8Array(64).fill(7), { type: 'Q8_0' }));
+    expect(notGguf).toBeInstanceOf(QuantlabError);
+    expect(notGguf.code).toBe('Format');
+    expect(notGguf.message).toMatch(/bad magic/);
+    const unknown = await rejection(ql.quantizeModel(F32, { type: 'Q9_X' }));
+    expect(unknown.code).toBe('UnknownType');
+    expect(ql.quantizeTypes().map((t) => t.name)).toEqual(expect.arrayContaining(['Q8_0', 'Q4_0', 'Q4_K_M']));
+    expect((await rejection(ql.quantizeModel(F32, {}))).code).toBe('InvalidArgument');
+    expect((await rejection(ql.quantizeModel(F32, { type: 'Q8_0', tensorTypes: ['ffn_down=q9'] }))).code).toBe('UnknownType');
+    expect((await rejection(ql.quantizeModel(F32, { type: 'Q8_0', workers: 0 }))).code).toBe('InvalidArgument');
+    // 172-value rows of ffn_down have no 32-block fallback, as in llama-quantize.
+    const noFallback = await rejection(ql.quantizeModel(F32, { type: 'Q8_0' }));
+    expect(noFallback).toBeInstanceOf(QuantlabError);
+    expect(noFallback.message).toMatch(/fallback/);
+    const q8 = ref('stories260K-q8_0.gguf');
+    const requant = await rejection(ql.quantizeModel(q8, { type: 'Q4_0', tensorTypes: FFN_DOWN_F16, output: join(tmp, 'rq.gguf') }));
+    expect(requant).toBeInstanceOf(QuantlabError);
+    expect(requant.message).toMatch(/requantiz/);
+    expect(existsSync(join(tmp, 'rq.gguf.partial'))).toBe(false);
+    const cut = readFileSync(F32).subarray(0, 600_000);
+    expect((await rejection(ql.quantizeModel(cut, { type: 'Q8_0', tensorTypes: FFN_DOWN_F16 }))).code).toBe('Format');
+    // Still usable: a requantization that is allowed, then the reference again.
+    const rq = await ql.quantizeModel(q8, { type: 'Q4_0', tensorTypes: FFN_DOWN_F16, allowRequantize: true });
+    expect(rq.plan.nRequantize).toBeGreaterThan(0);
+    const r = await ql.quantizeModel(F32, { type: 'Q4_K_M' });
+    expect(sha256(await bytesOf(r.blob))).toBe(sha256(readFileSync(ref('stories260K-q4_k_m.gguf'))));
+  });
+});
+
+// ---------------------------------------------------------------- > 4 GB
+// A llama-shaped F32 GGUF that exists only as a {size, read} source: the
+// header is written here, tensor data is synthesized in read() from the
+// absolute offset, so any range reads the same bytes every time.
+
+function ggufHeader(kv, tensors, alignment = 32) {
+  const enc = new TextEncoder();
+  const parts = [];
+  const u32 = (v) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v, true); parts.push(b); };
+  const u64 = (v) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(v), true); parts.push(b); };
+  const str = (s) => { const b = enc.encode(s); u64(b.length); parts.push(b); };
+  u32(0x46554747); // "GGUF"
+  u32(3);
+  u64(tensors.length);
+  u64(kv.length);
+  for (const [key, type, value] of kv) {
+    str(key);
+    u32(type);
+    if (type === 8) str(value);
+    else u32(value); // 4 = UINT32
+  }
+  let offset = 0;
+  const placed = [];
+  for (const t of tensors) {
+    str(t.name);
+    u32(t.ne.length);
+    for (const d of t.ne) u64(d);
+    u32(0); // F32
+    u64(offset);
+    const size = t.ne.reduce((a, b) => a * b, 4);
+    placed.push({ ...t, offset, size });
+    offset += Math.ceil(size / alignment) * alignment;
+  }
+  let len = parts.reduce((s, p) => s + p.length, 0);
+  const dataOffset = Math.ceil(len / alignment) * alignment;
+  const header = new Uint8Array(dataOffset);
+  len = 0;
+  for (const p of parts) { header.set(p, len); len += p.length; }
+  return { header, dataOffset, dataSize: offset, tensors: placed };
+}
+
+function syntheticLlama({ nEmbd = 4096, nFf = 11008, nLayer = 5, nVocab = 32000, nHead = 32, nHeadKv = 32 } = {}) {
+  const kv = [
+    ['general.architecture', 8, 'llama'],
+    ['general.name', 8, 'synthetic'],
+    ['llama.block_count', 4, nLayer],
+    ['llama.context_length', 4, 4096],
+    ['llama.embedding_length', 4, nEmbd],
+    ['llama.feed_forward_length', 4, nFf],
+    ['llama.attention.head_count', 4, nHead],
+    ['llama.attention.head_count_kv', 4, nHeadKv],
+  ];
+  const kvDim = (nEmbd / nHead) * nHeadKv;
+  const tensors = [{ name: 'token_embd.weight', ne: [nEmbd, nVocab] }];
+  for (let l = 0; l < nLayer; ++l) {
+    const b = `blk.${l}.`;
+    tensors.push(
+      { name: `${b}attn_norm.weight`, ne: [nEmbd] },
+      { name: `${b}attn_q.weight`, ne: [nEmbd, nEmbd] },
+      { name: `${b}attn_k.weight`, ne: [nEmbd, kvDim] },
+      { name: `${b}attn_v.weight`, ne: [nEmbd, kvDim] },
+      { name: `${b}attn_output.weight`, ne: [nEmbd, nEmbd] },
+      { name: `${b}ffn_norm.weight`, ne: [nEmbd] },
+      { name: `${b}ffn_gate.weight`, ne: [nEmbd, nFf] },
+      { name: `${b}ffn_down.weight`, ne: [nFf, nEmbd] },
+      { name: `${b}ffn_up.weight`, ne: [nEmbd, nFf] },
+    );
+  }
+  tensors.push({ name: 'output_norm.weight', ne: [nEmbd] }, { name: 'output.weight', ne: [nEmbd, nVocab] });
+  const g = ggufHeader(kv, tensors);
+  // Values repeat with a prime period, so no two rows of a tensor line up.
+  const PERIOD = 1_048_573;
+  const table = new Float32Array(PERIOD * 2);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < PERIOD; ++i) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    table[i] = table[i + PERIOD] = ((x >>> 0) / 4294967296 - 0.5) * 0.08;
+  }
+  const size = g.dataOffset + g.dataSize;
+  return {
+    size,
+    tensors: g.tensors,
+    async read(offset, length) {
+      const out = new Uint8Array(length);
+      let o = offset;
+      if (o < g.dataOffset) {
+        const n = Math.min(length, g.dataOffset - o);
+        out.set(g.header.subarray(o, o + n), 0);
+        o += n;
+      }
+      // Tensor sizes here are multiples of the alignment: the data section
+      // is one run of floats (read offsets are 4-aligned past the header).
+      if (o < offset + length) {
+        const f = new Float32Array(out.buffer, o - offset, (offset + length - o) / 4);
+        let k = ((o - g.dataOffset) / 4) % PERIOD;
+        for (let i = 0; i < f.length; ) {
+          const n = Math.min(f.length - i, PERIOD);
+          f.set(table.subarray(k, k + n), i);
+          i += n;
+          k = (k + n) % PERIOD;
+        }
+      }
+      return out;
+    },
+  };
+}
+
+const big = process.env.QUANTLAB_BIG_TEST === '1' ? describe : describe.skip;
+
+big('a synthetic F32 llama larger than 4 GB (QUANTLAB_BIG_TEST=1)', () => {
+  it('streams to Q8_0 with 1 and 2 workers: the planned size, identical bytes, bounded memory', async () => {
+    const src = syntheticLlama();
+    expect(src.size).toBeGreaterThan(4.3e9);
+    const hashes = [];
+    for (const workers of [1, 2]) {
+      const hash = createHash('sha256');
+      let written = 0;
+      let peakRss = process.memoryUsage().rss;
+      const sink = { write: (c) => { hash.update(c); written += c.length; } };
+      const r = await ql.quantizeModel(src, {
+        type: 'Q8_0',
+        workers,
+        output: sink,
+        onProgress: () => void (peakRss = Math.max(peakRss, process.memoryUsage().rss)),
+      });
+      expect(written).toBe(r.plan.outputSize);
+      expect(r.bytesWritten).toBe(r.plan.outputSize);
+      hashes.push(hash.digest('hex'));
+      const mbps = src.size / 1e6 / r.seconds;
+      console.log(
+        `[big] Node workers=${workers}: input ${(src.size / 1e9).toFixed(3)} GB -> ${(written / 1e9).toFixed(3)} GB Q8_0 in ` +
+          `${r.seconds.toFixed(1)} s = ${mbps.toFixed(0)} MB/s input; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; ` +
+          `largest tensor ${(Math.max(...src.tensors.map((t) => t.size)) / 2 ** 20).toFixed(0)} MiB`,
+      );
+    }
+    expect(hashes[1]).toBe(hashes[0]);
+  }, 600_000);
+});

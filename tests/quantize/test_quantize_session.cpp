@@ -1,0 +1,191 @@
+// QuantizeSession: the step-by-step form of quantize_model that the
+// JavaScript binding and its workers use. Tensors converted in any order by
+// separate sessions land on the same bytes as quantize_model's, and a
+// synthetic model larger than 4 GB streams through with memory bounded by
+// one chunk (the hidden case: run it with "[big]").
+#include <sys/resource.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "quantize/quantize_session.h"
+#include "quantize_test_util.h"
+
+using namespace quantlab;
+using namespace quantlab::test;
+using namespace quantlab::quant_test;
+
+namespace {
+
+ModelQuantizeOptions options(LlamaFtype f, int nthreads = 1) {
+    ModelQuantizeOptions o;
+    o.params.ftype = f;
+    o.nthreads = nthreads;
+    return o;
+}
+
+// A llama whose tensor data exists only inside read(): floats from a table
+// with a prime period, chosen by absolute offset, so any range reads the
+// same bytes every time.
+class SyntheticModel {
+public:
+    explicit SyntheticModel(const SynthLlama& s) : w_(llama_writer(s)), header_(w_.header_bytes()) {
+        uint32_t x = 0x9e3779b9u;
+        table_.resize(kPeriod * 2);
+        for (size_t i = 0; i < kPeriod; ++i) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            table_[i] = table_[i + kPeriod] = (float(x) / 4294967296.0f - 0.5f) * 0.08f;
+        }
+    }
+    uint64_t size() const { return w_.file_size(); }
+    ReadFn reader() const {
+        return [this](uint64_t off, size_t len, uint8_t* dst) {
+            if (off > size() || len > size() - off) throw Error(ErrorCode::Format, "read past the end");
+            while (len > 0 && off < header_.size()) {
+                const size_t n = std::min<uint64_t>(len, header_.size() - off);
+                std::memcpy(dst, header_.data() + off, n);
+                dst += n, off += n, len -= n;
+            }
+            // Every tensor here is a multiple of the alignment: the data
+            // section is one run of floats.
+            REQUIRE(len % 4 == 0);
+            size_t k = size_t(((off - header_.size()) / 4) % kPeriod);
+            for (size_t f = 0, nf = len / 4; f < nf;) {
+                const size_t n = std::min(nf - f, kPeriod - k);
+                std::memcpy(dst + 4 * f, table_.data() + k, 4 * n);
+                f += n;
+                k = (k + n) % kPeriod;
+            }
+        };
+    }
+
+private:
+    static constexpr size_t kPeriod = 1048573;
+    GgufWriter w_;
+    std::vector<uint8_t> header_;
+    std::vector<float> table_;
+};
+
+struct CountingSink {
+    uint64_t bytes = 0;
+    uint64_t hash = 1469598103934665603ull;  // FNV-1a
+    WriteFn writer() {
+        return [this](const uint8_t* p, size_t n) {
+            for (size_t i = 0; i < n; ++i) hash = (hash ^ p[i]) * 1099511628211ull;
+            bytes += n;
+        };
+    }
+};
+
+double peak_rss_mib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_maxrss) / 1024.0;  // kB on Linux
+}
+
+}  // namespace
+
+TEST_CASE("session: tensors converted out of order by separate sessions give quantize_model's bytes",
+          "[quantize][session]") {
+    const auto in = read_bytes(ref_file("stories260K-f32.gguf"));
+    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    const auto want = quantize_bytes(in, o);
+    REQUIRE(want == read_bytes(ref_file("stories260K-q4_k_m.gguf")));
+
+    const ReadFn read = memory_reader(in);
+    QuantizeSession a(read_gguf_header(in.size(), read), o);
+    QuantizeSession b(read_gguf_header(in.size(), read), o);
+    REQUIRE(a.output_size() == want.size());
+    std::vector<uint8_t> out(size_t(a.output_size()), 0xAA);
+    const auto hb = a.header_bytes();
+    std::memcpy(out.data(), hb.data(), hb.size());
+    for (size_t i = a.n_tensors(); i-- > 0;) {
+        QuantizeSession& s = i % 2 ? a : b;
+        std::vector<uint8_t> t;
+        s.convert_tensor(i, read, memory_writer(t));
+        REQUIRE(t.size() == s.output_bytes(i));
+        std::memcpy(out.data() + s.output_offset(i), t.data(), t.size());
+    }
+    CHECK(out == want);
+    CHECK_THROWS_AS(a.convert_tensor(a.n_tensors(), read, memory_writer(out)), Error);
+}
+
+TEST_CASE("session: a dry run plans without a layout to convert into", "[quantize][session]") {
+    const auto in = read_bytes(ref_file("stories260K-f32.gguf"));
+    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    o.params.dry_run = true;
+    QuantizeSession s(read_gguf_header(in.size(), memory_reader(in)), o);
+    CHECK(s.output_size() == 304096);
+    std::vector<uint8_t> out;
+    CHECK_THROWS_AS(s.convert_tensor(0, memory_reader(in), memory_writer(out)), Error);
+}
+
+namespace {
+
+void stream_synthetic(const SynthLlama& shape, int nthreads, bool print) {
+    const SyntheticModel model(shape);
+    const ReadFn read = model.reader();
+    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q8_0, nthreads);
+    uint64_t max_read = 0;
+    const ReadFn counted = [&](uint64_t off, size_t len, uint8_t* dst) {
+        max_read = std::max<uint64_t>(max_read, len);
+        read(off, len, dst);
+    };
+    CountingSink sink;
+    const auto t0 = std::chrono::steady_clock::now();
+    const ModelQuantizeResult r = quantize_model(model.size(), counted, sink.writer(), o);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(sink.bytes == r.bytes_written);
+    QuantizeSession plan_only(read_gguf_header(model.size(), read), o);
+    CHECK(sink.bytes == plan_only.output_size());
+    CHECK(max_read <= std::max<uint64_t>(size_t(1) << 20, o.chunk_values * 4));  // one chunk, not a tensor
+
+    // The same bytes once more through a session in reverse tensor order.
+    if (!print) {
+        std::vector<uint8_t> whole;
+        quantize_model(model.size(), read, memory_writer(whole), o);
+        std::vector<uint8_t> out(whole.size());
+        const auto hb = plan_only.header_bytes();
+        std::memcpy(out.data(), hb.data(), hb.size());
+        for (size_t i = plan_only.n_tensors(); i-- > 0;) {
+            std::vector<uint8_t> t;
+            plan_only.convert_tensor(i, read, memory_writer(t));
+            std::memcpy(out.data() + plan_only.output_offset(i), t.data(), t.size());
+        }
+        CHECK(out == whole);
+    }
+    if (print) {
+        std::printf("[big] native threads=%d: input %.3f GB -> %.3f GB Q8_0 in %.1f s = %.0f MB/s input; peak RSS %.0f MiB; "
+                    "fnv %016llx\n",
+                    nthreads, double(model.size()) / 1e9, double(sink.bytes) / 1e9, s, double(model.size()) / 1e6 / s,
+                    peak_rss_mib(), (unsigned long long)sink.hash);
+        std::fflush(stdout);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("session: a synthetic model streams through callbacks (small)", "[quantize][session][stream]") {
+    SynthLlama s;
+    s.n_layer = 2;
+    s.n_vocab = 1000;
+    stream_synthetic(s, 1, false);
+    stream_synthetic(s, 2, false);
+}
+
+TEST_CASE("session: a synthetic F32 llama larger than 4 GB streams to Q8_0", "[.big][big]") {
+    SynthLlama s;
+    s.n_embd = 4096;
+    s.n_ff = 11008;
+    s.n_layer = 5;
+    s.n_head = 32;
+    s.n_head_kv = 32;
+    s.n_vocab = 32000;
+    REQUIRE(SyntheticModel(s).size() > 4'300'000'000ull);
+    stream_synthetic(s, 1, true);
+    stream_synthetic(s, 2, true);
+}
