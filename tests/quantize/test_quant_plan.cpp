@@ -219,7 +219,7 @@ TEST_CASE("tensor order is llama.cpp's: non-layer tensors first, then by layer a
     CHECK(llama_weight_order_less("token_embd.weight", "blk.0.attn_k.weight"));
 }
 
-TEST_CASE("--pure quantizes every weight to the base type", "[quantize][plan]") {
+TEST_CASE("option --pure quantizes every weight to the base type", "[quantize][plan]") {
     const SynthLlama s;
     QuantizeParams p;
     p.pure = true;
@@ -237,7 +237,7 @@ TEST_CASE("--pure quantizes every weight to the base type", "[quantize][plan]") 
     }
 }
 
-TEST_CASE("--tensor-type overrides: first match wins, reports what each matched", "[quantize][plan]") {
+TEST_CASE("option --tensor-type overrides: first match wins, reports what each matched", "[quantize][plan]") {
     const SynthLlama s;
     QuantizeParams p;
     p.tensor_types = {parse_tensor_type_override("blk\\.1\\.=q5_0"), parse_tensor_type_override("FFN_UP=Q8_0"),
@@ -271,7 +271,7 @@ TEST_CASE("an overridden attn_v does not advance llama.cpp's attn_v counter", "[
     for (int l = 0; l < 8; ++l) CHECK(got.at(blk(l, "attn_v")) == v[size_t(l)]);
 }
 
-TEST_CASE("--tensor-type is ignored (and reported) for F16/BF16/F32 ftypes", "[quantize][plan]") {
+TEST_CASE("option --tensor-type is ignored (and reported) for F16/BF16/F32 ftypes", "[quantize][plan]") {
     QuantizeParams p;
     p.tensor_types = {parse_tensor_type_override("ffn_up=q8_0")};
     const QuantPlan pl = plan(SynthLlama{}, LlamaFtype::MOSTLY_F16, p);
