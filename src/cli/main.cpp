@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"formats", quantlab::cli::run_formats, "(lists every tensor type)"},
     {"quantize", quantlab::cli::run_quantize, "[options] in.gguf [out.gguf] TYPE [nthreads] (llama-quantize; --help)"},
     {"gguf-info", quantlab::cli::run_gguf_info, "M.gguf"},
+    {"unigram-ppl", quantlab::cli::run_unigram, "-m M.gguf --train train.txt -f eval.txt [-c CTX] (baseline)"},
     {"tokenize", quantlab::cli::run_tokenize, "-m M.gguf -p TEXT [--ids] [--no-bos]"},
     {"generate", quantlab::cli::run_generate,
      "-m M.gguf -p TEXT [-n N] [--temp T] [--top-k K] [--top-p P] [--seed S] [-c CTX] [--scalar]"},

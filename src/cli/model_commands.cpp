@@ -9,6 +9,7 @@
 #include "cli/file_io.h"
 #include "eval/kl_divergence.h"
 #include "eval/perplexity.h"
+#include "eval/unigram.h"
 #include "model/generate.h"
 
 namespace quantlab::cli {
@@ -181,6 +182,19 @@ int run_perplexity(int argc, char** argv) {
         std::printf("RMS Δp    : %7.3f ± %5.3f %%\n", 100 * s.dp_rms, 100 * s.dp_err);
         std::printf("Same top p: %7.3f ± %5.3f %%\n", 100 * s.same_top, 100 * s.same_top_err);
     }
+    return 0;
+}
+
+int run_unigram(int argc, char** argv) {
+    const Args args(argc, argv, 2);
+    const GgufHeader h = read_gguf_header_from_file(args.get("-m"));
+    const Tokenizer tok = Tokenizer::from_gguf(h);
+    const auto train = tok.tokenize(read_text(args.get("--train")), false);
+    const auto eval = tok.tokenize(read_text(args.get("-f")), tok.add_bos_default());
+    const int64_t n_ctx = args.get_int("-c", 512);
+    const UnigramResult r = unigram_perplexity(train, eval, int64_t(tok.vocab_size()), n_ctx);
+    std::printf("unigram baseline from %zu training tokens: PPL = %.4f over %lld scored tokens (n_ctx=%lld)\n",
+                train.size(), r.ppl, (long long)r.n_scored, (long long)n_ctx);
     return 0;
 }
 

@@ -11,4 +11,7 @@ int run_generate(int argc, char** argv);
 // quantlab perplexity -m M.gguf -f text.txt [-c CTX] [--chunks N] [--kl-divergence-base FILE [--kl-divergence]]
 int run_perplexity(int argc, char** argv);
 
+// quantlab unigram-ppl -m M.gguf --train train.txt -f eval.txt [-c CTX]
+int run_unigram(int argc, char** argv);
+
 }  // namespace quantlab::cli

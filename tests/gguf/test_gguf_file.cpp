@@ -107,6 +107,16 @@ TEST_CASE("a short prefix asks for more bytes instead of failing", "[gguf]") {
     CHECK(rounds > 0);
 }
 
+TEST_CASE("GGUF version 2 files are read like version 3", "[gguf]") {
+    // v2 and v3 share the layout (v3 only added the big-endian marker).
+    auto b = tiny_file();
+    b[4] = 2;
+    const auto h = parse_all(b);
+    CHECK(h.version == 2);
+    CHECK(h.get("answer").as_u64() == 42);
+    CHECK(h.tensors.size() == 1);
+}
+
 TEST_CASE("malformed GGUF is rejected with a clear error", "[gguf][errors]") {
     const auto good = tiny_file();
     CHECK(parse_all(good).tensors.size() == 1);
