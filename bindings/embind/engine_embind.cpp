@@ -19,6 +19,7 @@
 #include "eval/perplexity.h"
 #include "model/generate.h"
 #include "model/llama_context.h"
+#include "quantize/imatrix_compute.h"
 
 using emscripten::val;
 using namespace quantlab;
@@ -136,6 +137,7 @@ public:
             co.n_ctx = int64_t(n_ctx);
             co.n_batch = 512;
             co.variant = kernel == "ref" ? KernelVariant::Ref : default_kernel_variant();
+            imat_.reset();  // its observer lives on the old context
             ctx_ = std::make_unique<LlamaContext>(model_, co);
             return info();
         });
@@ -355,6 +357,53 @@ public:
         });
     }
 
+    // ---- importance matrix (llama-imatrix), one chunk per step. While a run
+    // is open its observer sits on the context, so the JS side always ends it
+    // with imatrixResult or imatrixCancel.
+    val imatrix_start(std::string text, double n_ctx, double max_chunks, std::string dataset) {
+        return guarded([&] {
+            const Tokenizer& tok = tokenizer();
+            imat_.reset();
+            ImatrixOptions io;
+            io.n_ctx = int64_t(n_ctx);
+            io.n_chunks = max_chunks > 0 ? int64_t(max_chunks) : -1;
+            io.add_bos = tok.add_bos_default();
+            io.bos = tok.bos();
+            io.dataset = dataset;
+            auto tokens = tok.tokenize(text, io.add_bos);
+            const double n_tokens = double(tokens.size());
+            imat_ = std::make_unique<ImatrixCollector>(*ctx_, std::move(tokens), io);
+            val o = val::object();
+            o.set("nTokens", n_tokens);
+            o.set("nChunks", double(imat_->n_chunks()));
+            return o;
+        });
+    }
+
+    val imatrix_step() {
+        return guarded([&] {
+            if (!imat_) throw Error(ErrorCode::InvalidArgument, "no imatrix run in progress");
+            imat_->step();
+            val o = val::object();
+            o.set("chunk", double(imat_->chunks_done()));
+            o.set("nChunks", double(imat_->n_chunks()));
+            o.set("done", imat_->finished());
+            return o;
+        });
+    }
+
+    // The GGUF imatrix file as a Uint8Array; ends the run.
+    val imatrix_result() {
+        return guarded([&] {
+            if (!imat_) throw Error(ErrorCode::InvalidArgument, "no imatrix run in progress");
+            const std::vector<uint8_t> bytes = serialize_imatrix_gguf(imat_->result());
+            imat_.reset();
+            return val::global("Uint8Array").new_(emscripten::typed_memory_view(bytes.size(), bytes.data()));
+        });
+    }
+
+    void imatrix_cancel() { imat_.reset(); }
+
 private:
     const Tokenizer& tokenizer() const {
         if (!tok_ || !ctx_) throw Error(ErrorCode::InvalidArgument, "the model is not loaded");
@@ -422,6 +471,8 @@ private:
     Engine* base_ = nullptr;
     KldAccumulator kld_;
     size_t base_pos_ = 0;
+
+    std::unique_ptr<ImatrixCollector> imat_;  // declared after ctx_: destroyed first
 };
 
 EMSCRIPTEN_BINDINGS(quantlab_engine) {
@@ -439,5 +490,9 @@ EMSCRIPTEN_BINDINGS(quantlab_engine) {
         .function("generateStep", &Engine::generate_step)
         .function("pplStart", &Engine::ppl_start, emscripten::allow_raw_pointers())
         .function("pplStep", &Engine::ppl_step)
-        .function("pplResult", &Engine::ppl_result);
+        .function("pplResult", &Engine::ppl_result)
+        .function("imatrixStart", &Engine::imatrix_start)
+        .function("imatrixStep", &Engine::imatrix_step)
+        .function("imatrixResult", &Engine::imatrix_result)
+        .function("imatrixCancel", &Engine::imatrix_cancel);
 }

@@ -175,6 +175,36 @@ export class Model {
   }
 
   /**
+   * Importance matrix as llama-imatrix computes it over a calibration text,
+   * returned as the bytes of a GGUF imatrix file (usable as
+   * quantizeModel(..., {imatrix: bytes})). options: ctx (default 512),
+   * chunks (default all), dataset (name recorded in the file, default
+   * 'calibration.txt'), onProgress({chunk, nChunks, done}), signal.
+   */
+  async computeImatrix(text, options = {}) {
+    const { ctx = 512, chunks = 0, dataset = 'calibration.txt', onProgress, signal } = options;
+    if (typeof text !== 'string') fail('InvalidArgument', 'text must be a string');
+    if (typeof dataset !== 'string') fail('InvalidArgument', 'dataset must be a string');
+    const engine = this._live();
+    checkSignal(signal);
+    unwrap(engine.imatrixStart(text, ctx, chunks, dataset));
+    try {
+      const pause = makeYielder();
+      for (;;) {
+        checkSignal(signal);
+        const step = unwrap(engine.imatrixStep());
+        onProgress?.(step);
+        if (step.done) break;
+        await pause();
+      }
+      return unwrap(engine.imatrixResult());
+    } finally {
+      // Detaches the collector when aborted or failed (a no-op after the result).
+      if (this._engine) engine.imatrixCancel();
+    }
+  }
+
+  /**
    * Low level: run the forward pass over token ids (appending to the KV cache
    * unless reset) and return the compute time in ms. Used by benchmarks.
    */

@@ -190,6 +190,17 @@ export interface PerplexityResult {
   kld?: KldStats;
 }
 
+export interface ImatrixOptions {
+  /** Tokens per chunk (default 512). */
+  ctx?: number;
+  /** Chunks to run (default: all whole chunks). */
+  chunks?: number;
+  /** Name recorded in imatrix.datasets (default 'calibration.txt'). */
+  dataset?: string;
+  onProgress?: (p: { chunk: number; nChunks: number; done: boolean }) => void;
+  signal?: AbortSignal;
+}
+
 export declare class Model {
   readonly info: ModelInfo;
   readonly header: { version: number; metadata: GgufHeaderInfo['metadata']; tensors: GgufTensorInfo[] };
@@ -204,6 +215,8 @@ export declare class Model {
     options?: GenerateOptions & { onToken?: (piece: string, token: number) => void },
   ): Promise<{ promptText: string; text: string; tokens: number[]; reason?: string }>;
   perplexity(text: string, options?: PerplexityOptions): Promise<PerplexityResult>;
+  /** llama-imatrix over a calibration text: the bytes of a GGUF imatrix file. */
+  computeImatrix(text: string, options?: ImatrixOptions): Promise<Uint8Array>;
   /** Forward pass over token ids (appending unless reset); returns compute time in ms. */
   evaluate(tokens: Int32Array | number[], options?: { reset?: boolean }): number;
   /** Sum of -log p(tokens[i+1] | tokens[0..i]) from an empty cache. */

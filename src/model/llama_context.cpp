@@ -67,9 +67,9 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
 
         // ---- self-attention
         for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, p.rms_eps);
-        matmul(L.wq, xn_.data(), n, q_.data(), act_q_, variant_);  // q [n][E]
-        matmul(L.wk, xn_.data(), n, k_.data(), act_q_, variant_);  // k [n][Ekv]
-        matmul(L.wv, xn_.data(), n, v_.data(), act_q_, variant_);  // v [n][Ekv]
+        mul(L.wq, xn_.data(), n, q_.data());  // q [n][E]
+        mul(L.wk, xn_.data(), n, k_.data());  // k [n][Ekv]
+        mul(L.wv, xn_.data(), n, v_.data());  // v [n][Ekv]
         for (int64_t t = 0; t < n; ++t) {
             const int64_t pos = n_past_ + t;
             rope(&q_[t * E], p.n_head, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
@@ -83,15 +83,15 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
             round_to_f16(vc, Ekv, variant_);
         }
         attention(il, n, q_.data(), attn_.data());                  // attn [n][E]
-        matmul(L.wo, attn_.data(), n, o_.data(), act_q_, variant_); // o [n][E]
+        mul(L.wo, attn_.data(), n, o_.data()); // o [n][E]
         for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += o_[size_t(i)];
 
         // ---- feed-forward (SwiGLU)
         for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, p.rms_eps);
-        matmul(L.w_gate, xn_.data(), n, gate_.data(), act_q_, variant_);  // gate [n][F]
-        matmul(L.w_up, xn_.data(), n, up_.data(), act_q_, variant_);      // up [n][F]
+        mul(L.w_gate, xn_.data(), n, gate_.data());  // gate [n][F]
+        mul(L.w_up, xn_.data(), n, up_.data());      // up [n][F]
         for (int64_t i = 0; i < n * F; ++i) gate_[size_t(i)] = silu(gate_[size_t(i)]) * up_[size_t(i)];
-        matmul(L.w_down, gate_.data(), n, ffn_.data(), act_q_, variant_); // ffn [n][E]
+        mul(L.w_down, gate_.data(), n, ffn_.data()); // ffn [n][E]
         for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += ffn_[size_t(i)];
     }
 
@@ -103,7 +103,7 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
     for (int64_t t = first; t < n; ++t) {
         rms_norm(&x_[t * E], model_->output_norm().data(), &xn_[(t - first) * E], E, p.rms_eps);
     }
-    matmul(model_->output(), xn_.data(), rows, logits_out, act_q_, variant_);  // logits [rows][V]
+    mul(model_->output(), xn_.data(), rows, logits_out);  // logits [rows][V]
     (void)V;
 }
 

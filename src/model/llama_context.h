@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "core/half.h"
 #include "model/llama_model.h"
+#include "model/ops.h"
 
 namespace quantlab {
 
@@ -33,9 +35,19 @@ public:
     int64_t n_vocab() const { return model_->hparams().n_vocab; }
     const LlamaModel& model() const { return *model_; }
 
+    // Sees the input rows of every weight multiplication, just before it runs
+    // (the activations llama-imatrix collects). x is [n_tokens][w.n_in] and is
+    // only valid during the call. An empty function removes the observer.
+    using MatmulObserver = std::function<void(const WeightMatrix& w, const float* x, int64_t n_tokens)>;
+    void set_matmul_observer(MatmulObserver observer) { observer_ = std::move(observer); }
+
 private:
     void forward_batch(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out);
     void attention(int64_t layer, int64_t n, const float* q, float* out);
+    void mul(const WeightMatrix& w, const float* x, int64_t n, float* y) {
+        if (observer_) observer_(w, x, n);
+        matmul(w, x, n, y, act_q_, variant_);
+    }
 
     std::shared_ptr<const LlamaModel> model_;
     KernelVariant variant_;
@@ -51,6 +63,7 @@ private:
     // Scratch, sized for n_batch tokens.
     std::vector<float> x_, xn_, q_, k_, v_, attn_, o_, gate_, up_, ffn_, logits_;
     std::vector<uint8_t> act_q_;
+    MatmulObserver observer_;
 };
 
 }  // namespace quantlab
