@@ -16,6 +16,7 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
   },
-  server: { host: '127.0.0.1', strictPort: false },
+  // The built-in model lives in ../models, outside the app root.
+  server: { host: '127.0.0.1', strictPort: false, fs: { allow: ['..'] } },
   preview: { host: '127.0.0.1' },
 });
