@@ -5,15 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Q=$PWD
+SHARED=$(realpath ../shared)
 bash scripts/build.sh dist
 rm -rf build/bench-engine && mkdir -p build/bench-engine
 cp dist/* build/bench-engine/
 cp tests/bench/wllama_bench_engine.mjs build/bench-engine/engine.js
 if [ ! -d build/wbench/node_modules ]; then
-  rm -rf build/wbench && cp -r ../shared/bench/wllama build/wbench && chmod -R u+w build/wbench
+  rm -rf build/wbench && cp -r "$SHARED/bench/wllama" build/wbench && chmod -R u+w build/wbench
   (cd build/wbench && npm ci --no-audit --no-fund --loglevel=error)
 fi
-MODELS_DIR=$Q/../shared/bench/models \
-REF_MODEL=$Q/../shared/reference/stories260K-f32.gguf REF_TEXT=$Q/../shared/reference/eval.txt \
+MODELS_DIR=$SHARED/bench/models \
+REF_MODEL=$SHARED/reference/stories260K-f32.gguf REF_TEXT=$SHARED/reference/eval.txt \
   node build/wbench/bench.mjs --no-native --models "${MODELS:-q8_0,q4_0,q4_k_m}" --threads 1 \
     --engine quantlab=$Q/build/bench-engine/engine.js --out "$Q/build/bench-results" "$@"
