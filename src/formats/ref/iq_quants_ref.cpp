@@ -9,22 +9,11 @@
 #include <cstring>
 
 #include "formats/block_types.h"
+#include "formats/ref/quant_search.h"  // nearest_int, kGroupMaxEps (shared with the K-quants)
 
 namespace quantlab {
 
 namespace {
-
-// ggml's nearest_int (round half to even through the 1.5*2^23 magic number).
-// A NaN argument yields 0 here exactly as in ggml, which IQ4_XS relies on for
-// sub-blocks whose importance weights are all zero.
-inline int nearest_int(float fval) {
-    const float val = fval + 12582912.0f;
-    int32_t i;
-    std::memcpy(&i, &val, sizeof i);
-    return (i & 0x007fffff) - 0x00400000;
-}
-
-constexpr float kGroupMaxEps = 1e-15f;  // ggml GROUP_MAX_EPS
 
 // Index of the table level nearest to x; an exact midpoint goes to the upper
 // level. algorithm: ggml-quants.c best_index_int8 on kvalues_iq4nl.

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "formats/block_types.h"
+#include "formats/ref/quant_search.h"  // nearest_int, kGroupMaxEps (shared with the K-quants)
 #include "formats/kernel_types.h"
 
 namespace quantlab {
@@ -64,19 +65,6 @@ float vec_dot_q8_0_q8_0_ref(int64_t n, const void* vx, const void* vy) {
 
 // ---------------------------------------------------------------- shared helpers
 namespace {
-
-// ggml's nearest_int: adding 1.5*2^23 leaves round-half-to-even(x) in the low
-// mantissa bits. It differs from roundf on exact .5 ties, so the imatrix
-// searches must use this and not std::round.
-inline int nearest_int(float fval) {
-    const float val = fval + 12582912.0f;
-    int32_t i;
-    std::memcpy(&i, &val, sizeof i);
-    return (i & 0x007fffff) - 0x00400000;
-}
-
-// Values below this magnitude count as an all-zero group (ggml GROUP_MAX_EPS).
-constexpr float kGroupMaxEps = 1e-15f;
 
 // C's float -> int8_t / uint8_t cast as ggml's x86 build executes it: cvttss2si
 // truncates to int32 (0x80000000 for NaN or out of range) and the low byte is
