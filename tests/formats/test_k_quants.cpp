@@ -11,6 +11,7 @@
 #include "formats/quantize.h"
 #include "formats/ref/k_quants_ref.h"
 #include "formats/ref/quant_search.h"
+#include "support/quant_test_helpers.h"
 #include "support/test_support.h"
 
 using namespace quantlab;
@@ -19,50 +20,6 @@ using namespace quantlab::test;
 namespace {
 
 const GgmlType kWeightTypes[] = {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
-
-// Importance weights spanning ~3.5 decades, as real imatrix columns do.
-std::vector<float> skewed_imatrix(size_t n, uint32_t seed) {
-    auto u = random_floats(n, seed, 1.0f);
-    std::vector<float> w(n);
-    for (size_t i = 0; i < n; ++i) w[i] = std::exp(4.0f * u[i]);
-    return w;
-}
-
-// sum_i imatrix[i % n_per_row] * (x_i - y_i)^2, in double.
-double weighted_sq_error(const std::vector<float>& x, const std::vector<float>& y, const std::vector<float>& im) {
-    double e = 0.0;
-    for (size_t i = 0; i < x.size(); ++i) {
-        const double d = double(x[i]) - double(y[i]);
-        e += double(im[i % im.size()]) * d * d;
-    }
-    return e;
-}
-
-double rmse(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0.0;
-    for (size_t i = 0; i < x.size(); ++i) e += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
-    return std::sqrt(e / double(x.size()));
-}
-
-std::vector<float> roundtrip(const TypeTraits& t, const std::vector<float>& x, size_t n_per_row,
-                             const std::vector<float>* imatrix, KernelVariant v) {
-    QuantizeOptions opt;
-    opt.n_per_row = int64_t(n_per_row);
-    opt.variant = v;
-    if (imatrix != nullptr) {
-        opt.imatrix = imatrix->data();
-        opt.imatrix_len = imatrix->size();
-    }
-    const auto q = quantize(t, x.data(), x.size(), opt);
-    return dequantize(t, q.data(), q.size(), x.size(), v);
-}
-
-bool all_finite(const std::vector<float>& y) {
-    for (float v : y) {
-        if (!std::isfinite(v)) return false;
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -97,8 +54,8 @@ TEST_CASE("an importance matrix lowers the importance-weighted error", "[k_quant
                 INFO(t.name << " " << kernel_variant_name(v) << " seed " << seed);
                 const auto x = random_floats(n_per_row * nrows, 100 + seed, 0.05f);
                 const auto im = skewed_imatrix(n_per_row, 900 + seed);
-                const auto plain = roundtrip(t, x, n_per_row, nullptr, v);
-                const auto weighted = roundtrip(t, x, n_per_row, &im, v);
+                const auto plain = roundtrip(t, x, nullptr, n_per_row, v);
+                const auto weighted = roundtrip(t, x, &im, n_per_row, v);
                 const double e_plain = weighted_sq_error(x, plain, im);
                 const double e_weighted = weighted_sq_error(x, weighted, im);
                 INFO("weighted error without imatrix " << e_plain << ", with " << e_weighted);
@@ -127,11 +84,11 @@ TEST_CASE("a uniform importance matrix gives a sound quantization", "[k_quants][
             INFO(t.name << " " << kernel_variant_name(v));
             const auto x = random_floats(n, 4242, 1.0f);
             const std::vector<float> ones(n, 1.0f);
-            const auto y = roundtrip(t, x, n, &ones, v);
+            const auto y = roundtrip(t, x, &ones, n, v);
             REQUIRE(all_finite(y));
             const double rms = std::sqrt(1.0 / 3.0);  // uniform on [-1, 1)
             const double rel = rmse(x, y) / rms;
-            const double rel_plain = rmse(x, roundtrip(t, x, n, nullptr, v)) / rms;
+            const double rel_plain = rmse(x, roundtrip(t, x, nullptr, n, v)) / rms;
             INFO("relative RMSE with imatrix " << rel << ", without " << rel_plain);
             CHECK(rel > 0.0);
             CHECK(rel < bound);
@@ -151,7 +108,7 @@ TEST_CASE("the imatrix path survives zeros in the data and in the weights", "[k_
             const auto im = skewed_imatrix(n, 5);
 
             const std::vector<float> zeros(n, 0.0f);
-            const auto yz = roundtrip(t, zeros, n, &im, v);
+            const auto yz = roundtrip(t, zeros, &im, n, v);
             REQUIRE(all_finite(yz));
             for (float f : yz) CHECK(f == 0.0f);
 
@@ -160,16 +117,16 @@ TEST_CASE("the imatrix path survives zeros in the data and in the weights", "[k_
             auto im_hole = im;
             for (size_t i = 256; i < 512; ++i) im_hole[i] = 0.0f;
             const auto x = random_floats(n, 77, 0.5f);
-            const auto y = roundtrip(t, x, n, &im_hole, v);
+            const auto y = roundtrip(t, x, &im_hole, n, v);
             REQUIRE(all_finite(y));
             const std::vector<float> x0(x.begin(), x.begin() + 256), y0(y.begin(), y.begin() + 256);
             CHECK(rmse(x0, y0) < 0.25 * 0.5);
 
             // All-zero weights everywhere and a constant row.
             const std::vector<float> no_weights(n, 0.0f);
-            REQUIRE(all_finite(roundtrip(t, x, n, &no_weights, v)));
+            REQUIRE(all_finite(roundtrip(t, x, &no_weights, n, v)));
             const std::vector<float> flat(n, 0.25f);
-            REQUIRE(all_finite(roundtrip(t, flat, n, &im, v)));
+            REQUIRE(all_finite(roundtrip(t, flat, &im, n, v)));
         }
     }
 }

@@ -13,6 +13,7 @@
 #include "formats/quantize.h"
 #include "formats/ref/float_formats_ref.h"
 #include "formats/ref/legacy_quants_ref.h"
+#include "support/quant_test_helpers.h"
 #include "support/test_support.h"
 
 using namespace quantlab;
@@ -21,55 +22,6 @@ using namespace quantlab::test;
 namespace {
 
 const char* const kImatrixTypes[] = {"q4_0", "q4_1", "q5_0", "q5_1"};
-
-std::vector<uint8_t> quantize_with(const TypeTraits& t, const std::vector<float>& x, const std::vector<float>* imatrix,
-                                   KernelVariant v, size_t n_per_row = 0) {
-    QuantizeOptions opt;
-    opt.variant = v;
-    opt.n_per_row = int64_t(n_per_row);
-    if (imatrix) {
-        opt.imatrix = imatrix->data();
-        opt.imatrix_len = imatrix->size();
-    }
-    return quantize(t, x.data(), x.size(), opt);
-}
-
-std::vector<float> roundtrip(const TypeTraits& t, const std::vector<float>& x, const std::vector<float>* imatrix,
-                             size_t n_per_row = 0) {
-    const auto q = quantize_with(t, x, imatrix, KernelVariant::Ref, n_per_row);
-    return dequantize(t, q.data(), q.size(), x.size(), KernelVariant::Ref);
-}
-
-double weighted_sq_error(const std::vector<float>& x, const std::vector<float>& y, const std::vector<float>& w) {
-    double s = 0.0;
-    for (size_t i = 0; i < x.size(); ++i) s += double(w[i]) * (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
-    return s;
-}
-
-double rmse(const std::vector<float>& x, const std::vector<float>& y) {
-    return std::sqrt(weighted_sq_error(x, y, std::vector<float>(x.size(), 1.0f)) / double(x.size()));
-}
-
-bool all_finite(const std::vector<float>& y) {
-    for (float v : y) {
-        if (!std::isfinite(v)) return false;
-    }
-    return true;
-}
-
-// Test data with a few large values, as real weight rows have.
-std::vector<float> weights_like(size_t n, uint32_t seed) {
-    auto x = random_floats(n, seed, 1.0f);
-    for (size_t i = 0; i < n; i += 13) x[i] *= 4.0f;
-    return x;
-}
-
-// Importance spread over e^-4 .. e^4 like an activation-statistics imatrix.
-std::vector<float> skewed_imatrix(size_t n, uint32_t seed) {
-    auto u = random_floats(n, seed, 1.0f);
-    for (auto& v : u) v = std::exp(4.0f * v);
-    return u;
-}
 
 uint32_t qh_word(const uint8_t* qh) {
     uint32_t w;

@@ -1,0 +1,59 @@
+#include "support/quant_test_helpers.h"
+
+#include <cmath>
+
+#include "support/test_support.h"
+
+namespace quantlab::test {
+
+std::vector<uint8_t> quantize_with(const TypeTraits& t, const std::vector<float>& x, const std::vector<float>* imatrix,
+                                   KernelVariant v, size_t n_per_row) {
+    QuantizeOptions opt;
+    opt.variant = v;
+    opt.n_per_row = int64_t(n_per_row);
+    if (imatrix) {
+        opt.imatrix = imatrix->data();
+        opt.imatrix_len = imatrix->size();
+    }
+    return quantize(t, x.data(), x.size(), opt);
+}
+
+std::vector<float> roundtrip(const TypeTraits& t, const std::vector<float>& x, const std::vector<float>* imatrix,
+                             size_t n_per_row, KernelVariant v) {
+    const auto q = quantize_with(t, x, imatrix, v, n_per_row);
+    return dequantize(t, q.data(), q.size(), x.size(), v);
+}
+
+double weighted_sq_error(const std::vector<float>& x, const std::vector<float>& y, const std::vector<float>& w) {
+    double e = 0.0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double d = double(x[i]) - double(y[i]);
+        e += double(w[i % w.size()]) * d * d;
+    }
+    return e;
+}
+
+double rmse(const std::vector<float>& x, const std::vector<float>& y) {
+    return std::sqrt(weighted_sq_error(x, y, {1.0f}) / double(x.size()));
+}
+
+bool all_finite(const std::vector<float>& y) {
+    for (float v : y) {
+        if (!std::isfinite(v)) return false;
+    }
+    return true;
+}
+
+std::vector<float> weights_like(size_t n, uint32_t seed) {
+    auto x = random_floats(n, seed, 1.0f);
+    for (size_t i = 0; i < n; i += 13) x[i] *= 4.0f;
+    return x;
+}
+
+std::vector<float> skewed_imatrix(size_t n, uint32_t seed) {
+    auto u = random_floats(n, seed, 1.0f);
+    for (auto& v : u) v = std::exp(4.0f * v);
+    return u;
+}
+
+}  // namespace quantlab::test

@@ -1,0 +1,30 @@
+// Helpers shared by the per-family format suites (legacy, K-quant, IQ4):
+// quantize/dequantize round trips with an optional importance matrix and the
+// error measures the imatrix tests compare.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "formats/quantize.h"
+
+namespace quantlab::test {
+
+std::vector<uint8_t> quantize_with(const TypeTraits& t, const std::vector<float>& x, const std::vector<float>* imatrix,
+                                   KernelVariant v, size_t n_per_row = 0);
+
+// Quantize then dequantize with the same kernel variant.
+std::vector<float> roundtrip(const TypeTraits& t, const std::vector<float>& x, const std::vector<float>* imatrix,
+                             size_t n_per_row = 0, KernelVariant v = KernelVariant::Ref);
+
+// sum_i w[i % w.size()] * (x_i - y_i)^2 in double (w may be one row's weights).
+double weighted_sq_error(const std::vector<float>& x, const std::vector<float>& y, const std::vector<float>& w);
+double rmse(const std::vector<float>& x, const std::vector<float>& y);
+bool all_finite(const std::vector<float>& y);
+
+// Test rows with a few large values, as real weight rows have.
+std::vector<float> weights_like(size_t n, uint32_t seed);
+// Importance spread over e^-4 .. e^4, like activation statistics.
+std::vector<float> skewed_imatrix(size_t n, uint32_t seed);
+
+}  // namespace quantlab::test
