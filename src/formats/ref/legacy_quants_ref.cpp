@@ -77,59 +77,6 @@ inline int32_t cvtt_i32(float v) {
 inline int cast_i8(float v) { return int8_t(uint8_t(uint32_t(cvtt_i32(v)) & 0xffu)); }
 inline uint8_t cast_u8(float v) { return uint8_t(uint32_t(cvtt_i32(v)) & 0xffu); }
 
-// Signed-level weighted scale search: ggml-quants.c make_qx_quants with
-// rmse_type 1 and explicit weights, the only form the 32-value formats use.
-// Returns the scale; L receives levels offset by nmax (0 .. 2*nmax-1).
-float make_qx_quants_weighted(int n, int nmax, const float* x, int8_t* L, const float* w) {
-    float max = 0.0f;
-    float amax = 0.0f;
-    for (int i = 0; i < n; ++i) {
-        const float ax = std::fabs(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
-        }
-    }
-    if (amax < kGroupMaxEps) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
-        return 0.0f;
-    }
-    float iscale = float(-nmax) / max;
-    float sumlx = 0.0f;
-    float suml2 = 0.0f;
-    for (int i = 0; i < n; ++i) {
-        int l = nearest_int(iscale * x[i]);
-        l = std::max(-nmax, std::min(nmax - 1, l));
-        L[i] = int8_t(l + nmax);
-        sumlx += w[i] * x[i] * float(l);
-        suml2 += w[i] * float(l) * float(l);
-    }
-    float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
-    float best = scale * sumlx;
-    for (int is = -9; is <= 9; ++is) {
-        if (is == 0) continue;
-        iscale = -(float(nmax) + 0.1f * float(is)) / max;
-        sumlx = 0.0f;
-        suml2 = 0.0f;
-        for (int i = 0; i < n; ++i) {
-            int l = nearest_int(iscale * x[i]);
-            l = std::max(-nmax, std::min(nmax - 1, l));
-            sumlx += w[i] * x[i] * float(l);
-            suml2 += w[i] * float(l) * float(l);
-        }
-        // Strict: an equally good candidate does not replace an earlier one.
-        if (suml2 > 0.0f && sumlx * sumlx > best * suml2) {
-            for (int i = 0; i < n; ++i) {
-                const int l = nearest_int(iscale * x[i]);
-                L[i] = int8_t(nmax + std::max(-nmax, std::min(nmax - 1, l)));
-            }
-            scale = sumlx / suml2;
-            best = scale * sumlx;
-        }
-    }
-    return scale;
-}
-
 // Scale-and-minimum weighted search: ggml-quants.c make_qkx3_quants with
 // explicit weights and squared error (use_mad false), as Q4_1/Q5_1 call it.
 // Returns the scale and stores -min in *the_min, as ggml does.
@@ -292,7 +239,7 @@ static void quantize_row_q4_0_imatrix(const float* x, block_q4_0* y, int64_t n_p
     for (int64_t ib = 0; ib < nb; ++ib) {
         const float* xb = x + QK4_0 * ib;
         importance_weights(xb, quant_weights + QK4_0 * ib, sigma2, weight);
-        const float d = make_qx_quants_weighted(QK4_0, 8, xb, L, weight);
+        const float d = make_qx_quants(QK4_0, 8, xb, L, 1, weight);
         y[ib].d = fp32_to_fp16(d);
         for (int j = 0; j < 16; ++j) y[ib].qs[j] = uint8_t(L[j] | (L[j + 16] << 4));
     }
@@ -444,7 +391,7 @@ static void quantize_row_q5_0_imatrix(const float* x, block_q5_0* y, int64_t n_p
     for (int64_t ib = 0; ib < nb; ++ib) {
         const float* xb = x + QK5_0 * ib;
         importance_weights(xb, quant_weights + QK5_0 * ib, sigma2, weight);
-        const float d = make_qx_quants_weighted(QK5_0, 16, xb, L, weight);
+        const float d = make_qx_quants(QK5_0, 16, xb, L, 1, weight);
         y[ib].d = fp32_to_fp16(d);
         pack_5bit(reinterpret_cast<const uint8_t*>(L), y[ib].qs, y[ib].qh);
     }
