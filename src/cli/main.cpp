@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "cli/bench_command.h"
 #include "cli/imatrix_command.h"
 #include "cli/model_commands.h"
 #include "cli/quantize_command.h"
@@ -34,6 +35,7 @@ const Command kCommands[] = {
      "-m M.gguf -p TEXT [-n N] [--temp T] [--top-k K] [--top-p P] [--seed S] [-c CTX] [--scalar]"},
     {"perplexity", quantlab::cli::run_perplexity,
      "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--kl-divergence-base FILE [--kl-divergence]] [--scalar]"},
+    {"bench", quantlab::cli::run_bench, "-m M.gguf [-p 256] [-n 64] [-r 3] [--scalar] (pp/tg tokens/s, 1 thread)"},
     {"imatrix", quantlab::cli::run_imatrix, "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--process-output] -o out.gguf"},
     {"train", quantlab::cli::run_train, "[--corpus-words N | --text FILE] [--steps N | --minutes M] [--out M.gguf] (--help)"},
 };
