@@ -26,11 +26,20 @@ using DequantizeRowFn = void (*)(const void* x, float* y, int64_t k);
 // quantized to the type's vec_dot_type.
 using VecDotFn = float (*)(int64_t n, const void* x, const void* y);
 
+// n_rows weight rows times n_tokens activation rows (quantized to the type's
+// vec_dot_type): y[t * y_stride + r] = vec_dot(n, w + r * w_row_bytes,
+// a + t * a_row_bytes), bit for bit the variant's vec_dot, but faster because
+// each unpacked weight block serves several tokens and each activation block
+// several rows (the role of ggml's repacked gemm / llamafile's tinyBLAS).
+using GemmFn = void (*)(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                        size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride);
+
 struct KernelSet {
     QuantizeRowFn quantize_row = nullptr;
     QuantizeFn quantize = nullptr;
     DequantizeRowFn dequantize_row = nullptr;
     VecDotFn vec_dot = nullptr;
+    GemmFn gemm = nullptr;  // optional: callers fall back to a vec_dot per (row, token)
 };
 
 // Quantize a whole chunk row by row with a row quantizer. Formats whose

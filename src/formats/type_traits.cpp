@@ -15,6 +15,7 @@
 #include "formats/simd128/float_formats_simd128.h"
 #include "formats/simd128/iq_quants_simd128.h"
 #include "formats/simd128/k_quants_simd128.h"
+#include "formats/simd128/legacy_quants_gemm_simd128.h"
 #include "formats/simd128/legacy_quants_simd128.h"
 #define SIMD128(fn) fn
 #else
@@ -38,7 +39,8 @@ std::vector<TypeTraits> build_table() {
         {"q8_0", T::Q8_0, QK8_0, sizeof(block_q8_0), true, T::Q8_0, false,
          {quantize_row_q8_0_ref, quantize_q8_0_ref, dequantize_row_q8_0_ref, vec_dot_q8_0_q8_0_ref},
          {SIMD128(quantize_row_q8_0_simd128), SIMD128(quantize_q8_0_simd128),
-          SIMD128(dequantize_row_q8_0_simd128), SIMD128(vec_dot_q8_0_q8_0_simd128)}},
+          SIMD128(dequantize_row_q8_0_simd128), SIMD128(vec_dot_q8_0_q8_0_simd128),
+          SIMD128(gemm_q8_0_q8_0_simd128)}},
         {"bf16", T::BF16, 1, 2, false, T::BF16, false,
          {quantize_row_bf16_ref, quantize_bf16_ref, dequantize_row_bf16_ref, vec_dot_bf16_bf16_ref},
          {SIMD128(quantize_row_bf16_simd128), SIMD128(quantize_bf16_simd128), SIMD128(dequantize_row_bf16_simd128),
@@ -47,19 +49,23 @@ std::vector<TypeTraits> build_table() {
         {"q4_0", T::Q4_0, QK4_0, sizeof(block_q4_0), true, T::Q8_0, true,
          {quantize_row_q4_0_ref, quantize_q4_0_ref, dequantize_row_q4_0_ref, vec_dot_q4_0_q8_0_ref},
          {SIMD128(quantize_row_q4_0_simd128), SIMD128(quantize_q4_0_simd128),
-          SIMD128(dequantize_row_q4_0_simd128), SIMD128(vec_dot_q4_0_q8_0_simd128)}},
+          SIMD128(dequantize_row_q4_0_simd128), SIMD128(vec_dot_q4_0_q8_0_simd128),
+          SIMD128(gemm_q4_0_q8_0_simd128)}},
         {"q4_1", T::Q4_1, QK4_1, sizeof(block_q4_1), true, T::Q8_1, true,
          {quantize_row_q4_1_ref, quantize_q4_1_ref, dequantize_row_q4_1_ref, vec_dot_q4_1_q8_1_ref},
          {SIMD128(quantize_row_q4_1_simd128), SIMD128(quantize_q4_1_simd128),
-          SIMD128(dequantize_row_q4_1_simd128), SIMD128(vec_dot_q4_1_q8_1_simd128)}},
+          SIMD128(dequantize_row_q4_1_simd128), SIMD128(vec_dot_q4_1_q8_1_simd128),
+          SIMD128(gemm_q4_1_q8_1_simd128)}},
         {"q5_0", T::Q5_0, QK5_0, sizeof(block_q5_0), true, T::Q8_0, true,
          {quantize_row_q5_0_ref, quantize_q5_0_ref, dequantize_row_q5_0_ref, vec_dot_q5_0_q8_0_ref},
          {SIMD128(quantize_row_q5_0_simd128), SIMD128(quantize_q5_0_simd128),
-          SIMD128(dequantize_row_q5_0_simd128), SIMD128(vec_dot_q5_0_q8_0_simd128)}},
+          SIMD128(dequantize_row_q5_0_simd128), SIMD128(vec_dot_q5_0_q8_0_simd128),
+          SIMD128(gemm_q5_0_q8_0_simd128)}},
         {"q5_1", T::Q5_1, QK5_1, sizeof(block_q5_1), true, T::Q8_1, true,
          {quantize_row_q5_1_ref, quantize_q5_1_ref, dequantize_row_q5_1_ref, vec_dot_q5_1_q8_1_ref},
          {SIMD128(quantize_row_q5_1_simd128), SIMD128(quantize_q5_1_simd128),
-          SIMD128(dequantize_row_q5_1_simd128), SIMD128(vec_dot_q5_1_q8_1_simd128)}},
+          SIMD128(dequantize_row_q5_1_simd128), SIMD128(vec_dot_q5_1_q8_1_simd128),
+          SIMD128(gemm_q5_1_q8_1_simd128)}},
         {"q8_1", T::Q8_1, QK8_1, sizeof(block_q8_1), true, T::Q8_1, false,
          {quantize_row_q8_1_ref, quantize_q8_1_ref, dequantize_row_q8_1_ref, nullptr},
          {SIMD128(quantize_row_q8_1_simd128), SIMD128(quantize_q8_1_simd128), SIMD128(dequantize_row_q8_1_simd128),
@@ -99,7 +105,8 @@ std::vector<TypeTraits> build_table() {
         {"iq4_nl", T::IQ4_NL, QK4_NL, sizeof(block_iq4_nl), true, T::Q8_0, true,
          {quantize_row_iq4_nl_ref, quantize_iq4_nl_ref, dequantize_row_iq4_nl_ref, vec_dot_iq4_nl_q8_0_ref},
          {SIMD128(quantize_row_iq4_nl_simd128), SIMD128(quantize_iq4_nl_simd128),
-          SIMD128(dequantize_row_iq4_nl_simd128), SIMD128(vec_dot_iq4_nl_q8_0_simd128)}},
+          SIMD128(dequantize_row_iq4_nl_simd128), SIMD128(vec_dot_iq4_nl_q8_0_simd128),
+          SIMD128(gemm_iq4_nl_q8_0_simd128)}},
         {"iq4_xs", T::IQ4_XS, QK_K, sizeof(block_iq4_xs), true, T::Q8_K, true,
          {quantize_row_iq4_xs_ref, quantize_iq4_xs_ref, dequantize_row_iq4_xs_ref, vec_dot_iq4_xs_q8_K_ref},
          {SIMD128(quantize_row_iq4_xs_simd128), SIMD128(quantize_iq4_xs_simd128),
@@ -159,6 +166,8 @@ KernelSet resolve_kernels(const TypeTraits& t, KernelVariant v) {
         if (t.simd128.quantize) k.quantize = t.simd128.quantize;
         if (t.simd128.dequantize_row) k.dequantize_row = t.simd128.dequantize_row;
         if (t.simd128.vec_dot) k.vec_dot = t.simd128.vec_dot;
+        // A gemm is only valid beside the vec_dot it reproduces.
+        if (t.simd128.vec_dot) k.gemm = t.simd128.gemm;
     }
     return k;
 }
