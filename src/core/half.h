@@ -24,18 +24,21 @@ inline float bits_float(uint32_t u) {
     return f;
 }
 
+// Branch-free, because dot products convert a scale per block: the 15
+// magnitude bits moved to float position read as a float whose exponent is
+// 112 too small (half subnormals land on float subnormals of the same scale),
+// so one exact multiply by 2^112 rebiases every finite half; Inf and NaN keep
+// the all-ones exponent and their payload.
 inline float fp16_to_fp32(ggml_half h) {
-    const uint32_t sign = uint32_t(h & 0x8000u) << 16;
-    const uint32_t exp = (h >> 10) & 0x1fu;
-    const uint32_t mant = h & 0x3ffu;
-    if (exp == 0) {
-        // Subnormal or zero: mant * 2^-24 is exact in float.
-        const float v = float(mant) * (1.0f / 16777216.0f);
-        return bits_float(float_bits(v) | sign);
-    }
-    if (exp == 31) return bits_float(sign | 0x7f800000u | (mant << 13));
-    return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
+    const uint32_t mag = uint32_t(h & 0x7fffu) << 13;
+    const uint32_t finite = float_bits(bits_float(mag) * 0x1p112f);
+    const uint32_t bits = (h & 0x7c00u) == 0x7c00u ? (mag | 0x7f800000u) : finite;
+    return bits_float(bits | (uint32_t(h & 0x8000u) << 16));
 }
+
+// All 65536 halves as floats (ggml's ggml_table_f32_f16): hot loops fetch the
+// pointer once per call and convert a block scale with one load.
+const float* fp16_to_fp32_table();
 
 inline ggml_half fp32_to_fp16(float f) {
     const uint32_t x = float_bits(f);

@@ -347,6 +347,7 @@ void dequantize_row_iq4_nl_simd128(const void* vx, float* y, int64_t k) {
 }
 
 float vec_dot_iq4_nl_q8_0_simd128(int64_t n, const void* vx, const void* vy) {
+    const float* f16 = fp16_to_fp32_table();
     const auto* x = static_cast<const block_iq4_nl*>(vx);
     const auto* y = static_cast<const block_q8_0*>(vy);
     const int64_t nb = n / QK4_NL;
@@ -355,7 +356,7 @@ float vec_dot_iq4_nl_q8_0_simd128(int64_t n, const void* vx, const void* vy) {
     for (int64_t i = 0; i < nb; ++i) {
         const v128_t s = iq4_dot32(table, wasm_v128_load(x[i].qs), wasm_v128_load(y[i].qs),
                                    wasm_v128_load(y[i].qs + 16));
-        const float d = fp16_to_fp32(y[i].d) * fp16_to_fp32(x[i].d);
+        const float d = f16[y[i].d] * f16[x[i].d];
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
     }
     return f32x4_hsum(acc);
@@ -400,6 +401,7 @@ void dequantize_row_iq4_xs_simd128(const void* vx, float* y, int64_t k) {
 }
 
 float vec_dot_iq4_xs_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
+    const float* f16 = fp16_to_fp32_table();
     const auto* x = static_cast<const block_iq4_xs*>(vx);
     const auto* y = static_cast<const block_q8_K*>(vy);
     const int64_t nb = n / QK_K;
@@ -417,7 +419,7 @@ float vec_dot_iq4_xs_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
                                        wasm_v128_load(q8 + 16));
             sumi = wasm_i32x4_add(sumi, wasm_i32x4_mul(s, wasm_i32x4_splat(ls - 32)));
         }
-        const float d = fp16_to_fp32(x[i].d) * y[i].d;
+        const float d = f16[x[i].d] * y[i].d;
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
     }
     return f32x4_hsum(acc);

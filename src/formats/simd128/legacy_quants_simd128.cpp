@@ -77,6 +77,7 @@ void dequantize_row_q8_0_simd128(const void* vx, float* y, int64_t k) {
 }
 
 float vec_dot_q8_0_q8_0_simd128(int64_t n, const void* vx, const void* vy) {
+    const float* f16 = fp16_to_fp32_table();
     const auto* x = static_cast<const block_q8_0*>(vx);
     const auto* y = static_cast<const block_q8_0*>(vy);
     const int64_t nb = n / QK8_0;
@@ -84,7 +85,7 @@ float vec_dot_q8_0_q8_0_simd128(int64_t n, const void* vx, const void* vy) {
     for (int64_t i = 0; i < nb; ++i) {
         const v128_t s0 = i8x16_dot_i32x4(wasm_v128_load(x[i].qs), wasm_v128_load(y[i].qs));
         const v128_t s1 = i8x16_dot_i32x4(wasm_v128_load(x[i].qs + 16), wasm_v128_load(y[i].qs + 16));
-        const float d = fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d);
+        const float d = f16[x[i].d] * f16[y[i].d];
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(s0, s1)), wasm_f32x4_splat(d)));
     }
     return f32x4_hsum(acc);
@@ -198,14 +199,11 @@ inline void store_affine(float* y, v128_t b, v128_t d, v128_t m) {
     for (int k = 0; k < 4; ++k) wasm_v128_store(y + 4 * k, wasm_f32x4_add(wasm_f32x4_mul(f[k], d), m));
 }
 
-// Sum of x[j]*y[j] over 32 byte pairs into four int32 lanes. Products are
-// summed four at a time in int16 first, which cannot overflow while
-// |x| * 128 * 4 < 32768, true for every 4- and 5-bit weight format.
+// Sum of x[j]*y[j] over 32 byte pairs into four int32 lanes (lane j: pairs
+// 2j, 2j+1, 2j+8, 2j+9 of each half). Widening to int16 and i32x4.dot_i16x8
+// takes fewer instructions than extmul + extadd on x86 (pmovsxbw + pmaddwd).
 inline v128_t dot32_small(v128_t x0, v128_t x1, v128_t y0, v128_t y1) {
-    const v128_t p = wasm_i16x8_add(
-        wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(x0, y0), wasm_i16x8_extmul_high_i8x16(x0, y0)),
-        wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(x1, y1), wasm_i16x8_extmul_high_i8x16(x1, y1)));
-    return wasm_i32x4_extadd_pairwise_i16x8(p);
+    return wasm_i32x4_add(i8x16_dot_i32x4(x0, y0), i8x16_dot_i32x4(x1, y1));
 }
 
 template <class Block>
@@ -262,6 +260,7 @@ void dequantize_row_q4_0_simd128(const void* vx, float* y, int64_t k) {
 }
 
 float vec_dot_q4_0_q8_0_simd128(int64_t n, const void* vx, const void* vy) {
+    const float* f16 = fp16_to_fp32_table();
     const auto* x = static_cast<const block_q4_0*>(vx);
     const auto* y = static_cast<const block_q8_0*>(vy);
     const int64_t nb = n / QK8_0;
@@ -273,7 +272,7 @@ float vec_dot_q4_0_q8_0_simd128(int64_t n, const void* vx, const void* vy) {
         const v128_t xl = wasm_i8x16_sub(wasm_v128_and(q, m4), s8);
         const v128_t xh = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), s8);
         const v128_t s = dot32_small(xl, xh, wasm_v128_load(y[i].qs), wasm_v128_load(y[i].qs + 16));
-        const float d = fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d);
+        const float d = f16[x[i].d] * f16[y[i].d];
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
     }
     return f32x4_hsum(acc);
@@ -327,6 +326,7 @@ void dequantize_row_q4_1_simd128(const void* vx, float* y, int64_t k) {
 }
 
 float vec_dot_q4_1_q8_1_simd128(int64_t n, const void* vx, const void* vy) {
+    const float* f16 = fp16_to_fp32_table();
     const auto* x = static_cast<const block_q4_1*>(vx);
     const auto* y = static_cast<const block_q8_1*>(vy);
     const int64_t nb = n / QK8_1;
@@ -337,9 +337,9 @@ float vec_dot_q4_1_q8_1_simd128(int64_t n, const void* vx, const void* vy) {
         const v128_t q = wasm_v128_load(x[i].qs);
         const v128_t s = dot32_small(wasm_v128_and(q, m4), wasm_u8x16_shr(q, 4), wasm_v128_load(y[i].qs),
                                      wasm_v128_load(y[i].qs + 16));
-        const float d = fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d);
+        const float d = f16[x[i].d] * f16[y[i].d];
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
-        summs += fp16_to_fp32(x[i].m) * fp16_to_fp32(y[i].s);
+        summs += f16[x[i].m] * f16[y[i].s];
     }
     return f32x4_hsum(acc) + summs;
 }
@@ -390,6 +390,7 @@ void dequantize_row_q5_0_simd128(const void* vx, float* y, int64_t k) {
 }
 
 float vec_dot_q5_0_q8_0_simd128(int64_t n, const void* vx, const void* vy) {
+    const float* f16 = fp16_to_fp32_table();
     const auto* x = static_cast<const block_q5_0*>(vx);
     const auto* y = static_cast<const block_q8_0*>(vy);
     const int64_t nb = n / QK8_0;
@@ -403,7 +404,7 @@ float vec_dot_q5_0_q8_0_simd128(int64_t n, const void* vx, const void* vy) {
         const v128_t xl = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(q, m4), hl), s16);
         const v128_t xh = wasm_i8x16_sub(wasm_v128_or(wasm_u8x16_shr(q, 4), hh), s16);
         const v128_t s = dot32_small(xl, xh, wasm_v128_load(y[i].qs), wasm_v128_load(y[i].qs + 16));
-        const float d = fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d);
+        const float d = f16[x[i].d] * f16[y[i].d];
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
     }
     return f32x4_hsum(acc);
@@ -460,6 +461,7 @@ void dequantize_row_q5_1_simd128(const void* vx, float* y, int64_t k) {
 }
 
 float vec_dot_q5_1_q8_1_simd128(int64_t n, const void* vx, const void* vy) {
+    const float* f16 = fp16_to_fp32_table();
     const auto* x = static_cast<const block_q5_1*>(vx);
     const auto* y = static_cast<const block_q8_1*>(vy);
     const int64_t nb = n / QK8_1;
@@ -473,9 +475,9 @@ float vec_dot_q5_1_q8_1_simd128(int64_t n, const void* vx, const void* vy) {
         const v128_t xl = wasm_v128_or(wasm_v128_and(q, m4), hl);
         const v128_t xh = wasm_v128_or(wasm_u8x16_shr(q, 4), hh);
         const v128_t s = dot32_small(xl, xh, wasm_v128_load(y[i].qs), wasm_v128_load(y[i].qs + 16));
-        const float d = fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d);
+        const float d = f16[x[i].d] * f16[y[i].d];
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
-        summs += fp16_to_fp32(x[i].m) * fp16_to_fp32(y[i].s);
+        summs += f16[x[i].m] * f16[y[i].s];
     }
     return f32x4_hsum(acc) + summs;
 }
