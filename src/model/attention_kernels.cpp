@@ -12,23 +12,21 @@ namespace {
 inline float round_f16_scalar(float x) { return fp16_to_fp32(fp32_to_fp16(x)); }
 
 #if QUANTLAB_SIMD128
-// Per-lane twin of fp32 -> fp16 -> fp32 with round-to-nearest-even:
-// normal halves drop 13 mantissa bits with a rounding add on the bit pattern;
-// below 2^-14 adding 0.5f makes the FPU round to the 2^-24 subnormal step;
-// 65520 and above overflow to infinity. NaN is not expected here.
+// Per-lane twin of fp32 -> fp16 -> fp32 with round-to-nearest-even, by the
+// FPU's own rounding: adding c = 2^(e+13) (e = the exponent of |x|) leaves
+// exactly 10 mantissa bits of |x| in the sum, so (|x| + c) - c is |x| rounded
+// to half precision, ties to even; below 2^-14 c = 0.5 rounds to the 2^-24
+// subnormal step instead. Results of 65536 and above (|x| >= 65520) become
+// infinity. NaN is not expected here.
 inline v128_t round_f16_x4(v128_t x) {
-    const v128_t sign = wasm_v128_and(x, wasm_i32x4_splat(int32_t(0x80000000u)));
-    const v128_t ax = wasm_v128_andnot(x, wasm_i32x4_splat(int32_t(0x80000000u)));
-    const v128_t odd = wasm_v128_and(wasm_u32x4_shr(ax, 13), wasm_i32x4_splat(1));
-    const v128_t normal = wasm_v128_and(wasm_i32x4_add(ax, wasm_i32x4_add(wasm_i32x4_splat(0xfff), odd)),
-                                        wasm_i32x4_splat(int32_t(0xffffe000u)));
-    const v128_t half = wasm_f32x4_splat(0.5f);
-    const v128_t sub = wasm_f32x4_sub(wasm_f32x4_add(ax, half), half);
-    const v128_t is_sub = wasm_u32x4_lt(ax, wasm_i32x4_splat(0x38800000));
-    const v128_t is_inf = wasm_u32x4_ge(ax, wasm_i32x4_splat(0x477ff000));
-    v128_t r = wasm_v128_bitselect(sub, normal, is_sub);
-    r = wasm_v128_bitselect(wasm_i32x4_splat(0x7f800000), r, is_inf);
-    return wasm_v128_or(r, sign);
+    const v128_t sign_bit = wasm_i32x4_splat(int32_t(0x80000000u));
+    const v128_t ax = wasm_v128_andnot(x, sign_bit);
+    const v128_t c = wasm_i32x4_max(wasm_i32x4_add(wasm_v128_and(ax, wasm_i32x4_splat(0x7f800000)),
+                                                   wasm_i32x4_splat(13 << 23)),
+                                    wasm_i32x4_splat(0x3f000000));  // float bits compare as ints when positive
+    const v128_t r = wasm_f32x4_sub(wasm_f32x4_add(ax, c), c);
+    const v128_t inf = wasm_v128_and(wasm_i32x4_gt(ax, wasm_i32x4_splat(0x477fefff)), wasm_i32x4_splat(0x7f800000));
+    return wasm_v128_or(wasm_i32x4_max(r, inf), wasm_v128_and(x, sign_bit));
 }
 #endif
 
@@ -100,6 +98,52 @@ void axpy_round_f16(float* acc, const float* x, float w, int64_t n, KernelVarian
     (void)v;
 #endif
     for (; i < n; ++i) acc[i] = round_f16_scalar(acc[i] + x[i] * w);
+}
+
+#if QUANTLAB_SIMD128
+namespace {
+
+// W vectors (4W values) of the accumulator stay in registers while every row
+// passes; the per-element chains are independent, so W of them overlap.
+template <int W>
+void accumulate_chunk_simd(float* acc, const float* v, int64_t v_stride, const float* ms, const float* vs, int64_t n) {
+    v128_t a[W];
+    for (int k = 0; k < W; ++k) a[k] = wasm_v128_load(acc + 4 * k);
+    for (int64_t j = 0; j < n; ++j) {
+        if (ms[j] != 1.0f) {
+            const v128_t s = wasm_f32x4_splat(ms[j]);
+            for (int k = 0; k < W; ++k) a[k] = round_f16_x4(wasm_f32x4_mul(a[k], s));
+        }
+        const v128_t w = wasm_f32x4_splat(vs[j]);
+        const float* row = v + j * v_stride;
+        for (int k = 0; k < W; ++k) {
+            a[k] = round_f16_x4(wasm_f32x4_add(a[k], wasm_f32x4_mul(wasm_v128_load(row + 4 * k), w)));
+        }
+    }
+    for (int k = 0; k < W; ++k) wasm_v128_store(acc + 4 * k, a[k]);
+}
+
+}  // namespace
+#endif
+
+void accumulate_values_f16(float* acc, const float* v, int64_t v_stride, const float* ms, const float* vs, int64_t n,
+                           int64_t d, KernelVariant var) {
+    int64_t i = 0;
+#if QUANTLAB_SIMD128
+    if (var == KernelVariant::Simd128) {
+        // Wide chunks: each row step is a ~20-cycle dependency chain per
+        // vector, so throughput needs many independent vectors in flight.
+        for (; i + 64 <= d; i += 64) accumulate_chunk_simd<16>(acc + i, v + i, v_stride, ms, vs, n);
+        for (; i + 16 <= d; i += 16) accumulate_chunk_simd<4>(acc + i, v + i, v_stride, ms, vs, n);
+        for (; i + 4 <= d; i += 4) accumulate_chunk_simd<1>(acc + i, v + i, v_stride, ms, vs, n);
+    }
+#endif
+    if (i == d) return;
+    // The scalar definition (and the tail of heads that are not a multiple of 4 wide).
+    for (int64_t j = 0; j < n; ++j) {
+        if (ms[j] != 1.0f) scale_round_f16(acc + i, ms[j], d - i, KernelVariant::Ref);
+        axpy_round_f16(acc + i, v + j * v_stride + i, vs[j], d - i, KernelVariant::Ref);
+    }
 }
 
 }  // namespace quantlab

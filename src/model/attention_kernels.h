@@ -21,4 +21,13 @@ void scale_round_f16(float* acc, float scale, int64_t n, KernelVariant v);
 // acc = round_f16(acc + x * w)        (f16 accumulation of a value row)
 void axpy_round_f16(float* acc, const float* x, float w, int64_t n, KernelVariant v);
 
+// The value half of one head's online softmax over n cache rows, with the
+// accumulator kept at f16 precision as llama.cpp's flash attention keeps it:
+// for j in 0..n-1:  if ms[j] != 1: acc = round_f16(acc * ms[j])
+//                   acc = round_f16(acc + v[j * v_stride + 0..d) * vs[j])
+// Equal to the sequence of scale_round_f16 / axpy_round_f16 calls bit for bit;
+// the SIMD128 version keeps the accumulator in registers across all rows.
+void accumulate_values_f16(float* acc, const float* v, int64_t v_stride, const float* ms, const float* vs, int64_t n,
+                           int64_t d, KernelVariant var);
+
 }  // namespace quantlab

@@ -117,6 +117,7 @@ void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) 
     const float scale = 1.0f / std::sqrt(float(D));
     std::vector<float> qh(static_cast<size_t>(D));
     std::vector<float> acc(static_cast<size_t>(D));
+    std::vector<float> ms(size_t(n_past_ + n)), vs(size_t(n_past_ + n));
     const float* K = &k_cache_[size_t(il * n_ctx_ * Ekv)];
     const float* Vc = &v_cache_[size_t(il * n_ctx_ * Ekv)];
 
@@ -126,23 +127,27 @@ void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) 
             const int64_t kvh = h / group;
             std::copy(&q[t * E + h * D], &q[t * E + h * D] + D, qh.begin());
             round_to_f16(qh.data(), D, variant_);  // llama.cpp converts q to f16 for the K dot products
-            std::fill(acc.begin(), acc.end(), 0.0f);
+            // Scores and the online-softmax weights, row by row as llama.cpp's
+            // kernel visits them: a new maximum rescales what was accumulated
+            // (ms) and enters with weight 1, any other row with exp(s - M) (vs).
             float M = -std::numeric_limits<float>::infinity();
             float S = 0.0f;
             for (int64_t j = 0; j <= pos; ++j) {
                 const float s = dot_f32(K + j * Ekv + kvh * D, qh.data(), D, variant_) * scale;
-                float ms = 1.0f, vs = 1.0f;
+                float m_scale = 1.0f, v_scale = 1.0f;
                 if (s > M) {
                     const float m_old = M;
                     M = s;
-                    ms = std::exp(m_old - M);
-                    scale_round_f16(acc.data(), ms, D, variant_);
+                    m_scale = std::exp(m_old - M);
                 } else {
-                    vs = std::exp(s - M);
+                    v_scale = std::exp(s - M);
                 }
-                axpy_round_f16(acc.data(), Vc + j * Ekv + kvh * D, vs, D, variant_);
-                S = S * ms + vs;
+                ms[size_t(j)] = m_scale;
+                vs[size_t(j)] = v_scale;
+                S = S * m_scale + v_scale;
             }
+            std::fill(acc.begin(), acc.end(), 0.0f);
+            accumulate_values_f16(acc.data(), Vc + kvh * D, Ekv, ms.data(), vs.data(), pos + 1, D, variant_);
             const float inv = S == 0.0f ? 0.0f : 1.0f / S;
             for (int64_t i = 0; i < D; ++i) out[t * E + h * D + i] = acc[size_t(i)] * inv;
         }

@@ -20,6 +20,13 @@ TEST_CASE("rounding to f16 precision equals fp16 -> fp32 of fp32 -> fp16", "[att
                     2.9802326e-08f, 1.0f + std::ldexp(1.0f, -11), 0.0f, -0.0f}) {
         x.push_back(b);
     }
+    // Every tie: the midpoint between each finite half and the next one up
+    // (exact in float), where only round-half-to-even decides.
+    for (uint32_t h = 0; h < 0x7bff; ++h) {
+        const float mid = 0.5f * (fp16_to_fp32(uint16_t(h)) + fp16_to_fp32(uint16_t(h + 1)));
+        x.push_back(mid);
+        x.push_back(-mid);
+    }
     for (auto v : test::variants_under_test()) {
         auto y = x;
         round_to_f16(y.data(), int64_t(y.size()), v);
@@ -44,5 +51,29 @@ TEST_CASE("f16 accumulate and rescale match their scalar definitions", "[attenti
         double exact = 0;
         for (size_t i = 0; i < a.size(); ++i) exact += double(a[i]) * b[i];
         CHECK(dot_f32(a.data(), b.data(), int64_t(a.size()), v) == Approx(exact).epsilon(1e-5));
+    }
+}
+
+TEST_CASE("value accumulation over many rows equals its step-by-step definition", "[attention]") {
+    for (int64_t d : {64, 8, 20, 6, 130}) {
+        const int64_t n = 37, stride = d + 5;
+        const auto v = test::random_floats(size_t(n * stride), 21, 2.0f);
+        auto ms = test::random_floats(size_t(n), 22, 1.0f);
+        auto vs = test::random_floats(size_t(n), 23, 1.0f);
+        for (int64_t j = 0; j < n; ++j) {
+            ms[size_t(j)] = j == 0 ? 0.0f : (j % 3 ? 1.0f : std::fabs(ms[size_t(j)]));  // first row, no-op rows, rescales
+            vs[size_t(j)] = std::fabs(vs[size_t(j)]);
+        }
+        std::vector<float> want(size_t(d), 0.0f);
+        for (int64_t j = 0; j < n; ++j) {
+            if (ms[size_t(j)] != 1.0f) scale_round_f16(want.data(), ms[size_t(j)], d, KernelVariant::Ref);
+            axpy_round_f16(want.data(), v.data() + j * stride, vs[size_t(j)], d, KernelVariant::Ref);
+        }
+        for (auto var : test::variants_under_test()) {
+            std::vector<float> acc(size_t(d), 0.0f);
+            accumulate_values_f16(acc.data(), v.data(), stride, ms.data(), vs.data(), n, d, var);
+            INFO(kernel_variant_name(var) << " d=" << d);
+            CHECK(std::memcmp(acc.data(), want.data(), size_t(d) * sizeof(float)) == 0);
+        }
     }
 }
