@@ -13,7 +13,9 @@
 #include "formats/ref/legacy_quants_ref.h"
 #if QUANTLAB_SIMD128
 #include "formats/simd128/float_formats_simd128.h"
+#include "formats/simd128/iq_quants_gemm_simd128.h"
 #include "formats/simd128/iq_quants_simd128.h"
+#include "formats/simd128/k_quants_gemm_simd128.h"
 #include "formats/simd128/k_quants_simd128.h"
 #include "formats/simd128/legacy_quants_gemm_simd128.h"
 #include "formats/simd128/legacy_quants_simd128.h"
@@ -74,23 +76,28 @@ std::vector<TypeTraits> build_table() {
         {"q2_K", T::Q2_K, QK_K, sizeof(block_q2_K), true, T::Q8_K, true,
          {quantize_row_q2_K_ref, quantize_q2_K_ref, dequantize_row_q2_K_ref, vec_dot_q2_K_q8_K_ref},
          {SIMD128(quantize_row_q2_K_simd128), SIMD128(quantize_q2_K_simd128),
-          SIMD128(dequantize_row_q2_K_simd128), SIMD128(vec_dot_q2_K_q8_K_simd128)}},
+          SIMD128(dequantize_row_q2_K_simd128), SIMD128(vec_dot_q2_K_q8_K_simd128),
+          SIMD128(gemm_q2_K_q8_K_simd128)}},
         {"q3_K", T::Q3_K, QK_K, sizeof(block_q3_K), true, T::Q8_K, true,
          {quantize_row_q3_K_ref, quantize_q3_K_ref, dequantize_row_q3_K_ref, vec_dot_q3_K_q8_K_ref},
          {SIMD128(quantize_row_q3_K_simd128), SIMD128(quantize_q3_K_simd128),
-          SIMD128(dequantize_row_q3_K_simd128), SIMD128(vec_dot_q3_K_q8_K_simd128)}},
+          SIMD128(dequantize_row_q3_K_simd128), SIMD128(vec_dot_q3_K_q8_K_simd128),
+          SIMD128(gemm_q3_K_q8_K_simd128)}},
         {"q4_K", T::Q4_K, QK_K, sizeof(block_q4_K), true, T::Q8_K, true,
          {quantize_row_q4_K_ref, quantize_q4_K_ref, dequantize_row_q4_K_ref, vec_dot_q4_K_q8_K_ref},
          {SIMD128(quantize_row_q4_K_simd128), SIMD128(quantize_q4_K_simd128),
-          SIMD128(dequantize_row_q4_K_simd128), SIMD128(vec_dot_q4_K_q8_K_simd128)}},
+          SIMD128(dequantize_row_q4_K_simd128), SIMD128(vec_dot_q4_K_q8_K_simd128),
+          SIMD128(gemm_q4_K_q8_K_simd128)}},
         {"q5_K", T::Q5_K, QK_K, sizeof(block_q5_K), true, T::Q8_K, true,
          {quantize_row_q5_K_ref, quantize_q5_K_ref, dequantize_row_q5_K_ref, vec_dot_q5_K_q8_K_ref},
          {SIMD128(quantize_row_q5_K_simd128), SIMD128(quantize_q5_K_simd128),
-          SIMD128(dequantize_row_q5_K_simd128), SIMD128(vec_dot_q5_K_q8_K_simd128)}},
+          SIMD128(dequantize_row_q5_K_simd128), SIMD128(vec_dot_q5_K_q8_K_simd128),
+          SIMD128(gemm_q5_K_q8_K_simd128)}},
         {"q6_K", T::Q6_K, QK_K, sizeof(block_q6_K), true, T::Q8_K, true,
          {quantize_row_q6_K_ref, quantize_q6_K_ref, dequantize_row_q6_K_ref, vec_dot_q6_K_q8_K_ref},
          {SIMD128(quantize_row_q6_K_simd128), SIMD128(quantize_q6_K_simd128),
-          SIMD128(dequantize_row_q6_K_simd128), SIMD128(vec_dot_q6_K_q8_K_simd128)}},
+          SIMD128(dequantize_row_q6_K_simd128), SIMD128(vec_dot_q6_K_q8_K_simd128),
+          SIMD128(gemm_q6_K_q8_K_simd128)}},
         // Q8_K is activation-only: no imatrix path and no dot product of its own.
         {"q8_K", T::Q8_K, QK_K, sizeof(block_q8_K), true, T::Q8_K, false,
          {quantize_row_q8_K_ref,
@@ -110,7 +117,8 @@ std::vector<TypeTraits> build_table() {
         {"iq4_xs", T::IQ4_XS, QK_K, sizeof(block_iq4_xs), true, T::Q8_K, true,
          {quantize_row_iq4_xs_ref, quantize_iq4_xs_ref, dequantize_row_iq4_xs_ref, vec_dot_iq4_xs_q8_K_ref},
          {SIMD128(quantize_row_iq4_xs_simd128), SIMD128(quantize_iq4_xs_simd128),
-          SIMD128(dequantize_row_iq4_xs_simd128), SIMD128(vec_dot_iq4_xs_q8_K_simd128)}},
+          SIMD128(dequantize_row_iq4_xs_simd128), SIMD128(vec_dot_iq4_xs_q8_K_simd128),
+          SIMD128(gemm_iq4_xs_q8_K_simd128)}},
     };
 }
 

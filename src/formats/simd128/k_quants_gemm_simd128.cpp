@@ -1,0 +1,175 @@
+// gemm kernels of the K-quants: each unpacks a super-block to int16 values
+// already multiplied by their sub-block scale, exactly the integers its
+// vec_dot in k_quants_simd128.cpp multiplies, and hands them to the shared
+// tile loop of gemm_superblock_simd128.h (which explains why the results
+// equal the vec_dot's bit for bit).
+//
+// Value order is the dequantized order (ggml-quants.c dequantize_row_*),
+// which is also the order the vec_dots pair weights with Q8_K's qs.
+#include "formats/simd128/k_quants_gemm_simd128.h"
+
+#include "core/half.h"
+#include "formats/block_types.h"
+#include "formats/simd128/gemm_superblock_simd128.h"
+#include "formats/simd128/k_quants_unpack_simd128.h"
+#include "formats/simd128/simd128.h"
+
+namespace quantlab {
+
+using namespace simd;
+
+namespace {
+
+// Q4_K/Q5_K: each min covers 32 values = two bsums, so the vec_dot pairs
+// bsums with the mins duplicated into adjacent int16 lanes; keep that form.
+inline void store_k4_mins(int16_t* aux, const uint8_t sm[16]) {
+    for (int k = 0; k < 16; ++k) aux[k] = int16_t(sm[8 + k / 2]);
+}
+
+// Q2_K: 16 bytes, scale in the low nibble and min in the high one.
+void unpack_q2_K(const block_q2_K& b, int16_t* q, int16_t* aux, float* d, float* dmin) {
+    const v128_t m3 = wasm_i8x16_splat(3);
+    for (int k = 0; k < 16; ++k) aux[k] = int16_t(b.scales[k] >> 4);
+    for (int h = 0; h < 2; ++h) {
+        v128_t qa = wasm_v128_load(b.qs + 32 * h);
+        v128_t qb = wasm_v128_load(b.qs + 32 * h + 16);
+        for (int j = 0; j < 4; ++j) {
+            const int g = 8 * h + 2 * j;
+            store_u8x16_scaled(q + 16 * g, wasm_v128_and(qa, m3), wasm_i16x8_splat(int16_t(b.scales[g] & 0xF)));
+            store_u8x16_scaled(q + 16 * g + 16, wasm_v128_and(qb, m3),
+                               wasm_i16x8_splat(int16_t(b.scales[g + 1] & 0xF)));
+            qa = wasm_u8x16_shr(qa, 2);
+            qb = wasm_u8x16_shr(qb, 2);
+        }
+    }
+    *d = fp16_to_fp32(b.d);
+    *dmin = fp16_to_fp32(b.dmin);
+}
+
+// Q3_K: values -4..3 (a clear hmask bit means "minus 4") times scales -32..31.
+void unpack_q3_K(const block_q3_K& b, int16_t* q, int16_t*, float* d, float*) {
+    const v128_t m3 = wasm_i8x16_splat(3), four = wasm_i8x16_splat(4);
+    int8_t sc[16];
+    unpack_scales_q3(b.scales, sc);
+    v128_t nh0 = wasm_v128_not(wasm_v128_load(b.hmask));
+    v128_t nh1 = wasm_v128_not(wasm_v128_load(b.hmask + 16));
+    for (int h = 0; h < 2; ++h) {
+        v128_t qa = wasm_v128_load(b.qs + 32 * h);
+        v128_t qb = wasm_v128_load(b.qs + 32 * h + 16);
+        for (int j = 0; j < 4; ++j) {
+            const int g = 8 * h + 2 * j;
+            const v128_t va = wasm_i8x16_sub(wasm_v128_and(qa, m3), wasm_v128_and(wasm_i8x16_shl(nh0, 2), four));
+            const v128_t vb = wasm_i8x16_sub(wasm_v128_and(qb, m3), wasm_v128_and(wasm_i8x16_shl(nh1, 2), four));
+            store_i8x16_scaled(q + 16 * g, va, wasm_i16x8_splat(sc[g]));
+            store_i8x16_scaled(q + 16 * g + 16, vb, wasm_i16x8_splat(sc[g + 1]));
+            qa = wasm_u8x16_shr(qa, 2);
+            qb = wasm_u8x16_shr(qb, 2);
+            nh0 = wasm_u8x16_shr(nh0, 1);
+            nh1 = wasm_u8x16_shr(nh1, 1);
+        }
+    }
+    *d = fp16_to_fp32(b.d);
+}
+
+// Q4_K: values 0..15 times 6-bit scales; 32-value chunks, low nibbles first.
+void unpack_q4_K(const block_q4_K& b, int16_t* q, int16_t* aux, float* d, float* dmin) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F);
+    uint8_t sm[16];
+    unpack_scales_k4(b.scales, sm);
+    store_k4_mins(aux, sm);
+    for (int j = 0; j < 4; ++j) {
+        const v128_t s1 = wasm_i16x8_splat(int16_t(sm[2 * j])), s2 = wasm_i16x8_splat(int16_t(sm[2 * j + 1]));
+        for (int half = 0; half < 2; ++half) {
+            const v128_t v = wasm_v128_load(b.qs + 32 * j + 16 * half);
+            store_u8x16_scaled(q + 64 * j + 16 * half, wasm_v128_and(v, m4), s1);
+            store_u8x16_scaled(q + 64 * j + 32 + 16 * half, wasm_u8x16_shr(v, 4), s2);
+        }
+    }
+    *d = fp16_to_fp32(b.d);
+    *dmin = fp16_to_fp32(b.dmin);
+}
+
+// Q5_K: Q4_K plus a fifth bit from qh, two bits per 64-value chunk.
+void unpack_q5_K(const block_q5_K& b, int16_t* q, int16_t* aux, float* d, float* dmin) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), b4 = wasm_i8x16_splat(0x10);
+    uint8_t sm[16];
+    unpack_scales_k4(b.scales, sm);
+    store_k4_mins(aux, sm);
+    v128_t qh[2] = {wasm_v128_load(b.qh), wasm_v128_load(b.qh + 16)};
+    for (int j = 0; j < 4; ++j) {
+        const v128_t s1 = wasm_i16x8_splat(int16_t(sm[2 * j])), s2 = wasm_i16x8_splat(int16_t(sm[2 * j + 1]));
+        for (int half = 0; half < 2; ++half) {
+            const v128_t v = wasm_v128_load(b.qs + 32 * j + 16 * half);
+            const v128_t lo = wasm_v128_or(wasm_v128_and(v, m4), wasm_v128_and(wasm_i8x16_shl(qh[half], 4), b4));
+            const v128_t hi = wasm_v128_or(wasm_u8x16_shr(v, 4), wasm_v128_and(wasm_i8x16_shl(qh[half], 3), b4));
+            store_u8x16_scaled(q + 64 * j + 16 * half, lo, s1);
+            store_u8x16_scaled(q + 64 * j + 32 + 16 * half, hi, s2);
+            qh[half] = wasm_u8x16_shr(qh[half], 2);
+        }
+    }
+    *d = fp16_to_fp32(b.d);
+    *dmin = fp16_to_fp32(b.dmin);
+}
+
+// Q6_K: unsigned values 0..63 times int8 scales (|product| <= 8064); the
+// "-32" is the vec_dot's bsums correction, so aux keeps the scales.
+void unpack_q6_K(const block_q6_K& b, int16_t* q, int16_t* aux, float* d, float*) {
+    for (int k = 0; k < 16; ++k) aux[k] = int16_t(b.scales[k]);
+    for (int h = 0; h < 2; ++h) {
+        const int8_t* sc = b.scales + 8 * h;
+        for (int part = 0; part < 2; ++part) {
+            v128_t v[4];
+            q6_rows(b.ql + 64 * h, b.qh + 32 * h, part, v);
+            for (int r = 0; r < 4; ++r) {
+                store_u8x16_scaled(q + 128 * h + 32 * r + 16 * part, v[r], wasm_i16x8_splat(sc[2 * r + part]));
+            }
+        }
+    }
+    *d = fp16_to_fp32(b.d);
+}
+
+template <class Block>
+using UnpackFn = void (*)(const Block&, int16_t*, int16_t*, float*, float*);
+
+template <class Block, SuperblockTerm Term, UnpackFn<Block> Unpack>
+void gemm_k(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
+            int64_t n_tokens, float* y, size_t y_stride) {
+    auto rows = [](const void* wp, size_t rb, int64_t nr, int64_t k, SuperblockRows& out) {
+        unpack_superblock_rows<Block>(wp, rb, nr, k, out, Unpack);
+    };
+    gemm_superblock<Term>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, rows);
+}
+
+}  // namespace
+
+void gemm_q2_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                            size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_k<block_q2_K, SuperblockTerm::Mins, unpack_q2_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
+                                                          y_stride);
+}
+
+void gemm_q3_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                            size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_k<block_q3_K, SuperblockTerm::None, unpack_q3_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
+                                                          y_stride);
+}
+
+void gemm_q4_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                            size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_k<block_q4_K, SuperblockTerm::Mins, unpack_q4_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
+                                                          y_stride);
+}
+
+void gemm_q5_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                            size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_k<block_q5_K, SuperblockTerm::Mins, unpack_q5_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
+                                                          y_stride);
+}
+
+void gemm_q6_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                            size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_k<block_q6_K, SuperblockTerm::Q6, unpack_q6_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
+                                                        y_stride);
+}
+
+}  // namespace quantlab
