@@ -12,6 +12,7 @@
 #include "formats/ref/k_quants_ref.h"
 #include "formats/ref/legacy_quants_ref.h"
 #if QUANTLAB_SIMD128
+#include "formats/simd128/float_formats_gemm_simd128.h"
 #include "formats/simd128/float_formats_simd128.h"
 #include "formats/simd128/iq_quants_gemm_simd128.h"
 #include "formats/simd128/iq_quants_simd128.h"
@@ -33,11 +34,12 @@ std::vector<TypeTraits> build_table() {
     return {
         {"f32", T::F32, 1, 4, false, T::F32, false,
          {quantize_row_f32_ref, quantize_f32_ref, dequantize_row_f32_ref, vec_dot_f32_f32_ref},
-         {}},
+         {nullptr, nullptr, nullptr, SIMD128(vec_dot_f32_f32_simd128), SIMD128(gemm_f32_f32_simd128)}},
         {"f16", T::F16, 1, 2, false, T::F16, false,
          {quantize_row_f16_ref, quantize_f16_ref, dequantize_row_f16_ref, vec_dot_f16_f16_ref},
          {SIMD128(quantize_row_f16_simd128), SIMD128(quantize_f16_simd128), SIMD128(dequantize_row_f16_simd128),
-          SIMD128(vec_dot_f16_f16_simd128)}},
+          SIMD128(vec_dot_f16_f16_simd128),
+          SIMD128(gemm_f16_f16_simd128)}},
         {"q8_0", T::Q8_0, QK8_0, sizeof(block_q8_0), true, T::Q8_0, false,
          {quantize_row_q8_0_ref, quantize_q8_0_ref, dequantize_row_q8_0_ref, vec_dot_q8_0_q8_0_ref},
          {SIMD128(quantize_row_q8_0_simd128), SIMD128(quantize_q8_0_simd128),
@@ -46,7 +48,8 @@ std::vector<TypeTraits> build_table() {
         {"bf16", T::BF16, 1, 2, false, T::BF16, false,
          {quantize_row_bf16_ref, quantize_bf16_ref, dequantize_row_bf16_ref, vec_dot_bf16_bf16_ref},
          {SIMD128(quantize_row_bf16_simd128), SIMD128(quantize_bf16_simd128), SIMD128(dequantize_row_bf16_simd128),
-          SIMD128(vec_dot_bf16_bf16_simd128)}},
+          SIMD128(vec_dot_bf16_bf16_simd128),
+          SIMD128(gemm_bf16_bf16_simd128)}},
         // ---- rows of the 32-value legacy formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_1)
         {"q4_0", T::Q4_0, QK4_0, sizeof(block_q4_0), true, T::Q8_0, true,
          {quantize_row_q4_0_ref, quantize_q4_0_ref, dequantize_row_q4_0_ref, vec_dot_q4_0_q8_0_ref},

@@ -69,6 +69,25 @@ inline double f64x2_hsum(v128_t v) { return wasm_f64x2_extract_lane(v, 0) + wasm
 
 }  // namespace
 
+// ---------------------------------------------------------------- F32
+// Exact double products of float pairs, summed in double like the reference
+// but in two f64x2 accumulators (values 4k, 4k+1 and 4k+2, 4k+3).
+float vec_dot_f32_f32_simd128(int64_t n, const void* vx, const void* vy) {
+    const auto* x = static_cast<const float*>(vx);
+    const auto* y = static_cast<const float*>(vy);
+    v128_t acc0 = wasm_f64x2_splat(0.0), acc1 = wasm_f64x2_splat(0.0);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const v128_t a = wasm_v128_load(x + i), b = wasm_v128_load(y + i);
+        acc0 = wasm_f64x2_add(acc0, wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b)));
+        acc1 = wasm_f64x2_add(acc1, wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(a, a, 2, 3, 0, 1)),
+                                                   wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(b, b, 2, 3, 0, 1))));
+    }
+    double sum = f64x2_hsum(wasm_f64x2_add(acc0, acc1));
+    for (; i < n; ++i) sum += double(x[i]) * double(y[i]);
+    return float(sum);
+}
+
 // ---------------------------------------------------------------- F16
 void quantize_row_f16_simd128(const float* x, void* vy, int64_t k) {
     auto* y = static_cast<ggml_half*>(vy);
