@@ -150,8 +150,18 @@ inline void store_scaled_i8(float* y, v128_t q, float a) {
 
 // Sum of 16 int8 products per pair of vectors, as an i16x8 (each lane two
 // products; callers keep |a*b| * 2 below 2^15 or reduce before overflow).
+// Written as widen + i16x8.mul rather than extmul: the same products, but
+// SIMDe's extmul sign-extends with unpack + shift pairs where a widening load
+// (pmovsxbw) does, and the unsigned variant widens the weights with zeros.
 inline v128_t extmul_pairs(v128_t a, v128_t b) {
-    return wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(a, b), wasm_i16x8_extmul_high_i8x16(a, b));
+    return wasm_i16x8_add(wasm_i16x8_mul(wasm_i16x8_extend_low_i8x16(a), wasm_i16x8_extend_low_i8x16(b)),
+                          wasm_i16x8_mul(wasm_i16x8_extend_high_i8x16(a), wasm_i16x8_extend_high_i8x16(b)));
+}
+
+// The same for unsigned a (0..255, here 2- to 6-bit weights) and signed b.
+inline v128_t extmul_pairs_u(v128_t a, v128_t b) {
+    return wasm_i16x8_add(wasm_i16x8_mul(wasm_u16x8_extend_low_u8x16(a), wasm_i16x8_extend_low_i8x16(b)),
+                          wasm_i16x8_mul(wasm_u16x8_extend_high_u8x16(a), wasm_i16x8_extend_high_i8x16(b)));
 }
 
 // Block sums of 16 groups of 16 int8 given as one vector per group:
@@ -333,8 +343,8 @@ void dequantize_row_q8_K_simd128(const void* vx, float* y, int64_t k) {
 
 // ================================================================ dot products
 // Integer sums per super-block, scaled once by the float super-block scales.
-// Products are formed with extmul (int8 x int8 -> int16), pairs summed in
-// int16, and the per-group scale applied by i32x4_dot_i16x8.
+// Products are formed in int16 (extmul_pairs), pairs summed in int16, and the
+// per-group scale applied by i32x4_dot_i16x8.
 
 float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
     const auto* x = static_cast<const block_q2_K*>(vx);
@@ -361,8 +371,8 @@ float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
             v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
             for (int j = 0; j < 4; ++j) {
                 const int g = 8 * h + 2 * j;
-                const v128_t pa = extmul_pairs(wasm_v128_and(qa, m3), wasm_v128_load(q8 + 16 * g));
-                const v128_t pb = extmul_pairs(wasm_v128_and(qb, m3), wasm_v128_load(q8 + 16 * g + 16));
+                const v128_t pa = extmul_pairs_u(wasm_v128_and(qa, m3), wasm_v128_load(q8 + 16 * g));
+                const v128_t pb = extmul_pairs_u(wasm_v128_and(qb, m3), wasm_v128_load(q8 + 16 * g + 16));
                 qa = wasm_u8x16_shr(qa, 2);
                 qb = wasm_u8x16_shr(qb, 2);
                 sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(pa, wasm_i16x8_splat(int16_t(sc[g]))));
@@ -436,10 +446,10 @@ float vec_dot_q4_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
             const v128_t q0 = wasm_v128_load(q4 + 32 * j);
             const v128_t q1 = wasm_v128_load(q4 + 32 * j + 16);
             // Four products per i16 lane: at most 4 * 15 * 128, no overflow.
-            const v128_t plo = wasm_i16x8_add(extmul_pairs(wasm_v128_and(q0, m4), wasm_v128_load(q8 + 64 * j)),
-                                              extmul_pairs(wasm_v128_and(q1, m4), wasm_v128_load(q8 + 64 * j + 16)));
-            const v128_t phi = wasm_i16x8_add(extmul_pairs(wasm_u8x16_shr(q0, 4), wasm_v128_load(q8 + 64 * j + 32)),
-                                              extmul_pairs(wasm_u8x16_shr(q1, 4), wasm_v128_load(q8 + 64 * j + 48)));
+            const v128_t plo = wasm_i16x8_add(extmul_pairs_u(wasm_v128_and(q0, m4), wasm_v128_load(q8 + 64 * j)),
+                                              extmul_pairs_u(wasm_v128_and(q1, m4), wasm_v128_load(q8 + 64 * j + 16)));
+            const v128_t phi = wasm_i16x8_add(extmul_pairs_u(wasm_u8x16_shr(q0, 4), wasm_v128_load(q8 + 64 * j + 32)),
+                                              extmul_pairs_u(wasm_u8x16_shr(q1, 4), wasm_v128_load(q8 + 64 * j + 48)));
             sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(plo, wasm_i16x8_splat(int16_t(sm[2 * j]))));
             sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(phi, wasm_i16x8_splat(int16_t(sm[2 * j + 1]))));
         }
@@ -481,10 +491,10 @@ float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
             h0 = wasm_u8x16_shr(h0, 2);
             h1 = wasm_u8x16_shr(h1, 2);
             // Four products per i16 lane: at most 4 * 31 * 128 < 2^15.
-            const v128_t plo = wasm_i16x8_add(extmul_pairs(lo0, wasm_v128_load(q8 + 64 * j)),
-                                              extmul_pairs(lo1, wasm_v128_load(q8 + 64 * j + 16)));
-            const v128_t phi = wasm_i16x8_add(extmul_pairs(hi0, wasm_v128_load(q8 + 64 * j + 32)),
-                                              extmul_pairs(hi1, wasm_v128_load(q8 + 64 * j + 48)));
+            const v128_t plo = wasm_i16x8_add(extmul_pairs_u(lo0, wasm_v128_load(q8 + 64 * j)),
+                                              extmul_pairs_u(lo1, wasm_v128_load(q8 + 64 * j + 16)));
+            const v128_t phi = wasm_i16x8_add(extmul_pairs_u(hi0, wasm_v128_load(q8 + 64 * j + 32)),
+                                              extmul_pairs_u(hi1, wasm_v128_load(q8 + 64 * j + 48)));
             sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(plo, wasm_i16x8_splat(int16_t(sm[2 * j]))));
             sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(phi, wasm_i16x8_splat(int16_t(sm[2 * j + 1]))));
         }
@@ -515,7 +525,7 @@ float vec_dot_q6_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
                 q6_rows(x[i].ql + 64 * h, x[i].qh + 32 * h, part, q);
                 for (int r = 0; r < 4; ++r) {
                     // Two products per i16 lane: at most 2 * 63 * 128 < 2^15.
-                    const v128_t p = extmul_pairs(q[r], wasm_v128_load(q8 + 32 * r + 16 * part));
+                    const v128_t p = extmul_pairs_u(q[r], wasm_v128_load(q8 + 32 * r + 16 * part));
                     sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(p, wasm_i16x8_splat(sc[2 * r + part])));
                 }
             }
