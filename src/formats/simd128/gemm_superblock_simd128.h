@@ -207,10 +207,17 @@ inline void superblock_tile_rows(int64_t n, const SuperblockRows& W, int64_t r0,
 }
 
 // UnpackRows(w, row_bytes, rows, n, out) writes rows weight rows to a panel.
+// A single token runs the format's vec_dot row by row instead (vec_dot is
+// what the gemm reproduces, and unpacking rows used once does not pay).
 template <SuperblockTerm Term, class UnpackRows>
 void gemm_superblock(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
-                     int64_t n_tokens, float* y, size_t y_stride, UnpackRows unpack_rows) {
+                     int64_t n_tokens, float* y, size_t y_stride, UnpackRows unpack_rows,
+                     float (*vec_dot)(int64_t, const void*, const void*)) {
     if (n_rows <= 0 || n_tokens <= 0) return;
+    if (n_tokens == 1) {
+        for (int64_t r = 0; r < n_rows; ++r) y[r] = vec_dot(n, static_cast<const uint8_t*>(w) + size_t(r) * w_row_bytes, a);
+        return;
+    }
     static thread_local SuperblockRows acts, panel;
     acts.resize(size_t(n_tokens), n);
     unpack_q8_K_rows(a, a_row_bytes, n_tokens, n, acts);

@@ -8,6 +8,7 @@
 #include "core/half.h"
 #include "formats/block_types.h"
 #include "formats/simd128/gemm_superblock_simd128.h"
+#include "formats/simd128/iq_quants_simd128.h"
 #include "formats/simd128/simd128.h"
 
 namespace quantlab {
@@ -32,7 +33,8 @@ void gemm_iq4_xs_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int6
                 *d = fp16_to_fp32(b.d);
             });
     };
-    gemm_superblock<SuperblockTerm::None>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, rows);
+    gemm_superblock<SuperblockTerm::None>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, rows,
+                                          vec_dot_iq4_xs_q8_K_simd128);
 }
 
 }  // namespace quantlab

@@ -10,7 +10,9 @@
 
 #include "core/half.h"
 #include "formats/block_types.h"
+#include "formats/kernel_types.h"
 #include "formats/simd128/gemm_superblock_simd128.h"
+#include "formats/simd128/k_quants_simd128.h"
 #include "formats/simd128/k_quants_unpack_simd128.h"
 #include "formats/simd128/simd128.h"
 
@@ -131,45 +133,45 @@ void unpack_q6_K(const block_q6_K& b, int16_t* q, int16_t* aux, float* d, float*
 template <class Block>
 using UnpackFn = void (*)(const Block&, int16_t*, int16_t*, float*, float*);
 
-template <class Block, SuperblockTerm Term, UnpackFn<Block> Unpack>
+template <class Block, SuperblockTerm Term, UnpackFn<Block> Unpack, VecDotFn VecDot>
 void gemm_k(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
             int64_t n_tokens, float* y, size_t y_stride) {
     auto rows = [](const void* wp, size_t rb, int64_t nr, int64_t k, SuperblockRows& out) {
         unpack_superblock_rows<Block>(wp, rb, nr, k, out, Unpack);
     };
-    gemm_superblock<Term>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, rows);
+    gemm_superblock<Term>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, rows, VecDot);
 }
 
 }  // namespace
 
 void gemm_q2_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_k<block_q2_K, SuperblockTerm::Mins, unpack_q2_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
-                                                          y_stride);
+    gemm_k<block_q2_K, SuperblockTerm::Mins, unpack_q2_K, vec_dot_q2_K_q8_K_simd128>(
+        n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
 void gemm_q3_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_k<block_q3_K, SuperblockTerm::None, unpack_q3_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
-                                                          y_stride);
+    gemm_k<block_q3_K, SuperblockTerm::None, unpack_q3_K, vec_dot_q3_K_q8_K_simd128>(
+        n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
 void gemm_q4_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_k<block_q4_K, SuperblockTerm::Mins, unpack_q4_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
-                                                          y_stride);
+    gemm_k<block_q4_K, SuperblockTerm::Mins, unpack_q4_K, vec_dot_q4_K_q8_K_simd128>(
+        n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
 void gemm_q5_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_k<block_q5_K, SuperblockTerm::Mins, unpack_q5_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
-                                                          y_stride);
+    gemm_k<block_q5_K, SuperblockTerm::Mins, unpack_q5_K, vec_dot_q5_K_q8_K_simd128>(
+        n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
 void gemm_q6_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_k<block_q6_K, SuperblockTerm::Q6, unpack_q6_K>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y,
-                                                        y_stride);
+    gemm_k<block_q6_K, SuperblockTerm::Q6, unpack_q6_K, vec_dot_q6_K_q8_K_simd128>(
+        n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
 }  // namespace quantlab
