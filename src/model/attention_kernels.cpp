@@ -137,6 +137,8 @@ void accumulate_values_f16(float* acc, const float* v, int64_t v_stride, const f
         for (; i + 16 <= d; i += 16) accumulate_chunk_simd<4>(acc + i, v + i, v_stride, ms, vs, n);
         for (; i + 4 <= d; i += 4) accumulate_chunk_simd<1>(acc + i, v + i, v_stride, ms, vs, n);
     }
+#else
+    (void)var;
 #endif
     if (i == d) return;
     // The scalar definition (and the tail of heads that are not a multiple of 4 wide).
