@@ -49,6 +49,7 @@ describe('perplexity lab on the built-in model', () => {
     expect(Math.abs(ppl[1] - ppl[0]) / ppl[0]).toBeLessThan(0.01);
     expect(ppl[3]).toBeGreaterThan(ppl[1]);
     for (const r of rows.slice(1)) expect(r[7]).toMatch(/^(yes|no) \(p = /);
+    for (const r of rows) expect(Number(r[8].match(/^(\d+) tokens\/s$/)[1])).toBeGreaterThan(0);
     mkdirSync(`${root}/test-results`, { recursive: true });
     await page.locator('#step4').screenshot({ path: `${root}/test-results/perplexity-lab.png` });
   });
@@ -60,6 +61,8 @@ describe('perplexity lab on the built-in model', () => {
     await expect.poll(() => out.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
     expect(await page.locator('#gen-out .card').count()).toBe(4);
     expect((await page.textContent('#gen-out')).length).toBeGreaterThan(100);
+    const heads = await page.$$eval('#gen-out .card h4', (hs) => hs.map((h) => h.textContent));
+    for (const h of heads) expect(h).toMatch(/ · \d+ tokens, \d+ tokens\/s$/);
   });
 
   it('logged no errors', () => {

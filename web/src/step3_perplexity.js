@@ -7,6 +7,12 @@ import { fmtBytes, showError, table } from './ui.js';
 const FORMATS = ['Q8_0', 'Q6_K', 'Q5_K_M', 'Q4_K_M', 'Q4_0', 'Q3_K_M', 'Q2_K'];
 const DEFAULT_ON = new Set(['Q8_0', 'Q4_K_M', 'Q2_K']);
 
+// Tokens evaluated per second of a perplexity run (every chunk runs ctx
+// tokens through the model in one batch; KLD work is included).
+function evalSpeed(result, ctx, ms) {
+  return `${Math.round((result.nChunks * ctx) / (ms / 1000))} tokens/s`;
+}
+
 export function setupStep3(state) {
   const ql = state.quantlab;
   const $ = (id) => document.getElementById(id);
@@ -70,6 +76,7 @@ export function setupStep3(state) {
       setProgress(0, 'loading the original model…');
       const base = await ql.loadModel(blob, { nCtx: ctx, signal });
       state.models.set('original', base);
+      let t0 = performance.now();
       const basePpl = await base.perplexity(text, {
         ctx,
         chunks,
@@ -77,9 +84,10 @@ export function setupStep3(state) {
         signal,
         onProgress: (p) => setProgress((step + p.chunk / p.nChunks) / steps, `original: chunk ${p.chunk}/${p.nChunks}, PPL ${p.runningPpl.toFixed(4)}`),
       });
+      const baseSpeed = evalSpeed(basePpl, ctx, performance.now() - t0);
       step++;
       const baseBpw = base.info.bitsPerWeight;
-      rows.push(['original (' + (base.info.bitsPerWeight > 20 ? 'F32' : 'F16') + ')', fmtBytes(blob.size), baseBpw.toFixed(2), `${basePpl.ppl.toFixed(4)} ± ${basePpl.pplError.toFixed(4)}`, '—', '—', '—', '—']);
+      rows.push(['original (' + (base.info.bitsPerWeight > 20 ? 'F32' : 'F16') + ')', fmtBytes(blob.size), baseBpw.toFixed(2), `${basePpl.ppl.toFixed(4)} ± ${basePpl.pplError.toFixed(4)}`, '—', '—', '—', '—', baseSpeed]);
       points.push({ x: baseBpw, y: basePpl.ppl, name: 'original' });
       renderTable(rows);
 
@@ -93,6 +101,7 @@ export function setupStep3(state) {
         step++;
         const qm = await ql.loadModel(q.blob, { nCtx: ctx, signal });
         state.models.set(type, qm);
+        t0 = performance.now();
         const r = await qm.perplexity(text, {
           ctx,
           chunks,
@@ -111,6 +120,7 @@ export function setupStep3(state) {
           `${k.kldMean.toFixed(5)} ± ${k.kldError.toFixed(5)}`,
           `${(100 * k.sameTop).toFixed(2)} %`,
           k.significant ? `yes (p = ${k.pValue.toExponential(1)})` : `no (p = ${k.pValue.toFixed(2)})`,
+          evalSpeed(r, ctx, performance.now() - t0),
         ]);
         points.push({ x: qm.info.bitsPerWeight, y: r.ppl, name: type });
         renderTable(rows);
@@ -137,7 +147,7 @@ export function setupStep3(state) {
 
   function renderTable(rows) {
     out.replaceChildren(
-      table(['model', 'file size', 'bits/weight', 'PPL', 'ΔPPL', 'mean KLD', 'same top token', 'significantly worse?'], rows),
+      table(['model', 'file size', 'bits/weight', 'PPL', 'ΔPPL', 'mean KLD', 'same top token', 'significantly worse?', 'eval speed'], rows),
     );
   }
 
