@@ -47,10 +47,6 @@ void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos
     }
 }
 
-namespace {
-constexpr int64_t kGemmMinTokens = 2;
-}  // namespace
-
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, std::vector<uint8_t>& scratch,
             KernelVariant variant) {
     const TypeTraits& at = type_traits(w.traits->vec_dot_type);
@@ -59,9 +55,10 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, s
     const size_t arow = row_size(at, w.n_in);
     if (scratch.size() < size_t(n_tokens) * arow) scratch.resize(size_t(n_tokens) * arow);
     for (int64_t t = 0; t < n_tokens; ++t) ak.quantize_row(x + t * w.n_in, scratch.data() + size_t(t) * arow, w.n_in);
-    // Batches go through the format's gemm when it has one (same numbers as
-    // vec_dot, shared unpacking); a single token gains nothing from it.
-    if (wk.gemm && n_tokens >= kGemmMinTokens) {
+    // The format's gemm when it has one: the same numbers as vec_dot, with
+    // unpacked blocks shared across rows and tokens (each gemm picks its own
+    // single-token path).
+    if (wk.gemm) {
         wk.gemm(w.n_in, w.data, w.row_bytes, w.n_out, scratch.data(), arow, n_tokens, y, size_t(w.n_out));
         return;
     }

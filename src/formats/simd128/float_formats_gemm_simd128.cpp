@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/half.h"
+#include "formats/simd128/float_formats_simd128.h"
 #include "formats/simd128/simd128.h"
 
 namespace quantlab {
@@ -56,10 +57,16 @@ void float_tile(int64_t n, int64_t main_end, const double* panel, const float* a
     }
 }
 
-template <class T, int G>
+// A single token runs the vec_dot row by row: converting rows used once to
+// double does not pay.
+template <class T, int G, float (*VecDot)(int64_t, const void*, const void*)>
 void gemm_float(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
                 int64_t n_tokens, float* y, size_t y_stride) {
     if (n_rows <= 0 || n_tokens <= 0) return;
+    if (n_tokens == 1) {
+        for (int64_t r = 0; r < n_rows; ++r) y[r] = VecDot(n, static_cast<const uint8_t*>(w) + size_t(r) * w_row_bytes, a);
+        return;
+    }
     static thread_local std::vector<float> acts;
     static thread_local std::vector<double> panel;
     static thread_local std::vector<float> out;
@@ -93,17 +100,17 @@ void gemm_float(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, co
 
 void gemm_f32_f32_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                           size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_float<float, 4>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+    gemm_float<float, 4, vec_dot_f32_f32_simd128>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
 void gemm_f16_f16_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                           size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_float<Half, 8>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+    gemm_float<Half, 8, vec_dot_f16_f16_simd128>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
 void gemm_bf16_bf16_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_float<BFloat, 8>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+    gemm_float<BFloat, 8, vec_dot_bf16_bf16_simd128>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
 }  // namespace quantlab
