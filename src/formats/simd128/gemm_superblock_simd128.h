@@ -208,14 +208,33 @@ inline void superblock_tile_rows(int64_t n, const SuperblockRows& W, int64_t r0,
 
 // UnpackRows(w, row_bytes, rows, n, out) writes rows weight rows to a panel.
 // A single token runs the format's vec_dot row by row instead (vec_dot is
-// what the gemm reproduces, and unpacking rows used once does not pay).
+// what the gemm reproduces, and unpacking rows used once does not pay). When
+// the format has a "wide" vec_dot, the activation row is widened to int16
+// once here instead of once per row inside vec_dot.
+using WideVecDotFn = float (*)(int64_t, const void*, const void*, const int16_t*);
+
 template <SuperblockTerm Term, class UnpackRows>
 void gemm_superblock(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
                      int64_t n_tokens, float* y, size_t y_stride, UnpackRows unpack_rows,
-                     float (*vec_dot)(int64_t, const void*, const void*)) {
+                     float (*vec_dot)(int64_t, const void*, const void*), WideVecDotFn wide_vec_dot = nullptr) {
     if (n_rows <= 0 || n_tokens <= 0) return;
     if (n_tokens == 1) {
-        for (int64_t r = 0; r < n_rows; ++r) y[r] = vec_dot(n, static_cast<const uint8_t*>(w) + size_t(r) * w_row_bytes, a);
+        const auto* wb = static_cast<const uint8_t*>(w);
+        if (wide_vec_dot) {
+            static thread_local std::vector<int16_t> a16;
+            if (a16.size() < size_t(n)) a16.resize(size_t(n));
+            const auto* blocks = static_cast<const block_q8_K*>(a);
+            for (int64_t i = 0; i < n / QK_K; ++i) {
+                for (int k = 0; k < QK_K; k += 16) {
+                    const v128_t v = wasm_v128_load(blocks[i].qs + k);
+                    wasm_v128_store(a16.data() + i * QK_K + k, wasm_i16x8_extend_low_i8x16(v));
+                    wasm_v128_store(a16.data() + i * QK_K + k + 8, wasm_i16x8_extend_high_i8x16(v));
+                }
+            }
+            for (int64_t r = 0; r < n_rows; ++r) y[r] = wide_vec_dot(n, wb + size_t(r) * w_row_bytes, a, a16.data());
+        } else {
+            for (int64_t r = 0; r < n_rows; ++r) y[r] = vec_dot(n, wb + size_t(r) * w_row_bytes, a);
+        }
         return;
     }
     static thread_local SuperblockRows acts, panel;

@@ -133,13 +133,13 @@ void unpack_q6_K(const block_q6_K& b, int16_t* q, int16_t* aux, float* d, float*
 template <class Block>
 using UnpackFn = void (*)(const Block&, int16_t*, int16_t*, float*, float*);
 
-template <class Block, SuperblockTerm Term, UnpackFn<Block> Unpack, VecDotFn VecDot>
+template <class Block, SuperblockTerm Term, UnpackFn<Block> Unpack, VecDotFn VecDot, WideVecDotFn Wide = nullptr>
 void gemm_k(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
             int64_t n_tokens, float* y, size_t y_stride) {
     auto rows = [](const void* wp, size_t rb, int64_t nr, int64_t k, SuperblockRows& out) {
         unpack_superblock_rows<Block>(wp, rb, nr, k, out, Unpack);
     };
-    gemm_superblock<Term>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, rows, VecDot);
+    gemm_superblock<Term>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, rows, VecDot, Wide);
 }
 
 }  // namespace
@@ -158,7 +158,8 @@ void gemm_q3_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 
 void gemm_q4_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_k<block_q4_K, SuperblockTerm::Mins, unpack_q4_K, vec_dot_q4_K_q8_K_simd128>(
+    gemm_k<block_q4_K, SuperblockTerm::Mins, unpack_q4_K, vec_dot_q4_K_q8_K_simd128,
+           vec_dot_q4_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
@@ -170,7 +171,8 @@ void gemm_q5_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 
 void gemm_q6_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_k<block_q6_K, SuperblockTerm::Q6, unpack_q6_K, vec_dot_q6_K_q8_K_simd128>(
+    gemm_k<block_q6_K, SuperblockTerm::Q6, unpack_q6_K, vec_dot_q6_K_q8_K_simd128,
+           vec_dot_q6_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 

@@ -164,6 +164,24 @@ inline v128_t extmul_pairs_u(v128_t a, v128_t b) {
                           wasm_i16x8_mul(wasm_u16x8_extend_high_u8x16(a), wasm_i16x8_extend_high_i8x16(b)));
 }
 
+// Where a K-quant dot product reads its activations: the Q8_K block's int8
+// values (vec_dot), or the same values widened to int16 once per matrix
+// (the gemm's single-token path, which then skips widening them per row).
+// Both give extmul_pairs_u's int16 pair sums for the 16 values at off of
+// super-block i, so every later step is unchanged.
+struct Q8KBytePairs {
+    const block_q8_K* y;
+    v128_t operator()(int64_t i, v128_t w, int off) const { return extmul_pairs_u(w, wasm_v128_load(y[i].qs + off)); }
+};
+struct Q8KWidePairs {
+    const int16_t* a;  // QK_K int16 per super-block
+    v128_t operator()(int64_t i, v128_t w, int off) const {
+        const int16_t* v = a + i * QK_K + off;
+        return wasm_i16x8_add(wasm_i16x8_mul(wasm_u16x8_extend_low_u8x16(w), wasm_v128_load(v)),
+                              wasm_i16x8_mul(wasm_u16x8_extend_high_u8x16(w), wasm_v128_load(v + 8)));
+    }
+};
+
 // Block sums of 16 groups of 16 int8 given as one vector per group:
 // pairwise widening, then three rounds of "add even and odd lanes" that
 // halve the count while keeping group order.
@@ -420,9 +438,8 @@ float vec_dot_q3_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
     return f32x4_hsum(acc);
 }
 
-float vec_dot_q4_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const block_q4_K*>(vx);
-    const auto* y = static_cast<const block_q8_K*>(vy);
+template <class Pairs>
+float q4_K_dot(int64_t n, const block_q4_K* x, const block_q8_K* y, Pairs pairs) {
     const int64_t nb = n / QK_K;
     const v128_t m4 = wasm_i8x16_splat(0x0F), zero = wasm_i32x4_splat(0);
     v128_t acc = wasm_f32x4_splat(0.0f), accm = wasm_f32x4_splat(0.0f);
@@ -440,22 +457,30 @@ float vec_dot_q4_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
         accm = wasm_f32x4_add(accm, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(pm), wasm_f32x4_splat(dmin)));
 
         const uint8_t* q4 = x[i].qs;
-        const int8_t* q8 = y[i].qs;
         v128_t sumi = zero;
         for (int j = 0; j < 4; ++j) {
             const v128_t q0 = wasm_v128_load(q4 + 32 * j);
             const v128_t q1 = wasm_v128_load(q4 + 32 * j + 16);
             // Four products per i16 lane: at most 4 * 15 * 128, no overflow.
-            const v128_t plo = wasm_i16x8_add(extmul_pairs_u(wasm_v128_and(q0, m4), wasm_v128_load(q8 + 64 * j)),
-                                              extmul_pairs_u(wasm_v128_and(q1, m4), wasm_v128_load(q8 + 64 * j + 16)));
-            const v128_t phi = wasm_i16x8_add(extmul_pairs_u(wasm_u8x16_shr(q0, 4), wasm_v128_load(q8 + 64 * j + 32)),
-                                              extmul_pairs_u(wasm_u8x16_shr(q1, 4), wasm_v128_load(q8 + 64 * j + 48)));
+            const v128_t plo = wasm_i16x8_add(pairs(i, wasm_v128_and(q0, m4), 64 * j),
+                                              pairs(i, wasm_v128_and(q1, m4), 64 * j + 16));
+            const v128_t phi = wasm_i16x8_add(pairs(i, wasm_u8x16_shr(q0, 4), 64 * j + 32),
+                                              pairs(i, wasm_u8x16_shr(q1, 4), 64 * j + 48));
             sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(plo, wasm_i16x8_splat(int16_t(sm[2 * j]))));
             sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(phi, wasm_i16x8_splat(int16_t(sm[2 * j + 1]))));
         }
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
     }
     return f32x4_hsum(acc) - f32x4_hsum(accm);
+}
+
+float vec_dot_q4_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
+    const auto* y = static_cast<const block_q8_K*>(vy);
+    return q4_K_dot(n, static_cast<const block_q4_K*>(vx), y, Q8KBytePairs{y});
+}
+
+float vec_dot_q4_K_q8_K_wide_simd128(int64_t n, const void* vx, const void* vy, const int16_t* a16) {
+    return q4_K_dot(n, static_cast<const block_q4_K*>(vx), static_cast<const block_q8_K*>(vy), Q8KWidePairs{a16});
 }
 
 float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
@@ -503,9 +528,8 @@ float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
     return f32x4_hsum(acc) - f32x4_hsum(accm);
 }
 
-float vec_dot_q6_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const block_q6_K*>(vx);
-    const auto* y = static_cast<const block_q8_K*>(vy);
+template <class Pairs>
+float q6_K_dot(int64_t n, const block_q6_K* x, const block_q8_K* y, Pairs pairs) {
     const int64_t nb = n / QK_K;
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int64_t i = 0; i < nb; ++i) {
@@ -519,13 +543,12 @@ float vec_dot_q6_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
         v128_t sumi = wasm_i32x4_splat(0);
         for (int h = 0; h < 2; ++h) {
             const int8_t* sc = x[i].scales + 8 * h;
-            const int8_t* q8 = y[i].qs + 128 * h;
             for (int part = 0; part < 2; ++part) {
                 v128_t q[4];
                 q6_rows(x[i].ql + 64 * h, x[i].qh + 32 * h, part, q);
                 for (int r = 0; r < 4; ++r) {
                     // Two products per i16 lane: at most 2 * 63 * 128 < 2^15.
-                    const v128_t p = extmul_pairs_u(q[r], wasm_v128_load(q8 + 32 * r + 16 * part));
+                    const v128_t p = pairs(i, q[r], 128 * h + 32 * r + 16 * part);
                     sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(p, wasm_i16x8_splat(sc[2 * r + part])));
                 }
             }
@@ -534,6 +557,15 @@ float vec_dot_q6_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
     }
     return f32x4_hsum(acc);
+}
+
+float vec_dot_q6_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
+    const auto* y = static_cast<const block_q8_K*>(vy);
+    return q6_K_dot(n, static_cast<const block_q6_K*>(vx), y, Q8KBytePairs{y});
+}
+
+float vec_dot_q6_K_q8_K_wide_simd128(int64_t n, const void* vx, const void* vy, const int16_t* a16) {
+    return q6_K_dot(n, static_cast<const block_q6_K*>(vx), static_cast<const block_q8_K*>(vy), Q8KWidePairs{a16});
 }
 
 // ================================================================ quantizers
