@@ -146,7 +146,8 @@ void gemm_k(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const 
 
 void gemm_q2_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_k<block_q2_K, SuperblockTerm::Mins, unpack_q2_K, vec_dot_q2_K_q8_K_simd128>(
+    gemm_k<block_q2_K, SuperblockTerm::Mins, unpack_q2_K, vec_dot_q2_K_q8_K_simd128,
+           vec_dot_q2_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
@@ -165,7 +166,8 @@ void gemm_q4_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 
 void gemm_q5_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
-    gemm_k<block_q5_K, SuperblockTerm::Mins, unpack_q5_K, vec_dot_q5_K_q8_K_simd128>(
+    gemm_k<block_q5_K, SuperblockTerm::Mins, unpack_q5_K, vec_dot_q5_K_q8_K_simd128,
+           vec_dot_q5_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 

@@ -364,9 +364,8 @@ void dequantize_row_q8_K_simd128(const void* vx, float* y, int64_t k) {
 // Products are formed in int16 (extmul_pairs), pairs summed in int16, and the
 // per-group scale applied by i32x4_dot_i16x8.
 
-float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const block_q2_K*>(vx);
-    const auto* y = static_cast<const block_q8_K*>(vy);
+template <class Pairs>
+float q2_K_dot(int64_t n, const block_q2_K* x, const block_q8_K* y, Pairs pairs) {
     const int64_t nb = n / QK_K;
     const v128_t m3 = wasm_i8x16_splat(3), m4 = wasm_i8x16_splat(0x0F);
     v128_t acc = wasm_f32x4_splat(0.0f), accm = wasm_f32x4_splat(0.0f);
@@ -382,15 +381,14 @@ float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
 
         uint8_t sc[16];
         wasm_v128_store(sc, wasm_v128_and(scv, m4));
-        const int8_t* q8 = y[i].qs;
         v128_t sumi = wasm_i32x4_splat(0);
         for (int h = 0; h < 2; ++h) {
             v128_t qa = wasm_v128_load(x[i].qs + 32 * h);
             v128_t qb = wasm_v128_load(x[i].qs + 32 * h + 16);
             for (int j = 0; j < 4; ++j) {
                 const int g = 8 * h + 2 * j;
-                const v128_t pa = extmul_pairs_u(wasm_v128_and(qa, m3), wasm_v128_load(q8 + 16 * g));
-                const v128_t pb = extmul_pairs_u(wasm_v128_and(qb, m3), wasm_v128_load(q8 + 16 * g + 16));
+                const v128_t pa = pairs(i, wasm_v128_and(qa, m3), 16 * g);
+                const v128_t pb = pairs(i, wasm_v128_and(qb, m3), 16 * g + 16);
                 qa = wasm_u8x16_shr(qa, 2);
                 qb = wasm_u8x16_shr(qb, 2);
                 sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(pa, wasm_i16x8_splat(int16_t(sc[g]))));
@@ -400,6 +398,15 @@ float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
     }
     return f32x4_hsum(acc) - f32x4_hsum(accm);
+}
+
+float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
+    const auto* y = static_cast<const block_q8_K*>(vy);
+    return q2_K_dot(n, static_cast<const block_q2_K*>(vx), y, Q8KBytePairs{y});
+}
+
+float vec_dot_q2_K_q8_K_wide_simd128(int64_t n, const void* vx, const void* vy, const int16_t* a16) {
+    return q2_K_dot(n, static_cast<const block_q2_K*>(vx), static_cast<const block_q8_K*>(vy), Q8KWidePairs{a16});
 }
 
 float vec_dot_q3_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
@@ -483,9 +490,8 @@ float vec_dot_q4_K_q8_K_wide_simd128(int64_t n, const void* vx, const void* vy, 
     return q4_K_dot(n, static_cast<const block_q4_K*>(vx), static_cast<const block_q8_K*>(vy), Q8KWidePairs{a16});
 }
 
-float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
-    const auto* x = static_cast<const block_q5_K*>(vx);
-    const auto* y = static_cast<const block_q8_K*>(vy);
+template <class Pairs>
+float q5_K_dot(int64_t n, const block_q5_K* x, const block_q8_K* y, Pairs pairs) {
     const int64_t nb = n / QK_K;
     const v128_t m4 = wasm_i8x16_splat(0x0F), b4 = wasm_i8x16_splat(0x10), zero = wasm_i32x4_splat(0);
     v128_t acc = wasm_f32x4_splat(0.0f), accm = wasm_f32x4_splat(0.0f);
@@ -502,7 +508,6 @@ float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
         accm = wasm_f32x4_add(accm, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(pm), wasm_f32x4_splat(dmin)));
 
         const uint8_t* q5 = x[i].qs;
-        const int8_t* q8 = y[i].qs;
         v128_t h0 = wasm_v128_load(x[i].qh);
         v128_t h1 = wasm_v128_load(x[i].qh + 16);
         v128_t sumi = zero;
@@ -516,16 +521,23 @@ float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
             h0 = wasm_u8x16_shr(h0, 2);
             h1 = wasm_u8x16_shr(h1, 2);
             // Four products per i16 lane: at most 4 * 31 * 128 < 2^15.
-            const v128_t plo = wasm_i16x8_add(extmul_pairs_u(lo0, wasm_v128_load(q8 + 64 * j)),
-                                              extmul_pairs_u(lo1, wasm_v128_load(q8 + 64 * j + 16)));
-            const v128_t phi = wasm_i16x8_add(extmul_pairs_u(hi0, wasm_v128_load(q8 + 64 * j + 32)),
-                                              extmul_pairs_u(hi1, wasm_v128_load(q8 + 64 * j + 48)));
+            const v128_t plo = wasm_i16x8_add(pairs(i, lo0, 64 * j), pairs(i, lo1, 64 * j + 16));
+            const v128_t phi = wasm_i16x8_add(pairs(i, hi0, 64 * j + 32), pairs(i, hi1, 64 * j + 48));
             sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(plo, wasm_i16x8_splat(int16_t(sm[2 * j]))));
             sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(phi, wasm_i16x8_splat(int16_t(sm[2 * j + 1]))));
         }
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
     }
     return f32x4_hsum(acc) - f32x4_hsum(accm);
+}
+
+float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
+    const auto* y = static_cast<const block_q8_K*>(vy);
+    return q5_K_dot(n, static_cast<const block_q5_K*>(vx), y, Q8KBytePairs{y});
+}
+
+float vec_dot_q5_K_q8_K_wide_simd128(int64_t n, const void* vx, const void* vy, const int16_t* a16) {
+    return q5_K_dot(n, static_cast<const block_q5_K*>(vx), static_cast<const block_q8_K*>(vy), Q8KWidePairs{a16});
 }
 
 template <class Pairs>

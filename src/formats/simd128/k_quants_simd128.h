@@ -32,12 +32,14 @@ void dequantize_row_q6_K_simd128(const void* x, float* y, int64_t k);
 void dequantize_row_q8_K_simd128(const void* x, float* y, int64_t k);
 
 float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* x, const void* y);
-float vec_dot_q3_K_q8_K_simd128(int64_t n, const void* x, const void* y);
-float vec_dot_q4_K_q8_K_simd128(int64_t n, const void* x, const void* y);
 // The same dot product with y's values also given widened to int16 (a16, n
 // values): the gemm's single-token path widens them once for all rows.
+float vec_dot_q2_K_q8_K_wide_simd128(int64_t n, const void* x, const void* y, const int16_t* a16);
+float vec_dot_q3_K_q8_K_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_q4_K_q8_K_simd128(int64_t n, const void* x, const void* y);
 float vec_dot_q4_K_q8_K_wide_simd128(int64_t n, const void* x, const void* y, const int16_t* a16);
 float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_q5_K_q8_K_wide_simd128(int64_t n, const void* x, const void* y, const int16_t* a16);
 float vec_dot_q6_K_q8_K_simd128(int64_t n, const void* x, const void* y);
 float vec_dot_q6_K_q8_K_wide_simd128(int64_t n, const void* x, const void* y, const int16_t* a16);
 
