@@ -218,26 +218,18 @@ void gemm_superblock(int64_t n, const void* w, size_t w_row_bytes, int64_t n_row
                      int64_t n_tokens, float* y, size_t y_stride, UnpackRows unpack_rows,
                      float (*vec_dot)(int64_t, const void*, const void*), WideVecDotFn wide_vec_dot = nullptr) {
     if (n_rows <= 0 || n_tokens <= 0) return;
+    static thread_local SuperblockRows acts, panel;
     if (n_tokens == 1) {
         const auto* wb = static_cast<const uint8_t*>(w);
         if (wide_vec_dot) {
-            static thread_local std::vector<int16_t> a16;
-            if (a16.size() < size_t(n)) a16.resize(size_t(n));
-            const auto* blocks = static_cast<const block_q8_K*>(a);
-            for (int64_t i = 0; i < n / QK_K; ++i) {
-                for (int k = 0; k < QK_K; k += 16) {
-                    const v128_t v = wasm_v128_load(blocks[i].qs + k);
-                    wasm_v128_store(a16.data() + i * QK_K + k, wasm_i16x8_extend_low_i8x16(v));
-                    wasm_v128_store(a16.data() + i * QK_K + k + 8, wasm_i16x8_extend_high_i8x16(v));
-                }
-            }
-            for (int64_t r = 0; r < n_rows; ++r) y[r] = wide_vec_dot(n, wb + size_t(r) * w_row_bytes, a, a16.data());
+            acts.resize(1, n);
+            unpack_q8_K_rows(a, a_row_bytes, 1, n, acts);
+            for (int64_t r = 0; r < n_rows; ++r) y[r] = wide_vec_dot(n, wb + size_t(r) * w_row_bytes, a, acts.q.data());
         } else {
             for (int64_t r = 0; r < n_rows; ++r) y[r] = vec_dot(n, wb + size_t(r) * w_row_bytes, a);
         }
         return;
     }
-    static thread_local SuperblockRows acts, panel;
     acts.resize(size_t(n_tokens), n);
     unpack_q8_K_rows(a, a_row_bytes, n_tokens, n, acts);
     // A panel of int16 rows of about 16 KB stays in L1 while every token tile
