@@ -1,10 +1,12 @@
 // Headless Debian Chromium through playwright-core (no browser download), with
 // the flags that keep it off the network (../shared/TOOLCHAIN.md).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { preview } from 'vite';
+import { build, preview } from 'vite';
+import { sharedDir } from '../js/golden.mjs';
 
 export async function launchChromium() {
   const profile = mkdtempSync(join(tmpdir(), 'quantlab-chromium-'));
@@ -46,4 +48,36 @@ export function watchErrors(page) {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   return errors;
+}
+
+/**
+ * Build the web app, serve it and open it in Chromium, ready for a test:
+ * returns { page, errors, root, close }. With serveReference, the page can
+ * fetch ../shared/reference/<name> as /__ref/<name>.
+ */
+export async function openWebApp({ viewport, serveReference = false } = {}) {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  await build({ configFile: `${root}/web/vite.config.mjs`, logLevel: 'warn' });
+  const server = await servePreview(`${root}/web`);
+  const browser = await launchChromium();
+  const page = await browser.context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = watchErrors(page);
+  if (serveReference) {
+    await page.route('**/__ref/*', (route) => {
+      const name = new URL(route.request().url()).pathname.split('/').pop();
+      route.fulfill({ body: readFileSync(`${sharedDir}/reference/${name}`) });
+    });
+  }
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  return {
+    page,
+    errors,
+    root,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
 }

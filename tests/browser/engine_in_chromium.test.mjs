@@ -1,33 +1,18 @@
 // The engine inside Chromium gives the same numbers as natively and in Node:
 // llama.cpp's greedy text and perplexity for stories260K. The page is the
 // built web app; the reference files are served through Playwright routes.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedDir } from '../js/golden.mjs';
-import { launchChromium, servePreview, watchErrors } from './chromium.mjs';
+import { openWebApp } from './chromium.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let browser, server, page, errors;
+let app, page, errors;
 
 beforeAll(async () => {
-  await build({ configFile: `${root}/web/vite.config.mjs`, logLevel: 'warn' });
-  server = await servePreview(`${root}/web`);
-  browser = await launchChromium();
-  page = await browser.context.newPage();
-  errors = watchErrors(page);
-  await page.route('**/__ref/*', (route) => {
-    const name = new URL(route.request().url()).pathname.split('/').pop();
-    route.fulfill({ body: readFileSync(`${sharedDir}/reference/${name}`) });
-  });
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  app = await openWebApp({ serveReference: true });
+  ({ page, errors } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await app?.close();
 });
 
 describe('engine in Chromium', () => {

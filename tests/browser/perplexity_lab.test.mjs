@@ -1,28 +1,18 @@
 // Step 3 of the tutorial in Chromium on the built-in model: quantize it in the
 // tab, measure perplexity and KL divergence per format, draw the table.
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, servePreview, watchErrors } from './chromium.mjs';
+import { openWebApp } from './chromium.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let browser, server, page, errors;
+let app, page, errors, root;
 
 beforeAll(async () => {
-  await build({ configFile: `${root}/web/vite.config.mjs`, logLevel: 'warn' });
-  server = await servePreview(`${root}/web`);
-  browser = await launchChromium();
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1100, height: 900 });
-  errors = watchErrors(page);
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  app = await openWebApp({ viewport: { width: 1100, height: 900 } });
+  ({ page, errors, root } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  await app?.close();
 });
 
 describe('perplexity lab on the built-in model', () => {

@@ -1,22 +1,14 @@
 // The tutorial page in headless Chromium: build it with Vite, serve the build,
 // run Step 1 and Step 2 and read the results from the DOM.
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, servePreview, watchErrors } from './chromium.mjs';
+import { openWebApp } from './chromium.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-let browser, server, page, errors;
+let app, page, errors, root;
 
 beforeAll(async () => {
-  await build({ configFile: `${root}/web/vite.config.mjs`, logLevel: 'warn' });
-  server = await servePreview(`${root}/web`);
-  browser = await launchChromium();
-  page = await browser.context.newPage();
-  errors = watchErrors(page);
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  app = await openWebApp();
+  ({ page, errors, root } = app);
 });
 
 afterAll(async () => {
@@ -24,8 +16,7 @@ afterAll(async () => {
     mkdirSync(`${root}/test-results`, { recursive: true });
     await page.screenshot({ path: `${root}/test-results/web-app.png`, fullPage: true });
   }
-  await browser?.close();
-  await server?.close();
+  await app?.close();
 });
 
 describe('tutorial page', () => {
