@@ -13,7 +13,9 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "guarded.h"
 #include "core/error.h"
 #include "eval/kl_divergence.h"
 #include "eval/perplexity.h"
@@ -25,29 +27,10 @@ using emscripten::val;
 using namespace quantlab;
 
 namespace {
-
+// Every entry returns {value} | {error: {code, message}} (bindings/embind/guarded.h).
 template <class Fn>
 val guarded(Fn&& fn) {
-    val r = val::object();
-    try {
-        r.set("value", fn());
-    } catch (const Error& e) {
-        val err = val::object();
-        err.set("code", std::string(error_code_name(e.code())));
-        err.set("message", std::string(e.what()));
-        r.set("error", err);
-    } catch (const std::bad_alloc&) {
-        val err = val::object();
-        err.set("code", std::string("OutOfMemory"));
-        err.set("message", std::string("not enough WebAssembly memory for this model"));
-        r.set("error", err);
-    } catch (const std::exception& e) {
-        val err = val::object();
-        err.set("code", std::string("Internal"));
-        err.set("message", std::string(e.what()));
-        r.set("error", err);
-    }
-    return r;
+    return bindings::guarded_call(std::forward<Fn>(fn), "this model");
 }
 
 val int_array(const std::vector<int32_t>& v) {

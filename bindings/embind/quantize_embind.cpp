@@ -12,8 +12,10 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "guarded.h"
 #include "core/error.h"
 #include "formats/type_traits.h"
 #include "quantize/ftype.h"
@@ -25,26 +27,10 @@ using namespace quantlab;
 
 namespace {
 
-// Same {value} | {error: {code, message}} convention as the other bindings.
+// Every entry returns {value} | {error: {code, message}} (bindings/embind/guarded.h).
 template <class Fn>
 val guarded(Fn&& fn) {
-    val r = val::object();
-    auto error = [&r](const std::string& code, const std::string& message) {
-        val err = val::object();
-        err.set("code", code);
-        err.set("message", message);
-        r.set("error", err);
-    };
-    try {
-        r.set("value", fn());
-    } catch (const Error& e) {
-        error(error_code_name(e.code()), e.what());
-    } catch (const std::bad_alloc&) {
-        error("OutOfMemory", "not enough WebAssembly memory for this tensor");
-    } catch (const std::exception& e) {
-        error("Internal", e.what());
-    }
-    return r;
+    return bindings::guarded_call(std::forward<Fn>(fn), "this tensor");
 }
 
 val string_array(const std::vector<std::string>& v) {

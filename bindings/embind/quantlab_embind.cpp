@@ -8,7 +8,9 @@
 
 #include <new>
 #include <string>
+#include <utility>
 
+#include "guarded.h"
 #include "core/error.h"
 #include "formats/quantize.h"
 #include "stats/error_stats.h"
@@ -18,33 +20,10 @@ using namespace quantlab;
 
 namespace {
 
-val error_object(const char* code, const std::string& message) {
-    val e = val::object();
-    e.set("code", std::string(code));
-    e.set("message", message);
-    return e;
-}
-
-// Runs fn, which returns a val result; converts any failure into an error object.
+// Every entry returns {value} | {error: {code, message}} (bindings/embind/guarded.h).
 template <class Fn>
 val guarded(Fn&& fn) {
-    try {
-        val result = val::object();
-        result.set("value", fn());
-        return result;
-    } catch (const Error& e) {
-        val r = val::object();
-        r.set("error", error_object(error_code_name(e.code()), e.what()));
-        return r;
-    } catch (const std::bad_alloc&) {
-        val r = val::object();
-        r.set("error", error_object("OutOfMemory", "not enough WebAssembly memory for this operation"));
-        return r;
-    } catch (const std::exception& e) {
-        val r = val::object();
-        r.set("error", error_object("Internal", e.what()));
-        return r;
-    }
+    return bindings::guarded_call(std::forward<Fn>(fn), "this operation");
 }
 
 KernelVariant variant_of(const std::string& kernel) {
