@@ -22,3 +22,15 @@ export function unwrap(result) {
 export function checkSignal(signal) {
   if (signal?.aborted) fail('Cancelled', 'the operation was cancelled');
 }
+
+// Yield to the event loop at most every ~16 ms of work, so a page stays
+// responsive and an AbortSignal can fire while wasm works synchronously,
+// without paying a timer's delay for every step.
+export function makeYielder() {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < 16) return;
+    await new Promise((r) => setTimeout(r, 0));
+    last = performance.now();
+  };
+}

@@ -3,18 +3,7 @@
 // (a token, a chunk) per wasm call and yield to the event loop between
 // steps, which is where progress is reported and AbortSignals are honoured.
 import { toByteSource } from './byte_source.mjs';
-import { checkSignal, fail, unwrap } from './errors.mjs';
-
-// Yield to the event loop at most every ~16 ms of work so pages stay responsive
-// without paying a timer's delay for every token.
-function makeYielder() {
-  let last = performance.now();
-  return async () => {
-    if (performance.now() - last < 16) return;
-    await new Promise((r) => setTimeout(r, 0));
-    last = performance.now();
-  };
-}
+import { checkSignal, fail, makeYielder, unwrap } from './errors.mjs';
 
 function copyIn(ql, bytes) {
   const p = ql._alloc(Math.max(1, bytes.length));

@@ -4,7 +4,7 @@
 // the converted bytes in file order, so at most one tensor per converter is
 // in wasm memory and neither file has to fit in wasm32's 4 GB.
 import { toByteSource } from './byte_source.mjs';
-import { checkSignal, fail, QuantlabError, unwrap } from './errors.mjs';
+import { checkSignal, fail, makeYielder, QuantlabError, unwrap } from './errors.mjs';
 
 // What only an entry point can provide: Node registers file output and
 // worker_threads, the browser entry registers Web Workers.
@@ -112,17 +112,6 @@ async function openSink(output) {
     return { write: async (chunk) => void (await output.write(chunk)), close: async () => {}, abort: async () => {} };
   }
   fail('InvalidArgument', 'output must be undefined (a Blob), a WritableStream, an object with write(), or a path (Node)');
-}
-
-// Yield to the event loop every ~16 ms so a page stays responsive and an
-// AbortSignal can fire while wasm converts synchronously.
-function makeYielder() {
-  let last = performance.now();
-  return async () => {
-    if (performance.now() - last < 16) return;
-    await new Promise((r) => setTimeout(r, 0));
-    last = performance.now();
-  };
 }
 
 // A worker behind one-request-at-a-time calls; the first message it sends is 'ready'.
