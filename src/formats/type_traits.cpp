@@ -25,6 +25,10 @@
 #define SIMD128(fn) nullptr
 #endif
 
+#if QUANTLAB_X86_KERNELS
+#include "formats/x86/native_gemm.h"
+#endif
+
 namespace quantlab {
 
 namespace {
@@ -179,6 +183,12 @@ KernelSet resolve_kernels(const TypeTraits& t, KernelVariant v) {
         if (t.simd128.vec_dot) k.vec_dot = t.simd128.vec_dot;
         // A gemm is only valid beside the vec_dot it reproduces.
         if (t.simd128.vec_dot) k.gemm = t.simd128.gemm;
+#if QUANTLAB_X86_KERNELS
+        // Bit-identical to the SIMD128 gemm, so it may stand in for it.
+        if (k.gemm) {
+            if (GemmFn native = x86::native_gemm(t.type)) k.gemm = native;
+        }
+#endif
     }
     return k;
 }

@@ -1,56 +1,13 @@
 // Every SIMD128 gemm must give exactly its vec_dot's floats for every
-// (row, token) pair — the engine switches between the two by batch size, so
-// any difference would make logits depend on how a prompt was batched.
+// (row, token) pair (tests/formats/gemm_check.h). The table's SIMD128 entry is
+// tested directly: on x86 resolve_kernels may hand out a native replacement,
+// which test_gemm_x86.cpp checks the same way.
 #include <catch2/catch.hpp>
-#include <cmath>
-#include <cstring>
-#include <vector>
 
-#include "formats/quantize.h"
-#include "support/test_support.h"
+#include "formats/gemm_check.h"
 
 using namespace quantlab;
 using namespace quantlab::test;
-
-namespace {
-
-uint32_t bits(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-// rows x n weights of type t and tokens x n activations of its vec_dot_type.
-void check_gemm(const TypeTraits& t, int64_t n, int64_t rows, int64_t tokens, float scale, uint32_t seed) {
-    const KernelSet k = resolve_kernels(t, KernelVariant::Simd128);
-    const TypeTraits& at = type_traits(t.vec_dot_type);
-    const KernelSet ak = resolve_kernels(at, KernelVariant::Simd128);
-    const size_t wrb = row_size(t, n), arb = row_size(at, n);
-    std::vector<uint8_t> w(size_t(rows) * wrb), a(size_t(tokens) * arb);
-    const auto wf = random_floats(size_t(rows * n), seed, scale);
-    const auto af = random_floats(size_t(tokens * n), seed + 1, 1.0f);
-    for (int64_t r = 0; r < rows; ++r) t.ref.quantize_row(wf.data() + r * n, w.data() + size_t(r) * wrb, n);
-    for (int64_t i = 0; i < tokens; ++i) ak.quantize_row(af.data() + i * n, a.data() + size_t(i) * arb, n);
-    const size_t ys = size_t(rows) + 3;  // a stride wider than the rows: padding must stay untouched
-    std::vector<float> y(size_t(tokens) * ys, -12345.0f);
-    k.gemm(n, w.data(), wrb, rows, a.data(), arb, tokens, y.data(), ys);
-    int mismatches = 0;
-    for (int64_t i = 0; i < tokens; ++i) {
-        for (int64_t r = 0; r < rows; ++r) {
-            const float want = k.vec_dot(n, w.data() + size_t(r) * wrb, a.data() + size_t(i) * arb);
-            const float got = y[size_t(i) * ys + size_t(r)];
-            if (bits(want) != bits(got) && mismatches++ < 3) {
-                INFO(t.name << " n=" << n << " rows=" << rows << " tokens=" << tokens << " r=" << r << " t=" << i);
-                CHECK(got == want);
-            }
-        }
-        for (size_t r = size_t(rows); r < ys; ++r) CHECK(y[size_t(i) * ys + r] == -12345.0f);
-    }
-    INFO(t.name << " n=" << n << " rows=" << rows << " tokens=" << tokens);
-    CHECK(mismatches == 0);
-}
-
-}  // namespace
 
 TEST_CASE("SIMD128 gemm equals the SIMD128 vec_dot bit for bit", "[simd][gemm]") {
     if (!simd128_compiled()) {
@@ -59,22 +16,9 @@ TEST_CASE("SIMD128 gemm equals the SIMD128 vec_dot bit for bit", "[simd][gemm]")
     }
     int covered = 0;
     for (const auto& t : all_type_traits()) {
-        if (!resolve_kernels(t, KernelVariant::Simd128).gemm) continue;
+        if (!t.simd128.gemm || !t.simd128.vec_dot) continue;
         ++covered;
-        const int64_t bs = t.block_size;
-        uint32_t seed = 100;
-        // Float types (block size 1) need lengths around their 4- and 8-value groups.
-        const std::vector<int64_t> block_counts =
-            bs == 1 ? std::vector<int64_t>{1, 3, 8, 37, 68, 300} : std::vector<int64_t>{1, 3, 8};
-        for (int64_t blocks : block_counts) {
-            for (int64_t rows : {1, 2, 3, 4, 5, 7, 9, 17}) {
-                for (int64_t tokens : {1, 2, 3, 4, 5, 9}) check_gemm(t, bs * blocks, rows, tokens, 1.0f, seed++);
-            }
-        }
-        // Huge and tiny weights (extreme scales), and more rows than one unpacked panel holds.
-        check_gemm(t, bs * 2, 6, 5, 3e4f, 7);
-        check_gemm(t, bs * 2, 6, 5, 1e-6f, 8);
-        check_gemm(t, bs, 8192 / bs + 13, 6, 1.0f, 9);
+        check_gemm_shapes(t, t.simd128.gemm);
     }
     // Every weight format has one.
     CHECK(covered >= 15);

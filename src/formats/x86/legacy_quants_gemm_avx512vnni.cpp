@@ -1,0 +1,380 @@
+// AVX-512 VNNI gemm of the 32-value formats with Q8_0 activations.
+//
+// Why the results equal the SIMD128 kernels bit for bit: the SIMD128 vec_dot
+// and gemm of these formats (formats/simd128/gemm_block32_simd128.h) sum each
+// block's products into four int32 lanes, lane j holding block positions
+// P(j) = {2j, 2j+1, 2j+8, 2j+9, 16+2j, 17+2j, 24+2j, 25+2j}, then do
+// acc_j += float(lane_j) * (d_w * d_a) and return (acc_0 + acc_2) + (acc_1 + acc_3).
+// Here both operands are permuted within each 16-value half so that the four
+// bytes vpdpbusd multiplies into one int32 are positions of the same P(j):
+// two vpdpbusd (positions 0..15 and 16..31) give exactly lane_j, because
+// integer sums are exact in any order. The float steps are then the same
+// operations on the same values, one 128-bit group per (row, token).
+//
+// vpdpbusd multiplies unsigned by signed bytes, so weights enter as w + 128
+// (w ^ 0x80) and each lane starts from -128 * sum(a over P(j)): again exact.
+//
+// Layout: a zmm register holds 4 tokens (gemm) or 4 rows (single token) x
+// the 4 lanes. Sources for the method: ggml's AVX-512 VNNI dot products and
+// llamafile's tinyBLAS (tiles of rows x tokens); the lane bookkeeping is ours.
+#include "formats/x86/legacy_quants_gemm_avx512vnni.h"
+
+// GCC 12 flags the deliberately undefined source operands inside its own
+// AVX-512 intrinsic headers (_mm512_undefined_*) as uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/half.h"
+#include "formats/block_types.h"
+
+#include "formats/x86/target_avx512vnni_begin.h"
+
+namespace quantlab {
+
+namespace {
+
+// A growable 64-byte-aligned buffer, one per use and thread.
+struct Scratch {
+    void* p = nullptr;
+    size_t cap = 0;
+    ~Scratch() { std::free(p); }
+    void* get(size_t bytes) {
+        if (bytes > cap) {
+            std::free(p);
+            cap = (bytes + 63) & ~size_t(63);
+            p = std::aligned_alloc(64, cap);
+            if (!p) {
+                cap = 0;
+                throw std::bad_alloc();
+            }
+        }
+        return p;
+    }
+};
+
+// Byte k of a 16-value half goes to slot 4j + m so that slots 4j..4j+3 hold
+// positions {2j, 2j+1, 2j+8, 2j+9}: one lane class per vpdpbusd lane.
+inline __m128i lane_class_order(__m128i v) {
+    return _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
+}
+
+// -128 * the sum of each lane class of a block's 32 activations (permuted halves p0, p1).
+inline __m128i weight_offset_correction(__m128i p0, __m128i p1) {
+    const __m128i ones8 = _mm_set1_epi8(1);
+    const __m128i pairs = _mm_add_epi16(_mm_maddubs_epi16(ones8, p0), _mm_maddubs_epi16(ones8, p1));
+    return _mm_slli_epi32(_mm_sub_epi32(_mm_setzero_si128(), _mm_madd_epi16(pairs, _mm_set1_epi16(1))), 7);
+}
+
+// (v0 + v2) + (v1 + v3) in each 128-bit group; group g's sum ends in out[g].
+inline void hsum_groups(__m512 v, float out[4]) {
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, v);
+    out[0] = lanes[0];
+    out[1] = lanes[4];
+    out[2] = lanes[8];
+    out[3] = lanes[12];
+}
+
+// ---- weight formats: decode(block) -> signed values of positions 0..15, 16..31
+
+struct Q8_0 {
+    using Block = block_q8_0;
+    static void decode(const Block& b, __m128i* lo, __m128i* hi) {
+        *lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+        *hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16));
+    }
+};
+
+struct Q4_0 {
+    using Block = block_q4_0;
+    static void decode(const Block& b, __m128i* lo, __m128i* hi) {
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+        const __m128i m4 = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+        *lo = _mm_sub_epi8(_mm_and_si128(q, m4), eight);
+        *hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), m4), eight);
+    }
+};
+
+struct Q5_0 {
+    using Block = block_q5_0;
+    static void decode(const Block& b, __m128i* lo, __m128i* hi) {
+        uint32_t qh;
+        std::memcpy(&qh, b.qh, sizeof qh);
+        // Bit k of qh -> 0x10 in byte k (lo: bits 0..15, hi: bits 16..31).
+        const __m128i all = _mm_set1_epi32(int(qh));
+        const __m128i bit = _mm_set1_epi64x(int64_t(0x8040201008040201ULL));
+        const __m128i h = _mm_set1_epi8(0x10);
+        const __m128i bl = _mm_shuffle_epi8(all, _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+        const __m128i bh = _mm_shuffle_epi8(all, _mm_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+        const __m128i hl = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(bl, bit), bit), h);
+        const __m128i hh = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(bh, bit), bit), h);
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+        const __m128i m4 = _mm_set1_epi8(0x0F), sixteen = _mm_set1_epi8(16);
+        *lo = _mm_sub_epi8(_mm_or_si128(_mm_and_si128(q, m4), hl), sixteen);
+        *hi = _mm_sub_epi8(_mm_or_si128(_mm_and_si128(_mm_srli_epi16(q, 4), m4), hh), sixteen);
+    }
+};
+
+struct IQ4_NL {
+    using Block = block_iq4_nl;
+    static void decode(const Block& b, __m128i* lo, __m128i* hi) {
+        const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues));
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+        const __m128i m4 = _mm_set1_epi8(0x0F);
+        *lo = _mm_shuffle_epi8(table, _mm_and_si128(q, m4));
+        *hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), m4));
+    }
+};
+
+// ---- activations
+
+// One block of four tokens: permuted halves, offset corrections, scales.
+struct alignas(64) ActQuadBlock {
+    int8_t a0[64], a1[64];
+    int32_t c[16];
+    float d[16];
+};
+static_assert(sizeof(ActQuadBlock) == 256, "ActQuadBlock is four zmm registers");
+
+// One block of one token, for the single-token path.
+struct ActBlock {
+    int8_t a0[16], a1[16];
+    int32_t c[4];
+    float d;
+};
+
+inline void prepare_act_block(const block_q8_0& b, int8_t* a0, int8_t* a1, int32_t* c, float* d) {
+    const __m128i p0 = lane_class_order(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)));
+    const __m128i p1 = lane_class_order(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(a0), p0);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(a1), p1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(c), weight_offset_correction(p0, p1));
+    *d = fp16_to_fp32(b.d);
+}
+
+// Tokens in quads (the last padded with zero rows), blocks inner.
+ActQuadBlock* prepare_act_quads(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t nb) {
+    static thread_local Scratch buf;
+    const int64_t nq = (n_tokens + 3) / 4;
+    auto* out = static_cast<ActQuadBlock*>(buf.get(size_t(nq * nb) * sizeof(ActQuadBlock)));
+    for (int64_t q = 0; q < nq; ++q) {
+        for (int64_t i = 0; i < nb; ++i) {
+            ActQuadBlock& o = out[q * nb + i];
+            for (int k = 0; k < 4; ++k) {
+                const int64_t t = 4 * q + k;
+                if (t < n_tokens) {
+                    const auto* b = reinterpret_cast<const block_q8_0*>(static_cast<const uint8_t*>(a) +
+                                                                        size_t(t) * a_row_bytes);
+                    float d;
+                    prepare_act_block(b[i], o.a0 + 16 * k, o.a1 + 16 * k, o.c + 4 * k, &d);
+                    for (int j = 0; j < 4; ++j) o.d[4 * k + j] = d;
+                } else {
+                    std::memset(o.a0 + 16 * k, 0, 16);
+                    std::memset(o.a1 + 16 * k, 0, 16);
+                    std::memset(o.c + 4 * k, 0, 16);
+                    for (int j = 0; j < 4; ++j) o.d[4 * k + j] = 0.0f;
+                }
+            }
+        }
+    }
+    return out;
+}
+
+// ---- weights: a panel of rows as permuted w + 128 bytes and float scales
+
+template <class F>
+void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uint8_t* q, float* d) {
+    const __m128i flip = _mm_set1_epi8(int8_t(0x80));
+    for (int64_t r = 0; r < rows; ++r) {
+        const auto* b = reinterpret_cast<const typename F::Block*>(static_cast<const uint8_t*>(w) + size_t(r) * row_bytes);
+        for (int64_t i = 0; i < nb; ++i) {
+            __m128i lo, hi;
+            F::decode(b[i], &lo, &hi);
+            uint8_t* o = q + size_t(r * nb + i) * 32;
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o), lane_class_order(_mm_xor_si128(lo, flip)));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16), lane_class_order(_mm_xor_si128(hi, flip)));
+            d[r * nb + i] = fp16_to_fp32(b[i].d);
+        }
+    }
+}
+
+// R panel rows x Q token quads over all nb blocks.
+template <int R, int Q>
+void tile(int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* act, int64_t t0, int64_t n_tokens,
+          float* y, size_t y_stride, int64_t y_row0) {
+    __m512 acc[R][Q];
+    for (int r = 0; r < R; ++r)
+        for (int q = 0; q < Q; ++q) acc[r][q] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+        __m512i a0[Q], a1[Q], c[Q];
+        __m512 da[Q];
+        for (int q = 0; q < Q; ++q) {
+            const ActQuadBlock& ab = act[q * nb + i];
+            a0[q] = _mm512_load_si512(ab.a0);
+            a1[q] = _mm512_load_si512(ab.a1);
+            c[q] = _mm512_load_si512(ab.c);
+            da[q] = _mm512_load_ps(ab.d);
+        }
+        for (int r = 0; r < R; ++r) {
+            const uint8_t* wb = wq + size_t(r * nb + i) * 32;
+            const __m512i w0 = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb)));
+            const __m512i w1 = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb + 16)));
+            const __m512 dw = _mm512_set1_ps(wd[r * nb + i]);
+            for (int q = 0; q < Q; ++q) {
+                const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(c[q], w0, a0[q]), w1, a1[q]);
+                const __m512 d = _mm512_mul_ps(dw, da[q]);
+                acc[r][q] = _mm512_add_ps(acc[r][q], _mm512_mul_ps(_mm512_cvtepi32_ps(s), d));
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        for (int q = 0; q < Q; ++q) {
+            float v[4];
+            hsum_groups(acc[r][q], v);
+            for (int k = 0; k < 4; ++k) {
+                const int64_t t = t0 + 4 * q + k;
+                if (t < n_tokens) y[size_t(t) * y_stride + size_t(y_row0 + r)] = v[k];
+            }
+        }
+    }
+}
+
+constexpr int kRows = 4;    // rows per tile
+constexpr int kQuads = 2;   // token quads per tile
+
+template <int Q>
+void tile_rows(int rows, int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* act, int64_t t0,
+               int64_t n_tokens, float* y, size_t y_stride, int64_t y_row0) {
+    switch (rows) {
+        case 1: tile<1, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
+        case 2: tile<2, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
+        case 3: tile<3, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
+        default: tile<4, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
+    }
+}
+
+template <class F>
+void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
+                 int64_t n_tokens, float* y, size_t y_stride) {
+    const int64_t nb = n / 32;
+    const ActQuadBlock* act = prepare_act_quads(a, a_row_bytes, n_tokens, nb);
+    const int64_t nq = (n_tokens + 3) / 4;
+    // A panel of about 16 KB of unpacked rows stays in L1 while every token
+    // tile passes over it.
+    const int64_t panel_rows = (16384 / (36 * nb) / kRows + 1) * kRows;
+    static thread_local Scratch qbuf, dbuf;
+    auto* pq = static_cast<uint8_t*>(qbuf.get(size_t(panel_rows * nb) * 32));
+    auto* pd = static_cast<float*>(dbuf.get(size_t(panel_rows * nb) * sizeof(float)));
+    const auto* wb = static_cast<const uint8_t*>(w);
+    for (int64_t p0 = 0; p0 < n_rows; p0 += panel_rows) {
+        const int64_t pr = n_rows - p0 < panel_rows ? n_rows - p0 : panel_rows;
+        unpack_panel<F>(wb + size_t(p0) * w_row_bytes, w_row_bytes, pr, nb, pq, pd);
+        for (int64_t q0 = 0; q0 < nq; q0 += kQuads) {
+            for (int64_t r = 0; r < pr; r += kRows) {
+                const int rows = int(pr - r < kRows ? pr - r : kRows);
+                const uint8_t* wq = pq + size_t(r * nb) * 32;
+                const float* wd = pd + r * nb;
+                if (nq - q0 >= kQuads) {
+                    tile_rows<kQuads>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
+                } else {
+                    tile_rows<1>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
+                }
+            }
+        }
+    }
+}
+
+// ---- a single token: four rows per register, decoded straight from the weights
+
+template <class F>
+void gemv(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
+    const int64_t nb = n / 32;
+    static thread_local Scratch buf;
+    auto* act = static_cast<ActBlock*>(buf.get(size_t(nb) * sizeof(ActBlock)));
+    const auto* ab = static_cast<const block_q8_0*>(a);
+    for (int64_t i = 0; i < nb; ++i) prepare_act_block(ab[i], act[i].a0, act[i].a1, act[i].c, &act[i].d);
+    const float* h2f = fp16_to_fp32_table();
+    const __m512i flip = _mm512_set1_epi8(int8_t(0x80));
+    const __m512i order = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const auto* wb = static_cast<const uint8_t*>(w);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += 4) {
+        // Rows past the end repeat the last row; their sums are dropped.
+        const typename F::Block* rows[4];
+        for (int k = 0; k < 4; ++k) {
+            const int64_t r = r0 + k < n_rows ? r0 + k : n_rows - 1;
+            rows[k] = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
+        }
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            __m128i lo[4], hi[4];
+            for (int k = 0; k < 4; ++k) F::decode(rows[k][i], &lo[k], &hi[k]);
+            __m512i wl = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(lo[0]), lo[1], 1)),
+                _mm256_inserti128_si256(_mm256_castsi128_si256(lo[2]), lo[3], 1), 1);
+            __m512i wh = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(hi[0]), hi[1], 1)),
+                _mm256_inserti128_si256(_mm256_castsi128_si256(hi[2]), hi[3], 1), 1);
+            wl = _mm512_shuffle_epi8(_mm512_xor_si512(wl, flip), order);
+            wh = _mm512_shuffle_epi8(_mm512_xor_si512(wh, flip), order);
+            const ActBlock& x = act[i];
+            const __m512i c = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.c)));
+            const __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a0)));
+            const __m512i a1 = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a1)));
+            const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(c, wl, a0), wh, a1);
+            const __m128 dw = _mm_setr_ps(h2f[rows[0][i].d], h2f[rows[1][i].d], h2f[rows[2][i].d], h2f[rows[3][i].d]);
+            const __m512 d = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_mul_ps(dw, _mm_set1_ps(x.d))));
+            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_cvtepi32_ps(s), d));
+        }
+        float v[4];
+        hsum_groups(acc, v);
+        for (int k = 0; k < 4 && r0 + k < n_rows; ++k) y[r0 + k] = v[k];
+    }
+}
+
+template <class F>
+void gemm_format(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
+                 int64_t n_tokens, float* y, size_t y_stride) {
+    if (n_rows <= 0 || n_tokens <= 0) return;
+    if (n_tokens == 1) {
+        gemv<F>(n, w, w_row_bytes, n_rows, a, y);
+        return;
+    }
+    gemm_tokens<F>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+}
+
+}  // namespace
+
+void gemm_q4_0_q8_0_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q4_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+}
+
+void gemm_q5_0_q8_0_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q5_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+}
+
+void gemm_q8_0_q8_0_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q8_0>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+}
+
+void gemm_iq4_nl_q8_0_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                                 size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<IQ4_NL>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+}
+
+}  // namespace quantlab
+
+#include "formats/x86/target_avx512vnni_end.h"

@@ -1,0 +1,19 @@
+#include "formats/x86/native_gemm.h"
+
+#include "formats/x86/cpu_features.h"
+#include "formats/x86/legacy_quants_gemm_avx512vnni.h"
+
+namespace quantlab::x86 {
+
+GemmFn native_gemm(GgmlType t) {
+    if (!has_avx512vnni()) return nullptr;
+    switch (t) {
+        case GgmlType::Q4_0: return gemm_q4_0_q8_0_avx512vnni;
+        case GgmlType::Q5_0: return gemm_q5_0_q8_0_avx512vnni;
+        case GgmlType::Q8_0: return gemm_q8_0_q8_0_avx512vnni;
+        case GgmlType::IQ4_NL: return gemm_iq4_nl_q8_0_avx512vnni;
+        default: return nullptr;
+    }
+}
+
+}  // namespace quantlab::x86
