@@ -1,0 +1,439 @@
+// AVX-512 VNNI gemm of the K-quants whose values are unsigned (Q2_K, Q4_K,
+// Q5_K, Q6_K), with Q8_K activations.
+//
+// Why the results equal the SIMD128 kernels bit for bit: the SIMD128 gemm and
+// vec_dot of these formats (formats/simd128/gemm_superblock_simd128.h) build
+// one i32x4 "sumi" per super-block whose lane j is the exact sum, over the
+// positions p with p mod 8 in {2j, 2j+1}, of scale(p) * q(p) * a(p); a second
+// i32x4 pairs the activations' bsums with the 16 mins (or Q6_K's scales) by
+// dot_i16x8. Then:
+//   acc  += float(sumi) * (d_a * d_w)                   every format
+//   accm += float(bsums . mins) * (d_a * dmin_w)        Q2_K, Q4_K, Q5_K
+//   sumi -= (bsums . scales) << 5   (before acc)        Q6_K
+//   result = hsum(acc) [- hsum(accm)]
+// Here each 16-value group of weights and activations is permuted so that the
+// four bytes one vpdpbusd lane multiplies belong to the same lane j
+// (avx512vnni_common.h), the group sums (unsigned values times signed
+// activations, no offset needed) are multiplied by the group's scale in int32
+// and added: the same integers as SIMD128's sumi. The bsums term is the same
+// pmaddwd. The float steps are the same operations on the same values.
+//
+// Layout: gemm keeps 4 tokens x 4 lanes in a zmm register; a single token
+// keeps 4 rows x 4 lanes.
+#include "formats/x86/k_quants_gemm_avx512vnni.h"
+
+// GCC 12 flags the deliberately undefined source operands inside its own
+// AVX-512 intrinsic headers (_mm512_undefined_*) as uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "core/half.h"
+#include "formats/block_types.h"
+#include "formats/simd128/k_quants_unpack_simd128.h"
+
+#include "formats/x86/target_avx512vnni_begin.h"
+#include "formats/x86/avx512vnni_common.h"
+
+namespace quantlab {
+
+namespace {
+
+enum class Term { Mins, Q6 };
+
+// Where unpack() writes one super-block of one row: group g's 16 values at
+// q + g * q_stride, each group's scale as a byte (sc8[16]), and the 16 int16
+// that meet the bsums (aux[16]), then d and dmin.
+struct SuperDst {
+    uint8_t* q;
+    int q_stride;
+    int8_t* sc8;
+    int16_t* aux;
+    float *d, *dmin;
+
+    void group(int g, __m128i v) const { _mm_storeu_si128(reinterpret_cast<__m128i*>(q + g * q_stride), v); }
+    void scales(__m128i sc) const { _mm_storeu_si128(reinterpret_cast<__m128i*>(sc8), sc); }
+    void aux16(__m256i v) const { _mm256_storeu_si256(reinterpret_cast<__m256i*>(aux), v); }
+};
+
+inline __m128i load16(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+// Q4_K/Q5_K: 6-bit scale and min per 32 values, each written for both of its
+// 16-value groups (the vec_dot pairs each bsum with its sub-block's min).
+inline void k4_scales(const uint8_t* packed, const SuperDst& o) {
+    alignas(16) uint8_t sm[16];
+    simd::unpack_scales_k4(packed, sm);
+    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(sm));
+    o.scales(_mm_shuffle_epi8(v, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
+    o.aux16(_mm256_cvtepu8_epi16(_mm_shuffle_epi8(v, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15))));
+}
+
+// Q4_K: nibbles of 32-value chunks (low nibbles first); 6-bit scales and mins
+// per 32 values, so the vec_dot's mins come duplicated per 16-value bsum.
+struct Q4K {
+    using Block = block_q4_K;
+    static constexpr Term kTerm = Term::Mins;
+    static constexpr int kGroupsPerScale = 2;
+    static void unpack(const Block& b, const SuperDst& o) {
+        k4_scales(b.scales, o);
+        const __m128i m4 = _mm_set1_epi8(0x0F);
+        for (int j = 0; j < 4; ++j) {
+            for (int h = 0; h < 2; ++h) {
+                const __m128i v = lane_class_order(load16(b.qs + 32 * j + 16 * h));
+                o.group(4 * j + h, _mm_and_si128(v, m4));
+                o.group(4 * j + 2 + h, _mm_and_si128(_mm_srli_epi16(v, 4), m4));
+            }
+        }
+        *o.d = fp16_to_fp32(b.d);
+        *o.dmin = fp16_to_fp32(b.dmin);
+    }
+};
+
+// Q5_K: Q4_K plus a fifth bit, bits 2j and 2j+1 of qh for chunk j.
+struct Q5K {
+    using Block = block_q5_K;
+    static constexpr Term kTerm = Term::Mins;
+    static constexpr int kGroupsPerScale = 2;
+    static void unpack(const Block& b, const SuperDst& o) {
+        k4_scales(b.scales, o);
+        const __m128i m4 = _mm_set1_epi8(0x0F), one = _mm_set1_epi8(1);
+        const __m128i qh[2] = {lane_class_order(load16(b.qh)), lane_class_order(load16(b.qh + 16))};
+        for (int j = 0; j < 4; ++j) {
+            for (int h = 0; h < 2; ++h) {
+                const __m128i v = lane_class_order(load16(b.qs + 32 * j + 16 * h));
+                const __m128i bl = _mm_and_si128(_mm_srl_epi16(qh[h], _mm_cvtsi32_si128(2 * j)), one);
+                const __m128i bh = _mm_and_si128(_mm_srl_epi16(qh[h], _mm_cvtsi32_si128(2 * j + 1)), one);
+                o.group(4 * j + h, _mm_or_si128(_mm_and_si128(v, m4), _mm_slli_epi16(bl, 4)));
+                o.group(4 * j + 2 + h, _mm_or_si128(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_slli_epi16(bh, 4)));
+            }
+        }
+        *o.d = fp16_to_fp32(b.d);
+        *o.dmin = fp16_to_fp32(b.dmin);
+    }
+};
+
+// Q6_K: unsigned 0..63 from 4 low bits (ql) and 2 high bits (qh); int8
+// scales per 16 values, which also meet the bsums (the "-32").
+struct Q6K {
+    using Block = block_q6_K;
+    static constexpr Term kTerm = Term::Q6;
+    static constexpr int kGroupsPerScale = 1;
+    static void unpack(const Block& b, const SuperDst& o) {
+        const __m128i sc = load16(b.scales);
+        o.scales(sc);
+        o.aux16(_mm256_cvtepi8_epi16(sc));
+        const __m128i m4 = _mm_set1_epi8(0x0F), m30 = _mm_set1_epi8(0x30), m3 = _mm_set1_epi8(0x03);
+        for (int h = 0; h < 2; ++h) {
+            for (int c = 0; c < 2; ++c) {
+                const __m128i la = lane_class_order(load16(b.ql + 64 * h + 16 * c));
+                const __m128i lb = lane_class_order(load16(b.ql + 64 * h + 32 + 16 * c));
+                const __m128i hb = lane_class_order(load16(b.qh + 32 * h + 16 * c));
+                const int g = 8 * h + c;
+                o.group(g, _mm_or_si128(_mm_and_si128(la, m4), _mm_slli_epi16(_mm_and_si128(hb, m3), 4)));
+                o.group(g + 2, _mm_or_si128(_mm_and_si128(lb, m4), _mm_and_si128(_mm_slli_epi16(hb, 2), m30)));
+                o.group(g + 4, _mm_or_si128(_mm_and_si128(_mm_srli_epi16(la, 4), m4), _mm_and_si128(hb, m30)));
+                o.group(g + 6,
+                        _mm_or_si128(_mm_and_si128(_mm_srli_epi16(lb, 4), m4), _mm_and_si128(_mm_srli_epi16(hb, 2), m30)));
+            }
+        }
+        *o.d = fp16_to_fp32(b.d);
+        *o.dmin = 0.0f;
+    }
+};
+
+// Q2_K: 2-bit values, 4-bit scale (low nibble) and min (high nibble) per 16.
+struct Q2K {
+    using Block = block_q2_K;
+    static constexpr Term kTerm = Term::Mins;
+    static constexpr int kGroupsPerScale = 1;
+    static void unpack(const Block& b, const SuperDst& o) {
+        const __m128i sc = load16(b.scales), m4 = _mm_set1_epi8(0x0F);
+        o.scales(_mm_and_si128(sc, m4));
+        o.aux16(_mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc, 4), m4)));
+        const __m128i m3 = _mm_set1_epi8(0x03);
+        for (int h = 0; h < 2; ++h) {
+            const __m128i qa = lane_class_order(load16(b.qs + 32 * h));
+            const __m128i qb = lane_class_order(load16(b.qs + 32 * h + 16));
+            for (int j = 0; j < 4; ++j) {
+                const __m128i sh = _mm_cvtsi32_si128(2 * j);
+                o.group(8 * h + 2 * j, _mm_and_si128(_mm_srl_epi16(qa, sh), m3));
+                o.group(8 * h + 2 * j + 1, _mm_and_si128(_mm_srl_epi16(qb, sh), m3));
+            }
+        }
+        *o.d = fp16_to_fp32(b.d);
+        *o.dmin = fp16_to_fp32(b.dmin);
+    }
+};
+
+// ---- activations: 4 tokens per super-block, each 16-value group permuted
+
+struct alignas(64) ActQuadSuper {
+    int8_t g[16][64];           // group g of token k at g[g][16k]
+    int16_t bs_lo[32], bs_hi[32];  // bsums 0..7 / 8..15 of token k at [8k]
+    float d[16];                // token k's d in lanes 4k..4k+3
+};
+static_assert(sizeof(ActQuadSuper) == 1216, "ActQuadSuper is 19 zmm registers");
+
+ActQuadSuper* prepare_act_quads(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t nb) {
+    static thread_local Scratch buf;
+    const int64_t nq = (n_tokens + 3) / 4;
+    auto* out = static_cast<ActQuadSuper*>(buf.get(size_t(nq * nb) * sizeof(ActQuadSuper)));
+    for (int64_t q = 0; q < nq; ++q) {
+        for (int64_t i = 0; i < nb; ++i) {
+            ActQuadSuper& o = out[q * nb + i];
+            for (int k = 0; k < 4; ++k) {
+                const int64_t t = 4 * q + k;
+                if (t < n_tokens) {
+                    const auto& b = reinterpret_cast<const block_q8_K*>(static_cast<const uint8_t*>(a) +
+                                                                        size_t(t) * a_row_bytes)[i];
+                    for (int g = 0; g < 16; ++g) {
+                        _mm_storeu_si128(reinterpret_cast<__m128i*>(o.g[g] + 16 * k),
+                                         lane_class_order(load16(b.qs + 16 * g)));
+                    }
+                    std::memcpy(o.bs_lo + 8 * k, b.bsums, 16);
+                    std::memcpy(o.bs_hi + 8 * k, b.bsums + 8, 16);
+                    for (int j = 0; j < 4; ++j) o.d[4 * k + j] = b.d;
+                } else {
+                    for (int g = 0; g < 16; ++g) std::memset(o.g[g] + 16 * k, 0, 16);
+                    std::memset(o.bs_lo + 8 * k, 0, 16);
+                    std::memset(o.bs_hi + 8 * k, 0, 16);
+                    for (int j = 0; j < 4; ++j) o.d[4 * k + j] = 0.0f;
+                }
+            }
+        }
+    }
+    return out;
+}
+
+// ---- gemm: a panel of unpacked rows, tiles of R rows x Q token quads
+
+struct alignas(64) SuperRow {
+    uint8_t q[16][16];
+    int16_t aux[16];
+    int8_t sc8[16];
+    float d, dmin;
+};
+
+inline SuperDst row_dst(SuperRow& r) { return {&r.q[0][0], 16, r.sc8, r.aux, &r.d, &r.dmin}; }
+
+inline __m512i bcast16(const void* p) { return _mm512_broadcast_i32x4(load16(p)); }
+
+template <class F, int R, int Q>
+void tile(int64_t nb, const SuperRow* w, const ActQuadSuper* act, int64_t t0, int64_t n_tokens, float* y,
+          size_t y_stride, int64_t y_row0) {
+    constexpr int G = F::kGroupsPerScale;
+    __m512 acc[R][Q], accm[R][Q];
+    for (int r = 0; r < R; ++r)
+        for (int q = 0; q < Q; ++q) acc[r][q] = accm[r][q] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+        __m512i sumi[R][Q];
+        for (int r = 0; r < R; ++r)
+            for (int q = 0; q < Q; ++q) sumi[r][q] = _mm512_setzero_si512();
+        for (int s = 0; s < 16; s += G) {
+            __m512i a0[Q], a1[Q];
+            for (int q = 0; q < Q; ++q) {
+                a0[q] = _mm512_load_si512(act[q * nb + i].g[s]);
+                if (G == 2) a1[q] = _mm512_load_si512(act[q * nb + i].g[s + 1]);
+            }
+            for (int r = 0; r < R; ++r) {
+                const SuperRow& wr = w[r * nb + i];
+                const __m512i w0 = bcast16(wr.q[s]);
+                const __m512i w1 = G == 2 ? bcast16(wr.q[s + 1]) : w0;
+                const __m512i sc = _mm512_set1_epi32(wr.sc8[s]);
+                for (int q = 0; q < Q; ++q) {
+                    __m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, a0[q]);
+                    if (G == 2) t = _mm512_dpbusd_epi32(t, w1, a1[q]);
+                    sumi[r][q] = _mm512_add_epi32(sumi[r][q], _mm512_mullo_epi32(t, sc));
+                }
+            }
+        }
+        for (int r = 0; r < R; ++r) {
+            const SuperRow& wr = w[r * nb + i];
+            const __m512i xl = bcast16(wr.aux), xh = bcast16(wr.aux + 8);
+            for (int q = 0; q < Q; ++q) {
+                const ActQuadSuper& ab = act[q * nb + i];
+                const __m512 da = _mm512_load_ps(ab.d);
+                const __m512i b = _mm512_add_epi32(_mm512_madd_epi16(_mm512_load_si512(ab.bs_lo), xl),
+                                                   _mm512_madd_epi16(_mm512_load_si512(ab.bs_hi), xh));
+                __m512i si = sumi[r][q];
+                if (F::kTerm == Term::Mins) {
+                    const __m512 dmin = _mm512_mul_ps(da, _mm512_set1_ps(wr.dmin));
+                    accm[r][q] = _mm512_add_ps(accm[r][q], _mm512_mul_ps(_mm512_cvtepi32_ps(b), dmin));
+                } else {
+                    si = _mm512_sub_epi32(si, _mm512_slli_epi32(b, 5));
+                }
+                const __m512 d = _mm512_mul_ps(da, _mm512_set1_ps(wr.d));
+                acc[r][q] = _mm512_add_ps(acc[r][q], _mm512_mul_ps(_mm512_cvtepi32_ps(si), d));
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        for (int q = 0; q < Q; ++q) {
+            float v[4], m[4];
+            hsum_groups(acc[r][q], v);
+            hsum_groups(accm[r][q], m);
+            for (int k = 0; k < 4; ++k) {
+                const int64_t t = t0 + 4 * q + k;
+                if (t < n_tokens) {
+                    y[size_t(t) * y_stride + size_t(y_row0 + r)] = F::kTerm == Term::Mins ? v[k] - m[k] : v[k];
+                }
+            }
+        }
+    }
+}
+
+constexpr int kRows = 4;
+constexpr int kQuads = 1;
+
+template <class F, int Q>
+void tile_rows(int rows, int64_t nb, const SuperRow* w, const ActQuadSuper* act, int64_t t0, int64_t n_tokens,
+               float* y, size_t y_stride, int64_t y_row0) {
+    switch (rows) {
+        case 1: tile<F, 1, Q>(nb, w, act, t0, n_tokens, y, y_stride, y_row0); break;
+        case 2: tile<F, 2, Q>(nb, w, act, t0, n_tokens, y, y_stride, y_row0); break;
+        case 3: tile<F, 3, Q>(nb, w, act, t0, n_tokens, y, y_stride, y_row0); break;
+        default: tile<F, 4, Q>(nb, w, act, t0, n_tokens, y, y_stride, y_row0); break;
+    }
+}
+
+template <class F>
+void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
+                 int64_t n_tokens, float* y, size_t y_stride) {
+    const int64_t nb = n / QK_K;
+    const ActQuadSuper* act = prepare_act_quads(a, a_row_bytes, n_tokens, nb);
+    const int64_t nq = (n_tokens + 3) / 4;
+    // About 16 KB of unpacked rows stay in L1 while every token tile passes.
+    const int64_t panel_rows = (16384 / int64_t(sizeof(SuperRow) * size_t(nb)) / kRows + 1) * kRows;
+    static thread_local Scratch buf;
+    auto* panel = static_cast<SuperRow*>(buf.get(size_t(panel_rows * nb) * sizeof(SuperRow)));
+    const auto* wb = static_cast<const uint8_t*>(w);
+    for (int64_t p0 = 0; p0 < n_rows; p0 += panel_rows) {
+        const int64_t pr = n_rows - p0 < panel_rows ? n_rows - p0 : panel_rows;
+        for (int64_t r = 0; r < pr; ++r) {
+            const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(p0 + r) * w_row_bytes);
+            for (int64_t i = 0; i < nb; ++i) F::unpack(b[i], row_dst(panel[r * nb + i]));
+        }
+        for (int64_t q0 = 0; q0 < nq; q0 += kQuads) {
+            for (int64_t r = 0; r < pr; r += kRows) {
+                const int rows = int(pr - r < kRows ? pr - r : kRows);
+                if (nq - q0 >= kQuads) {
+                    tile_rows<F, kQuads>(rows, nb, panel + r * nb, act + q0 * nb, 4 * q0, n_tokens, y, y_stride,
+                                         p0 + r);
+                } else {
+                    tile_rows<F, 1>(rows, nb, panel + r * nb, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
+                }
+            }
+        }
+    }
+}
+
+// ---- a single token: 4 rows per register, unpacked interleaved per super-block
+
+struct alignas(64) SuperRows4 {
+    uint8_t q[16][64];   // group g of row k at q[g][16k]
+    int16_t aux[4][16];  // row k's
+    int8_t sc8[4][16];   // row k's, so row k's scales fill 128-bit lane k
+    float d[4], dmin[4];
+};
+
+template <class F>
+void gemv(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
+    constexpr int G = F::kGroupsPerScale;
+    const int64_t nb = n / QK_K;
+    const ActQuadSuper* act = prepare_act_quads(a, 0, 1, nb);  // token 0 in the first 16 bytes of each group
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const auto* wb = static_cast<const uint8_t*>(w);
+    SuperRows4 u;
+    SuperDst dst[4];
+    for (int k = 0; k < 4; ++k) {
+        dst[k] = {&u.q[0][16 * k], 64, u.sc8[k], u.aux[k], u.d + k, u.dmin + k};
+    }
+    for (int64_t r0 = 0; r0 < n_rows; r0 += 4) {
+        // Rows past the end repeat the last row; their sums are dropped.
+        const typename F::Block* rows[4];
+        for (int k = 0; k < 4; ++k) {
+            const int64_t r = r0 + k < n_rows ? r0 + k : n_rows - 1;
+            rows[k] = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
+        }
+        __m512 acc = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            for (int k = 0; k < 4; ++k) F::unpack(rows[k][i], dst[k]);
+            const ActQuadSuper& x = act[i];
+            // Group s's scale of row k, sign-extended into lanes 4k..4k+3.
+            const __m512i sc8 = _mm512_load_si512(u.sc8);
+            __m512i sumi = _mm512_setzero_si512();
+            for (int s = 0; s < 16; s += G) {
+                __m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_load_si512(u.q[s]), bcast16(x.g[s]));
+                if (G == 2) t = _mm512_dpbusd_epi32(t, _mm512_load_si512(u.q[s + 1]), bcast16(x.g[s + 1]));
+                const __m512i sc = _mm512_srai_epi32(
+                    _mm512_shuffle_epi8(sc8, _mm512_set1_epi32(int(uint32_t(s) << 24 | 0x808080u))), 24);
+                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(t, sc));
+            }
+            // aux halves of rows 0..3 in 128-bit lanes 0..3.
+            const __m512i x01 = _mm512_load_si512(u.aux[0]), x23 = _mm512_load_si512(u.aux[2]);
+            const __m512i xl = _mm512_shuffle_i64x2(x01, x23, _MM_SHUFFLE(2, 0, 2, 0));
+            const __m512i xh = _mm512_shuffle_i64x2(x01, x23, _MM_SHUFFLE(3, 1, 3, 1));
+            const __m512i b = _mm512_add_epi32(_mm512_madd_epi16(bcast16(x.bs_lo), xl),
+                                               _mm512_madd_epi16(bcast16(x.bs_hi), xh));
+            const __m128 da = _mm_set1_ps(x.d[0]);
+            if (F::kTerm == Term::Mins) {
+                const __m512 dmin =
+                    _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_mul_ps(da, _mm_loadu_ps(u.dmin))));
+                accm = _mm512_add_ps(accm, _mm512_mul_ps(_mm512_cvtepi32_ps(b), dmin));
+            } else {
+                sumi = _mm512_sub_epi32(sumi, _mm512_slli_epi32(b, 5));
+            }
+            const __m512 d = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_mul_ps(da, _mm_loadu_ps(u.d))));
+            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_cvtepi32_ps(sumi), d));
+        }
+        float v[4], m[4];
+        hsum_groups(acc, v);
+        hsum_groups(accm, m);
+        for (int k = 0; k < 4 && r0 + k < n_rows; ++k) y[r0 + k] = F::kTerm == Term::Mins ? v[k] - m[k] : v[k];
+    }
+}
+
+template <class F>
+void gemm_format(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
+                 int64_t n_tokens, float* y, size_t y_stride) {
+    if (n_rows <= 0 || n_tokens <= 0) return;
+    if (n_tokens == 1) {
+        gemv<F>(n, w, w_row_bytes, n_rows, a, y);
+        return;
+    }
+    gemm_tokens<F>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+}
+
+}  // namespace
+
+#define QUANTLAB_GEMM_ARGS n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride
+
+void gemm_q2_K_q8_K_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q2K>(QUANTLAB_GEMM_ARGS);
+}
+
+void gemm_q4_K_q8_K_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q4K>(QUANTLAB_GEMM_ARGS);
+}
+
+void gemm_q5_K_q8_K_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q5K>(QUANTLAB_GEMM_ARGS);
+}
+
+void gemm_q6_K_q8_K_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q6K>(QUANTLAB_GEMM_ARGS);
+}
+
+#undef QUANTLAB_GEMM_ARGS
+
+}  // namespace quantlab
+
+#include "formats/x86/target_avx512vnni_end.h"
