@@ -4,6 +4,10 @@
 #if QUANTLAB_SIMD128
 #include "formats/simd128/simd128.h"
 #endif
+#if QUANTLAB_X86_KERNELS
+#include "formats/x86/cpu_features.h"
+#include "model/x86/attention_kernels_avx512.h"
+#endif
 
 namespace quantlab {
 
@@ -131,6 +135,10 @@ void accumulate_values_f16(float* acc, const float* v, int64_t v_stride, const f
     int64_t i = 0;
 #if QUANTLAB_SIMD128
     if (var == KernelVariant::Simd128) {
+#if QUANTLAB_X86_KERNELS
+        // The same lanes sixteen at a time: the same floats.
+        if (x86::has_avx512vnni()) i = x86::accumulate_values_f16_avx512(acc, v, v_stride, ms, vs, n, d);
+#endif
         // Wide chunks: each row step is a ~20-cycle dependency chain per
         // vector, so throughput needs many independent vectors in flight.
         for (; i + 64 <= d; i += 64) accumulate_chunk_simd<16>(acc + i, v + i, v_stride, ms, vs, n);

@@ -256,7 +256,7 @@ void tile(int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* ac
     }
 }
 
-constexpr int kRows = 4;    // rows per tile
+constexpr int kRows = 6;    // rows per tile
 constexpr int kQuads = 2;   // token quads per tile
 
 template <int Q>
@@ -266,7 +266,9 @@ void tile_rows(int rows, int64_t nb, const uint8_t* wq, const float* wd, const A
         case 1: tile<1, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
         case 2: tile<2, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
         case 3: tile<3, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
-        default: tile<4, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
+        case 4: tile<4, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
+        case 5: tile<5, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
+        default: tile<6, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
     }
 }
 
