@@ -60,8 +60,6 @@ struct SuperDst {
     void aux16(__m256i v) const { _mm256_storeu_si256(reinterpret_cast<__m256i*>(aux), v); }
 };
 
-inline __m128i load16(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-
 // Q4_K/Q5_K: 6-bit scale and min per 32 values, each written for both of its
 // 16-value groups (the vec_dot pairs each bsum with its sub-block's min).
 inline void k4_scales(const uint8_t* packed, const SuperDst& o) {
@@ -72,12 +70,57 @@ inline void k4_scales(const uint8_t* packed, const SuperDst& o) {
     o.aux16(_mm256_cvtepu8_epi16(_mm_shuffle_epi8(v, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15))));
 }
 
+inline __m128i load16(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+// One super-block of one row in registers (the single-token path): q[z]
+// holds four 16-value groups (which ones: the format's kRowGroups), sc[z]
+// their scales four lanes each, aux the 16 int16 that meet the bsums.
+struct RowRegs {
+    __m512i q[4], sc[4];
+    __m128i aux_lo, aux_hi;
+    float d, dmin;
+};
+
+// simd::unpack_scales_k4 in registers: 8 6-bit scales then 8 6-bit mins.
+inline __m128i k4_scales_x16(const uint8_t* packed) {
+    const __m128i v = load16(packed);  // 12 bytes used; the block continues, so 16 are readable
+    const __m128i l = _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+    const __m128i low = _mm_or_si128(
+        _mm_and_si128(l, _mm_setr_epi8(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0)),
+        _mm_and_si128(_mm_srli_epi16(l, 4), _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15)));
+    const __m128i h = _mm_shuffle_epi8(v, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+    const __m128i high = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(h, 6), _mm_set1_epi8(3)), 4);
+    return _mm_or_si128(low, high);
+}
+
 // Q4_K: nibbles of 32-value chunks (low nibbles first); 6-bit scales and mins
 // per 32 values, so the vec_dot's mins come duplicated per 16-value bsum.
 struct Q4K {
     using Block = block_q4_K;
     static constexpr Term kTerm = Term::Mins;
     static constexpr int kGroupsPerScale = 2;
+    static constexpr bool kHasRow = true;
+    // row(): register z holds groups kRowGroups[4z .. 4z+3] in its 128-bit lanes.
+    static constexpr int kRowGroups[16] = {0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15};
+    static void row(const Block& b, RowRegs& o) {
+        const __m128i sm = k4_scales_x16(b.scales);
+        const __m512i m4 = _mm512_set1_epi8(0x0F);
+        const __m512i q0 = lane_class_order_x4(_mm512_loadu_si512(b.qs));
+        const __m512i q1 = lane_class_order_x4(_mm512_loadu_si512(b.qs + 64));
+        o.q[0] = _mm512_and_si512(q0, m4);
+        o.q[1] = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4);
+        o.q[2] = _mm512_and_si512(q1, m4);
+        o.q[3] = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
+        // Scale of group g is sm[g / 2], four lanes per group.
+        o.sc[0] = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)));
+        o.sc[1] = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, _mm_setr_epi8(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3)));
+        o.sc[2] = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, _mm_setr_epi8(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)));
+        o.sc[3] = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, _mm_setr_epi8(5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7)));
+        o.aux_lo = _mm_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 0, 0, 0, 0, 0, 0, 0, 0)));
+        o.aux_hi = _mm_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(12, 12, 13, 13, 14, 14, 15, 15, 0, 0, 0, 0, 0, 0, 0, 0)));
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = fp16_to_fp32(b.dmin);
+    }
     static void unpack(const Block& b, const SuperDst& o) {
         k4_scales(b.scales, o);
         const __m128i m4 = _mm_set1_epi8(0x0F);
@@ -98,6 +141,7 @@ struct Q5K {
     using Block = block_q5_K;
     static constexpr Term kTerm = Term::Mins;
     static constexpr int kGroupsPerScale = 2;
+    static constexpr bool kHasRow = false;
     static void unpack(const Block& b, const SuperDst& o) {
         k4_scales(b.scales, o);
         const __m128i m4 = _mm_set1_epi8(0x0F), one = _mm_set1_epi8(1);
@@ -122,6 +166,36 @@ struct Q6K {
     using Block = block_q6_K;
     static constexpr Term kTerm = Term::Q6;
     static constexpr int kGroupsPerScale = 1;
+    static constexpr bool kHasRow = true;
+    static constexpr int kRowGroups[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    static void row(const Block& b, RowRegs& o) {
+        const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(0x03), m30 = _mm512_set1_epi8(0x30);
+        const __m512i qh = lane_class_order_x4(_mm512_loadu_si512(b.qh));
+        for (int h = 0; h < 2; ++h) {
+            // Lanes: ql chunks (h,0), (h,1) of the first 32 bytes, then of the
+            // second; both halves take their high bits from qh chunks (h,0), (h,1).
+            const __m512i ql = lane_class_order_x4(_mm512_loadu_si512(b.ql + 64 * h));
+            const __m512i hb = h == 0 ? _mm512_shuffle_i64x2(qh, qh, _MM_SHUFFLE(1, 0, 1, 0))
+                                      : _mm512_shuffle_i64x2(qh, qh, _MM_SHUFFLE(3, 2, 3, 2));
+            const __m512i lo_bits = _mm512_mask_blend_epi64(0xF0, _mm512_slli_epi16(_mm512_and_si512(hb, m3), 4),
+                                                            _mm512_and_si512(_mm512_slli_epi16(hb, 2), m30));
+            const __m512i hi_bits = _mm512_mask_blend_epi64(0xF0, _mm512_and_si512(hb, m30),
+                                                            _mm512_and_si512(_mm512_srli_epi16(hb, 2), m30));
+            o.q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4), lo_bits);                             // 8h+0..3
+            o.q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4), hi_bits);  // 8h+4..7
+        }
+        const __m128i sc = load16(b.scales);
+        for (int z = 0; z < 4; ++z) {
+            const char g = char(4 * z);
+            o.sc[z] = _mm512_cvtepi8_epi32(_mm_shuffle_epi8(
+                sc, _mm_setr_epi8(g, g, g, g, char(g + 1), char(g + 1), char(g + 1), char(g + 1), char(g + 2),
+                                  char(g + 2), char(g + 2), char(g + 2), char(g + 3), char(g + 3), char(g + 3), char(g + 3))));
+        }
+        o.aux_lo = _mm_cvtepi8_epi16(sc);
+        o.aux_hi = _mm_cvtepi8_epi16(_mm_srli_si128(sc, 8));
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = 0.0f;
+    }
     static void unpack(const Block& b, const SuperDst& o) {
         const __m128i sc = load16(b.scales);
         o.scales(sc);
@@ -150,6 +224,7 @@ struct Q2K {
     using Block = block_q2_K;
     static constexpr Term kTerm = Term::Mins;
     static constexpr int kGroupsPerScale = 1;
+    static constexpr bool kHasRow = false;
     static void unpack(const Block& b, const SuperDst& o) {
         const __m128i sc = load16(b.scales), m4 = _mm_set1_epi8(0x0F);
         o.scales(_mm_and_si128(sc, m4));
@@ -397,12 +472,73 @@ void gemv(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const vo
     }
 }
 
+// A single token, one row at a time (rows read in memory order): the row's
+// super-block fills four registers, each multiplied with the activation
+// groups in the same order; the 16 lanes (4 groups x 4 lane classes) fold to
+// the 4 lanes of SIMD128's sumi by exact integer adds.
+struct alignas(64) ActRowSuper {
+    __m512i g[4];  // groups in the weight format's kRowGroups order
+    __m128i bs_lo, bs_hi;
+    float d;
+};
+
+template <class F>
+void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
+    const int64_t nb = n / QK_K;
+    static thread_local Scratch buf;
+    auto* act = static_cast<ActRowSuper*>(buf.get(size_t(nb) * sizeof(ActRowSuper)));
+    const auto* ab = static_cast<const block_q8_K*>(a);
+    for (int64_t i = 0; i < nb; ++i) {
+        alignas(64) int8_t g[4][64];
+        for (int k = 0; k < 16; ++k) {
+            _mm_store_si128(reinterpret_cast<__m128i*>(&g[k / 4][16 * (k % 4)]),
+                            lane_class_order(load16(ab[i].qs + 16 * F::kRowGroups[k])));
+        }
+        for (int z = 0; z < 4; ++z) act[i].g[z] = _mm512_load_si512(g[z]);
+        act[i].bs_lo = load16(ab[i].bsums);
+        act[i].bs_hi = load16(ab[i].bsums + 8);
+        act[i].d = ab[i].d;
+    }
+    const auto* wb = static_cast<const uint8_t*>(w);
+    RowRegs u;
+    for (int64_t r = 0; r < n_rows; ++r) {
+        const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
+        __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            F::row(b[i], u);
+            const ActRowSuper& x = act[i];
+            __m512i s = _mm512_setzero_si512();
+            for (int z = 0; z < 4; ++z) {
+                s = _mm512_add_epi32(
+                    s, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u.q[z], x.g[z]), u.sc[z]));
+            }
+            const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+            __m128i sumi = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+            const __m128i bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, u.aux_lo), _mm_madd_epi16(x.bs_hi, u.aux_hi));
+            if (F::kTerm == Term::Mins) {
+                accm = _mm_add_ps(accm, _mm_mul_ps(_mm_cvtepi32_ps(bsum), _mm_set1_ps(x.d * u.dmin)));
+            } else {
+                sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(bsum, 5));
+            }
+            acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(sumi), _mm_set1_ps(x.d * u.d)));
+        }
+        float v[4], m[4];
+        hsum_groups(_mm512_castps128_ps512(acc), v);
+        hsum_groups(_mm512_castps128_ps512(accm), m);
+        y[r] = F::kTerm == Term::Mins ? v[0] - m[0] : v[0];
+    }
+}
+
 template <class F>
 void gemm_format(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
                  int64_t n_tokens, float* y, size_t y_stride) {
     if (n_rows <= 0 || n_tokens <= 0) return;
     if (n_tokens == 1) {
-        gemv<F>(n, w, w_row_bytes, n_rows, a, y);
+        if constexpr (F::kHasRow) {
+            gemv_rows<F>(n, w, w_row_bytes, n_rows, a, y);
+        } else {
+            gemv<F>(n, w, w_row_bytes, n_rows, a, y);
+        }
         return;
     }
     gemm_tokens<F>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);

@@ -325,9 +325,6 @@ void gemv(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const vo
         }
         __m512 acc = _mm512_setzero_ps();
         for (int64_t i = 0; i < nb; ++i) {
-            // Four interleaved row streams defeat the hardware prefetcher
-            // on large matrices (Q8_0 ran slower than SIMD128 without this).
-            for (int k = 0; k < 4; ++k) _mm_prefetch(reinterpret_cast<const char*>(rows[k] + i) + 512, _MM_HINT_T0);
             __m512i wl, wh;
             if constexpr (F::kHasLoad4) {
                 F::load4(rows, i, &wl, &wh);
