@@ -188,6 +188,9 @@ KernelSet resolve_kernels(const TypeTraits& t, KernelVariant v) {
         if (k.gemm) {
             if (GemmFn native = x86::native_gemm(t.type)) k.gemm = native;
         }
+        if (t.simd128.quantize_row) {
+            if (QuantizeRowFn native = x86::native_quantize_row(t.type)) k.quantize_row = native;
+        }
 #endif
     }
     return k;

@@ -68,8 +68,8 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
         // ---- self-attention
         for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, p.rms_eps);
         mul(L.wq, xn_.data(), n, q_.data());  // q [n][E]
-        mul(L.wk, xn_.data(), n, k_.data());  // k [n][Ekv]
-        mul(L.wv, xn_.data(), n, v_.data());  // v [n][Ekv]
+        mul(L.wk, xn_.data(), n, k_.data(), true);  // k [n][Ekv]
+        mul(L.wv, xn_.data(), n, v_.data(), true);  // v [n][Ekv]
         for (int64_t t = 0; t < n; ++t) {
             const int64_t pos = n_past_ + t;
             rope(&q_[t * E], p.n_head, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
@@ -89,7 +89,7 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
         // ---- feed-forward (SwiGLU)
         for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, p.rms_eps);
         mul(L.w_gate, xn_.data(), n, gate_.data());  // gate [n][F]
-        mul(L.w_up, xn_.data(), n, up_.data());      // up [n][F]
+        mul(L.w_up, xn_.data(), n, up_.data(), true);  // up [n][F]
         for (int64_t i = 0; i < n * F; ++i) gate_[size_t(i)] = silu(gate_[size_t(i)]) * up_[size_t(i)];
         mul(L.w_down, gate_.data(), n, ffn_.data()); // ffn [n][E]
         for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += ffn_[size_t(i)];

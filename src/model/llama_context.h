@@ -44,9 +44,19 @@ public:
 private:
     void forward_batch(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out);
     void attention(int64_t layer, int64_t n, const float* q, float* out);
-    void mul(const WeightMatrix& w, const float* x, int64_t n, float* y) {
+    // y = w x. same_input: x is the input of the previous mul, unchanged
+    // since, so its quantized form can be reused when the types agree.
+    void mul(const WeightMatrix& w, const float* x, int64_t n, float* y, bool same_input = false) {
         if (observer_) observer_(w, x, n);
-        matmul(w, x, n, y, act_q_, variant_);
+        const bool reuse = same_input && act_q_type_ == w.traits->vec_dot_type && act_q_n_in_ == w.n_in &&
+                           act_q_tokens_ == n;
+        if (!reuse) {
+            quantize_activations(w, x, n, act_q_, variant_);
+            act_q_type_ = w.traits->vec_dot_type;
+            act_q_n_in_ = w.n_in;
+            act_q_tokens_ = n;
+        }
+        matmul_quantized(w, act_q_.data(), n, y, variant_);
     }
 
     std::shared_ptr<const LlamaModel> model_;
@@ -62,7 +72,9 @@ private:
 
     // Scratch, sized for n_batch tokens.
     std::vector<float> x_, xn_, q_, k_, v_, attn_, o_, gate_, up_, ffn_, logits_;
-    std::vector<uint8_t> act_q_;
+    std::vector<uint8_t> act_q_;  // the last mul's input, quantized
+    GgmlType act_q_type_ = GgmlType::F32;
+    int64_t act_q_n_in_ = -1, act_q_tokens_ = -1;
     MatmulObserver observer_;
 };
 

@@ -27,6 +27,14 @@ inline float silu(float x) { return x / (1.0f + __builtin_expf(-x)); }
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, std::vector<uint8_t>& scratch,
             KernelVariant variant);
 
+// matmul in its two steps, so that matrices sharing an input (q/k/v, gate/up)
+// quantize it once: quantize_activations fills scratch with x quantized to
+// w's vec_dot_type, matmul_quantized multiplies any matrix with the same
+// n_in and vec_dot_type by it.
+void quantize_activations(const WeightMatrix& w, const float* x, int64_t n_tokens, std::vector<uint8_t>& scratch,
+                          KernelVariant variant);
+void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens, float* y, KernelVariant variant);
+
 // Expand row `id` of an embedding matrix to float.
 void embedding_row(const WeightMatrix& w, int64_t id, float* out);
 

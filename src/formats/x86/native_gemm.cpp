@@ -3,6 +3,7 @@
 #include "formats/x86/cpu_features.h"
 #include "formats/x86/k_quants_gemm_avx512vnni.h"
 #include "formats/x86/legacy_quants_gemm_avx512vnni.h"
+#include "formats/x86/quantize_activations_avx512.h"
 
 namespace quantlab::x86 {
 
@@ -19,6 +20,11 @@ GemmFn native_gemm(GgmlType t) {
         case GgmlType::Q6_K: return gemm_q6_K_q8_K_avx512vnni;
         default: return nullptr;
     }
+}
+
+QuantizeRowFn native_quantize_row(GgmlType t) {
+    if (!has_avx512vnni()) return nullptr;
+    return t == GgmlType::Q8_0 ? quantize_row_q8_0_avx512 : nullptr;
 }
 
 }  // namespace quantlab::x86

@@ -12,4 +12,7 @@ namespace quantlab::x86 {
 // The fastest native gemm this CPU runs for weights of type t, or nullptr.
 GemmFn native_gemm(GgmlType t);
 
+// The native row quantizer of type t (for activations), or nullptr.
+QuantizeRowFn native_quantize_row(GgmlType t);
+
 }  // namespace quantlab::x86
