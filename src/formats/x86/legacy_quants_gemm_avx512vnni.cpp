@@ -256,20 +256,19 @@ void tile(int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* ac
     }
 }
 
+// 6 rows x 2 quads; 4x3, 5x3 and 4x2 measured the same within 2 % on
+// synth512-q4_0 pp256 (best of 5 interleaved runs).
 constexpr int kRows = 6;    // rows per tile
 constexpr int kQuads = 2;   // token quads per tile
 
-template <int Q>
+// The tile for `rows` rows (1 <= rows <= R) with rows as a template argument.
+template <int R, int Q>
 void tile_rows(int rows, int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* act, int64_t t0,
                int64_t n_tokens, float* y, size_t y_stride, int64_t y_row0) {
-    switch (rows) {
-        case 1: tile<1, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
-        case 2: tile<2, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
-        case 3: tile<3, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
-        case 4: tile<4, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
-        case 5: tile<5, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
-        default: tile<6, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0); break;
+    if constexpr (R > 1) {
+        if (rows < R) return tile_rows<R - 1, Q>(rows, nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0);
     }
+    tile<R, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0);
 }
 
 template <class F>
@@ -294,9 +293,9 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
                 const uint8_t* wq = pq + size_t(r * nb) * 32;
                 const float* wd = pd + r * nb;
                 if (nq - q0 >= kQuads) {
-                    tile_rows<kQuads>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
+                    tile_rows<kRows, kQuads>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
                 } else {
-                    tile_rows<1>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
+                    tile_rows<kRows, 1>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
                 }
             }
         }
