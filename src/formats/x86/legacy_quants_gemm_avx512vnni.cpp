@@ -256,8 +256,8 @@ void tile(int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* ac
     }
 }
 
-// 6 rows x 2 quads; 4x3, 5x3 and 4x2 measured the same within 2 % on
-// synth512-q4_0 pp256 (best of 5 interleaved runs).
+// 6 rows x 2 quads; 4x2 measured the same within 2 % on synth512-q4_0
+// pp256 (best of 5 interleaved runs).
 constexpr int kRows = 6;    // rows per tile
 constexpr int kQuads = 2;   // token quads per tile
 
@@ -287,12 +287,14 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
     for (int64_t p0 = 0; p0 < n_rows; p0 += panel_rows) {
         const int64_t pr = n_rows - p0 < panel_rows ? n_rows - p0 : panel_rows;
         unpack_panel<F>(wb + size_t(p0) * w_row_bytes, w_row_bytes, pr, nb, pq, pd);
-        for (int64_t q0 = 0; q0 < nq; q0 += kQuads) {
+        // Whole tiles of kQuads quads, then the remaining quads one at a time.
+        for (int64_t q0 = 0, step; q0 < nq; q0 += step) {
+            step = nq - q0 >= kQuads ? kQuads : 1;
             for (int64_t r = 0; r < pr; r += kRows) {
                 const int rows = int(pr - r < kRows ? pr - r : kRows);
                 const uint8_t* wq = pq + size_t(r * nb) * 32;
                 const float* wd = pd + r * nb;
-                if (nq - q0 >= kQuads) {
+                if (step == kQuads) {
                     tile_rows<kRows, kQuads>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
                 } else {
                     tile_rows<kRows, 1>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
