@@ -14,9 +14,10 @@
 // vpdpbusd multiplies unsigned by signed bytes, so weights enter as w + 128
 // (w ^ 0x80) and each lane starts from -128 * sum(a over P(j)): again exact.
 //
-// Layout: a zmm register holds 4 tokens (gemm) or 4 rows (single token) x
-// the 4 lanes. Sources for the method: ggml's AVX-512 VNNI dot products and
-// llamafile's tinyBLAS (tiles of rows x tokens); the lane bookkeeping is ours.
+// Layout: a zmm register holds 4 tokens (gemm) or 4 consecutive blocks of
+// one row (single token) x the 4 lanes. Sources for the method: ggml's
+// AVX-512 VNNI dot products and llamafile's tinyBLAS (tiles of rows x
+// tokens); the lane bookkeeping is ours.
 #include "formats/x86/legacy_quants_gemm_avx512vnni.h"
 
 // GCC 12 flags the deliberately undefined source operands inside its own
@@ -33,8 +34,6 @@
 
 #include "core/half.h"
 #include "formats/block_types.h"
-#include "formats/kernel_types.h"
-#include "formats/simd128/legacy_quants_gemm_simd128.h"
 
 #include "formats/x86/target_avx512vnni_begin.h"
 #include "formats/x86/avx512vnni_common.h"
@@ -45,12 +44,11 @@ namespace {
 
 // ---- weight formats: decode(block) -> signed values of positions 0..15, 16..31
 
-// load4(rows, i, &lo, &hi) (when kHasLoad4) gives block i of four rows as w + 128
-// in lane-class order, row k in 128-bit lane k; without it the single-token
-// path decodes row by row.
+// load4(blocks, i, &lo, &hi) (when kHasLoad4) gives block i of four block
+// arrays as w + 128 in lane-class order, array k in 128-bit lane k; without
+// it the single-token path decodes block by block.
 
 struct Q8_0 {
-    static constexpr GemmFn kSingleTokenSimd128 = gemm_q8_0_q8_0_simd128;
     using Block = block_q8_0;
     static constexpr bool kHasLoad4 = true;
     static void decode(const Block& b, __m128i* lo, __m128i* hi) {
@@ -71,7 +69,7 @@ struct Q8_0 {
     }
 };
 
-// The 16 qs bytes of block i of four rows, row k in 128-bit lane k, already
+// The 16 qs bytes of block i of four block arrays, array k in 128-bit lane k, already
 // in lane-class order (so both nibbles of a byte are).
 template <class Block>
 inline __m512i load4_nibbles(const Block* const rows[4], int64_t i) {
@@ -82,7 +80,6 @@ inline __m512i load4_nibbles(const Block* const rows[4], int64_t i) {
 }
 
 struct Q4_0 {
-    static constexpr GemmFn kSingleTokenSimd128 = nullptr;
     using Block = block_q4_0;
     static constexpr bool kHasLoad4 = true;
     static void decode(const Block& b, __m128i* lo, __m128i* hi) {
@@ -100,7 +97,6 @@ struct Q4_0 {
 };
 
 struct Q5_0 {
-    static constexpr GemmFn kSingleTokenSimd128 = nullptr;
     using Block = block_q5_0;
     static constexpr bool kHasLoad4 = false;
     static void decode(const Block& b, __m128i* lo, __m128i* hi) {
@@ -122,7 +118,6 @@ struct Q5_0 {
 };
 
 struct IQ4_NL {
-    static constexpr GemmFn kSingleTokenSimd128 = nullptr;
     using Block = block_iq4_nl;
     static constexpr bool kHasLoad4 = true;
     static void decode(const Block& b, __m128i* lo, __m128i* hi) {
@@ -304,55 +299,89 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
     }
 }
 
-// ---- a single token: four rows per register, decoded straight from the weights
-
+// Four blocks, block k in 128-bit lane k, as w + 128 in lane-class order:
+// the format's load4 when it has one, else decoded one by one.
 template <class F>
-void gemv(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
-    const int64_t nb = n / 32;
-    static thread_local Scratch buf;
-    auto* act = static_cast<ActBlock*>(buf.get(size_t(nb) * sizeof(ActBlock)));
+inline void load4(const typename F::Block* const blocks[4], __m512i* lo, __m512i* hi) {
+    if constexpr (F::kHasLoad4) {
+        F::load4(blocks, 0, lo, hi);
+    } else {
+        __m128i l[4], h[4];
+        for (int k = 0; k < 4; ++k) F::decode(*blocks[k], &l[k], &h[k]);
+        const __m512i flip = _mm512_set1_epi8(int8_t(0x80));
+        *lo = lane_class_order_x4(_mm512_xor_si512(
+            _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(l[0]), l[1], 1)),
+                _mm256_inserti128_si256(_mm256_castsi128_si256(l[2]), l[3], 1), 1),
+            flip));
+        *hi = lane_class_order_x4(_mm512_xor_si512(
+            _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(h[0]), h[1], 1)),
+                _mm256_inserti128_si256(_mm256_castsi128_si256(h[2]), h[3], 1), 1),
+            flip));
+    }
+}
+
+// A single token, one row at a time in memory order: four consecutive blocks
+// fill a register (block k of the four in 128-bit lane k), and their four
+// float products join the accumulator one block after another, exactly the
+// SIMD128 order.
+template <class F>
+void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
+    const int64_t nb = n / 32, nb4 = nb / 4;
+    // Activations: groups of four blocks in lanes (ActQuadBlock with blocks for tokens).
+    static thread_local Scratch quads, singles;
+    auto* act4 = static_cast<ActQuadBlock*>(quads.get(size_t(nb4 > 0 ? nb4 : 1) * sizeof(ActQuadBlock)));
+    auto* act1 = static_cast<ActBlock*>(singles.get(size_t(nb) * sizeof(ActBlock)));
     const auto* ab = static_cast<const block_q8_0*>(a);
-    for (int64_t i = 0; i < nb; ++i) prepare_act_block(ab[i], act[i].a0, act[i].a1, act[i].c, &act[i].d);
-    const float* h2f = fp16_to_fp32_table();
-    const __m512i flip = _mm512_set1_epi8(int8_t(0x80));
-    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-    const auto* wb = static_cast<const uint8_t*>(w);
-    for (int64_t r0 = 0; r0 < n_rows; r0 += 4) {
-        // Rows past the end repeat the last row; their sums are dropped.
-        const typename F::Block* rows[4];
+    for (int64_t i = 0; i < nb; ++i) prepare_act_block(ab[i], act1[i].a0, act1[i].a1, act1[i].c, &act1[i].d);
+    for (int64_t g = 0; g < nb4; ++g) {
         for (int k = 0; k < 4; ++k) {
-            const int64_t r = r0 + k < n_rows ? r0 + k : n_rows - 1;
-            rows[k] = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
+            const ActBlock& x = act1[4 * g + k];
+            std::memcpy(act4[g].a0 + 16 * k, x.a0, 16);
+            std::memcpy(act4[g].a1 + 16 * k, x.a1, 16);
+            std::memcpy(act4[g].c + 4 * k, x.c, 16);
+            for (int j = 0; j < 4; ++j) act4[g].d[4 * k + j] = x.d;
         }
-        __m512 acc = _mm512_setzero_ps();
-        for (int64_t i = 0; i < nb; ++i) {
+    }
+    const float* h2f = fp16_to_fp32_table();
+    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+    const __m128i flip = _mm_set1_epi8(int8_t(0x80));
+    const auto* wb = static_cast<const uint8_t*>(w);
+    for (int64_t r = 0; r < n_rows; ++r) {
+        const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
+        __m128 acc = _mm_setzero_ps();
+        for (int64_t g = 0; g < nb4; ++g) {
+            const typename F::Block* blocks[4] = {b + 4 * g, b + 4 * g + 1, b + 4 * g + 2, b + 4 * g + 3};
             __m512i wl, wh;
-            if constexpr (F::kHasLoad4) {
-                F::load4(rows, i, &wl, &wh);
-            } else {
-                __m128i lo[4], hi[4];
-                for (int k = 0; k < 4; ++k) F::decode(rows[k][i], &lo[k], &hi[k]);
-                wl = _mm512_inserti64x4(
-                    _mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(lo[0]), lo[1], 1)),
-                    _mm256_inserti128_si256(_mm256_castsi128_si256(lo[2]), lo[3], 1), 1);
-                wh = _mm512_inserti64x4(
-                    _mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(hi[0]), hi[1], 1)),
-                    _mm256_inserti128_si256(_mm256_castsi128_si256(hi[2]), hi[3], 1), 1);
-                wl = lane_class_order_x4(_mm512_xor_si512(wl, flip));
-                wh = lane_class_order_x4(_mm512_xor_si512(wh, flip));
-            }
-            const ActBlock& x = act[i];
-            const __m512i c = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.c)));
-            const __m512i a0 = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a0)));
-            const __m512i a1 = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a1)));
-            const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(c, wl, a0), wh, a1);
-            const __m128 dw = _mm_setr_ps(h2f[rows[0][i].d], h2f[rows[1][i].d], h2f[rows[2][i].d], h2f[rows[3][i].d]);
-            const __m512 d = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_mul_ps(dw, _mm_set1_ps(x.d))));
-            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_cvtepi32_ps(s), d));
+            load4<F>(blocks, &wl, &wh);
+            const ActQuadBlock& x = act4[g];
+            const __m512i s = _mm512_dpbusd_epi32(
+                _mm512_dpbusd_epi32(_mm512_load_si512(x.c), wl, _mm512_load_si512(x.a0)), wh,
+                _mm512_load_si512(x.a1));
+            const __m128 dw = _mm_setr_ps(h2f[blocks[0]->d], h2f[blocks[1]->d], h2f[blocks[2]->d], h2f[blocks[3]->d]);
+            const __m512 d = _mm512_mul_ps(_mm512_permutexvar_ps(spread, _mm512_castps128_ps512(dw)),
+                                           _mm512_load_ps(x.d));
+            const __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(s), d);
+            acc = _mm_add_ps(acc, _mm512_castps512_ps128(p));
+            acc = _mm_add_ps(acc, _mm512_extractf32x4_ps(p, 1));
+            acc = _mm_add_ps(acc, _mm512_extractf32x4_ps(p, 2));
+            acc = _mm_add_ps(acc, _mm512_extractf32x4_ps(p, 3));
+        }
+        for (int64_t i = 4 * nb4; i < nb; ++i) {  // the last nb % 4 blocks, one at a time
+            __m128i lo, hi;
+            F::decode(b[i], &lo, &hi);
+            const ActBlock& x = act1[i];
+            const __m128i s = _mm_dpbusd_epi32(
+                _mm_dpbusd_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.c)),
+                                 lane_class_order(_mm_xor_si128(lo, flip)),
+                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a0))),
+                lane_class_order(_mm_xor_si128(hi, flip)), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a1)));
+            acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(s), _mm_set1_ps(h2f[b[i].d] * x.d)));
         }
         float v[4];
-        hsum_groups(acc, v);
-        for (int k = 0; k < 4 && r0 + k < n_rows; ++k) y[r0 + k] = v[k];
+        hsum_groups(_mm512_castps128_ps512(acc), v);
+        y[r] = v[0];
     }
 }
 
@@ -360,14 +389,8 @@ template <class F>
 void gemm_format(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
                  int64_t n_tokens, float* y, size_t y_stride) {
     if (n_rows <= 0 || n_tokens <= 0) return;
-    if (n_tokens == 1 && F::kSingleTokenSimd128) {
-        // Measured faster for this format (a memory-bound 8-bit row read
-        // row after row): the SIMD128 kernel, which gives the same floats.
-        F::kSingleTokenSimd128(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
-        return;
-    }
     if (n_tokens == 1) {
-        gemv<F>(n, w, w_row_bytes, n_rows, a, y);
+        gemv_rows<F>(n, w, w_row_bytes, n_rows, a, y);
         return;
     }
     gemm_tokens<F>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
