@@ -75,6 +75,21 @@ float dot_f32(const float* a, const float* b, int64_t n, KernelVariant v) {
     return main;
 }
 
+void dot_f32_keys(const float* K, int64_t k_stride, int64_t n_keys, const float* const* q, int nq, int64_t d,
+                  float* scores, KernelVariant v) {
+#if QUANTLAB_X86_KERNELS
+    // dot_f32's vector loop covers whole groups of 32; the AVX-512 kernel
+    // reproduces exactly that loop, so it takes only heads without a tail.
+    if (v == KernelVariant::Simd128 && d % 32 == 0 && x86::has_avx512vnni()) {
+        x86::dot_f32_keys_avx512(K, k_stride, n_keys, q, nq, d, scores);
+        return;
+    }
+#endif
+    for (int k = 0; k < nq; ++k) {
+        for (int64_t j = 0; j < n_keys; ++j) scores[k * n_keys + j] = dot_f32(K + j * k_stride, q[k], d, v);
+    }
+}
+
 void scale_round_f16(float* acc, float scale, int64_t n, KernelVariant v) {
     int64_t i = 0;
 #if QUANTLAB_SIMD128

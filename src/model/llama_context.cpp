@@ -115,41 +115,54 @@ void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) 
     const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), D = p.head_dim;
     const int64_t group = p.n_head / p.n_head_kv;
     const float scale = 1.0f / std::sqrt(float(D));
-    std::vector<float> qh(static_cast<size_t>(D));
+    std::vector<float> qh(size_t(4 * D));
     std::vector<float> acc(static_cast<size_t>(D));
     std::vector<float> ms(size_t(n_past_ + n)), vs(size_t(n_past_ + n));
+    std::vector<float> scores(size_t(4 * (n_past_ + n)));
     const float* K = &k_cache_[size_t(il * n_ctx_ * Ekv)];
     const float* Vc = &v_cache_[size_t(il * n_ctx_ * Ekv)];
 
-    for (int64_t t = 0; t < n; ++t) {
-        const int64_t pos = n_past_ + t;  // attends to cache positions 0..pos
+    // Up to four new tokens at a time share the pass over the keys.
+    for (int64_t t0 = 0; t0 < n; t0 += 4) {
+        const int nt = int(std::min<int64_t>(4, n - t0));
+        const int64_t n_keys = n_past_ + t0 + nt;  // the last token attends to cache positions 0..n_keys-1
         for (int64_t h = 0; h < p.n_head; ++h) {
             const int64_t kvh = h / group;
-            std::copy(&q[t * E + h * D], &q[t * E + h * D] + D, qh.begin());
-            round_to_f16(qh.data(), D, variant_);  // llama.cpp converts q to f16 for the K dot products
-            // Scores and the online-softmax weights, row by row as llama.cpp's
-            // kernel visits them: a new maximum rescales what was accumulated
-            // (ms) and enters with weight 1, any other row with exp(s - M) (vs).
-            float M = -std::numeric_limits<float>::infinity();
-            float S = 0.0f;
-            for (int64_t j = 0; j <= pos; ++j) {
-                const float s = dot_f32(K + j * Ekv + kvh * D, qh.data(), D, variant_) * scale;
-                float m_scale = 1.0f, v_scale = 1.0f;
-                if (s > M) {
-                    const float m_old = M;
-                    M = s;
-                    m_scale = std::exp(m_old - M);
-                } else {
-                    v_scale = std::exp(s - M);
-                }
-                ms[size_t(j)] = m_scale;
-                vs[size_t(j)] = v_scale;
-                S = S * m_scale + v_scale;
+            const float* qk[4];
+            for (int k = 0; k < nt; ++k) {
+                float* qr = &qh[size_t(k * D)];
+                std::copy(&q[(t0 + k) * E + h * D], &q[(t0 + k) * E + h * D] + D, qr);
+                round_to_f16(qr, D, variant_);  // llama.cpp converts q to f16 for the K dot products
+                qk[k] = qr;
             }
-            std::fill(acc.begin(), acc.end(), 0.0f);
-            accumulate_values_f16(acc.data(), Vc + kvh * D, Ekv, ms.data(), vs.data(), pos + 1, D, variant_);
-            const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-            for (int64_t i = 0; i < D; ++i) out[t * E + h * D + i] = acc[size_t(i)] * inv;
+            dot_f32_keys(K + kvh * D, Ekv, n_keys, qk, nt, D, scores.data(), variant_);
+            for (int k = 0; k < nt; ++k) {
+                const int64_t t = t0 + k, pos = n_past_ + t;  // attends to cache positions 0..pos
+                const float* sk = &scores[size_t(k * n_keys)];
+                // Scores and the online-softmax weights, row by row as llama.cpp's
+                // kernel visits them: a new maximum rescales what was accumulated
+                // (ms) and enters with weight 1, any other row with exp(s - M) (vs).
+                float M = -std::numeric_limits<float>::infinity();
+                float S = 0.0f;
+                for (int64_t j = 0; j <= pos; ++j) {
+                    const float s = sk[j] * scale;
+                    float m_scale = 1.0f, v_scale = 1.0f;
+                    if (s > M) {
+                        const float m_old = M;
+                        M = s;
+                        m_scale = std::exp(m_old - M);
+                    } else {
+                        v_scale = std::exp(s - M);
+                    }
+                    ms[size_t(j)] = m_scale;
+                    vs[size_t(j)] = v_scale;
+                    S = S * m_scale + v_scale;
+                }
+                std::fill(acc.begin(), acc.end(), 0.0f);
+                accumulate_values_f16(acc.data(), Vc + kvh * D, Ekv, ms.data(), vs.data(), pos + 1, D, variant_);
+                const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+                for (int64_t i = 0; i < D; ++i) out[t * E + h * D + i] = acc[size_t(i)] * inv;
+            }
         }
     }
 }

@@ -77,3 +77,29 @@ TEST_CASE("value accumulation over many rows equals its step-by-step definition"
         }
     }
 }
+
+TEST_CASE("scores of up to four queries equal dot_f32 per query bit for bit", "[attention]") {
+    // Head widths with and without a tail past the 32-value groups, one wider
+    // than the AVX-512 kernel's on-stack query buffer, and key strides wider
+    // than a head.
+    for (int64_t d : {32, 64, 128, 288, 8, 40}) {
+        const int64_t n_keys = 23, stride = 3 * d + 4;
+        const auto keys = test::random_floats(size_t(n_keys * stride), 31, 2.0f);
+        const auto qs = test::random_floats(size_t(4 * d), 32, 1.5f);
+        const float* q[4] = {qs.data(), qs.data() + d, qs.data() + 2 * d, qs.data() + 3 * d};
+        for (auto v : test::variants_under_test()) {
+            for (int nq = 1; nq <= 4; ++nq) {
+                std::vector<float> scores(size_t(4 * n_keys), -1.0f);
+                dot_f32_keys(keys.data() + 2, stride, n_keys, q, nq, d, scores.data(), v);
+                for (int k = 0; k < nq; ++k) {
+                    for (int64_t j = 0; j < n_keys; ++j) {
+                        const float want = dot_f32(keys.data() + 2 + j * stride, q[k], d, v);
+                        INFO(kernel_variant_name(v) << " d=" << d << " nq=" << nq << " k=" << k << " j=" << j);
+                        REQUIRE(float_bits(scores[size_t(k * n_keys + j)]) == float_bits(want));
+                    }
+                }
+                for (size_t i = size_t(nq * n_keys); i < scores.size(); ++i) REQUIRE(scores[i] == -1.0f);
+            }
+        }
+    }
+}

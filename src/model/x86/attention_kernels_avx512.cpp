@@ -6,6 +6,9 @@
 #endif
 #include <immintrin.h>
 
+#include <cstdlib>
+#include <new>
+
 #include "formats/x86/target_avx512vnni_begin.h"
 
 namespace quantlab::x86 {
@@ -54,6 +57,41 @@ int64_t accumulate_values_f16_avx512(float* acc, const float* v, int64_t v_strid
     for (; i + 64 <= d; i += 64) accumulate_chunk<4>(acc + i, v + i, v_stride, ms, vs, n);
     for (; i + 16 <= d; i += 16) accumulate_chunk<1>(acc + i, v + i, v_stride, ms, vs, n);
     return i;
+}
+
+void dot_f32_keys_avx512(const float* K, int64_t k_stride, int64_t n_keys, const float* const* q, int nq, int64_t d,
+                         float* scores) {
+    // Chunk c of query k (values 4c..4c+3) in 128-bit lane k; absent queries are zero.
+    const int64_t nc = d / 4;
+    alignas(64) float qi[64 * 16];  // up to d = 256 in registers' worth of L1
+    float* qs = qi;
+    float* heap = nullptr;
+    if (nc > 64) {
+        qs = heap = static_cast<float*>(std::aligned_alloc(64, size_t(nc) * 64));
+        if (!heap) throw std::bad_alloc();
+    }
+    for (int64_t c = 0; c < nc; ++c) {
+        for (int k = 0; k < 4; ++k) {
+            for (int e = 0; e < 4; ++e) qs[c * 16 + 4 * k + e] = k < nq ? q[k][4 * c + e] : 0.0f;
+        }
+    }
+    for (int64_t j = 0; j < n_keys; ++j) {
+        const float* kr = K + j * k_stride;
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+        for (int64_t i = 0; i < d; i += 8) {
+            acc0 = _mm512_add_ps(acc0, _mm512_mul_ps(_mm512_broadcast_f32x4(_mm_loadu_ps(kr + i)),
+                                                     _mm512_load_ps(qs + (i / 4) * 16)));
+            acc1 = _mm512_add_ps(acc1, _mm512_mul_ps(_mm512_broadcast_f32x4(_mm_loadu_ps(kr + i + 4)),
+                                                     _mm512_load_ps(qs + (i / 4 + 1) * 16)));
+        }
+        __m512 v = _mm512_add_ps(acc0, acc1);
+        v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+        v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+        alignas(64) float lanes[16];
+        _mm512_store_ps(lanes, v);
+        for (int k = 0; k < nq; ++k) scores[k * n_keys + j] = lanes[4 * k];
+    }
+    std::free(heap);
 }
 
 }  // namespace quantlab::x86
