@@ -62,9 +62,12 @@ int run_bench(int argc, char** argv) {
 
     std::printf("| model | kernels | test | t/s |\n|---|---|---|---|\n");
     const std::string name = path.substr(path.find_last_of('/') + 1);
+    // "simd128+avx512vnni" when native kernels stand in for SIMD128 ones.
+    std::string kernels = kernel_variant_name(co.variant);
+    if (co.variant == KernelVariant::Simd128 && native_kernel_isa()) kernels += std::string("+") + native_kernel_isa();
     auto report = [&](const char* test, int64_t n, const std::vector<double>& tps) {
         const Sample sm = summarize(tps);
-        std::printf("| %s | %s | %s%lld | %.2f ± %.2f |\n", name.c_str(), kernel_variant_name(co.variant), test,
+        std::printf("| %s | %s | %s%lld | %.2f ± %.2f |\n", name.c_str(), kernels.c_str(), test,
                     (long long)n, sm.mean, sm.sd);
         std::fflush(stdout);
     };

@@ -26,6 +26,7 @@
 #endif
 
 #if QUANTLAB_X86_KERNELS
+#include "formats/x86/cpu_features.h"
 #include "formats/x86/native_gemm.h"
 #endif
 
@@ -172,6 +173,14 @@ KernelVariant default_kernel_variant() {
 
 const char* kernel_variant_name(KernelVariant v) {
     return v == KernelVariant::Simd128 ? "simd128" : "ref";
+}
+
+const char* native_kernel_isa() {
+#if QUANTLAB_X86_KERNELS
+    return x86::active_gemm_isa();
+#else
+    return nullptr;
+#endif
 }
 
 KernelSet resolve_kernels(const TypeTraits& t, KernelVariant v) {

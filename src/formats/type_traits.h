@@ -48,6 +48,10 @@ bool simd128_compiled();
 KernelVariant default_kernel_variant();
 const char* kernel_variant_name(KernelVariant v);
 
+// The native ISA whose kernels stand in for SIMD128 ones in this process
+// ("avx512vnni"), or nullptr when the SIMD128 kernels run alone.
+const char* native_kernel_isa();
+
 // The kernels a variant resolves to; SIMD128 entries that do not exist fall
 // back to the reference one, so the result is always complete.
 KernelSet resolve_kernels(const TypeTraits& t, KernelVariant v);
