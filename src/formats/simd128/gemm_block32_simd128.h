@@ -156,7 +156,10 @@ void gemm_block32(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, 
     unpack_acts(a, a_row_bytes, n_tokens, n, acts);
     // A panel of int16 rows of about 16 KB stays in L1 while every token tile
     // passes over it.
-    const int64_t panel_rows = std::max<int64_t>(4, (8192 / std::max<int64_t>(n, 1)) & ~int64_t(3));
+    // A whole number of tiles, so no panel ends in a narrower tile (3-row
+    // wasm tiles on 16-row panels left a 1-row tile per panel).
+    const int64_t panel_rows =
+        std::max<int64_t>(kTileRows, (8192 / std::max<int64_t>(n, 1)) / kTileRows * kTileRows);
     panel.resize(size_t(panel_rows), n);
     const auto* wb = static_cast<const uint8_t*>(w);
     for (int64_t p0 = 0; p0 < n_rows; p0 += panel_rows) {
