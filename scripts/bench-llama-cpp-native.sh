@@ -49,15 +49,31 @@ q=$root/build/native-gcc/quantlab
     done
   done
   echo
-  echo "Perplexity over eval.txt, context 128 (llama.cpp's own figures on this machine):"
+  echo "Perplexity over eval.txt, context 128: llama.cpp's own figures on this machine with the CPU"
+  echo "kernels its loader picks (flash attention auto and off), with its AVX2 (haswell) and generic"
+  echo "x86-64 (x64) kernel builds, and quantlab's:"
   echo
-  echo "| file | flash attention auto | flash attention off | quantlab |"
-  echo "|---|---:|---:|---:|"
+  echo "| file | llama.cpp best, FA auto | best, FA off | haswell | x64 | quantlab |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  # A directory per forced variant: every library but the other libggml-cpu-*.so.
+  for v in haswell x64; do
+    d=$out/variants/$v
+    rm -rf "$d" && mkdir -p "$d"
+    for lib in "$bins"/*; do
+      case $(basename "$lib") in
+        libggml-cpu-*) [ "$(basename "$lib")" = "libggml-cpu-$v.so" ] && ln -s "$lib" "$d/";;
+        *) ln -s "$lib" "$d/";;
+      esac
+    done
+  done
   for m in f32 q8_0 q4_k_m iq4_nl q4_0; do
     f=$shared/reference/stories260K-$m.gguf
-    auto=$("$out/llama_perplexity" "$f" "$shared/reference/eval.txt" 128 -1 | awk '{print $2}')
-    off=$("$out/llama_perplexity" "$f" "$shared/reference/eval.txt" 128 0 | awk '{print $2}')
-    ql=$("$q" perplexity -m "$f" -f "$shared/reference/eval.txt" -c 128 2>/dev/null | grep -Eo 'PPL = [0-9.]+' | awk '{print $3}')
-    echo "| $m | $auto | $off | $ql |"
+    t=$shared/reference/eval.txt
+    auto=$("$out/llama_perplexity" "$f" "$t" 128 -1 | awk '{print $2}')
+    off=$("$out/llama_perplexity" "$f" "$t" 128 0 | awk '{print $2}')
+    hsw=$(LLAMA_BINS=$out/variants/haswell "$out/llama_perplexity" "$f" "$t" 128 -1 | awk '{print $2}')
+    x64=$(LLAMA_BINS=$out/variants/x64 "$out/llama_perplexity" "$f" "$t" 128 -1 | awk '{print $2}')
+    ql=$("$q" perplexity -m "$f" -f "$t" -c 128 2>/dev/null | grep -Eo 'PPL = [0-9.]+' | awk '{print $3}')
+    echo "| $m | $auto | $off | $hsw | $x64 | $ql |"
   done
 } | tee "$out/results.md"
