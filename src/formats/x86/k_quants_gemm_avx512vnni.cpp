@@ -22,13 +22,7 @@
 // keeps 4 rows x 4 lanes.
 #include "formats/x86/k_quants_gemm_avx512vnni.h"
 
-// GCC 12 flags the deliberately undefined source operands inside its own
-// AVX-512 intrinsic headers (_mm512_undefined_*) as uninitialized.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "formats/x86/intrinsics.h"
 
 #include <cstring>
 

@@ -20,13 +20,7 @@
 // tokens); the lane bookkeeping is ours.
 #include "formats/x86/legacy_quants_gemm_avx512vnni.h"
 
-// GCC 12 flags the deliberately undefined source operands inside its own
-// AVX-512 intrinsic headers (_mm512_undefined_*) as uninitialized.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "formats/x86/intrinsics.h"
 
 #include <cstdlib>
 #include <cstring>

@@ -1,10 +1,6 @@
 #include "formats/x86/quantize_activations_avx512.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "formats/x86/intrinsics.h"
 
 #include "core/half.h"
 #include "formats/block_types.h"

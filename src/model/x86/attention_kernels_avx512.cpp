@@ -1,10 +1,6 @@
 #include "model/x86/attention_kernels_avx512.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "formats/x86/intrinsics.h"
 
 #include <cstdlib>
 #include <new>
