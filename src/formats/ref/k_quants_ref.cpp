@@ -256,7 +256,9 @@ void quantize_row_q2_K_ref(const float* x, void* vy, int64_t k) {
             const float iscale = q4scale / max_min;
             for (int j = 0; j < QK_K / 16; ++j) {
                 const int l = nearest_int(iscale * mins[j]);
-                y[i].scales[j] = uint8_t(y[i].scales[j] | (l << 4));
+                // Unsigned shift: an infinite input makes l negative (ggml's
+                // int shift is undefined there); the stored byte is the same.
+                y[i].scales[j] = uint8_t(y[i].scales[j] | (uint32_t(l) << 4));
             }
             y[i].dmin = fp32_to_fp16(max_min / q4scale);
         } else {
