@@ -19,7 +19,7 @@
 // pmaddwd. The float steps are the same operations on the same values.
 //
 // Layout: gemm keeps 4 tokens x 4 lanes in a zmm register; a single token
-// keeps 4 rows x 4 lanes.
+// decodes one row's super-block into four registers of four 16-value groups.
 #include "formats/x86/k_quants_gemm_avx512vnni.h"
 
 #include "formats/x86/intrinsics.h"
@@ -28,7 +28,6 @@
 
 #include "core/half.h"
 #include "formats/block_types.h"
-#include "formats/simd128/k_quants_unpack_simd128.h"
 
 #include "formats/x86/target_avx512vnni_begin.h"
 #include "formats/x86/avx512vnni_common.h"
@@ -54,26 +53,7 @@ struct SuperDst {
     void aux16(__m256i v) const { _mm256_storeu_si256(reinterpret_cast<__m256i*>(aux), v); }
 };
 
-// Q4_K/Q5_K: 6-bit scale and min per 32 values, each written for both of its
-// 16-value groups (the vec_dot pairs each bsum with its sub-block's min).
-inline void k4_scales(const uint8_t* packed, const SuperDst& o) {
-    alignas(16) uint8_t sm[16];
-    simd::unpack_scales_k4(packed, sm);
-    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(sm));
-    o.scales(_mm_shuffle_epi8(v, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
-    o.aux16(_mm256_cvtepu8_epi16(_mm_shuffle_epi8(v, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15))));
-}
-
 inline __m128i load16(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-
-// One super-block of one row in registers (the single-token path): q[z]
-// holds four 16-value groups (which ones: the format's kRowGroups), sc[z]
-// their scales four lanes each, aux the 16 int16 that meet the bsums.
-struct RowRegs {
-    __m512i q[4], sc[4];
-    __m128i aux_lo, aux_hi;
-    float d, dmin;
-};
 
 // simd::unpack_scales_k4 in registers: 8 6-bit scales then 8 6-bit mins.
 inline __m128i k4_scales_x16(const uint8_t* packed) {
@@ -87,17 +67,65 @@ inline __m128i k4_scales_x16(const uint8_t* packed) {
     return _mm_or_si128(low, high);
 }
 
+// Q4_K/Q5_K: a 6-bit scale and min per 32 values, each repeated for both of
+// its 16-value groups: scale bytes sg (group g at byte g) and the mins as
+// int16 (the vec_dot pairs each bsum with its sub-block's min).
+inline void k4_group_scales(const uint8_t* packed, __m128i* sg, __m256i* mins) {
+    const __m128i sm = k4_scales_x16(packed);
+    *sg = _mm_shuffle_epi8(sm, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
+    *mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
+}
+
+inline void k4_scales(const uint8_t* packed, const SuperDst& o) {
+    __m128i sg;
+    __m256i mins;
+    k4_group_scales(packed, &sg, &mins);
+    o.scales(sg);
+    o.aux16(mins);
+}
+
+// One super-block of one row in registers (the single-token path): q[z]
+// holds four 16-value groups (which ones: the format's kRowGroups), sc[z]
+// their scales four lanes each, aux the 16 int16 that meet the bsums.
+struct RowRegs {
+    __m512i q[4], sc[4];
+    __m128i aux_lo, aux_hi;
+    float d, dmin;
+};
+
+// RowRegs' scales and aux from per-group scale bytes sg (group g at byte g,
+// signed) and the 16 aux values: register z's groups are G[4z .. 4z+3].
+template <const int* G>
+inline void row_scales(__m128i sg, __m256i aux, RowRegs& o) {
+    for (int z = 0; z < 4; ++z) {
+        const char a = char(G[4 * z]), b = char(G[4 * z + 1]), c = char(G[4 * z + 2]), e = char(G[4 * z + 3]);
+        o.sc[z] = _mm512_cvtepi8_epi32(_mm_shuffle_epi8(sg, _mm_setr_epi8(a, a, a, a, b, b, b, b, c, c, c, c, e, e, e, e)));
+    }
+    o.aux_lo = _mm256_castsi256_si128(aux);
+    o.aux_hi = _mm256_extracti128_si256(aux, 1);
+}
+
+// The 5th (Q5_K) or 2-bit (Q2_K) planes need per-lane shift counts: register
+// lanes are 128-bit, so lane L's count fills words 8L .. 8L+7.
+inline __m512i lane_shifts(int s0, int s1, int s2, int s3) {
+    return _mm512_setr_epi64(0x0001000100010001LL * s0, 0x0001000100010001LL * s0, 0x0001000100010001LL * s1,
+                             0x0001000100010001LL * s1, 0x0001000100010001LL * s2, 0x0001000100010001LL * s2,
+                             0x0001000100010001LL * s3, 0x0001000100010001LL * s3);
+}
+
 // Q4_K: nibbles of 32-value chunks (low nibbles first); 6-bit scales and mins
 // per 32 values, so the vec_dot's mins come duplicated per 16-value bsum.
 struct Q4K {
     using Block = block_q4_K;
     static constexpr Term kTerm = Term::Mins;
     static constexpr int kGroupsPerScale = 2;
-    static constexpr bool kHasRow = true;
     // row(): register z holds groups kRowGroups[4z .. 4z+3] in its 128-bit lanes.
     static constexpr int kRowGroups[16] = {0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15};
     static void row(const Block& b, RowRegs& o) {
-        const __m128i sm = k4_scales_x16(b.scales);
+        __m128i sg;
+        __m256i mins;
+        k4_group_scales(b.scales, &sg, &mins);
+        row_scales<kRowGroups>(sg, mins, o);
         const __m512i m4 = _mm512_set1_epi8(0x0F);
         const __m512i q0 = lane_class_order_x4(_mm512_loadu_si512(b.qs));
         const __m512i q1 = lane_class_order_x4(_mm512_loadu_si512(b.qs + 64));
@@ -105,13 +133,6 @@ struct Q4K {
         o.q[1] = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4);
         o.q[2] = _mm512_and_si512(q1, m4);
         o.q[3] = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
-        // Scale of group g is sm[g / 2], four lanes per group.
-        o.sc[0] = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2)));
-        o.sc[1] = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, _mm_setr_epi8(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3)));
-        o.sc[2] = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, _mm_setr_epi8(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)));
-        o.sc[3] = _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, _mm_setr_epi8(5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7)));
-        o.aux_lo = _mm_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 0, 0, 0, 0, 0, 0, 0, 0)));
-        o.aux_hi = _mm_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(12, 12, 13, 13, 14, 14, 15, 15, 0, 0, 0, 0, 0, 0, 0, 0)));
         o.d = fp16_to_fp32(b.d);
         o.dmin = fp16_to_fp32(b.dmin);
     }
@@ -135,7 +156,31 @@ struct Q5K {
     using Block = block_q5_K;
     static constexpr Term kTerm = Term::Mins;
     static constexpr int kGroupsPerScale = 2;
-    static constexpr bool kHasRow = false;
+    static constexpr int kRowGroups[16] = {0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15};  // as Q4_K
+    static void row(const Block& b, RowRegs& o) {
+        __m128i sg;
+        __m256i mins;
+        k4_group_scales(b.scales, &sg, &mins);
+        row_scales<kRowGroups>(sg, mins, o);
+        const __m512i m4 = _mm512_set1_epi8(0x0F), one = _mm512_set1_epi8(1);
+        // qh's two 16-byte chunks under both halves: lane L reads chunk L % 2.
+        const __m512i qh = lane_class_order_x4(
+            _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh))));
+        for (int half = 0; half < 2; ++half) {
+            // 64 qs bytes: chunk j = 2 * half in lanes 0, 1 and j + 1 in lanes 2, 3;
+            // chunk j's fifth bits are qh bits 2j (low nibbles) and 2j + 1 (high).
+            const __m512i q = lane_class_order_x4(_mm512_loadu_si512(b.qs + 64 * half));
+            const int j = 2 * half;
+            const __m512i bl = _mm512_and_si512(_mm512_srlv_epi16(qh, lane_shifts(2 * j, 2 * j, 2 * j + 2, 2 * j + 2)), one);
+            const __m512i bh =
+                _mm512_and_si512(_mm512_srlv_epi16(qh, lane_shifts(2 * j + 1, 2 * j + 1, 2 * j + 3, 2 * j + 3)), one);
+            o.q[2 * half] = _mm512_or_si512(_mm512_and_si512(q, m4), _mm512_slli_epi16(bl, 4));
+            o.q[2 * half + 1] =
+                _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), _mm512_slli_epi16(bh, 4));
+        }
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = fp16_to_fp32(b.dmin);
+    }
     static void unpack(const Block& b, const SuperDst& o) {
         k4_scales(b.scales, o);
         const __m128i m4 = _mm_set1_epi8(0x0F), one = _mm_set1_epi8(1);
@@ -160,7 +205,6 @@ struct Q6K {
     using Block = block_q6_K;
     static constexpr Term kTerm = Term::Q6;
     static constexpr int kGroupsPerScale = 1;
-    static constexpr bool kHasRow = true;
     static constexpr int kRowGroups[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     static void row(const Block& b, RowRegs& o) {
         const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(0x03), m30 = _mm512_set1_epi8(0x30);
@@ -179,14 +223,7 @@ struct Q6K {
             o.q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4), hi_bits);  // 8h+4..7
         }
         const __m128i sc = load16(b.scales);
-        for (int z = 0; z < 4; ++z) {
-            const char g = char(4 * z);
-            o.sc[z] = _mm512_cvtepi8_epi32(_mm_shuffle_epi8(
-                sc, _mm_setr_epi8(g, g, g, g, char(g + 1), char(g + 1), char(g + 1), char(g + 1), char(g + 2),
-                                  char(g + 2), char(g + 2), char(g + 2), char(g + 3), char(g + 3), char(g + 3), char(g + 3))));
-        }
-        o.aux_lo = _mm_cvtepi8_epi16(sc);
-        o.aux_hi = _mm_cvtepi8_epi16(_mm_srli_si128(sc, 8));
+        row_scales<kRowGroups>(sc, _mm256_cvtepi8_epi16(sc), o);
         o.d = fp16_to_fp32(b.d);
         o.dmin = 0.0f;
     }
@@ -218,7 +255,16 @@ struct Q2K {
     using Block = block_q2_K;
     static constexpr Term kTerm = Term::Mins;
     static constexpr int kGroupsPerScale = 1;
-    static constexpr bool kHasRow = false;
+    // 64 qs bytes hold groups 2j, 2j+1 (first 128 values) and 8+2j, 9+2j in bit pair j.
+    static constexpr int kRowGroups[16] = {0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15};
+    static void row(const Block& b, RowRegs& o) {
+        const __m128i sc = load16(b.scales), m4 = _mm_set1_epi8(0x0F);
+        row_scales<kRowGroups>(_mm_and_si128(sc, m4), _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc, 4), m4)), o);
+        const __m512i q = lane_class_order_x4(_mm512_loadu_si512(b.qs)), m3 = _mm512_set1_epi8(3);
+        for (int j = 0; j < 4; ++j) o.q[j] = _mm512_and_si512(_mm512_srl_epi16(q, _mm_cvtsi32_si128(2 * j)), m3);
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = fp16_to_fp32(b.dmin);
+    }
     static void unpack(const Block& b, const SuperDst& o) {
         const __m128i sc = load16(b.scales), m4 = _mm_set1_epi8(0x0F);
         o.scales(_mm_and_si128(sc, m4));
@@ -403,72 +449,6 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
     }
 }
 
-// ---- a single token: 4 rows per register, unpacked interleaved per super-block
-
-struct alignas(64) SuperRows4 {
-    uint8_t q[16][64];   // group g of row k at q[g][16k]
-    int16_t aux[4][16];  // row k's
-    int8_t sc8[4][16];   // row k's, so row k's scales fill 128-bit lane k
-    float d[4], dmin[4];
-};
-
-template <class F>
-void gemv(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
-    constexpr int G = F::kGroupsPerScale;
-    const int64_t nb = n / QK_K;
-    const ActQuadSuper* act = prepare_act_quads(a, 0, 1, nb);  // token 0 in the first 16 bytes of each group
-    const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-    const auto* wb = static_cast<const uint8_t*>(w);
-    SuperRows4 u;
-    SuperDst dst[4];
-    for (int k = 0; k < 4; ++k) {
-        dst[k] = {&u.q[0][16 * k], 64, u.sc8[k], u.aux[k], u.d + k, u.dmin + k};
-    }
-    for (int64_t r0 = 0; r0 < n_rows; r0 += 4) {
-        // Rows past the end repeat the last row; their sums are dropped.
-        const typename F::Block* rows[4];
-        for (int k = 0; k < 4; ++k) {
-            const int64_t r = r0 + k < n_rows ? r0 + k : n_rows - 1;
-            rows[k] = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
-        }
-        __m512 acc = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
-        for (int64_t i = 0; i < nb; ++i) {
-            for (int k = 0; k < 4; ++k) F::unpack(rows[k][i], dst[k]);
-            const ActQuadSuper& x = act[i];
-            // Group s's scale of row k, sign-extended into lanes 4k..4k+3.
-            const __m512i sc8 = _mm512_load_si512(u.sc8);
-            __m512i sumi = _mm512_setzero_si512();
-            for (int s = 0; s < 16; s += G) {
-                __m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_load_si512(u.q[s]), bcast16(x.g[s]));
-                if (G == 2) t = _mm512_dpbusd_epi32(t, _mm512_load_si512(u.q[s + 1]), bcast16(x.g[s + 1]));
-                const __m512i sc = _mm512_srai_epi32(
-                    _mm512_shuffle_epi8(sc8, _mm512_set1_epi32(int(uint32_t(s) << 24 | 0x808080u))), 24);
-                sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(t, sc));
-            }
-            // aux halves of rows 0..3 in 128-bit lanes 0..3.
-            const __m512i x01 = _mm512_load_si512(u.aux[0]), x23 = _mm512_load_si512(u.aux[2]);
-            const __m512i xl = _mm512_shuffle_i64x2(x01, x23, _MM_SHUFFLE(2, 0, 2, 0));
-            const __m512i xh = _mm512_shuffle_i64x2(x01, x23, _MM_SHUFFLE(3, 1, 3, 1));
-            const __m512i b = _mm512_add_epi32(_mm512_madd_epi16(bcast16(x.bs_lo), xl),
-                                               _mm512_madd_epi16(bcast16(x.bs_hi), xh));
-            const __m128 da = _mm_set1_ps(x.d[0]);
-            if (F::kTerm == Term::Mins) {
-                const __m512 dmin =
-                    _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_mul_ps(da, _mm_loadu_ps(u.dmin))));
-                accm = _mm512_add_ps(accm, _mm512_mul_ps(_mm512_cvtepi32_ps(b), dmin));
-            } else {
-                sumi = _mm512_sub_epi32(sumi, _mm512_slli_epi32(b, 5));
-            }
-            const __m512 d = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_mul_ps(da, _mm_loadu_ps(u.d))));
-            acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_cvtepi32_ps(sumi), d));
-        }
-        float v[4], m[4];
-        hsum_groups(acc, v);
-        hsum_groups(accm, m);
-        for (int k = 0; k < 4 && r0 + k < n_rows; ++k) y[r0 + k] = F::kTerm == Term::Mins ? v[k] - m[k] : v[k];
-    }
-}
-
 // A single token, one row at a time (rows read in memory order): the row's
 // super-block fills four registers, each multiplied with the activation
 // groups in the same order; the 16 lanes (4 groups x 4 lane classes) fold to
@@ -531,11 +511,7 @@ void gemm_format(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
                  int64_t n_tokens, float* y, size_t y_stride) {
     if (n_rows <= 0 || n_tokens <= 0) return;
     if (n_tokens == 1) {
-        if constexpr (F::kHasRow) {
-            gemv_rows<F>(n, w, w_row_bytes, n_rows, a, y);
-        } else {
-            gemv<F>(n, w, w_row_bytes, n_rows, a, y);
-        }
+        gemv_rows<F>(n, w, w_row_bytes, n_rows, a, y);
         return;
     }
     gemm_tokens<F>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
