@@ -19,7 +19,7 @@ bool has_avx512vnni() {
     // not save zmm state reports no AVX-512.
     static const bool yes = !disabled_by_env() && __builtin_cpu_supports("avx512f") &&
                             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-                            __builtin_cpu_supports("avx512vnni");
+                            __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("bmi2");
     return yes;
 }
 

@@ -5,7 +5,7 @@
 
 namespace quantlab::x86 {
 
-// AVX-512 F/BW/VL plus VNNI (vpdpbusd), checked once per process.
+// AVX-512 F/BW/VL plus VNNI (vpdpbusd) and BMI2, checked once per process.
 bool has_avx512vnni();
 
 // The name of the native gemm ISA in use ("avx512vnni"), or nullptr when the

@@ -1,5 +1,5 @@
-// AVX-512 VNNI gemm of the K-quants whose values are unsigned (Q2_K, Q4_K,
-// Q5_K, Q6_K), with Q8_K activations.
+// AVX-512 VNNI gemm of the 256-value super-block formats (Q2_K .. Q6_K,
+// IQ4_XS) with Q8_K activations.
 //
 // Why the results equal the SIMD128 kernels bit for bit: the SIMD128 gemm and
 // vec_dot of these formats (formats/simd128/gemm_superblock_simd128.h) build
@@ -14,13 +14,14 @@
 // Here each 16-value group of weights and activations is permuted so that the
 // four bytes one vpdpbusd lane multiplies belong to the same lane j
 // (avx512vnni_common.h), the group sums (unsigned values times signed
-// activations, no offset needed) are multiplied by the group's scale in int32
-// and added: the same integers as SIMD128's sumi. The bsums term is the same
+// activations; Q3_K and IQ4_XS enter as value + offset, corrected exactly, see
+// offset_correction) are multiplied by the group's scale in int32 and added:
+// the same integers as SIMD128's sumi. The bsums term is the same
 // pmaddwd. The float steps are the same operations on the same values.
 //
 // Layout: gemm keeps 4 tokens x 4 lanes in a zmm register; a single token
 // decodes one row's super-block into four registers of four 16-value groups.
-#include "formats/x86/k_quants_gemm_avx512vnni.h"
+#include "formats/x86/superblock_gemm_avx512vnni.h"
 
 #include "formats/x86/intrinsics.h"
 
@@ -28,6 +29,7 @@
 
 #include "core/half.h"
 #include "formats/block_types.h"
+#include "formats/simd128/k_quants_unpack_simd128.h"
 
 #include "formats/x86/target_avx512vnni_begin.h"
 #include "formats/x86/avx512vnni_common.h"
@@ -36,7 +38,9 @@ namespace quantlab {
 
 namespace {
 
-enum class Term { Mins, Q6 };
+// How the activations' bsums enter (SIMD128's SuperblockTerm): the mins of
+// Q2_K/Q4_K/Q5_K, Q6_K's "-32", nothing for the signed Q3_K and IQ4_XS.
+enum class Term { Mins, Q6, None };
 
 // Where unpack() writes one super-block of one row: group g's 16 values at
 // q + g * q_stride, each group's scale as a byte (sc8[16]), and the 16 int16
@@ -116,6 +120,7 @@ inline __m512i lane_shifts(int s0, int s1, int s2, int s3) {
 // Q4_K: nibbles of 32-value chunks (low nibbles first); 6-bit scales and mins
 // per 32 values, so the vec_dot's mins come duplicated per 16-value bsum.
 struct Q4K {
+    static constexpr int kOffset = 0;  // values already unsigned
     using Block = block_q4_K;
     static constexpr Term kTerm = Term::Mins;
     static constexpr int kGroupsPerScale = 2;
@@ -153,6 +158,7 @@ struct Q4K {
 
 // Q5_K: Q4_K plus a fifth bit, bits 2j and 2j+1 of qh for chunk j.
 struct Q5K {
+    static constexpr int kOffset = 0;  // values already unsigned
     using Block = block_q5_K;
     static constexpr Term kTerm = Term::Mins;
     static constexpr int kGroupsPerScale = 2;
@@ -202,6 +208,7 @@ struct Q5K {
 // Q6_K: unsigned 0..63 from 4 low bits (ql) and 2 high bits (qh); int8
 // scales per 16 values, which also meet the bsums (the "-32").
 struct Q6K {
+    static constexpr int kOffset = 0;  // values already unsigned
     using Block = block_q6_K;
     static constexpr Term kTerm = Term::Q6;
     static constexpr int kGroupsPerScale = 1;
@@ -252,6 +259,7 @@ struct Q6K {
 
 // Q2_K: 2-bit values, 4-bit scale (low nibble) and min (high nibble) per 16.
 struct Q2K {
+    static constexpr int kOffset = 0;  // values already unsigned
     using Block = block_q2_K;
     static constexpr Term kTerm = Term::Mins;
     static constexpr int kGroupsPerScale = 1;
@@ -284,16 +292,120 @@ struct Q2K {
     }
 };
 
+// Q3_K: 2-bit low parts (as Q2_K) and a high bit in hmask (bit 4h + j of
+// byte l or l + 16) where a clear bit means "minus 4": values -4..3, entered
+// as value + 4 = low | high << 2. Signed 6-bit scales per 16 values.
+struct Q3K {
+    using Block = block_q3_K;
+    static constexpr Term kTerm = Term::None;
+    static constexpr int kGroupsPerScale = 1;
+    static constexpr int kOffset = 4;
+    static constexpr int kRowGroups[16] = {0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15};  // as Q2_K
+    static __m128i scales(const Block& b) {
+        alignas(16) int8_t sc[16];
+        simd::unpack_scales_q3(b.scales, sc);
+        return _mm_load_si128(reinterpret_cast<const __m128i*>(sc));
+    }
+    static void unpack(const Block& b, const SuperDst& o) {
+        o.scales(scales(b));
+        o.aux16(_mm256_setzero_si256());
+        const __m128i m3 = _mm_set1_epi8(3), one = _mm_set1_epi8(1);
+        const __m128i ha = lane_class_order(load16(b.hmask)), hb = lane_class_order(load16(b.hmask + 16));
+        for (int h = 0; h < 2; ++h) {
+            const __m128i qa = lane_class_order(load16(b.qs + 32 * h)), qb = lane_class_order(load16(b.qs + 32 * h + 16));
+            for (int j = 0; j < 4; ++j) {
+                const __m128i sq = _mm_cvtsi32_si128(2 * j), sh = _mm_cvtsi32_si128(4 * h + j);
+                o.group(8 * h + 2 * j, _mm_or_si128(_mm_and_si128(_mm_srl_epi16(qa, sq), m3),
+                                                    _mm_slli_epi16(_mm_and_si128(_mm_srl_epi16(ha, sh), one), 2)));
+                o.group(8 * h + 2 * j + 1, _mm_or_si128(_mm_and_si128(_mm_srl_epi16(qb, sq), m3),
+                                                        _mm_slli_epi16(_mm_and_si128(_mm_srl_epi16(hb, sh), one), 2)));
+            }
+        }
+        *o.d = fp16_to_fp32(b.d);
+        *o.dmin = 0.0f;
+    }
+    static void row(const Block& b, RowRegs& o) {
+        row_scales<kRowGroups>(scales(b), _mm256_setzero_si256(), o);
+        const __m512i q = lane_class_order_x4(_mm512_loadu_si512(b.qs)), m3 = _mm512_set1_epi8(3), one = _mm512_set1_epi8(1);
+        // hmask's two 16-byte halves under the qs lanes that use them (qa lanes 0, 2; qb lanes 1, 3).
+        const __m512i hm = lane_class_order_x4(
+            _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.hmask))));
+        for (int j = 0; j < 4; ++j) {
+            const __m512i hi = _mm512_and_si512(_mm512_srlv_epi16(hm, lane_shifts(j, j, 4 + j, 4 + j)), one);
+            o.q[j] = _mm512_or_si512(_mm512_and_si512(_mm512_srl_epi16(q, _mm_cvtsi32_si128(2 * j)), m3),
+                                     _mm512_slli_epi16(hi, 2));
+        }
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = 0.0f;
+    }
+};
+
+// IQ4_XS: IQ4_NL's 16 levels (-127..113, entered as level + 128) per 4-bit
+// index; a 6-bit scale minus 32 per 32 values. Sub-block ib's 16 qs bytes
+// hold values 0..15 (low nibbles) and 16..31 (high).
+struct IQ4XS {
+    using Block = block_iq4_xs;
+    static constexpr Term kTerm = Term::None;
+    static constexpr int kGroupsPerScale = 2;
+    static constexpr int kOffset = 128;
+    static constexpr int kRowGroups[16] = {0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15};
+    static __m128i group_scales(const Block& b) {
+        // Sub-block ib's 6-bit scale: nibble ib of scales_l, bit pair ib of
+        // scales_h; one byte each (pdep), minus 32, repeated for both groups.
+        uint32_t sl;
+        std::memcpy(&sl, b.scales_l, sizeof sl);
+        const uint64_t ls = _pdep_u64(sl, 0x0F0F0F0F0F0F0F0FULL) | (_pdep_u64(b.scales_h, 0x0303030303030303ULL) << 4);
+        const __m128i v = _mm_sub_epi8(_mm_cvtsi64_si128(int64_t(ls)), _mm_set1_epi8(32));
+        return _mm_shuffle_epi8(v, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
+    }
+    static __m128i levels() {
+        return _mm_xor_si128(load16(kIq4nlValues), _mm_set1_epi8(int8_t(0x80)));
+    }
+    static void unpack(const Block& b, const SuperDst& o) {
+        o.scales(group_scales(b));
+        o.aux16(_mm256_setzero_si256());
+        const __m128i t = levels(), m4 = _mm_set1_epi8(0x0F);
+        for (int ib = 0; ib < 8; ++ib) {
+            const __m128i v = lane_class_order(load16(b.qs + 16 * ib));
+            o.group(2 * ib, _mm_shuffle_epi8(t, _mm_and_si128(v, m4)));
+            o.group(2 * ib + 1, _mm_shuffle_epi8(t, _mm_and_si128(_mm_srli_epi16(v, 4), m4)));
+        }
+        *o.d = fp16_to_fp32(b.d);
+        *o.dmin = 0.0f;
+    }
+    static void row(const Block& b, RowRegs& o) {
+        row_scales<kRowGroups>(group_scales(b), _mm256_setzero_si256(), o);
+        const __m512i t = _mm512_broadcast_i32x4(levels()), m4 = _mm512_set1_epi8(0x0F);
+        for (int half = 0; half < 2; ++half) {
+            const __m512i v = lane_class_order_x4(_mm512_loadu_si512(b.qs + 64 * half));
+            o.q[2 * half] = _mm512_shuffle_epi8(t, _mm512_and_si512(v, m4));
+            o.q[2 * half + 1] = _mm512_shuffle_epi8(t, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
+        }
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = 0.0f;
+    }
+};
+
 // ---- activations: 4 tokens per super-block, each 16-value group permuted
 
 struct alignas(64) ActQuadSuper {
     int8_t g[16][64];           // group g of token k at g[g][16k]
     int16_t bs_lo[32], bs_hi[32];  // bsums 0..7 / 8..15 of token k at [8k]
     float d[16];                // token k's d in lanes 4k..4k+3
+    int32_t corr[16][16];       // -offset * (group g's lane-class sums of token k) at corr[g][4k]
 };
-static_assert(sizeof(ActQuadSuper) == 1216, "ActQuadSuper is 19 zmm registers");
+static_assert(sizeof(ActQuadSuper) == 2240, "ActQuadSuper is 35 zmm registers");
 
-ActQuadSuper* prepare_act_quads(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t nb) {
+// Formats whose values are signed enter vpdpbusd as value + offset; each
+// lane then starts from -offset * the sum of its four activations, so it
+// still holds the exact signed sum. The four lane-class sums of one
+// permuted 16-byte activation group, times -offset:
+inline __m128i offset_correction(__m128i group, int offset) {
+    const __m128i pairs = _mm_maddubs_epi16(_mm_set1_epi8(1), group);
+    return _mm_mullo_epi32(_mm_madd_epi16(pairs, _mm_set1_epi16(1)), _mm_set1_epi32(-offset));
+}
+
+ActQuadSuper* prepare_act_quads(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t nb, int offset) {
     static thread_local Scratch buf;
     const int64_t nq = (n_tokens + 3) / 4;
     auto* out = static_cast<ActQuadSuper*>(buf.get(size_t(nq * nb) * sizeof(ActQuadSuper)));
@@ -306,14 +418,18 @@ ActQuadSuper* prepare_act_quads(const void* a, size_t a_row_bytes, int64_t n_tok
                     const auto& b = reinterpret_cast<const block_q8_K*>(static_cast<const uint8_t*>(a) +
                                                                         size_t(t) * a_row_bytes)[i];
                     for (int g = 0; g < 16; ++g) {
-                        _mm_storeu_si128(reinterpret_cast<__m128i*>(o.g[g] + 16 * k),
-                                         lane_class_order(load16(b.qs + 16 * g)));
+                        const __m128i v = lane_class_order(load16(b.qs + 16 * g));
+                        _mm_storeu_si128(reinterpret_cast<__m128i*>(o.g[g] + 16 * k), v);
+                        if (offset) _mm_storeu_si128(reinterpret_cast<__m128i*>(&o.corr[g][4 * k]), offset_correction(v, offset));
                     }
                     std::memcpy(o.bs_lo + 8 * k, b.bsums, 16);
                     std::memcpy(o.bs_hi + 8 * k, b.bsums + 8, 16);
                     for (int j = 0; j < 4; ++j) o.d[4 * k + j] = b.d;
                 } else {
-                    for (int g = 0; g < 16; ++g) std::memset(o.g[g] + 16 * k, 0, 16);
+                    for (int g = 0; g < 16; ++g) {
+                        std::memset(o.g[g] + 16 * k, 0, 16);
+                        std::memset(&o.corr[g][4 * k], 0, 16);
+                    }
                     std::memset(o.bs_lo + 8 * k, 0, 16);
                     std::memset(o.bs_hi + 8 * k, 0, 16);
                     for (int j = 0; j < 4; ++j) o.d[4 * k + j] = 0.0f;
@@ -349,10 +465,16 @@ void tile(int64_t nb, const SuperRow* w, const ActQuadSuper* act, int64_t t0, in
         for (int r = 0; r < R; ++r)
             for (int q = 0; q < Q; ++q) sumi[r][q] = _mm512_setzero_si512();
         for (int s = 0; s < 16; s += G) {
-            __m512i a0[Q], a1[Q];
+            __m512i a0[Q], a1[Q], c0[Q];
             for (int q = 0; q < Q; ++q) {
-                a0[q] = _mm512_load_si512(act[q * nb + i].g[s]);
-                if (G == 2) a1[q] = _mm512_load_si512(act[q * nb + i].g[s + 1]);
+                const ActQuadSuper& ab = act[q * nb + i];
+                a0[q] = _mm512_load_si512(ab.g[s]);
+                if (G == 2) a1[q] = _mm512_load_si512(ab.g[s + 1]);
+                c0[q] = _mm512_setzero_si512();
+                if (F::kOffset) {
+                    c0[q] = _mm512_load_si512(ab.corr[s]);
+                    if (G == 2) c0[q] = _mm512_add_epi32(c0[q], _mm512_load_si512(ab.corr[s + 1]));
+                }
             }
             for (int r = 0; r < R; ++r) {
                 const SuperRow& wr = w[r * nb + i];
@@ -360,7 +482,7 @@ void tile(int64_t nb, const SuperRow* w, const ActQuadSuper* act, int64_t t0, in
                 const __m512i w1 = G == 2 ? bcast16(wr.q[s + 1]) : w0;
                 const __m512i sc = _mm512_set1_epi32(wr.sc8[s]);
                 for (int q = 0; q < Q; ++q) {
-                    __m512i t = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, a0[q]);
+                    __m512i t = _mm512_dpbusd_epi32(c0[q], w0, a0[q]);
                     if (G == 2) t = _mm512_dpbusd_epi32(t, w1, a1[q]);
                     sumi[r][q] = _mm512_add_epi32(sumi[r][q], _mm512_mullo_epi32(t, sc));
                 }
@@ -372,14 +494,16 @@ void tile(int64_t nb, const SuperRow* w, const ActQuadSuper* act, int64_t t0, in
             for (int q = 0; q < Q; ++q) {
                 const ActQuadSuper& ab = act[q * nb + i];
                 const __m512 da = _mm512_load_ps(ab.d);
-                const __m512i b = _mm512_add_epi32(_mm512_madd_epi16(_mm512_load_si512(ab.bs_lo), xl),
-                                                   _mm512_madd_epi16(_mm512_load_si512(ab.bs_hi), xh));
                 __m512i si = sumi[r][q];
-                if (F::kTerm == Term::Mins) {
-                    const __m512 dmin = _mm512_mul_ps(da, _mm512_set1_ps(wr.dmin));
-                    accm[r][q] = _mm512_add_ps(accm[r][q], _mm512_mul_ps(_mm512_cvtepi32_ps(b), dmin));
-                } else {
-                    si = _mm512_sub_epi32(si, _mm512_slli_epi32(b, 5));
+                if (F::kTerm != Term::None) {
+                    const __m512i b = _mm512_add_epi32(_mm512_madd_epi16(_mm512_load_si512(ab.bs_lo), xl),
+                                                       _mm512_madd_epi16(_mm512_load_si512(ab.bs_hi), xh));
+                    if (F::kTerm == Term::Mins) {
+                        const __m512 dmin = _mm512_mul_ps(da, _mm512_set1_ps(wr.dmin));
+                        accm[r][q] = _mm512_add_ps(accm[r][q], _mm512_mul_ps(_mm512_cvtepi32_ps(b), dmin));
+                    } else {
+                        si = _mm512_sub_epi32(si, _mm512_slli_epi32(b, 5));
+                    }
                 }
                 const __m512 d = _mm512_mul_ps(da, _mm512_set1_ps(wr.d));
                 acc[r][q] = _mm512_add_ps(acc[r][q], _mm512_mul_ps(_mm512_cvtepi32_ps(si), d));
@@ -420,7 +544,7 @@ template <class F>
 void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
                  int64_t n_tokens, float* y, size_t y_stride) {
     const int64_t nb = n / QK_K;
-    const ActQuadSuper* act = prepare_act_quads(a, a_row_bytes, n_tokens, nb);
+    const ActQuadSuper* act = prepare_act_quads(a, a_row_bytes, n_tokens, nb, F::kOffset);
     const int64_t nq = (n_tokens + 3) / 4;
     // About 16 KB of unpacked rows stay in L1 while every token tile passes.
     const int64_t panel_rows = (16384 / int64_t(sizeof(SuperRow) * size_t(nb)) / kRows + 1) * kRows;
@@ -454,7 +578,8 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
 // groups in the same order; the 16 lanes (4 groups x 4 lane classes) fold to
 // the 4 lanes of SIMD128's sumi by exact integer adds.
 struct alignas(64) ActRowSuper {
-    __m512i g[4];  // groups in the weight format's kRowGroups order
+    __m512i g[4];     // groups in the weight format's kRowGroups order
+    __m512i corr[4];  // their offset corrections, same order (formats with kOffset)
     __m128i bs_lo, bs_hi;
     float d;
 };
@@ -467,11 +592,18 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
     const auto* ab = static_cast<const block_q8_K*>(a);
     for (int64_t i = 0; i < nb; ++i) {
         alignas(64) int8_t g[4][64];
+        alignas(64) int32_t c[4][16] = {};
         for (int k = 0; k < 16; ++k) {
-            _mm_store_si128(reinterpret_cast<__m128i*>(&g[k / 4][16 * (k % 4)]),
-                            lane_class_order(load16(ab[i].qs + 16 * F::kRowGroups[k])));
+            const __m128i v = lane_class_order(load16(ab[i].qs + 16 * F::kRowGroups[k]));
+            _mm_store_si128(reinterpret_cast<__m128i*>(&g[k / 4][16 * (k % 4)]), v);
+            if (F::kOffset) {
+                _mm_store_si128(reinterpret_cast<__m128i*>(&c[k / 4][4 * (k % 4)]), offset_correction(v, F::kOffset));
+            }
         }
-        for (int z = 0; z < 4; ++z) act[i].g[z] = _mm512_load_si512(g[z]);
+        for (int z = 0; z < 4; ++z) {
+            act[i].g[z] = _mm512_load_si512(g[z]);
+            act[i].corr[z] = _mm512_load_si512(c[z]);
+        }
         act[i].bs_lo = load16(ab[i].bsums);
         act[i].bs_hi = load16(ab[i].bsums + 8);
         act[i].d = ab[i].d;
@@ -486,16 +618,19 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             const ActRowSuper& x = act[i];
             __m512i s = _mm512_setzero_si512();
             for (int z = 0; z < 4; ++z) {
-                s = _mm512_add_epi32(
-                    s, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u.q[z], x.g[z]), u.sc[z]));
+                const __m512i start = F::kOffset ? x.corr[z] : _mm512_setzero_si512();
+                s = _mm512_add_epi32(s, _mm512_mullo_epi32(_mm512_dpbusd_epi32(start, u.q[z], x.g[z]), u.sc[z]));
             }
             const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
             __m128i sumi = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
-            const __m128i bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, u.aux_lo), _mm_madd_epi16(x.bs_hi, u.aux_hi));
-            if (F::kTerm == Term::Mins) {
-                accm = _mm_add_ps(accm, _mm_mul_ps(_mm_cvtepi32_ps(bsum), _mm_set1_ps(x.d * u.dmin)));
-            } else {
-                sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(bsum, 5));
+            if (F::kTerm != Term::None) {
+                const __m128i bsum =
+                    _mm_add_epi32(_mm_madd_epi16(x.bs_lo, u.aux_lo), _mm_madd_epi16(x.bs_hi, u.aux_hi));
+                if (F::kTerm == Term::Mins) {
+                    accm = _mm_add_ps(accm, _mm_mul_ps(_mm_cvtepi32_ps(bsum), _mm_set1_ps(x.d * u.dmin)));
+                } else {
+                    sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(bsum, 5));
+                }
             }
             acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(sumi), _mm_set1_ps(x.d * u.d)));
         }
@@ -539,6 +674,16 @@ void gemm_q5_K_q8_K_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int
 void gemm_q6_K_q8_K_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                                size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
     gemm_format<Q6K>(QUANTLAB_GEMM_ARGS);
+}
+
+void gemm_q3_K_q8_K_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q3K>(QUANTLAB_GEMM_ARGS);
+}
+
+void gemm_iq4_xs_q8_K_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                                 size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<IQ4XS>(QUANTLAB_GEMM_ARGS);
 }
 
 #undef QUANTLAB_GEMM_ARGS
