@@ -29,7 +29,7 @@ TEST_CASE("native x86 gemm equals the SIMD128 vec_dot bit for bit", "[simd][gemm
         // resolve_kernels hands it out in place of the SIMD128 one.
         CHECK(resolve_kernels(t, KernelVariant::Simd128).gemm == g);
     }
-    CHECK(covered >= 10);  // Q4_0 Q5_0 Q8_0 IQ4_NL Q2_K..Q6_K IQ4_XS
+    CHECK(covered >= 12);  // every quantized weight format: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL Q2_K..Q6_K IQ4_XS
 #else
     SUCCEED("not a native x86 SIMD128 build");
 #endif

@@ -1,10 +1,12 @@
-// AVX-512 VNNI gemm of the 32-value formats with Q8_0 activations.
+// AVX-512 VNNI gemm of the 32-value formats: Q4_0, Q5_0, Q8_0, IQ4_NL with
+// Q8_0 activations, Q4_1 and Q5_1 with Q8_1 activations.
 //
 // Why the results equal the SIMD128 kernels bit for bit: the SIMD128 vec_dot
 // and gemm of these formats (formats/simd128/gemm_block32_simd128.h) sum each
 // block's products into four int32 lanes, lane j holding block positions
 // P(j) = {2j, 2j+1, 2j+8, 2j+9, 16+2j, 17+2j, 24+2j, 25+2j}, then do
-// acc_j += float(lane_j) * (d_w * d_a) and return (acc_0 + acc_2) + (acc_1 + acc_3).
+// acc_j += float(lane_j) * (d_w * d_a) and return (acc_0 + acc_2) + (acc_1 + acc_3)
+// (plus, for Q4_1/Q5_1, the block-by-block float sum of m_w * s_a).
 // Here both operands are permuted within each 16-value half so that the four
 // bytes vpdpbusd multiplies into one int32 are positions of the same P(j):
 // two vpdpbusd (positions 0..15 and 16..31) give exactly lane_j, because
@@ -38,12 +40,27 @@ namespace {
 
 // ---- weight formats: decode(block) -> signed values of positions 0..15, 16..31
 
+// Q5_0/Q5_1's qh: bit k -> 0x10 in byte k (lo: bits 0..15, hi: bits 16..31).
+inline void fifth_bits(const uint8_t* qh_bytes, __m128i* lo, __m128i* hi) {
+    uint32_t qh;
+    std::memcpy(&qh, qh_bytes, sizeof qh);
+    const __m128i all = _mm_set1_epi32(int(qh));
+    const __m128i bit = _mm_set1_epi64x(int64_t(0x8040201008040201ULL));
+    const __m128i h = _mm_set1_epi8(0x10);
+    const __m128i bl = _mm_shuffle_epi8(all, _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    const __m128i bh = _mm_shuffle_epi8(all, _mm_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    *lo = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(bl, bit), bit), h);
+    *hi = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(bh, bit), bit), h);
+}
+
 // load4(blocks, i, &lo, &hi) (when kHasLoad4) gives block i of four block
 // arrays as w + 128 in lane-class order, array k in 128-bit lane k; without
 // it the single-token path decodes block by block.
 
 struct Q8_0 {
     using Block = block_q8_0;
+    using Act = block_q8_0;
+    static constexpr bool kAffine = false;
     static constexpr bool kHasLoad4 = true;
     static void decode(const Block& b, __m128i* lo, __m128i* hi) {
         *lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
@@ -75,6 +92,8 @@ inline __m512i load4_nibbles(const Block* const rows[4], int64_t i) {
 
 struct Q4_0 {
     using Block = block_q4_0;
+    using Act = block_q8_0;
+    static constexpr bool kAffine = false;
     static constexpr bool kHasLoad4 = true;
     static void decode(const Block& b, __m128i* lo, __m128i* hi) {
         const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
@@ -92,18 +111,12 @@ struct Q4_0 {
 
 struct Q5_0 {
     using Block = block_q5_0;
+    using Act = block_q8_0;
+    static constexpr bool kAffine = false;
     static constexpr bool kHasLoad4 = false;
     static void decode(const Block& b, __m128i* lo, __m128i* hi) {
-        uint32_t qh;
-        std::memcpy(&qh, b.qh, sizeof qh);
-        // Bit k of qh -> 0x10 in byte k (lo: bits 0..15, hi: bits 16..31).
-        const __m128i all = _mm_set1_epi32(int(qh));
-        const __m128i bit = _mm_set1_epi64x(int64_t(0x8040201008040201ULL));
-        const __m128i h = _mm_set1_epi8(0x10);
-        const __m128i bl = _mm_shuffle_epi8(all, _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
-        const __m128i bh = _mm_shuffle_epi8(all, _mm_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-        const __m128i hl = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(bl, bit), bit), h);
-        const __m128i hh = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(bh, bit), bit), h);
+        __m128i hl, hh;
+        fifth_bits(b.qh, &hl, &hh);
         const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
         const __m128i m4 = _mm_set1_epi8(0x0F), sixteen = _mm_set1_epi8(16);
         *lo = _mm_sub_epi8(_mm_or_si128(_mm_and_si128(q, m4), hl), sixteen);
@@ -113,6 +126,8 @@ struct Q5_0 {
 
 struct IQ4_NL {
     using Block = block_iq4_nl;
+    using Act = block_q8_0;
+    static constexpr bool kAffine = false;
     static constexpr bool kHasLoad4 = true;
     static void decode(const Block& b, __m128i* lo, __m128i* hi) {
         const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues));
@@ -132,6 +147,43 @@ struct IQ4_NL {
     }
 };
 
+// Q4_1/Q5_1: unsigned values times d plus a minimum m; they pair with Q8_1
+// activations, whose s = d_a * sum(a) carries the m term
+// (result = sum(acc) + sum over blocks of m * s, as the SIMD128 vec_dot).
+struct Q4_1 {
+    using Block = block_q4_1;
+    using Act = block_q8_1;
+    static constexpr bool kAffine = true;
+    static constexpr bool kHasLoad4 = true;
+    static void decode(const Block& b, __m128i* lo, __m128i* hi) {
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+        const __m128i m4 = _mm_set1_epi8(0x0F);
+        *lo = _mm_and_si128(q, m4);
+        *hi = _mm_and_si128(_mm_srli_epi16(q, 4), m4);
+    }
+    static void load4(const Block* const rows[4], int64_t i, __m512i* lo, __m512i* hi) {
+        const __m512i q = load4_nibbles(rows, i);
+        const __m512i m4 = _mm512_set1_epi8(0x0F), off = _mm512_set1_epi8(int8_t(0x80));
+        *lo = _mm512_or_si512(_mm512_and_si512(q, m4), off);
+        *hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), off);
+    }
+};
+
+struct Q5_1 {
+    using Block = block_q5_1;
+    using Act = block_q8_1;
+    static constexpr bool kAffine = true;
+    static constexpr bool kHasLoad4 = false;
+    static void decode(const Block& b, __m128i* lo, __m128i* hi) {
+        __m128i hl, hh;
+        fifth_bits(b.qh, &hl, &hh);
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
+        const __m128i m4 = _mm_set1_epi8(0x0F);
+        *lo = _mm_or_si128(_mm_and_si128(q, m4), hl);
+        *hi = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(q, 4), m4), hh);
+    }
+};
+
 // ---- activations
 
 // One block of four tokens: permuted halves, offset corrections, scales.
@@ -139,17 +191,25 @@ struct alignas(64) ActQuadBlock {
     int8_t a0[64], a1[64];
     int32_t c[16];
     float d[16];
+    float s[16];  // Q8_1's s (d * sum), token k in lanes 4k..4k+3
 };
-static_assert(sizeof(ActQuadBlock) == 256, "ActQuadBlock is four zmm registers");
+static_assert(sizeof(ActQuadBlock) == 320, "ActQuadBlock is five zmm registers");
 
 // One block of one token, for the single-token path.
 struct ActBlock {
     int8_t a0[16], a1[16];
     int32_t c[4];
-    float d;
+    float d, s;
 };
 
-inline void prepare_act_block(const block_q8_0& b, int8_t* a0, int8_t* a1, int32_t* c, float* d) {
+// A is block_q8_0 or block_q8_1 (whose s goes to *s).
+template <class A>
+inline void prepare_act_block(const A& b, int8_t* a0, int8_t* a1, int32_t* c, float* d, float* s) {
+    if constexpr (sizeof(A) == sizeof(block_q8_1)) {
+        *s = fp16_to_fp32(b.s);
+    } else {
+        *s = 0.0f;
+    }
     const __m128i p0 = lane_class_order(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)));
     const __m128i p1 = lane_class_order(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16)));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(a0), p0);
@@ -159,6 +219,7 @@ inline void prepare_act_block(const block_q8_0& b, int8_t* a0, int8_t* a1, int32
 }
 
 // Tokens in quads (the last padded with zero rows), blocks inner.
+template <class A>
 ActQuadBlock* prepare_act_quads(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t nb) {
     static thread_local Scratch buf;
     const int64_t nq = (n_tokens + 3) / 4;
@@ -169,16 +230,19 @@ ActQuadBlock* prepare_act_quads(const void* a, size_t a_row_bytes, int64_t n_tok
             for (int k = 0; k < 4; ++k) {
                 const int64_t t = 4 * q + k;
                 if (t < n_tokens) {
-                    const auto* b = reinterpret_cast<const block_q8_0*>(static_cast<const uint8_t*>(a) +
-                                                                        size_t(t) * a_row_bytes);
-                    float d;
-                    prepare_act_block(b[i], o.a0 + 16 * k, o.a1 + 16 * k, o.c + 4 * k, &d);
-                    for (int j = 0; j < 4; ++j) o.d[4 * k + j] = d;
+                    const auto* b =
+                        reinterpret_cast<const A*>(static_cast<const uint8_t*>(a) + size_t(t) * a_row_bytes);
+                    float d, sa;
+                    prepare_act_block(b[i], o.a0 + 16 * k, o.a1 + 16 * k, o.c + 4 * k, &d, &sa);
+                    for (int j = 0; j < 4; ++j) {
+                        o.d[4 * k + j] = d;
+                        o.s[4 * k + j] = sa;
+                    }
                 } else {
                     std::memset(o.a0 + 16 * k, 0, 16);
                     std::memset(o.a1 + 16 * k, 0, 16);
                     std::memset(o.c + 4 * k, 0, 16);
-                    for (int j = 0; j < 4; ++j) o.d[4 * k + j] = 0.0f;
+                    for (int j = 0; j < 4; ++j) o.d[4 * k + j] = o.s[4 * k + j] = 0.0f;
                 }
             }
         }
@@ -189,7 +253,7 @@ ActQuadBlock* prepare_act_quads(const void* a, size_t a_row_bytes, int64_t n_tok
 // ---- weights: a panel of rows as permuted w + 128 bytes and float scales
 
 template <class F>
-void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uint8_t* q, float* d) {
+void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uint8_t* q, float* d, float* m) {
     const __m128i flip = _mm_set1_epi8(int8_t(0x80));
     for (int64_t r = 0; r < rows; ++r) {
         const auto* b = reinterpret_cast<const typename F::Block*>(static_cast<const uint8_t*>(w) + size_t(r) * row_bytes);
@@ -200,17 +264,18 @@ void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uin
             _mm_storeu_si128(reinterpret_cast<__m128i*>(o), lane_class_order(_mm_xor_si128(lo, flip)));
             _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16), lane_class_order(_mm_xor_si128(hi, flip)));
             d[r * nb + i] = fp16_to_fp32(b[i].d);
+            if constexpr (F::kAffine) m[r * nb + i] = fp16_to_fp32(b[i].m);
         }
     }
 }
 
 // R panel rows x Q token quads over all nb blocks.
-template <int R, int Q>
-void tile(int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* act, int64_t t0, int64_t n_tokens,
-          float* y, size_t y_stride, int64_t y_row0) {
-    __m512 acc[R][Q];
+template <int R, int Q, bool Affine>
+void tile(int64_t nb, const uint8_t* wq, const float* wd, const float* wm, const ActQuadBlock* act, int64_t t0,
+          int64_t n_tokens, float* y, size_t y_stride, int64_t y_row0) {
+    __m512 acc[R][Q], summs[R][Q];
     for (int r = 0; r < R; ++r)
-        for (int q = 0; q < Q; ++q) acc[r][q] = _mm512_setzero_ps();
+        for (int q = 0; q < Q; ++q) acc[r][q] = summs[r][q] = _mm512_setzero_ps();
     for (int64_t i = 0; i < nb; ++i) {
         __m512i a0[Q], a1[Q], c[Q];
         __m512 da[Q];
@@ -230,6 +295,10 @@ void tile(int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* ac
                 const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(c[q], w0, a0[q]), w1, a1[q]);
                 const __m512 d = _mm512_mul_ps(dw, da[q]);
                 acc[r][q] = _mm512_add_ps(acc[r][q], _mm512_mul_ps(_mm512_cvtepi32_ps(s), d));
+                if (Affine) {
+                    const __m512 sa = _mm512_load_ps(act[q * nb + i].s);
+                    summs[r][q] = _mm512_add_ps(summs[r][q], _mm512_mul_ps(_mm512_set1_ps(wm[r * nb + i]), sa));
+                }
             }
         }
     }
@@ -237,9 +306,11 @@ void tile(int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* ac
         for (int q = 0; q < Q; ++q) {
             float v[4];
             hsum_groups(acc[r][q], v);
+            alignas(64) float sm[16];
+            _mm512_store_ps(sm, summs[r][q]);
             for (int k = 0; k < 4; ++k) {
                 const int64_t t = t0 + 4 * q + k;
-                if (t < n_tokens) y[size_t(t) * y_stride + size_t(y_row0 + r)] = v[k];
+                if (t < n_tokens) y[size_t(t) * y_stride + size_t(y_row0 + r)] = Affine ? v[k] + sm[4 * k] : v[k];
             }
         }
     }
@@ -251,42 +322,44 @@ constexpr int kRows = 6;    // rows per tile
 constexpr int kQuads = 2;   // token quads per tile
 
 // The tile for `rows` rows (1 <= rows <= R) with rows as a template argument.
-template <int R, int Q>
-void tile_rows(int rows, int64_t nb, const uint8_t* wq, const float* wd, const ActQuadBlock* act, int64_t t0,
-               int64_t n_tokens, float* y, size_t y_stride, int64_t y_row0) {
+template <int R, int Q, bool Affine>
+void tile_rows(int rows, int64_t nb, const uint8_t* wq, const float* wd, const float* wm, const ActQuadBlock* act,
+               int64_t t0, int64_t n_tokens, float* y, size_t y_stride, int64_t y_row0) {
     if constexpr (R > 1) {
-        if (rows < R) return tile_rows<R - 1, Q>(rows, nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0);
+        if (rows < R) return tile_rows<R - 1, Q, Affine>(rows, nb, wq, wd, wm, act, t0, n_tokens, y, y_stride, y_row0);
     }
-    tile<R, Q>(nb, wq, wd, act, t0, n_tokens, y, y_stride, y_row0);
+    tile<R, Q, Affine>(nb, wq, wd, wm, act, t0, n_tokens, y, y_stride, y_row0);
 }
 
 template <class F>
 void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
                  int64_t n_tokens, float* y, size_t y_stride) {
     const int64_t nb = n / 32;
-    const ActQuadBlock* act = prepare_act_quads(a, a_row_bytes, n_tokens, nb);
+    const ActQuadBlock* act = prepare_act_quads<typename F::Act>(a, a_row_bytes, n_tokens, nb);
     const int64_t nq = (n_tokens + 3) / 4;
     // A panel of about 16 KB of unpacked rows stays in L1 while every token
     // tile passes over it.
     const int64_t panel_rows = (16384 / (36 * nb) / kRows + 1) * kRows;
-    static thread_local Scratch qbuf, dbuf;
+    static thread_local Scratch qbuf, dbuf, mbuf;
     auto* pq = static_cast<uint8_t*>(qbuf.get(size_t(panel_rows * nb) * 32));
     auto* pd = static_cast<float*>(dbuf.get(size_t(panel_rows * nb) * sizeof(float)));
+    auto* pm = static_cast<float*>(mbuf.get(size_t(panel_rows * nb) * sizeof(float)));
     const auto* wb = static_cast<const uint8_t*>(w);
     for (int64_t p0 = 0; p0 < n_rows; p0 += panel_rows) {
         const int64_t pr = n_rows - p0 < panel_rows ? n_rows - p0 : panel_rows;
-        unpack_panel<F>(wb + size_t(p0) * w_row_bytes, w_row_bytes, pr, nb, pq, pd);
+        unpack_panel<F>(wb + size_t(p0) * w_row_bytes, w_row_bytes, pr, nb, pq, pd, pm);
         // Whole tiles of kQuads quads, then the remaining quads one at a time.
         for (int64_t q0 = 0, step; q0 < nq; q0 += step) {
             step = nq - q0 >= kQuads ? kQuads : 1;
             for (int64_t r = 0; r < pr; r += kRows) {
                 const int rows = int(pr - r < kRows ? pr - r : kRows);
                 const uint8_t* wq = pq + size_t(r * nb) * 32;
-                const float* wd = pd + r * nb;
+                const float *wd = pd + r * nb, *wm = pm + r * nb;
+                constexpr bool A = F::kAffine;
                 if (step == kQuads) {
-                    tile_rows<kRows, kQuads>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
+                    tile_rows<kRows, kQuads, A>(rows, nb, wq, wd, wm, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
                 } else {
-                    tile_rows<kRows, 1>(rows, nb, wq, wd, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
+                    tile_rows<kRows, 1, A>(rows, nb, wq, wd, wm, act + q0 * nb, 4 * q0, n_tokens, y, y_stride, p0 + r);
                 }
             }
         }
@@ -327,8 +400,10 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
     static thread_local Scratch quads, singles;
     auto* act4 = static_cast<ActQuadBlock*>(quads.get(size_t(nb4 > 0 ? nb4 : 1) * sizeof(ActQuadBlock)));
     auto* act1 = static_cast<ActBlock*>(singles.get(size_t(nb) * sizeof(ActBlock)));
-    const auto* ab = static_cast<const block_q8_0*>(a);
-    for (int64_t i = 0; i < nb; ++i) prepare_act_block(ab[i], act1[i].a0, act1[i].a1, act1[i].c, &act1[i].d);
+    const auto* ab = static_cast<const typename F::Act*>(a);
+    for (int64_t i = 0; i < nb; ++i) {
+        prepare_act_block(ab[i], act1[i].a0, act1[i].a1, act1[i].c, &act1[i].d, &act1[i].s);
+    }
     for (int64_t g = 0; g < nb4; ++g) {
         for (int k = 0; k < 4; ++k) {
             const ActBlock& x = act1[4 * g + k];
@@ -345,6 +420,7 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
     for (int64_t r = 0; r < n_rows; ++r) {
         const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
         __m128 acc = _mm_setzero_ps();
+        float summs = 0.0f;  // Q4_1/Q5_1: sum of m * s, block by block
         for (int64_t g = 0; g < nb4; ++g) {
             const typename F::Block* blocks[4] = {b + 4 * g, b + 4 * g + 1, b + 4 * g + 2, b + 4 * g + 3};
             __m512i wl, wh;
@@ -361,6 +437,9 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             acc = _mm_add_ps(acc, _mm512_extractf32x4_ps(p, 1));
             acc = _mm_add_ps(acc, _mm512_extractf32x4_ps(p, 2));
             acc = _mm_add_ps(acc, _mm512_extractf32x4_ps(p, 3));
+            if constexpr (F::kAffine) {
+                for (int k = 0; k < 4; ++k) summs += h2f[blocks[k]->m] * act1[4 * g + k].s;
+            }
         }
         for (int64_t i = 4 * nb4; i < nb; ++i) {  // the last nb % 4 blocks, one at a time
             __m128i lo, hi;
@@ -372,10 +451,11 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a0))),
                 lane_class_order(_mm_xor_si128(hi, flip)), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a1)));
             acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(s), _mm_set1_ps(h2f[b[i].d] * x.d)));
+            if constexpr (F::kAffine) summs += h2f[b[i].m] * x.s;
         }
         float v[4];
         hsum_groups(_mm512_castps128_ps512(acc), v);
-        y[r] = v[0];
+        y[r] = F::kAffine ? v[0] + summs : v[0];
     }
 }
 
@@ -410,6 +490,16 @@ void gemm_q8_0_q8_0_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int
 void gemm_iq4_nl_q8_0_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                                  size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
     gemm_format<IQ4_NL>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+}
+
+void gemm_q4_1_q8_1_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q4_1>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+}
+
+void gemm_q5_1_q8_1_avx512vnni(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
+                               size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+    gemm_format<Q5_1>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
 }
 
 }  // namespace quantlab

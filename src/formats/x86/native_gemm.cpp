@@ -14,6 +14,8 @@ GemmFn native_gemm(GgmlType t) {
         case GgmlType::Q5_0: return gemm_q5_0_q8_0_avx512vnni;
         case GgmlType::Q8_0: return gemm_q8_0_q8_0_avx512vnni;
         case GgmlType::IQ4_NL: return gemm_iq4_nl_q8_0_avx512vnni;
+        case GgmlType::Q4_1: return gemm_q4_1_q8_1_avx512vnni;
+        case GgmlType::Q5_1: return gemm_q5_1_q8_1_avx512vnni;
         case GgmlType::Q2_K: return gemm_q2_K_q8_K_avx512vnni;
         case GgmlType::Q3_K: return gemm_q3_K_q8_K_avx512vnni;
         case GgmlType::Q4_K: return gemm_q4_K_q8_K_avx512vnni;
