@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "formats/block_types.h"
-#include "formats/ref/quant_search.h"  // nearest_int, kGroupMaxEps (shared with the K-quants)
+#include "formats/ref/quant_search.h"  // nearest_int, kGroupMaxEps, make_qkx3_quants (shared with the K-quants)
 #include "formats/kernel_types.h"
 
 namespace quantlab {
@@ -76,77 +76,6 @@ inline int32_t cvtt_i32(float v) {
 }
 inline int cast_i8(float v) { return int8_t(uint8_t(uint32_t(cvtt_i32(v)) & 0xffu)); }
 inline uint8_t cast_u8(float v) { return uint8_t(uint32_t(cvtt_i32(v)) & 0xffu); }
-
-// Scale-and-minimum weighted search: ggml-quants.c make_qkx3_quants with
-// explicit weights and squared error (use_mad false), as Q4_1/Q5_1 call it.
-// Returns the scale and stores -min in *the_min, as ggml does.
-float make_qkx3_quants_weighted(int n, int nmax, const float* x, const float* w, uint8_t* L,
-                                float* the_min, uint8_t* Laux, float rmin, float rdelta, int nstep) {
-    float min = x[0];
-    float max = x[0];
-    float sum_w = w[0];
-    float sum_x = sum_w * x[0];
-    for (int i = 1; i < n; ++i) {
-        if (x[i] < min) min = x[i];
-        if (x[i] > max) max = x[i];
-        sum_w += w[i];
-        sum_x += w[i] * x[i];
-    }
-    if (min > 0.0f) min = 0.0f;
-    if (max <= min) {
-        std::memset(L, 0, size_t(n));
-        *the_min = -min;
-        return 0.0f;
-    }
-    float iscale = float(nmax) / (max - min);
-    float scale = 1.0f / iscale;
-    float best_mad = 0.0f;
-    for (int i = 0; i < n; ++i) {
-        const int l = nearest_int(iscale * (x[i] - min));
-        L[i] = uint8_t(std::max(0, std::min(nmax, l)));
-        float diff = scale * float(L[i]) + min - x[i];
-        diff = diff * diff;
-        best_mad += w[i] * diff;
-    }
-    for (int is = 0; is <= nstep; ++is) {
-        iscale = (rmin + rdelta * float(is) + float(nmax)) / (max - min);
-        float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
-        for (int i = 0; i < n; ++i) {
-            // Clamping before rounding keeps nearest_int in range when the
-            // current best min sits at or near max (v can then be huge or inf);
-            // for every in-range v it equals clamping after rounding.
-            const float v = iscale * (x[i] - min);
-            const int l = v > 0.0f ? nearest_int(std::min(v, float(nmax))) : 0;
-            Laux[i] = uint8_t(l);
-            sum_l += w[i] * float(l);
-            sum_l2 += w[i] * float(l) * float(l);
-            sum_xl += w[i] * float(l) * x[i];
-        }
-        const float D = sum_w * sum_l2 - sum_l * sum_l;
-        if (D > 0.0f) {
-            float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-            float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-            if (this_min > 0.0f) {
-                this_min = 0.0f;
-                this_scale = sum_xl / sum_l2;
-            }
-            float mad = 0.0f;
-            for (int i = 0; i < n; ++i) {
-                float diff = this_scale * float(Laux[i]) + this_min - x[i];
-                diff = diff * diff;
-                mad += w[i] * diff;
-            }
-            if (mad < best_mad) {
-                std::memcpy(L, Laux, size_t(n));
-                best_mad = mad;
-                scale = this_scale;
-                min = this_min;
-            }
-        }
-    }
-    *the_min = -min;
-    return scale;
-}
 
 // sigma2 of ggml's legacy imatrix paths: the mean square of the whole row,
 // summed in index order.
@@ -321,7 +250,7 @@ static void quantize_row_q4_1_imatrix(const float* x, block_q4_1* y, int64_t n_p
         const float* xb = x + QK4_1 * ib;
         importance_weights(xb, quant_weights + QK4_1 * ib, sigma2, weight);
         float min;
-        const float d = make_qkx3_quants_weighted(QK4_1, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36);
+        const float d = make_qkx3_quants(QK4_1, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
         y[ib].d = fp32_to_fp16(d);
         y[ib].m = fp32_to_fp16(-min);
         for (int j = 0; j < 16; ++j) y[ib].qs[j] = uint8_t(L[j] | (L[j + 16] << 4));
@@ -477,7 +406,7 @@ static void quantize_row_q5_1_imatrix(const float* x, block_q5_1* y, int64_t n_p
         const float* xb = x + QK5_1 * ib;
         importance_weights(xb, quant_weights + QK5_1 * ib, sigma2, weight);
         float min;
-        const float d = make_qkx3_quants_weighted(QK5_1, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36);
+        const float d = make_qkx3_quants(QK5_1, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
         y[ib].d = fp32_to_fp16(d);
         y[ib].m = fp32_to_fp16(-min);
         pack_5bit(L, y[ib].qs, y[ib].qh);
