@@ -12,11 +12,35 @@ void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
     for (int64_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * w[i];
 }
 
+void rope_angles(int64_t pos, int64_t n_rot, float freq_base, float freq_scale, float* cos_out, float* sin_out) {
+    const float theta_scale = std::pow(freq_base, -2.0f / float(n_rot));
+    float theta = float(pos);
+    for (int64_t k = 0; k < n_rot / 2; ++k) {
+        const float t = freq_scale * theta;
+        cos_out[k] = std::cos(t);
+        sin_out[k] = std::sin(t);
+        theta *= theta_scale;
+    }
+}
+
+void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, const float* cs, const float* sn,
+                 RopeType type, bool inverse) {
+    for (int64_t h = 0; h < n_head; ++h) {
+        float* v = x + h * head_dim;
+        for (int64_t k = 0; k < n_rot / 2; ++k) {
+            // Norm pairs adjacent values; NeoX pairs value k with k + n_rot/2.
+            // Negating the sine is exact, so inverse is exactly the transpose.
+            const int64_t i0 = type == RopeType::Norm ? 2 * k : k;
+            const int64_t i1 = type == RopeType::Norm ? 2 * k + 1 : k + n_rot / 2;
+            const float a = v[i0], b = v[i1], c = cs[k], s = inverse ? -sn[k] : sn[k];
+            v[i0] = a * c - b * s;
+            v[i1] = a * s + b * c;
+        }
+    }
+}
+
 void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           float freq_scale, RopeType type) {
-    // ggml builds the angle table by repeated multiplication in float:
-    // theta_k = pos * freq_base^(-2k/n_rot), then applies freq_scale.
-    const float theta_scale = std::pow(freq_base, -2.0f / float(n_rot));
     float cos_t[512], sin_t[512];
     std::vector<float> big_cos, big_sin;
     float* cs = cos_t;
@@ -27,24 +51,8 @@ void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos
         cs = big_cos.data();
         sn = big_sin.data();
     }
-    float theta = float(pos);
-    for (int64_t k = 0; k < n_rot / 2; ++k) {
-        const float t = freq_scale * theta;
-        cs[k] = std::cos(t);
-        sn[k] = std::sin(t);
-        theta *= theta_scale;
-    }
-    for (int64_t h = 0; h < n_head; ++h) {
-        float* v = x + h * head_dim;
-        for (int64_t k = 0; k < n_rot / 2; ++k) {
-            // Norm pairs adjacent values; NeoX pairs value k with k + n_rot/2.
-            const int64_t i0 = type == RopeType::Norm ? 2 * k : k;
-            const int64_t i1 = type == RopeType::Norm ? 2 * k + 1 : k + n_rot / 2;
-            const float a = v[i0], b = v[i1];
-            v[i0] = a * cs[k] - b * sn[k];
-            v[i1] = a * sn[k] + b * cs[k];
-        }
-    }
+    rope_angles(pos, n_rot, freq_base, freq_scale, cs, sn);
+    rope_rotate(x, n_head, head_dim, n_rot, cs, sn, type);
 }
 
 void quantize_activations(const WeightMatrix& w, const float* x, int64_t n_tokens, std::vector<uint8_t>& scratch,

@@ -18,6 +18,15 @@ void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
 void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           float freq_scale, RopeType type);
 
+// RoPE's two halves, shared with the trainer (train/backward_ops.cpp):
+// the n_rot / 2 angles of position pos as ggml builds them (theta_k =
+// pos * freq_base^(-2k/n_rot) by repeated multiplication in float, times
+// freq_scale), and the rotation of every head by given cos / sin tables.
+// inverse rotates by minus the angles (the transpose, for gradients).
+void rope_angles(int64_t pos, int64_t n_rot, float freq_base, float freq_scale, float* cos_out, float* sin_out);
+void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, const float* cs, const float* sn,
+                 RopeType type, bool inverse = false);
+
 // x * sigmoid(x), as ggml_silu_f32
 inline float silu(float x) { return x / (1.0f + __builtin_expf(-x)); }
 

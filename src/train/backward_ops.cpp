@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/half.h"
+#include "model/ops.h"
 #include "train/gemm.h"
 
 namespace quantlab::train_ops {
@@ -50,43 +51,20 @@ RopeTable::RopeTable(int64_t n_ctx, int64_t n_rot, float freq_base, float freq_s
     const int64_t half = n_rot / 2;
     cos_.resize(size_t(n_ctx * half));
     sin_.resize(cos_.size());
-    const float theta_scale = std::pow(freq_base, -2.0f / float(n_rot));
     for (int64_t pos = 0; pos < n_ctx; ++pos) {
-        float theta = float(pos);
-        for (int64_t k = 0; k < half; ++k) {
-            const float t = freq_scale * theta;
-            cos_[size_t(pos * half + k)] = std::cos(t);
-            sin_[size_t(pos * half + k)] = std::sin(t);
-            theta *= theta_scale;
-        }
+        rope_angles(pos, n_rot, freq_base, freq_scale, cos_.data() + pos * half, sin_.data() + pos * half);
     }
 }
 
+// The engine's rotation (model/ops.cpp) on the precomputed table: normal
+// (adjacent-pair) RoPE, as the trainer's models use.
 void rope_forward(float* x, int64_t n_head, int64_t head_dim, const RopeTable& t, int64_t pos) {
-    const float* cs = t.cos_at(pos);
-    const float* sn = t.sin_at(pos);
-    for (int64_t h = 0; h < n_head; ++h) {
-        float* v = x + h * head_dim;
-        for (int64_t k = 0; k < t.n_rot() / 2; ++k) {
-            const float a = v[2 * k], b = v[2 * k + 1];
-            v[2 * k] = a * cs[k] - b * sn[k];
-            v[2 * k + 1] = a * sn[k] + b * cs[k];
-        }
-    }
+    rope_rotate(x, n_head, head_dim, t.n_rot(), t.cos_at(pos), t.sin_at(pos), RopeType::Norm);
 }
 
+// [a' b'] = R [a b] with R = [[c, -s], [s, c]]; the gradient goes through R^T.
 void rope_backward(float* dx, int64_t n_head, int64_t head_dim, const RopeTable& t, int64_t pos) {
-    const float* cs = t.cos_at(pos);
-    const float* sn = t.sin_at(pos);
-    for (int64_t h = 0; h < n_head; ++h) {
-        float* v = dx + h * head_dim;
-        for (int64_t k = 0; k < t.n_rot() / 2; ++k) {
-            // [a' b'] = R [a b] with R = [[c, -s], [s, c]]; the gradient goes through R^T.
-            const float da = v[2 * k], db = v[2 * k + 1];
-            v[2 * k] = da * cs[k] + db * sn[k];
-            v[2 * k + 1] = -da * sn[k] + db * cs[k];
-        }
-    }
+    rope_rotate(dx, n_head, head_dim, t.n_rot(), t.cos_at(pos), t.sin_at(pos), RopeType::Norm, /*inverse=*/true);
 }
 
 // Attention runs in blocks of query rows: block [t0, t1) only needs keys
