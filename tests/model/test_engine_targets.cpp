@@ -1,0 +1,81 @@
+// Native and WebAssembly builds must compute the same logits bit for bit:
+// the native AVX-512 kernels replace SIMD128 ones only where they are
+// bit-identical, and everything else is the same C++. This test runs in both
+// builds (natively with and without the x86 kernels, through ctest) against
+// one fingerprint of the logits per model, so any difference between targets
+// fails somewhere. The synth512 models (../shared/bench) have 512-wide rows
+// and 64-wide heads, so they reach the K-quant kernels and the attention
+// kernels that the 64-wide reference model does not.
+#include <catch2/catch.hpp>
+#include <cstring>
+
+#include "model/llama_context.h"
+#include "support/reference_model.h"
+#include "support/test_support.h"
+
+using namespace quantlab;
+using namespace quantlab::test;
+
+namespace {
+
+// FNV-1a over the float bits.
+uint64_t fingerprint(const float* v, size_t n, uint64_t h) {
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t u;
+        std::memcpy(&u, &v[i], sizeof u);
+        for (int b = 0; b < 4; ++b) {
+            h ^= (u >> (8 * b)) & 0xffu;
+            h *= 1099511628211ull;
+        }
+    }
+    return h;
+}
+
+// A 12-token batch (every row's logits), then 3 single tokens.
+uint64_t logits_fingerprint(const std::shared_ptr<const LlamaModel>& model) {
+    ContextOptions co;
+    co.n_ctx = 32;
+    co.variant = KernelVariant::Simd128;
+    LlamaContext ctx(model, co);
+    const int64_t V = ctx.n_vocab();
+    std::vector<int32_t> ids;
+    for (int i = 0; i < 12; ++i) ids.push_back(int32_t((i * 37 + 11) % V));
+    uint64_t h = 14695981039346656037ull;
+    const auto& all = ctx.decode(ids.data(), int64_t(ids.size()), true);
+    h = fingerprint(all.data(), all.size(), h);
+    for (int i = 0; i < 3; ++i) {
+        const int32_t id = int32_t((i * 101 + 7) % V);
+        const auto& row = ctx.decode(&id, 1, false);
+        h = fingerprint(row.data(), row.size(), h);
+    }
+    return h;
+}
+
+}  // namespace
+
+TEST_CASE("logits are bit-identical on every target (native SIMD128, native x86, wasm)", "[engine][targets]") {
+    if (!simd128_compiled()) {
+        SUCCEED("scalar-only build: the reference kernels compute other (equally valid) roundings");
+        return;
+    }
+    struct Case {
+        std::string path;
+        uint64_t want;
+    };
+    // Taken natively with the AVX-512 kernels; the same with them off and in
+    // wasm under Node when the test was written (2026-11-27).
+    const std::vector<Case> cases = {
+        {reference_path("stories260K-f32.gguf"), 0x0d018861b09f05ecull},
+        {reference_path("stories260K-q8_0.gguf"), 0x0a6c6073809d2e14ull},
+        {reference_path("stories260K-q4_k_m.gguf"), 0x1e2ad0e696b7082eull},
+        {reference_path("stories260K-iq4_nl.gguf"), 0xde562543f9d4c257ull},
+        {shared_dir() + "/bench/models/synth512-q8_0.gguf", 0xd329aaaccb2ce691ull},
+        {shared_dir() + "/bench/models/synth512-q4_0.gguf", 0x08b35b01fe3bdef1ull},
+        {shared_dir() + "/bench/models/synth512-q4_k_m.gguf", 0x710efeba1fa64c92ull},
+    };
+    for (const auto& c : cases) {
+        const uint64_t got = logits_fingerprint(LlamaModel::load_file(c.path));
+        INFO(c.path << " fingerprint 0x" << std::hex << got);
+        CHECK(got == c.want);
+    }
+}
