@@ -42,19 +42,18 @@ namespace {
 // Q2_K/Q4_K/Q5_K, Q6_K's "-32", nothing for the signed Q3_K and IQ4_XS.
 enum class Term { Mins, Q6, None };
 
-// Where unpack() writes one super-block of one row: group g's 16 values at
-// q + g * q_stride, each group's scale as a byte (sc8[16]), and the 16 int16
-// that meet the bsums (aux[16]), then d and dmin.
-struct SuperDst {
-    uint8_t* q;
-    int q_stride;
-    int8_t* sc8;
-    int16_t* aux;
-    float *d, *dmin;
+// One super-block of one row as the gemm panel holds it, written by the
+// formats' unpack(): group g's 16 values (unsigned, lane-class order), each
+// group's scale as a byte, the 16 int16 that meet the bsums, d and dmin.
+struct alignas(64) SuperRow {
+    uint8_t q[16][16];
+    int16_t aux[16];
+    int8_t sc8[16];
+    float d, dmin;
 
-    void group(int g, __m128i v) const { _mm_storeu_si128(reinterpret_cast<__m128i*>(q + g * q_stride), v); }
-    void scales(__m128i sc) const { _mm_storeu_si128(reinterpret_cast<__m128i*>(sc8), sc); }
-    void aux16(__m256i v) const { _mm256_storeu_si256(reinterpret_cast<__m256i*>(aux), v); }
+    void group(int g, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(q[g]), v); }
+    void scales(__m128i sc) { _mm_storeu_si128(reinterpret_cast<__m128i*>(sc8), sc); }
+    void aux16(__m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(aux), v); }
 };
 
 inline __m128i load16(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
@@ -80,7 +79,7 @@ inline void k4_group_scales(const uint8_t* packed, __m128i* sg, __m256i* mins) {
     *mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)));
 }
 
-inline void k4_scales(const uint8_t* packed, const SuperDst& o) {
+inline void k4_scales(const uint8_t* packed, SuperRow& o) {
     __m128i sg;
     __m256i mins;
     k4_group_scales(packed, &sg, &mins);
@@ -141,7 +140,7 @@ struct Q4K {
         o.d = fp16_to_fp32(b.d);
         o.dmin = fp16_to_fp32(b.dmin);
     }
-    static void unpack(const Block& b, const SuperDst& o) {
+    static void unpack(const Block& b, SuperRow& o) {
         k4_scales(b.scales, o);
         const __m128i m4 = _mm_set1_epi8(0x0F);
         for (int j = 0; j < 4; ++j) {
@@ -151,8 +150,8 @@ struct Q4K {
                 o.group(4 * j + 2 + h, _mm_and_si128(_mm_srli_epi16(v, 4), m4));
             }
         }
-        *o.d = fp16_to_fp32(b.d);
-        *o.dmin = fp16_to_fp32(b.dmin);
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = fp16_to_fp32(b.dmin);
     }
 };
 
@@ -187,7 +186,7 @@ struct Q5K {
         o.d = fp16_to_fp32(b.d);
         o.dmin = fp16_to_fp32(b.dmin);
     }
-    static void unpack(const Block& b, const SuperDst& o) {
+    static void unpack(const Block& b, SuperRow& o) {
         k4_scales(b.scales, o);
         const __m128i m4 = _mm_set1_epi8(0x0F), one = _mm_set1_epi8(1);
         const __m128i qh[2] = {lane_class_order(load16(b.qh)), lane_class_order(load16(b.qh + 16))};
@@ -200,8 +199,8 @@ struct Q5K {
                 o.group(4 * j + 2 + h, _mm_or_si128(_mm_and_si128(_mm_srli_epi16(v, 4), m4), _mm_slli_epi16(bh, 4)));
             }
         }
-        *o.d = fp16_to_fp32(b.d);
-        *o.dmin = fp16_to_fp32(b.dmin);
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = fp16_to_fp32(b.dmin);
     }
 };
 
@@ -234,7 +233,7 @@ struct Q6K {
         o.d = fp16_to_fp32(b.d);
         o.dmin = 0.0f;
     }
-    static void unpack(const Block& b, const SuperDst& o) {
+    static void unpack(const Block& b, SuperRow& o) {
         const __m128i sc = load16(b.scales);
         o.scales(sc);
         o.aux16(_mm256_cvtepi8_epi16(sc));
@@ -252,8 +251,8 @@ struct Q6K {
                         _mm_or_si128(_mm_and_si128(_mm_srli_epi16(lb, 4), m4), _mm_and_si128(_mm_srli_epi16(hb, 2), m30)));
             }
         }
-        *o.d = fp16_to_fp32(b.d);
-        *o.dmin = 0.0f;
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = 0.0f;
     }
 };
 
@@ -273,7 +272,7 @@ struct Q2K {
         o.d = fp16_to_fp32(b.d);
         o.dmin = fp16_to_fp32(b.dmin);
     }
-    static void unpack(const Block& b, const SuperDst& o) {
+    static void unpack(const Block& b, SuperRow& o) {
         const __m128i sc = load16(b.scales), m4 = _mm_set1_epi8(0x0F);
         o.scales(_mm_and_si128(sc, m4));
         o.aux16(_mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc, 4), m4)));
@@ -287,8 +286,8 @@ struct Q2K {
                 o.group(8 * h + 2 * j + 1, _mm_and_si128(_mm_srl_epi16(qb, sh), m3));
             }
         }
-        *o.d = fp16_to_fp32(b.d);
-        *o.dmin = fp16_to_fp32(b.dmin);
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = fp16_to_fp32(b.dmin);
     }
 };
 
@@ -306,7 +305,7 @@ struct Q3K {
         simd::unpack_scales_q3(b.scales, sc);
         return _mm_load_si128(reinterpret_cast<const __m128i*>(sc));
     }
-    static void unpack(const Block& b, const SuperDst& o) {
+    static void unpack(const Block& b, SuperRow& o) {
         o.scales(scales(b));
         o.aux16(_mm256_setzero_si256());
         const __m128i m3 = _mm_set1_epi8(3), one = _mm_set1_epi8(1);
@@ -321,8 +320,8 @@ struct Q3K {
                                                         _mm_slli_epi16(_mm_and_si128(_mm_srl_epi16(hb, sh), one), 2)));
             }
         }
-        *o.d = fp16_to_fp32(b.d);
-        *o.dmin = 0.0f;
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = 0.0f;
     }
     static void row(const Block& b, RowRegs& o) {
         row_scales<kRowGroups>(scales(b), _mm256_setzero_si256(), o);
@@ -361,7 +360,7 @@ struct IQ4XS {
     static __m128i levels() {
         return _mm_xor_si128(load16(kIq4nlValues), _mm_set1_epi8(int8_t(0x80)));
     }
-    static void unpack(const Block& b, const SuperDst& o) {
+    static void unpack(const Block& b, SuperRow& o) {
         o.scales(group_scales(b));
         o.aux16(_mm256_setzero_si256());
         const __m128i t = levels(), m4 = _mm_set1_epi8(0x0F);
@@ -370,8 +369,8 @@ struct IQ4XS {
             o.group(2 * ib, _mm_shuffle_epi8(t, _mm_and_si128(v, m4)));
             o.group(2 * ib + 1, _mm_shuffle_epi8(t, _mm_and_si128(_mm_srli_epi16(v, 4), m4)));
         }
-        *o.d = fp16_to_fp32(b.d);
-        *o.dmin = 0.0f;
+        o.d = fp16_to_fp32(b.d);
+        o.dmin = 0.0f;
     }
     static void row(const Block& b, RowRegs& o) {
         row_scales<kRowGroups>(group_scales(b), _mm256_setzero_si256(), o);
@@ -441,15 +440,6 @@ ActQuadSuper* prepare_act_quads(const void* a, size_t a_row_bytes, int64_t n_tok
 }
 
 // ---- gemm: a panel of unpacked rows, tiles of R rows x Q token quads
-
-struct alignas(64) SuperRow {
-    uint8_t q[16][16];
-    int16_t aux[16];
-    int8_t sc8[16];
-    float d, dmin;
-};
-
-inline SuperDst row_dst(SuperRow& r) { return {&r.q[0][0], 16, r.sc8, r.aux, &r.d, &r.dmin}; }
 
 inline __m512i bcast16(const void* p) { return _mm512_broadcast_i32x4(load16(p)); }
 
@@ -555,7 +545,7 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
         const int64_t pr = n_rows - p0 < panel_rows ? n_rows - p0 : panel_rows;
         for (int64_t r = 0; r < pr; ++r) {
             const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(p0 + r) * w_row_bytes);
-            for (int64_t i = 0; i < nb; ++i) F::unpack(b[i], row_dst(panel[r * nb + i]));
+            for (int64_t i = 0; i < nb; ++i) F::unpack(b[i], panel[r * nb + i]);
         }
         // Whole tiles of kQuads quads, then the remaining quads one at a time.
         for (int64_t q0 = 0, step; q0 < nq; q0 += step) {
