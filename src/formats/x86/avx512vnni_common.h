@@ -50,7 +50,14 @@ inline __m128i weight_offset_correction(__m128i p0, __m128i p1) {
     return _mm_slli_epi32(_mm_sub_epi32(_mm_setzero_si128(), _mm_madd_epi16(pairs, _mm_set1_epi16(1))), 7);
 }
 
-// (v0 + v2) + (v1 + v3) in each 128-bit group; group g's sum ends in out[g].
+// (v0 + v2) + (v1 + v3) of one 128-bit accumulator (SIMD128's f32x4_hsum).
+inline float hsum4(__m128 v) {
+    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtss_f32(v);
+}
+
+// The same in each 128-bit group; group g's sum ends in out[g].
 inline void hsum_groups(__m512 v, float out[4]) {
     v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
     v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));

@@ -186,7 +186,8 @@ struct Q5_1 {
 
 // ---- activations
 
-// One block of four tokens: permuted halves, offset corrections, scales.
+// One block of four tokens (or, for a single token, four consecutive blocks):
+// permuted halves, offset corrections, scales.
 struct alignas(64) ActQuadBlock {
     int8_t a0[64], a1[64];
     int32_t c[16];
@@ -194,13 +195,6 @@ struct alignas(64) ActQuadBlock {
     float s[16];  // Q8_1's s (d * sum), token k in lanes 4k..4k+3
 };
 static_assert(sizeof(ActQuadBlock) == 320, "ActQuadBlock is five zmm registers");
-
-// One block of one token, for the single-token path.
-struct ActBlock {
-    int8_t a0[16], a1[16];
-    int32_t c[4];
-    float d, s;
-};
 
 // A is block_q8_0 or block_q8_1 (whose s goes to *s).
 template <class A>
@@ -396,23 +390,10 @@ inline void load4(const typename F::Block* const blocks[4], __m512i* lo, __m512i
 template <class F>
 void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
     const int64_t nb = n / 32, nb4 = nb / 4;
-    // Activations: groups of four blocks in lanes (ActQuadBlock with blocks for tokens).
-    static thread_local Scratch quads, singles;
-    auto* act4 = static_cast<ActQuadBlock*>(quads.get(size_t(nb4 > 0 ? nb4 : 1) * sizeof(ActQuadBlock)));
-    auto* act1 = static_cast<ActBlock*>(singles.get(size_t(nb) * sizeof(ActBlock)));
-    const auto* ab = static_cast<const typename F::Act*>(a);
-    for (int64_t i = 0; i < nb; ++i) {
-        prepare_act_block(ab[i], act1[i].a0, act1[i].a1, act1[i].c, &act1[i].d, &act1[i].s);
-    }
-    for (int64_t g = 0; g < nb4; ++g) {
-        for (int k = 0; k < 4; ++k) {
-            const ActBlock& x = act1[4 * g + k];
-            std::memcpy(act4[g].a0 + 16 * k, x.a0, 16);
-            std::memcpy(act4[g].a1 + 16 * k, x.a1, 16);
-            std::memcpy(act4[g].c + 4 * k, x.c, 16);
-            for (int j = 0; j < 4; ++j) act4[g].d[4 * k + j] = x.d;
-        }
-    }
+    // The token-quad layout with the row's blocks standing in for tokens:
+    // group g holds blocks 4g .. 4g+3 (block 4g+k in lane group k).
+    using Act = typename F::Act;
+    const ActQuadBlock* act4 = prepare_act_quads<Act>(a, sizeof(Act), nb, 1);
     const float* h2f = fp16_to_fp32_table();
     const __m512i spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
     const __m128i flip = _mm_set1_epi8(int8_t(0x80));
@@ -438,24 +419,25 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             acc = _mm_add_ps(acc, _mm512_extractf32x4_ps(p, 2));
             acc = _mm_add_ps(acc, _mm512_extractf32x4_ps(p, 3));
             if constexpr (F::kAffine) {
-                for (int k = 0; k < 4; ++k) summs += h2f[blocks[k]->m] * act1[4 * g + k].s;
+                for (int k = 0; k < 4; ++k) summs += h2f[blocks[k]->m] * x.s[4 * k];
             }
         }
         for (int64_t i = 4 * nb4; i < nb; ++i) {  // the last nb % 4 blocks, one at a time
             __m128i lo, hi;
             F::decode(b[i], &lo, &hi);
-            const ActBlock& x = act1[i];
+            const ActQuadBlock& x = act4[i / 4];
+            const int k = int(i % 4);
             const __m128i s = _mm_dpbusd_epi32(
-                _mm_dpbusd_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.c)),
+                _mm_dpbusd_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.c + 4 * k)),
                                  lane_class_order(_mm_xor_si128(lo, flip)),
-                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a0))),
-                lane_class_order(_mm_xor_si128(hi, flip)), _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a1)));
-            acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(s), _mm_set1_ps(h2f[b[i].d] * x.d)));
-            if constexpr (F::kAffine) summs += h2f[b[i].m] * x.s;
+                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a0 + 16 * k))),
+                lane_class_order(_mm_xor_si128(hi, flip)),
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a1 + 16 * k)));
+            acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(s), _mm_set1_ps(h2f[b[i].d] * x.d[4 * k])));
+            if constexpr (F::kAffine) summs += h2f[b[i].m] * x.s[4 * k];
         }
-        float v[4];
-        hsum_groups(_mm512_castps128_ps512(acc), v);
-        y[r] = F::kAffine ? v[0] + summs : v[0];
+        const float v = hsum4(acc);
+        y[r] = F::kAffine ? v + summs : v;
     }
 }
 

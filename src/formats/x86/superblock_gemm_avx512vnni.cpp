@@ -624,10 +624,7 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             }
             acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(sumi), _mm_set1_ps(x.d * u.d)));
         }
-        float v[4], m[4];
-        hsum_groups(_mm512_castps128_ps512(acc), v);
-        hsum_groups(_mm512_castps128_ps512(accm), m);
-        y[r] = F::kTerm == Term::Mins ? v[0] - m[0] : v[0];
+        y[r] = F::kTerm == Term::Mins ? hsum4(acc) - hsum4(accm) : hsum4(acc);
     }
 }
 
