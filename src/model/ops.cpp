@@ -81,12 +81,6 @@ void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens
     }
 }
 
-void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, std::vector<uint8_t>& scratch,
-            KernelVariant variant) {
-    quantize_activations(w, x, n_tokens, scratch, variant);
-    matmul_quantized(w, scratch.data(), n_tokens, y, variant);
-}
-
 void embedding_row(const WeightMatrix& w, int64_t id, float* out) {
     w.traits->ref.dequantize_row(w.row(id), out, w.n_in);
 }

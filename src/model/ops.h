@@ -30,16 +30,11 @@ void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, cons
 // x * sigmoid(x), as ggml_silu_f32
 inline float silu(float x) { return x / (1.0f + __builtin_expf(-x)); }
 
-// y[t][r] = dot(W row r, x[t]) for n_tokens rows of x ([n_tokens][n_in] -> [n_tokens][n_out]).
-// x is first quantized to the weight type's vec_dot_type, as ggml does; scratch
-// holds those quantized activations between calls.
-void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, std::vector<uint8_t>& scratch,
-            KernelVariant variant);
-
-// matmul in its two steps, so that matrices sharing an input (q/k/v, gate/up)
-// quantize it once: quantize_activations fills scratch with x quantized to
-// w's vec_dot_type, matmul_quantized multiplies any matrix with the same
-// n_in and vec_dot_type by it.
+// y[t][r] = dot(W row r, x[t]) for n_tokens rows of x ([n_tokens][n_in] -> [n_tokens][n_out]),
+// in two steps so that matrices sharing an input (q/k/v, gate/up) quantize it
+// once: quantize_activations fills scratch with x quantized to w's
+// vec_dot_type, as ggml does; matmul_quantized multiplies any matrix with the
+// same n_in and vec_dot_type by it.
 void quantize_activations(const WeightMatrix& w, const float* x, int64_t n_tokens, std::vector<uint8_t>& scratch,
                           KernelVariant variant);
 void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens, float* y, KernelVariant variant);
