@@ -1,18 +1,36 @@
 // Types of the quantlab npm package (hand-written: emscripten 3.1.6 cannot emit them).
 
-/** Kinds of failure, shared with the C++ library's quantlab::ErrorCode. */
+/**
+ * Kinds of failure, shared with the C++ library's quantlab::ErrorCode. Every
+ * call either returns a valid result or throws (rejects with) a QuantlabError
+ * with one of these codes; the module stays usable either way.
+ */
 export type QuantlabErrorCode =
+  /** An argument or option is of the wrong type or outside its range. */
   | 'InvalidArgument'
+  /** A length is not a whole number of blocks or rows. */
   | 'BadLength'
+  /** NaN or Inf in the input, or values too large for the format's scales (the message names the row). */
   | 'NonFinite'
+  /** A buffer does not have the size the format needs. */
   | 'BufferSize'
+  /** A tensor or model type quantlab does not know. */
   | 'UnknownType'
+  /** A known type, but not for this operation. */
   | 'Unsupported'
+  /** A model of an architecture quantlab does not run or quantize (the message names it). */
+  | 'UnsupportedArchitecture'
+  /** A malformed file (GGUF, imatrix). */
   | 'Format'
+  /** Reading the source or writing the output failed (`cause` holds the original error). */
   | 'Io'
+  /** An AbortSignal fired (or SIGINT in the CLI). */
   | 'Cancelled'
+  /** The request needs more WebAssembly memory than there is (the message names the size). */
   | 'OutOfMemory'
+  /** The WebAssembly module could not be instantiated. */
   | 'LoadFailed'
+  /** A bug in quantlab: please report it. */
   | 'Internal';
 
 export declare class QuantlabError extends Error {

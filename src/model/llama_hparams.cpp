@@ -21,7 +21,8 @@ LlamaHparams LlamaHparams::from_gguf(const GgufHeader& h) {
     if (p.arch == "llama" || p.arch == "mistral") {
         p.rope_type = RopeType::Norm;
     } else {
-        throw Error(ErrorCode::Unsupported, "architecture '" + p.arch + "' is not supported (only llama)");
+        throw Error(ErrorCode::UnsupportedArchitecture,
+                    "architecture '" + p.arch + "' is not supported (quantlab runs llama and mistral models)");
     }
     const std::string a = p.arch + ".";
     p.n_ctx_train = positive(h, a + "context_length");

@@ -373,7 +373,7 @@ TEST_CASE("bad inputs are reported with typed errors", "[quantize][errors]") {
     s.arch = "falcon";
     s.n_layer = 1;
     write_file(text, make_llama_file(s));
-    CHECK(code_of(text, o) == ErrorCode::Unsupported);
+    CHECK(code_of(text, o) == ErrorCode::UnsupportedArchitecture);
     std::remove(text.c_str());
 
     CHECK(code_of(ref_file(kF32), options(LlamaFtype::MOSTLY_Q8_0)) == ErrorCode::Unsupported);
