@@ -1,0 +1,70 @@
+// Model files that disagree with themselves or ask for absurd sizes: each
+// must end in a typed Error naming the problem (the regression tests of what
+// fuzz_model_loader and review found; docs/reliability.md lists them).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "fuzz/fuzz_support.h"
+#include "model/llama_context.h"
+#include "model/llama_model.h"
+#include "model/sampler.h"
+
+using namespace quantlab;
+using namespace quantlab::fuzz;
+
+namespace {
+
+// A TinyLlama whose metadata `edit` may change before the tensors are added.
+template <class Edit>
+std::vector<uint8_t> tiny_file(const TinyLlama& m, Edit&& edit, bool with_vocab = true) {
+    GgufWriter w = tiny_llama_metadata(m, with_vocab);
+    edit(w);
+    for (const auto& t : tiny_llama_tensors(m)) w.add_tensor(t.name, t.type, t.ne);
+    return gguf_file_bytes(w, 7, false);
+}
+
+Error load_error(const std::vector<uint8_t>& file) {
+    try {
+        LlamaModel::load_memory(file.data(), file.size());
+    } catch (const Error& e) {
+        return e;
+    }
+    FAIL("expected the model to be refused");
+    return Error(ErrorCode::InvalidArgument, "");
+}
+
+}  // namespace
+
+TEST_CASE("a consistent tiny model loads and decodes", "[model][hostile]") {
+    const auto file = tiny_llama_file(TinyLlama{}, true, 1);
+    auto model = LlamaModel::load_memory(file.data(), file.size());
+    LlamaContext ctx(model, ContextOptions{8, 8, KernelVariant::Ref});
+    const int32_t ids[2] = {1, 5};
+    CHECK(ctx.decode(ids, 2, true).size() == 2 * 16);
+}
+
+TEST_CASE("metadata arrays are not read as scalars (an empty one used to be read past its end)", "[model][hostile]") {
+    for (const GgufValue& v : {GgufValue::i32_array({}), GgufValue::i32_array({2, 3})}) {
+        const auto file = tiny_file(TinyLlama{}, [&](GgufWriter& w) { w.set("llama.block_count", v); });
+        const Error e = load_error(file);
+        CHECK(e.code() == ErrorCode::Format);
+        CHECK_THAT(e.what(), Catch::Contains("expected an integer, got an array"));
+    }
+    CHECK_THROWS_AS(GgufValue::f32_array({}).as_u64(), Error);
+}
+
+TEST_CASE("other architectures are UnsupportedArchitecture, naming the architecture", "[model][hostile]") {
+    for (const char* arch : {"qwen2", "phi3", "gemma", "falcon"}) {
+        TinyLlama m;
+        m.arch = arch;
+        const Error e = load_error(tiny_llama_file(m, true, 1));
+        CHECK(e.code() == ErrorCode::UnsupportedArchitecture);
+        CHECK_THAT(e.what(), Catch::Contains(std::string("architecture '") + arch + "'"));
+    }
+}
