@@ -1,5 +1,6 @@
 #include "formats/quantize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -29,10 +30,24 @@ void require_finite(const float* x, size_t n, const char* what) {
     }
 }
 
+int64_t first_non_finite_row(const TypeTraits& t, const KernelSet& k, const uint8_t* data, int64_t nrows,
+                             int64_t n_per_row, std::vector<float>& scratch) {
+    const size_t rs = row_size(t, n_per_row);
+    scratch.resize(size_t(n_per_row));
+    for (int64_t r = 0; r < nrows; ++r) {
+        k.dequantize_row(data + size_t(r) * rs, scratch.data(), n_per_row);
+        for (const float v : scratch) {
+            if (!std::isfinite(v)) return r;
+        }
+    }
+    return -1;
+}
+
 size_t quantized_size(const TypeTraits& t, size_t n) {
     require_block_multiple(t, n, "length");
     return n / size_t(t.block_size) * t.type_size;
 }
+
 
 void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, size_t out_len,
                    const QuantizeOptions& opt) {
@@ -69,7 +84,32 @@ void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, 
     if (k.quantize == nullptr) {
         throw Error(ErrorCode::Unsupported, std::string("quantization to ") + t.name + " is not implemented");
     }
-    k.quantize(x, out, int64_t(n / n_per_row), int64_t(n_per_row), opt.imatrix);
+    const int64_t nrows = int64_t(n / n_per_row);
+    k.quantize(x, out, nrows, int64_t(n_per_row), opt.imatrix);
+    // Finite input can still overflow a format's f16 scales (|x| beyond about
+    // 65504 times the largest code): such blocks decode to Inf/NaN, and ggml
+    // refuses them when a model is loaded. Say so instead of returning them.
+    // Some formats (q3_K, q6_K, iq4_xs) instead collapse such a row to finite
+    // zeros; a row whose largest value is beyond f16's range and does not
+    // come back at least half as large is refused the same way.
+    const size_t rs = row_size(t, int64_t(n_per_row));
+    std::vector<float> y(n_per_row);
+    for (int64_t r = 0; r < nrows; ++r) {
+        k.dequantize_row(out + size_t(r) * rs, y.data(), int64_t(n_per_row));
+        float max_x = 0.0f, max_y = 0.0f;
+        bool finite = true;
+        for (size_t i = 0; i < n_per_row; ++i) {
+            max_x = std::max(max_x, std::fabs(x[size_t(r) * n_per_row + i]));
+            finite = finite && std::isfinite(y[i]);
+            max_y = std::max(max_y, std::fabs(y[i]));
+        }
+        constexpr float kF16Max = 65504.0f;
+        if (!finite || (max_x > kF16Max && max_y < 0.5f * max_x)) {
+            throw Error(ErrorCode::NonFinite, "row " + std::to_string(opt.first_row + r) + " cannot be stored as " +
+                                                  t.name + ": its largest magnitude " + std::to_string(max_x) +
+                                                  " overflows the format's scales");
+        }
+    }
 }
 
 std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, const QuantizeOptions& opt) {

@@ -16,6 +16,7 @@ struct QuantizeOptions {
     const float* imatrix = nullptr; // optional importance weights, one per column
     size_t imatrix_len = 0;
     KernelVariant variant = default_kernel_variant();
+    int64_t first_row = 0;          // errors number rows from here (the input is a slice of a larger tensor)
 };
 
 // Quantize n floats (nrows = n / n_per_row rows) to type t.
@@ -34,5 +35,13 @@ std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_le
 
 // Throws Error(NonFinite) naming the first NaN/Inf and its index.
 void require_finite(const float* x, size_t n, const char* what);
+
+// ggml_validate_row_data's question for nrows rows of n_per_row values in
+// type t (are the stored scales and values finite?), answered by decoding
+// each row with k.dequantize_row, so every format in the traits table is
+// covered: the index of the first row that decodes to NaN/Inf, or -1.
+// scratch is resized to n_per_row.
+int64_t first_non_finite_row(const TypeTraits& t, const KernelSet& k, const uint8_t* data, int64_t nrows,
+                             int64_t n_per_row, std::vector<float>& scratch);
 
 }  // namespace quantlab

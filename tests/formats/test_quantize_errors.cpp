@@ -1,9 +1,12 @@
 // Bad input never reaches a kernel: each mistake gets its own typed error,
 // and the library keeps working afterwards.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "formats/quantize.h"
@@ -91,4 +94,39 @@ TEST_CASE("type names resolve case-insensitively", "[traits]") {
     CHECK(type_traits_by_name("q8_0").block_size == 32);
     CHECK(type_traits_by_name("BF16").type_size == 2);
     CHECK(type_traits(GgmlType::Q8_0).bits_per_weight() == Approx(8.5));
+}
+
+TEST_CASE("finite input that overflows a format's f16 scales is refused, naming the row", "[errors]") {
+    // fuzz_quantize found quantize() returning blocks with an infinite f16
+    // scale for finite input (|x| around 1e6 in q4_0): they decode to Inf/NaN
+    // and ggml_validate_row_data refuses them. q3_K, q6_K and iq4_xs instead
+    // collapse |x| = 1e20 to zeros. Every format either refuses such a row or
+    // stores it (f32, q8_K's f32 scale) so that it decodes finite and close.
+    std::vector<std::string> refused;
+    for (const auto& t : all_type_traits()) {
+        const size_t n = size_t(t.block_size) * 2;
+        std::vector<float> x = test::random_floats(n * 3, 5);  // 3 rows
+        for (size_t i = n; i < 2 * n; ++i) x[i] *= 1e20f;      // row 1 only
+        QuantizeOptions opt;
+        opt.n_per_row = int64_t(n);
+        for (const auto v : test::variants_under_test()) {
+            INFO(t.name << " " << kernel_variant_name(v));
+            opt.variant = v;
+            try {
+                const auto q = quantize(t, x.data(), x.size(), opt);
+                const auto y = dequantize(t, q.data(), q.size(), x.size(), v);
+                for (size_t i = n; i < 2 * n; ++i) REQUIRE(std::fabs(y[i] - x[i]) <= 0.5f * std::fabs(x[i]) + 1e19f);
+            } catch (const Error& e) {
+                CHECK(e.code() == ErrorCode::NonFinite);
+                CHECK_THAT(e.what(), Catch::Contains(std::string("row 1 cannot be stored as ") + t.name));
+                if (v == KernelVariant::Ref) refused.push_back(t.name);
+            }
+        }
+    }
+    for (const char* name : {"f16", "q4_0", "q8_0", "q2_K", "q3_K", "q6_K", "iq4_xs"}) {
+        CHECK(std::find(refused.begin(), refused.end(), name) != refused.end());
+    }
+    // The boundary: what fits still quantizes.
+    std::vector<float> ok(32, 60000.0f);
+    CHECK(quantize(type_traits(GgmlType::Q8_0), ok.data(), ok.size()).size() == 34);
 }
