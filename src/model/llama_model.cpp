@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/checked_alloc.h"
 #include "core/error.h"
 
 namespace quantlab {
@@ -20,7 +21,8 @@ std::string shape_string(const std::vector<int64_t>& ne) {
 
 LlamaModel::LlamaModel(GgufHeader header) : header_(std::move(header)) {
     hp_ = LlamaHparams::from_gguf(header_);
-    data_.resize(size_t(header_.data_size));
+    // data_size may exceed wasm32's size_t: checked, never truncated.
+    assign_checked(data_, {int64_t(header_.data_size)}, "the model's tensor data");
 }
 
 WeightMatrix LlamaModel::matrix(const std::string& name, int64_t n_in, int64_t n_out) const {

@@ -68,3 +68,25 @@ TEST_CASE("other architectures are UnsupportedArchitecture, naming the architect
         CHECK_THAT(e.what(), Catch::Contains(std::string("architecture '") + arch + "'"));
     }
 }
+
+TEST_CASE("a KV cache larger than memory is OutOfMemory naming its size, never a wrapped size", "[model][hostile]") {
+    // context_length from the file (n_ctx 0) or from the caller: the product
+    // n_layer * n_ctx * n_embd_kv used to be computed in int64 and cast to
+    // size_t, which wraps in wasm32 (a 2^32 + 16 context got a 16-position cache).
+    TinyLlama m;
+    m.n_ctx_train = 1;
+    const auto file = tiny_file(m, [](GgufWriter& w) { w.set("llama.context_length", GgufValue::u64(uint64_t(1) << 62)); });
+    auto model = LlamaModel::load_memory(file.data(), file.size());
+    for (const int64_t n_ctx : {int64_t(0), int64_t(1) << 61}) {
+        try {
+            LlamaContext ctx(model, ContextOptions{n_ctx, 8, KernelVariant::Ref});
+            FAIL("expected OutOfMemory");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::OutOfMemory);
+            CHECK_THAT(e.what(), Catch::Contains("for the KV cache"));
+            CHECK_THAT(e.what(), Catch::Contains("positions)"));
+        }
+    }
+    LlamaContext ok(model, ContextOptions{4, 4, KernelVariant::Ref});  // still loads with a sane context
+    CHECK(ok.n_ctx() == 4);
+}
