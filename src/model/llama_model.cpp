@@ -66,6 +66,14 @@ void LlamaModel::finalize() {
         throw Error(ErrorCode::Format, "token_embd.weight has " + std::to_string(emb.ne[1]) +
                                            " rows but the vocabulary has " + std::to_string(p.n_vocab) + " tokens");
     }
+    // llama.cpp sizes token_embd from the token list: a vocabulary that does
+    // not match it would hand the engine ids it has no row for.
+    if (const GgufValue* tokens = header_.find("tokenizer.ggml.tokens");
+        tokens && tokens->is_array() && int64_t(tokens->array_size()) != emb.ne[1]) {
+        throw Error(ErrorCode::Format, "token_embd.weight has " + std::to_string(emb.ne[1]) +
+                                           " rows but tokenizer.ggml.tokens lists " +
+                                           std::to_string(tokens->array_size()) + " tokens");
+    }
     hp_.n_vocab = emb.ne[1];
     token_embd_ = matrix("token_embd.weight", p.n_embd, hp_.n_vocab);
     output_norm_ = vector("output_norm.weight", p.n_embd);

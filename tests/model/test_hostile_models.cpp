@@ -69,6 +69,33 @@ TEST_CASE("other architectures are UnsupportedArchitecture, naming the architect
     }
 }
 
+TEST_CASE("hyperparameters that make every logit NaN are refused", "[model][hostile]") {
+    for (const char* key : {"llama.attention.layer_norm_rms_epsilon", "llama.rope.freq_base"}) {
+        for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(), -1.0f}) {
+            const auto file = tiny_file(TinyLlama{}, [&](GgufWriter& w) { w.set(key, GgufValue::f32(bad)); });
+            const Error e = load_error(file);
+            CHECK(e.code() == ErrorCode::Format);
+            CHECK_THAT(e.what(), Catch::Contains(key));
+        }
+    }
+}
+
+TEST_CASE("a token list that does not match token_embd is refused", "[model][hostile]") {
+    TinyLlama m;
+    const auto file = tiny_file(m, [&](GgufWriter& w) { add_tiny_spm_vocab(w, m.n_vocab + 3); });
+    const Error e = load_error(file);
+    CHECK(e.code() == ErrorCode::Format);
+    CHECK_THAT(e.what(), Catch::Contains("token_embd.weight has 16 rows but the vocabulary has 19 tokens"));
+    // With vocab_size present the token list was not compared at all.
+    const auto sized = tiny_file(m, [&](GgufWriter& w) {
+        add_tiny_spm_vocab(w, m.n_vocab + 3);
+        w.set("llama.vocab_size", GgufValue::u32(uint32_t(m.n_vocab)));
+    });
+    const Error e2 = load_error(sized);
+    CHECK(e2.code() == ErrorCode::Format);
+    CHECK_THAT(e2.what(), Catch::Contains("token_embd.weight has 16 rows but tokenizer.ggml.tokens lists 19 tokens"));
+}
+
 TEST_CASE("a KV cache larger than memory is OutOfMemory naming its size, never a wrapped size", "[model][hostile]") {
     // context_length from the file (n_ctx 0) or from the caller: the product
     // n_layer * n_ctx * n_embd_kv used to be computed in int64 and cast to
