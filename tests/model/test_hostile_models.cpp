@@ -117,3 +117,24 @@ TEST_CASE("a KV cache larger than memory is OutOfMemory naming its size, never a
     LlamaContext ok(model, ContextOptions{4, 4, KernelVariant::Ref});  // still loads with a sane context
     CHECK(ok.n_ctx() == 4);
 }
+
+TEST_CASE("sampling NaN logits neither breaks the sort nor returns an id outside the vocabulary", "[model][hostile]") {
+    std::vector<float> logits(50, std::numeric_limits<float>::quiet_NaN());
+    logits[7] = 1.0f;
+    logits[9] = 0.5f;
+    for (const int32_t top_k : {0, 3}) {
+        SamplerOptions so;
+        so.temperature = 0.8f;
+        so.top_k = top_k;
+        Sampler s(so);
+        for (int i = 0; i < 20; ++i) {
+            const int32_t id = s.sample(logits.data(), int64_t(logits.size()));
+            CHECK((id == 7 || id == 9));
+        }
+    }
+    std::vector<float> all_nan(10, std::numeric_limits<float>::quiet_NaN());
+    SamplerOptions so;
+    so.temperature = 1.0f;
+    const int32_t id = Sampler(so).sample(all_nan.data(), 10);
+    CHECK((id >= 0 && id < 10));
+}
