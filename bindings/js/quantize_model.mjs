@@ -4,7 +4,9 @@
 // the converted bytes in file order, so at most one tensor per converter is
 // in wasm memory and neither file has to fit in wasm32's 4 GB.
 import { toByteSource } from './byte_source.mjs';
-import { checkSignal, fail, makeYielder, QuantlabError, unwrap } from './errors.mjs';
+import {
+  allocate, checkSignal, fail, ioError, makeYielder, QuantlabError, requireAllocatable, signalOption, unwrap,
+} from './errors.mjs';
 
 // What only an entry point can provide: Node registers file output and
 // worker_threads, the browser entry registers Web Workers.
@@ -23,6 +25,7 @@ const SESSION_KEYS = [
 function sessionOptions(options) {
   const o = {};
   for (const k of SESSION_KEYS) if (options[k] !== undefined && options[k] !== null) o[k] = options[k];
+  if (typeof o.type === 'number') o.type = String(o.type);  // "a number works too" (quantlab.d.ts)
   if (o.tensorTypes !== undefined) {
     if (!Array.isArray(o.tensorTypes)) fail('InvalidArgument', 'tensorTypes must be an array of "regex=type" strings');
     o.tensorTypes = [...o.tensorTypes];
@@ -31,8 +34,7 @@ function sessionOptions(options) {
 }
 
 function withHeap(m, bytes, fn) {
-  const p = m._malloc(Math.max(1, bytes.length)) >>> 0;
-  if (p === 0) fail('OutOfMemory', `cannot allocate ${bytes.length} bytes of WebAssembly memory`);
+  const p = allocate(m, Math.max(1, bytes.length));
   try {
     m.HEAPU8.set(bytes, p);
     return fn(p);
@@ -70,7 +72,7 @@ async function readAll(source) {
     if (bytes.length !== src.size) fail('Io', 'the importance matrix could not be read whole');
     return bytes;
   } finally {
-    await src.close?.();
+    await src.close();
   }
 }
 
@@ -83,6 +85,35 @@ function imatrixName(options) {
 
 // Every output kind behind {write(chunk), close(), abort()}.
 async function openSink(output) {
+  const sink = await openOutput(output);
+  // A failing sink is the caller's I/O: an 'Io' QuantlabError keeping the cause.
+  return {
+    write: async (chunk) => {
+      try {
+        await sink.write(chunk);
+      } catch (e) {
+        throw ioError(e, 'writing the output failed');
+      }
+    },
+    close: async () => {
+      try {
+        await sink.close();
+      } catch (e) {
+        throw ioError(e, 'closing the output failed');
+      }
+      return sink.blob;
+    },
+    abort: async (e) => {
+      try {
+        await sink.abort(e);
+      } catch {
+        // Aborting is best effort; the original error is what the caller sees.
+      }
+    },
+  };
+}
+
+async function openOutput(output) {
   if (output === undefined || output === null) {
     // Parts stay Blobs: a browser may keep them on disk, never in wasm memory.
     const parts = [];
@@ -95,9 +126,14 @@ async function openSink(output) {
   }
   if (typeof output === 'string') {
     if (!env.openOutput) fail('InvalidArgument', 'output paths can only be written in Node; pass a WritableStream or {write}');
-    return env.openOutput(output);
+    try {
+      return await env.openOutput(output);
+    } catch (e) {
+      throw ioError(e, `cannot create ${output}.partial`);
+    }
   }
   if (typeof WritableStream !== 'undefined' && output instanceof WritableStream) {
+    if (output.locked) fail('InvalidArgument', 'the output WritableStream is locked by another writer');
     const writer = output.getWriter();
     return {
       write: async (chunk) => {
@@ -160,7 +196,8 @@ function ownBuffer(bytes) {
 /** ql.quantizeModel: see quantlab.d.ts. */
 export async function quantizeModel(ql, input, options = {}) {
   if (options === null || typeof options !== 'object') fail('InvalidArgument', 'options must be an object');
-  const { signal, onProgress, output } = options;
+  const { onProgress, output } = options;
+  const signal = signalOption(options.signal);
   const workers = options.workers ?? 1;
   if (!Number.isSafeInteger(workers) || workers < 1) fail('InvalidArgument', 'workers must be a positive integer');
   if (onProgress !== undefined && typeof onProgress !== 'function') fail('InvalidArgument', 'onProgress must be a function');
@@ -209,6 +246,8 @@ export async function quantizeModel(ql, input, options = {}) {
 
     const readTensor = async (i) => {
       const t = tensors[i];
+      // A tensor goes through wasm memory whole: one that cannot is refused before it is read.
+      requireAllocatable(t.oldBytes, `tensor '${t.name}'`);
       const bytes = await src.read(t.inputOffset, t.oldBytes);
       if (bytes.length !== t.oldBytes) fail('Format', `tensor '${t.name}' is cut short by the end of the file`);
       bytesRead += bytes.length;
@@ -259,18 +298,23 @@ export async function quantizeModel(ql, input, options = {}) {
     if (bytesWritten !== plan.outputSize) {
       fail('Internal', `wrote ${bytesWritten} bytes, the plan promised ${plan.outputSize}`);
     }
-    await sink.close();
-    const result = { plan, bytesWritten, seconds: (performance.now() - t0) / 1000 };
-    if (sink.blob) result.blob = sink.blob;
+    const blob = await sink.close();
     sink = null;
+    const result = { plan, bytesWritten, seconds: (performance.now() - t0) / 1000 };
+    if (blob) result.blob = blob;
     return result;
   } catch (e) {
-    await sink?.abort(e);
+    if (sink) {
+      await sink.abort(e);
+    } else if (typeof WritableStream !== 'undefined' && output instanceof WritableStream && !output.locked && !options.dryRun) {
+      // Failed before the first byte: the stream will never get a model, so it ends in error too.
+      await output.abort(e).catch(() => {});
+    }
     throw e;
   } finally {
     for (const w of pool) w.terminate();
     session?.delete();
-    await src.close?.();
+    await src.close();
   }
 }
 

@@ -36,7 +36,7 @@ export type QuantlabErrorCode =
 export declare class QuantlabError extends Error {
   readonly name: 'QuantlabError';
   readonly code: QuantlabErrorCode;
-  constructor(code: QuantlabErrorCode, message: string);
+  constructor(code: QuantlabErrorCode, message: string, options?: { cause?: unknown });
 }
 
 /** One row of the traits table. */
@@ -239,7 +239,24 @@ export declare class Model {
   evaluate(tokens: Int32Array | number[], options?: { reset?: boolean }): number;
   /** Sum of -log p(tokens[i+1] | tokens[0..i]) from an empty cache. */
   nll(tokens: Int32Array | number[]): { nll: number; n: number };
+  /** Frees the model's WebAssembly memory; later calls throw InvalidArgument. */
   dispose(): void;
+  /** The same as dispose(), for `using model = await ql.loadModel(...)`. */
+  [Symbol.dispose](): void;
+}
+
+/** ql.memoryUsage(): the WebAssembly heap, in bytes. */
+export interface MemoryUsage {
+  /** Size of the WebAssembly memory (it grows, never shrinks). */
+  wasmMemory: number;
+  /** Bytes allocated now. */
+  heapInUse: number;
+  /** The most the allocator ever took from that memory (a high-water mark). */
+  heapPeak: number;
+  /** Models loaded and not disposed. */
+  liveEngines: number;
+  /** Model quantizations under way. */
+  liveQuantizeSessions: number;
 }
 
 /** A tensor of a quantization plan, in output order. Byte counts are exact up to 2^53. */
@@ -394,6 +411,8 @@ export declare class Quantlab {
   quantizeModel(input: ModelSource, options: QuantizeModelOptions): Promise<QuantizeModelResult>;
   /** The model types quantizeModel accepts. */
   quantizeTypes(): ModelFileType[];
+  /** Heap figures, for showing memory use or checking that nothing leaks. */
+  memoryUsage(): MemoryUsage;
 }
 
 export interface LoadOptions {

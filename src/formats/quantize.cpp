@@ -10,8 +10,8 @@ namespace quantlab {
 
 namespace {
 
-void require_block_multiple(const TypeTraits& t, size_t n, const char* what) {
-    if (n % size_t(t.block_size) != 0) {
+void require_block_multiple(const TypeTraits& t, uint64_t n, const char* what) {
+    if (n % uint64_t(t.block_size) != 0) {
         throw Error(ErrorCode::BadLength, std::string(what) + " " + std::to_string(n) +
                                               " is not a multiple of " + t.name + "'s block size " +
                                               std::to_string(t.block_size));
@@ -48,6 +48,10 @@ size_t quantized_size(const TypeTraits& t, size_t n) {
     return n / size_t(t.block_size) * t.type_size;
 }
 
+uint64_t quantized_bytes(const TypeTraits& t, uint64_t n) {
+    require_block_multiple(t, n, "length");
+    return n / uint64_t(t.block_size) * uint64_t(t.type_size);
+}
 
 void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, size_t out_len,
                    const QuantizeOptions& opt) {

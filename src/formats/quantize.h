@@ -28,6 +28,8 @@ void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, 
 
 // Bytes n values occupy in type t (n must be a multiple of the block size).
 size_t quantized_size(const TypeTraits& t, size_t n);
+// The same for counts beyond size_t (wasm32): sizes a caller asks about.
+uint64_t quantized_bytes(const TypeTraits& t, uint64_t n);
 
 // Dequantize n values from exactly quantized_size(t, n) bytes.
 std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n,

@@ -130,3 +130,9 @@ TEST_CASE("finite input that overflows a format's f16 scales is refused, naming 
     std::vector<float> ok(32, 60000.0f);
     CHECK(quantize(type_traits(GgmlType::Q8_0), ok.data(), ok.size()).size() == 34);
 }
+
+TEST_CASE("sizes beyond size_t are computed exactly for callers that ask", "[errors]") {
+    const auto& q4 = type_traits(GgmlType::Q4_K);
+    CHECK(quantized_bytes(q4, uint64_t(1) << 40) == (uint64_t(1) << 40) / 256 * 144);
+    CHECK_THROWS_AS(quantized_bytes(q4, (uint64_t(1) << 40) + 1), Error);
+}
