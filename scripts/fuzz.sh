@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Long fuzzing runs, one target at a time (the machine's cores are shared):
-#   scripts/fuzz.sh TARGET SECONDS     TARGET: gguf_reader model_loader imatrix tokenizer quantize
-#   scripts/fuzz.sh list
+#   scripts/fuzz.sh TARGET SECONDS [RUNS]   TARGET: gguf_reader model_loader imatrix tokenizer quantize
+#   scripts/fuzz.sh list                    (RUNS: stop after that many executions, if sooner)
 # Builds build/fuzz (clang, ASan+UBSan, libFuzzer), replays the committed
 # regression inputs, then fuzzes at low priority from a corpus kept in
 # build/fuzz/long/TARGET across runs (seeded from tests/fuzz/corpus/TARGET).
@@ -12,11 +12,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets="gguf_reader model_loader imatrix tokenizer quantize"
-if [ "${1:-}" = list ] || [ $# -ne 2 ]; then
-  echo "usage: scripts/fuzz.sh TARGET SECONDS   (targets: $targets)"
+if [ "${1:-}" = list ] || [ $# -lt 2 ] || [ $# -gt 3 ]; then
+  echo "usage: scripts/fuzz.sh TARGET SECONDS [RUNS]   (targets: $targets)"
   [ "${1:-}" = list ] && exit 0 || exit 2
 fi
 target=$1 seconds=$2
+[ $# -eq 3 ] && export FUZZ_RUNS=$3
 case " $targets " in *" $target "*) ;; *) echo "unknown fuzz target '$target' (targets: $targets)" >&2; exit 2 ;; esac
 
 bash scripts/install-deps.sh >/dev/null

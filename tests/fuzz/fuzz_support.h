@@ -81,9 +81,11 @@ inline void fill_tensor(const GgufTensorInfo& t, uint8_t* dst, size_t n, Rng& rn
     for (size_t r = 0; r < n / row; ++r) std::memcpy(dst + r * row, rows.data() + (first + r) % 4 * row, row);
 }
 
-// The whole file: header, then each tensor's bytes and its padding.
-inline std::vector<uint8_t> gguf_file_bytes(const GgufWriter& w, uint64_t seed, bool raw_data) {
-    std::vector<uint8_t> out = w.header_bytes();
+// The whole file into out (its capacity is reused: a fresh buffer per fuzz
+// input costs page faults): header, then each tensor's bytes and padding.
+inline void gguf_file_bytes(const GgufWriter& w, uint64_t seed, bool raw_data, std::vector<uint8_t>& out) {
+    const std::vector<uint8_t> header = w.header_bytes();
+    out.assign(header.begin(), header.end());
     Rng rng(seed);
     for (size_t i = 0; i < w.tensors().size(); ++i) {
         const GgufTensorInfo& t = w.tensors()[i];
@@ -91,6 +93,11 @@ inline std::vector<uint8_t> gguf_file_bytes(const GgufWriter& w, uint64_t seed, 
         out.resize(at + size_t(t.size_bytes) + size_t(w.padding_after(i)), 0);
         fill_tensor(t, out.data() + at, size_t(t.size_bytes), rng, raw_data);
     }
+}
+
+inline std::vector<uint8_t> gguf_file_bytes(const GgufWriter& w, uint64_t seed, bool raw_data) {
+    std::vector<uint8_t> out;
+    gguf_file_bytes(w, seed, raw_data, out);
     return out;
 }
 

@@ -1,9 +1,11 @@
 // Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/<target>/
 // (committed; rerun after changing how a target reads its input):
-//   build/fuzz/tests/fuzz_make_seeds tests/fuzz/corpus
+//   build/fuzz/tests/fuzz_make_seeds tests/fuzz/corpus [tests/fuzz/regressions]
 // Seeds are small valid inputs of every kind a target distinguishes, so the
 // fuzzer starts from the parsers' deep paths rather than from their first check.
+#include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -64,12 +66,33 @@ std::vector<uint8_t> legacy_imatrix(const std::vector<std::pair<std::string, int
 
 }  // namespace
 
+// Raw-mode (format-stable) model_loader inputs for the loader bugs: recipe
+// inputs change meaning when the recipe does, a GGUF file does not.
+void write_loader_regressions(const std::string& dir) {
+    TinyLlama tiny;
+    auto file_with = [&](const std::function<void(GgufWriter&)>& edit, bool vocab = true) {
+        GgufWriter w = tiny_llama_metadata(tiny, vocab);
+        edit(w);
+        for (const auto& t : tiny_llama_tensors(tiny)) w.add_tensor(t.name, t.type, t.ne);
+        return with_mode(0x00, gguf_file_bytes(w, 1, false));
+    };
+    write(dir + "/model_loader/empty-array-read-as-block-count.gguf",
+          file_with([](GgufWriter& w) { w.set("llama.block_count", GgufValue::i32_array({})); }));
+    write(dir + "/model_loader/nan-rms-epsilon.gguf",
+          file_with([](GgufWriter& w) { w.set("llama.attention.layer_norm_rms_epsilon", GgufValue::f32(NAN)); }));
+    write(dir + "/model_loader/token-list-longer-than-token-embd.gguf", file_with([&](GgufWriter& w) {
+              add_tiny_spm_vocab(w, tiny.n_vocab + 3);
+              w.set("llama.vocab_size", GgufValue::u32(uint32_t(tiny.n_vocab)));
+          }));
+}
+
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: fuzz_make_seeds CORPUS_DIR (tests/fuzz/corpus)\n");
+    if (argc != 2 && argc != 3) {
+        std::fprintf(stderr, "usage: fuzz_make_seeds CORPUS_DIR [REGRESSIONS_DIR] (tests/fuzz/corpus tests/fuzz/regressions)\n");
         return 2;
     }
     const std::string dir = argv[1];
+    if (argc == 3) write_loader_regressions(argv[2]);
 
     // model_loader: raw GGUF models (mode byte 0) and recipes (mode byte odd).
     TinyLlama tiny;

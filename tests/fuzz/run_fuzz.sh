@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target the way ctest and scripts/fuzz.sh both do.
 #   run_fuzz.sh replay BINARY NAME                  each file in regressions/NAME once
-#   run_fuzz.sh run    BINARY NAME SECONDS WORKDIR  fuzz from corpus/NAME (+ regressions)
+#   run_fuzz.sh run    BINARY NAME SECONDS WORKDIR  fuzz from corpus/NAME (+ regressions);
+#                                                   FUZZ_RUNS=N stops after N executions too
 # WORKDIR keeps the growing corpus (a fresh copy of the seeds when it does
 # not exist yet), crash artifacts and the log. The last line printed is a
 # summary: target, seconds, executions, exec/s, coverage (cov, ft), corpus size.
@@ -38,7 +39,9 @@ case "$mode" in
     [ -d "$regressions" ] && cp -n "$regressions"/* "$work/corpus/" 2>/dev/null || true
     log=$work/fuzz-$(date +%Y%m%d-%H%M%S).log
     status=0
-    "$bin" "${common[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+    limits=(-max_total_time="$seconds")
+    [ -n "${FUZZ_RUNS:-}" ] && limits+=(-runs="$FUZZ_RUNS")
+    "$bin" "${common[@]}" "${limits[@]}" -print_final_stats=1 \
       -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1 || status=$?
     if [ $status -ne 0 ]; then
       tail -n 60 "$log"
