@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "ggml.h"
 
@@ -584,7 +585,13 @@ static void dump_lattices(const char* txt_path, const char* raw_dir, unsigned lo
     make_dir(raw_dir);
     const enum ggml_type types[] = {GGML_TYPE_IQ2_XXS, GGML_TYPE_IQ2_XS, GGML_TYPE_IQ2_S, GGML_TYPE_IQ1_S,
                                     GGML_TYPE_IQ3_XXS, GGML_TYPE_IQ3_S};
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; ++i) ggml_quantize_init(types[i]);
+    // ggml's own build time per lattice, for docs/formats.md (process CPU time).
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; ++i) {
+        const clock_t c0 = clock();
+        ggml_quantize_init(types[i]);
+        printf("ggml_quantize_init(%s): %.0f ms CPU\n", ggml_type_name(types[i]),
+               1000.0 * (double)(clock() - c0) / CLOCKS_PER_SEC);
+    }
     dl_iterate_phdr(find_ggml_base, NULL);
     if (!ggml_base_address) die("%s not loaded", "libggml-base.so");
     const LatticeEntry* iq2 = (const LatticeEntry*)(ggml_base_address + iq2_off);
