@@ -3,7 +3,7 @@
 #   scripts/fuzz.sh TARGET SECONDS [RUNS]   TARGET: gguf_reader model_loader imatrix tokenizer quantize
 #   scripts/fuzz.sh list                    (RUNS: stop after that many executions, if sooner)
 # Builds build/fuzz (clang, ASan+UBSan, libFuzzer), replays the committed
-# regression inputs, then fuzzes at low priority from a corpus kept in
+# regression inputs, then fuzzes at lower priority (nice 10) from a corpus kept in
 # build/fuzz/long/TARGET across runs (seeded from tests/fuzz/corpus/TARGET).
 # Prints a summary line (executions, exec/s, cov, ft); the full log and any
 # crash artifacts are in build/fuzz/long/TARGET. A crash exits non-zero:
@@ -25,4 +25,4 @@ bash scripts/build.sh fuzz >/dev/null
 bin=build/fuzz/tests/fuzz_$target
 bash tests/fuzz/run_fuzz.sh replay "$bin" "$target"
 echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests/fuzz || echo ' + local changes'), $(date -u +%FT%TZ)"
-nice -n 19 bash tests/fuzz/run_fuzz.sh run "$bin" "$target" "$seconds" "build/fuzz/long/$target"
+nice -n 10 bash tests/fuzz/run_fuzz.sh run "$bin" "$target" "$seconds" "build/fuzz/long/$target"
