@@ -30,6 +30,9 @@ function kernelName(options) {
 export class Quantlab {
   /** @param {object} module an instantiated Emscripten module */
   constructor(module) {
+    if (!module || typeof module.formats !== 'function' || typeof module._malloc !== 'function') {
+      fail('InvalidArgument', 'a Quantlab wraps an instantiated quantlab module: use loadQuantlab()');
+    }
     this._m = module;
     this._formats = module.formats();
     this._byName = new Map(this._formats.map((f) => [f.name.toLowerCase(), f]));
@@ -194,12 +197,13 @@ export class Quantlab {
 }
 
 /** Instantiate a module factory (emscripten's createQuantlabModule) and wrap it. */
-export async function instantiate(factory, moduleOptions = {}) {
+export async function instantiate(factory, moduleOptions) {
+  moduleOptions = optionsObject(moduleOptions);
   let module;
   try {
     module = await factory(moduleOptions);
   } catch (e) {
-    throw new QuantlabError('LoadFailed', `could not load the quantlab WebAssembly module: ${e?.message ?? e}`);
+    throw new QuantlabError('LoadFailed', `could not load the quantlab WebAssembly module: ${e?.message ?? show(e)}`, { cause: e });
   }
   return new Quantlab(module);
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadQuantlab, QuantlabError } from '../../dist/node.mjs';
+import { loadQuantlab, Quantlab, QuantlabError } from '../../dist/node.mjs';
 import { tinyModel } from './gguf_builder.mjs';
 import { ref } from './helpers.mjs';
 
@@ -195,6 +195,19 @@ describe('tensor functions', () => {
         });
       }),
       { numRuns: 1500, seed: SEED },
+    );
+  });
+
+  it('loadQuantlab and new Quantlab: an instance, or LoadFailed / InvalidArgument', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.record({ wasmBinary: maybe(fc.oneof(fc.uint8Array({ maxLength: 16 }), weird)), locateFile: maybe(weird), printErr: fc.constant(() => {}) }, { requiredKeys: ['printErr'] }), weird),
+        async (options) => {
+          await outcomeAsync(() => loadQuantlab(options), (q) => expect(q.formats()).toEqual(formats));
+          outcome(() => new Quantlab(options));
+        },
+      ),
+      { numRuns: 30, seed: SEED },
     );
   });
 
