@@ -1,0 +1,4 @@
+import { h } from '../lib/dom.js';
+export function mount(root) {
+  root.append(h('h1', { id: 'benchmark-title' }, 'benchmark'));
+}
