@@ -37,7 +37,7 @@ function applyTheme(options) {
 export function chartFigure({ caption, label, height = 260 }) {
   const canvas = h('canvas', { role: 'img', 'aria-label': label ?? caption });
   const box = h('div', { class: 'chart-box', style: { height: `${height}px` } }, canvas);
-  const el = h('figure', { class: 'chart' }, box, caption ? h('figcaption', {}, caption) : null);
+  const el = h('figure', { class: 'chart' }, box, h('figcaption', {}, caption ?? ''));
   let chart = null;
   return {
     el,
@@ -99,7 +99,7 @@ export function drawHistogram(fig, { lo, hi, counts, below = 0, above = 0, xTitl
       plugins: { legend: { display: false }, tooltip: { callbacks: { title: (items) => `bin ${items[0].label}` } } },
       scales: {
         x: { type: 'category', title: { display: true, text: xTitle }, ticks: { maxTicksLimit: 9, maxRotation: 0 } },
-        y: log ? { ...axis(`${yTitle}, log scale`, { log: true }), min: 0.8 } : axis(yTitle, { beginAtZero: true }),
+        y: log ? { ...axis(`${yTitle}, log scale`, { log: true }), min: 0.8, ticks: { callback: logTick } } : axis(yTitle, { beginAtZero: true }),
       },
     },
   });
@@ -157,11 +157,17 @@ export function drawScatter(fig, { series, xTitle, yTitle, xLog = false, yLog = 
         tooltip: { callbacks: { label: (c) => `${c.raw.name ?? c.dataset.label}: ${tick(c.raw.x)}, ${tick(c.raw.y)}` } },
       },
       scales: {
-        x: { ...axis(xTitle, { log: xLog }), ticks: { callback: (v) => tick(v) } },
-        y: { ...axis(yTitle, { log: yLog }), ticks: { callback: (v) => tick(v) } },
+        x: { ...axis(xTitle, { log: xLog }), ticks: { callback: xLog ? logTick : (v) => tick(v) } },
+        y: { ...axis(yTitle, { log: yLog }), ticks: { callback: yLog ? logTick : (v) => tick(v) } },
       },
     },
   });
+}
+
+/** Log-axis labels at 1, 2 and 5 × 10^k only (the others stay as grid lines). */
+export function logTick(v) {
+  const m = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
+  return [1, 2, 5].some((k) => Math.abs(m - k) < 1e-6) ? tick(v) : '';
 }
 
 /** Points not dominated by any other (smaller x and smaller y), sorted by x. */

@@ -12,7 +12,7 @@ export function dataTable({ columns, caption, sortable = true, copy = true, id, 
   let rows = [];
   let sortKey = null;
   let sortDir = 1;
-  const table = h('table', { id });
+  const table = h('table', {});
   const status = h('span', { class: 'copy-status', role: 'status' });
   const scroll = h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': caption ?? 'results table' }, table);
   const tools = copy
@@ -21,7 +21,7 @@ export function dataTable({ columns, caption, sortable = true, copy = true, id, 
       h('button', { type: 'button', class: 'secondary small', onclick: () => copyText(toCsv(), 'CSV') }, 'Copy as CSV'),
       status)
     : null;
-  const el = h('div', { class: 'data-table' }, scroll, tools);
+  const el = h('div', { class: 'data-table', id }, scroll, tools);
 
   const cell = (c, r) => {
     const v = r[c.key];

@@ -1,4 +1,134 @@
-import { h } from '../../lib/dom.js';
-export function mount(root) {
-  root.append(h('h1', { id: 'atlas-title' }, 'atlas'));
+// The format atlas: every tensor format of the module on one tensor (size,
+// error, speed, the error-vs-bits Pareto front), then the tutorial's format
+// table with quality measured on the built-in model.
+import { chartFigure, drawScatter, paretoFront } from '../../lib/charts.js';
+import { field, h, intFrom, numberInput, select, setOptions } from '../../lib/dom.js';
+import { modelPicker } from '../../lib/files.js';
+import { fmt, typeLabel } from '../../lib/format.js';
+import { missingFormats, NOT_YET } from '../../lib/catalog.js';
+import { progressPanel } from '../../lib/progress.js';
+import { dataTable } from '../../lib/table.js';
+import { DISTRIBUTIONS } from '../../lib/tensor_gen.js';
+import { PALETTE } from '../../lib/theme.js';
+import { card, note } from '../../lib/ui.js';
+import { worker } from '../../lib/workers.js';
+import { qualitySection } from './quality.js';
+
+const METRICS = { rmse: 'RMSE', mae: 'mean absolute error', maxAbs: 'max |error|' };
+
+export async function mount(root, app) {
+  const info = await app.info;
+  const w = worker('atlas');
+  const types = info.formats.filter((f) => f.name !== 'f32').map((f) => f.name);
+
+  const kind = select([{ value: 'generated', label: 'generated' }, { value: 'gguf', label: 'a tensor of a GGUF model' }], 'generated');
+  const rows = numberInput({ value: 1024, min: 1, max: 16384 });
+  const cols = numberInput({ value: 4096, min: 256, max: 65536, step: 256 });
+  const dist = select(DISTRIBUTIONS.map((d) => ({ value: d.value, label: d.label })), 'outliers');
+  const seed = numberInput({ value: 42, min: 1, max: 2 ** 31 });
+  const picker = modelPicker({ label: 'GGUF model' });
+  const tensorSel = select([{ value: '', label: 'load the tensor list first' }]);
+  const metric = select(Object.entries(METRICS).map(([value, label]) => ({ value, label })), 'rmse');
+  const run = h('button', { type: 'submit' }, 'Measure every format');
+  const panel = progressPanel({ label: 'Measuring formats' });
+  const genFields = h('div', { class: 'controls' }, field('Rows', rows), field('Columns (multiple of 256)', cols), field('Distribution', dist), field('Seed', seed));
+  const ggufFields = h('div', { class: 'controls', hidden: true }, picker.el, field('Tensor', tensorSel));
+  const fig = chartFigure({ caption: '', label: 'Error against bits per weight for every format, log scale, with the Pareto front', height: 340 });
+  const tensorLine = h('p', { class: 'muted', id: 'atlas-tensor' });
+  let results = [];
+
+  const table = dataTable({
+    id: 'atlas-table',
+    caption: 'Every format on the same tensor',
+    columns: [
+      { key: 'label', label: 'format' },
+      { key: 'bpw', label: 'bits/weight', numeric: true, format: (v, r) => (r.na ? NOT_YET : v.toFixed(4)) },
+      { key: 'ratio', label: 'ratio vs FP32', numeric: true, format: (v, r) => (r.na || r.error ? '—' : `${v.toFixed(2)}×`) },
+      { key: 'mae', label: 'MAE', numeric: true, format: (v) => fmt(v) },
+      { key: 'rmse', label: 'RMSE', numeric: true, format: (v) => fmt(v) },
+      { key: 'maxAbs', label: 'max |error|', numeric: true, format: (v) => fmt(v) },
+      { key: 'snrDb', label: 'SNR (dB)', numeric: true, format: (v) => (v === undefined ? '—' : v.toFixed(2)) },
+      { key: 'quantizeGBps', label: 'quantize GB/s', numeric: true, format: (v) => (v === undefined ? '—' : v.toFixed(3)) },
+      { key: 'dequantizeGBps', label: 'dequantize GB/s', numeric: true, format: (v) => (v === undefined ? '—' : v.toFixed(2)) },
+      { key: 'pareto', label: 'Pareto', format: (v, r) => (r.na || r.error ? r.error?.message ?? '' : v ? 'on the front' : '') },
+    ],
+    empty: 'Press “Measure every format”.',
+  });
+
+  kind.addEventListener('change', async () => {
+    genFields.hidden = kind.value !== 'generated';
+    ggufFields.hidden = kind.value !== 'gguf';
+    if (kind.value === 'gguf') listTensors();
+  });
+  picker.onChange(() => listTensors());
+  async function listTensors() {
+    await panel.run(async (signal) => {
+      const list = (await w.call('ggufTensors', { source: picker.source() }, { signal })).filter((t) => t.shape.length >= 2);
+      setOptions(tensorSel, list.map((t) => ({ value: t.name, label: `${t.name} · ${t.type.toUpperCase()} · ${t.shape.join(' × ')}` })), list[0]?.name);
+    }, { buttons: [run], doneText: 'Tensor list loaded.' });
+  }
+
+  function render() {
+    const m = metric.value;
+    const ok = results.filter((r) => !r.error);
+    const pts = ok.map((r) => ({ x: r.bpw, y: r[m], name: typeLabel(r.type) })).filter((p) => p.y > 0);
+    const front = paretoFront(pts);
+    const onFront = new Set(front.map((p) => p.name));
+    const missing = missingFormats(info).map((f) => ({ label: typeLabel(f.name), na: true, bpw: f.bpw, _class: 'na' }));
+    table.setRows([
+      ...results.map((r) => ({ ...r, label: typeLabel(r.type), pareto: onFront.has(typeLabel(r.type)), _class: onFront.has(typeLabel(r.type)) ? 'best' : undefined, _data: { type: r.type } })),
+      ...missing,
+    ]);
+    drawScatter(fig, {
+      series: [
+        { label: 'formats', points: pts, color: PALETTE[0], pointRadius: 5 },
+        { label: 'Pareto front (no format is both smaller and more accurate)', points: front, showLine: true, color: PALETTE[1], pointRadius: 3, dash: [6, 4] },
+      ],
+      xTitle: 'bits per weight', yTitle: `${METRICS[m]} (FP32 units, log scale)`, yLog: true,
+    });
+    fig.el.querySelector('figcaption').textContent = `${METRICS[m]} of each format against its size. Formats on the dashed front are the best choice at their size for this tensor; hover a point for its name.`;
+  }
+  metric.addEventListener('change', () => results.length && render());
+
+  const form = h('form', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const r = await panel.run(async (signal, set) => {
+        let t;
+        if (kind.value === 'generated') {
+          const c = intFrom(cols, 'Columns', { min: 256, max: 65536 });
+          if (c % 256) throw Object.assign(new Error('the row length must be a multiple of 256 so that every format (K-quants: 256-value blocks) applies'), { code: 'BadLength' });
+          t = await w.call('makeTensor', { rows: intFrom(rows, 'Rows', { max: 16384 }), cols: c, dist: dist.value, std: 0.02, seed: intFrom(seed, 'Seed', { max: 2 ** 31 }) }, { signal });
+        } else {
+          if (!tensorSel.value) throw Object.assign(new Error('pick a tensor'), { code: 'InvalidArgument' });
+          t = await w.call('loadGgufTensor', { source: picker.source(), name: tensorSel.value }, { signal });
+        }
+        tensorLine.textContent = `Tensor: ${t.label} (${t.n.toLocaleString('en-US')} values).`;
+        results = [];
+        return w.call('atlas', { types }, {
+          signal,
+          onProgress: (p) => {
+            if (p.row) {
+              results.push(p.row);
+              if (results.length % 4 === 0 || p.index === p.total) render();
+            }
+            set(p.index / p.total, `${p.row ? 'measured' : 'measuring'} ${typeLabel(p.type)} (${p.index} of ${p.total})`);
+          },
+        });
+      }, { buttons: [run] });
+      if (!r) return;
+      results = r;
+      render();
+      table.el.dataset.status = 'done';
+    },
+  }, h('div', { class: 'controls' }, field('Tensor', kind)), genFields, ggufFields, h('div', { class: 'controls' }, run, field('Error measure in the plot', metric)));
+
+  root.append(
+    h('h1', { id: 'atlas-title' }, 'Format atlas'),
+    h('p', { class: 'lede' }, `Every tensor format this build has (${types.length}, read from the module), on the same tensor: how many bits each weight costs, how much error that buys, and how fast it is in this tab. Formats ggml has that this build lacks are listed too.`),
+    card({ id: 'atlas-formats', title: 'Size, error and speed on one tensor' }, form, panel.el, tensorLine, fig.el, table.el,
+      note('Speeds are single runs in this worker, on one core: compare them with each other, not across machines. Types with no dot product of their own (Q8_1, Q8_K) are the activation formats the others multiply with.')),
+    qualitySection(info),
+  );
+  form.requestSubmit();
 }
