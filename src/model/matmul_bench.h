@@ -16,8 +16,8 @@ struct MatmulBenchOptions {
     int64_t rows = 4096;           // output features (weight rows)
     int64_t cols = 4096;           // input features (row length)
     int64_t n_tokens = 1;          // activation columns
-    double min_seconds = 0.25;     // repeat until this much time was measured
-    int64_t max_reps = 1000;
+    double min_seconds = 0.25;     // repeat until this much time was measured (and at least 3 runs)
+    int64_t max_reps = 1000;       // ... but never more runs than this
     uint32_t seed = 1;
     KernelVariant variant = default_kernel_variant();
 };

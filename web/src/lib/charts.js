@@ -37,7 +37,8 @@ function applyTheme(options) {
 export function chartFigure({ caption, label, height = 260 }) {
   const canvas = h('canvas', { role: 'img', 'aria-label': label ?? caption });
   const box = h('div', { class: 'chart-box', style: { height: `${height}px` } }, canvas);
-  const el = h('figure', { class: 'chart' }, box, h('figcaption', {}, caption ?? ''));
+  // Hidden until something is drawn: no empty axes on a page.
+  const el = h('figure', { class: 'chart', hidden: true }, box, h('figcaption', {}, caption ?? ''));
   let chart = null;
   return {
     el,
@@ -49,11 +50,13 @@ export function chartFigure({ caption, label, height = 260 }) {
       live.delete(chart);
       config.options = { animation: false, maintainAspectRatio: false, responsive: true, ...config.options };
       applyTheme(config.options);
+      el.hidden = false;
       chart = new Chart(canvas, config);
       live.add(chart);
       return chart;
     },
     clear() {
+      el.hidden = true;
       chart?.destroy();
       live.delete(chart);
       chart = null;

@@ -1,8 +1,8 @@
 // The matmul benchmark (ql.benchMatmul: the engine's kernel path).
 export function benchJobs(ql) {
   return {
-    benchMatmul({ type, rows, cols, nTokens, minMs = 250 }) {
-      return { type, rows, cols, nTokens, ...ql.benchMatmul(type, { rows, cols, nTokens, minMs }) };
+    benchMatmul({ type, rows, cols, nTokens, minMs = 250, maxReps }) {
+      return { type, rows, cols, nTokens, ...ql.benchMatmul(type, { rows, cols, nTokens, minMs, maxReps }) };
     },
   };
 }
