@@ -46,6 +46,16 @@ export function chartFigure({ caption, label, height = 260 }) {
       return chart;
     },
     draw(config) {
+      // Same kind of chart: swap data and options in place (much cheaper
+      // than a new Chart, which keeps redraws off the long-task list).
+      if (chart && chart.config.type === config.type) {
+        chart.data = config.data;
+        config.options = { animation: false, maintainAspectRatio: false, responsive: true, ...config.options };
+        applyTheme(config.options);
+        chart.options = config.options;
+        chart.update('none');
+        return chart;
+      }
       chart?.destroy();
       live.delete(chart);
       config.options = { animation: false, maintainAspectRatio: false, responsive: true, ...config.options };

@@ -92,6 +92,10 @@ export function dataTable({ columns, caption, sortable = true, copy = true, id, 
   render();
   return {
     el,
+    /** data-status on the table: 'running' while results come in, then 'done' (tests wait on it). */
+    setStatus(v) {
+      el.dataset.status = v;
+    },
     setRows(r) {
       rows = r;
       render();

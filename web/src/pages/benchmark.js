@@ -103,6 +103,7 @@ export async function mount(root, app) {
         if (R * C > 256 * 1024 * 1024 / 4) throw Object.assign(new Error('at most 64 M weights (256 MiB of F32)'), { code: 'InvalidArgument' });
         const types = ['f32', ...fmtChecks.values().filter((t) => t !== 'f32')];
         results.clear();
+        table.setStatus('running');
         snippet.replaceChildren(codeBlock(code(R, C, N)));
         const steps = types.length * 2;
         let k = 0;
@@ -118,7 +119,7 @@ export async function mount(root, app) {
         }
         return types.length;
       }, { buttons: [run], doneText: (n, s) => `Measured ${n} formats in ${Math.round(s)} s.` });
-      if (r) table.el.dataset.status = 'done';
+      if (r) table.setStatus('done');
     },
   },
   h('div', { class: 'controls' }, field('Rows (output features)', rows), field('Columns (input features)', cols), field('Prompt columns', nCols), field('Minimum time per measurement (ms)', minMs), run),
@@ -162,6 +163,7 @@ function engineCard(info, w, threads) {
       const np = intFrom(nPrompt, 'Prompt tokens', { max: 255 });
       const ng = intFrom(nGen, 'Generated tokens', { max: 255 });
       rowsOut.length = 0;
+      table.setStatus('running');
       const r = await panel.run(async (signal, set) => {
         for (const [i, t] of list.entries()) {
           set(i / list.length, `${t}: quantizing the built-in model and timing it`);
@@ -179,7 +181,7 @@ function engineCard(info, w, threads) {
         }
         return list.length;
       }, { buttons: [run] });
-      if (r) table.el.dataset.status = 'done';
+      if (r) table.setStatus('done');
     },
   }, h('div', { class: 'controls' }, field('Prompt tokens', nPrompt), field('Generated tokens', nGen), run), boxes.el);
   fig.el.querySelector('figcaption').textContent = 'llama-bench\u2019s two tests on the built-in model: one prompt batch from an empty cache, then single-token decoding.';

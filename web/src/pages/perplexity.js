@@ -61,20 +61,36 @@ export async function mount(root, app) {
     empty: 'Choose file types and press “Quantize and measure”.',
   });
 
+  const failBox = h('div', { id: 'ppl-failures' });
   let rows = [];
+  // Charts are redrawn one per task, at most once per row, so that drawing
+  // four charts never blocks the page for long.
+  let pending = false;
   function draw() {
+    if (pending) return;
+    pending = true;
+    setTimeout(() => {
+      pending = false;
+      drawNow();
+    }, 0);
+  }
+  async function drawNow() {
+    const next = () => new Promise((r) => setTimeout(r, 0));
     const labels = rows.map((r) => r.label);
     drawBars(pplFig, { labels, series: [{ label: 'perplexity', data: rows.map((r) => r.ppl), errors: rows.map((r) => r.pplError), color: PALETTE[0] }], xTitle: 'model', yTitle: 'perplexity (lower is better)' });
     pplFig.chart.options.scales.y.beginAtZero = false;
     pplFig.chart.update('none');
     const q = rows.filter((r) => r.kld !== undefined);
     if (q.length) {
+      await next();
       drawBars(kldFig, { labels: q.map((r) => r.label), series: [{ label: 'mean KLD', data: q.map((r) => r.kld), errors: q.map((r) => r.kldError), color: PALETTE[2] }], xTitle: 'file type', yTitle: 'mean KL divergence (nats/token)' });
+      await next();
       drawScatter(sizeFig, {
         series: [{ label: 'file types', points: q.filter((r) => r.kld > 0).map((r) => ({ x: r.bytes / 2 ** 20, y: r.kld, name: r.label })), color: PALETTE[3], pointRadius: 5 }],
         xTitle: 'file size (MiB)', yTitle: 'mean KLD (nats/token, log scale)', yLog: true,
       });
     }
+    await next();
     runFig.draw({
       type: 'line',
       data: { labels: rows[0]?.runningPpl.map((_, i) => i + 1) ?? [], datasets: rows.map((r, i) => ({ label: r.label, data: r.runningPpl, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 0 })) },
@@ -87,7 +103,10 @@ export async function mount(root, app) {
       e.preventDefault();
       const selected = boxes.filter((b) => b.checked).map((b) => b.value);
       rows = [];
+      const failures = [];
+      failBox.replaceChildren();
       table.setRows([]);
+      table.setStatus('running');
       const res = await panel.run(async (signal, set) => {
         const source = picker.source();
         const c = intFrom(ctxLen, 'Context', { min: 16, max: 4096 });
@@ -109,7 +128,7 @@ export async function mount(root, app) {
               rows.push({ label: `original (${p.base.bpw > 20 ? 'F32' : p.base.bpw > 12 ? 'F16' : 'quantized'})`, ...p.base, _data: { type: 'original', ppl: p.base.ppl } });
             }
             if (p.row) {
-              if (p.row.error) rows.push({ label: p.row.type, bytes: 0, bpw: 0, ppl: NaN, pplError: 0, tokensPerSecond: 0, runningPpl: [] });
+              if (p.row.error) failures.push(p.row);
               else rows.push({ label: p.row.type, ...p.row, _data: { type: p.row.type, ppl: p.row.ppl, kld: p.row.kld } });
               table.setRows([...rows]);
               draw();
@@ -134,7 +153,8 @@ export async function mount(root, app) {
           },
         });
       }, { buttons: [run], doneText: (r, s) => `Compared ${r.rows.length} file types on ${r.base.nScored.toLocaleString('en-US')} scored tokens in ${fmtDuration(s)}.` });
-      if (res) table.el.dataset.status = 'done';
+      failBox.replaceChildren(...failures.map((f) => h('p', { class: 'error-box', role: 'alert', dataset: { type: f.type } }, `${f.type} could not be made from this model: ${f.error.message}`)));
+      if (res) table.setStatus('done');
     },
   },
   h('div', { class: 'controls' }, picker.el, field('Context (tokens)', ctxLen), field('Chunks (0 = all)', chunks, 'Each chunk scores the second half of its tokens, as llama-perplexity does.'), run),
@@ -144,7 +164,7 @@ export async function mount(root, app) {
     h('h1', { id: 'perplexity-title' }, 'Perplexity lab'),
     h('p', { class: 'lede' }, 'Quantize a model to several file types in this tab and score every copy on the same text, the way llama-perplexity does, with the KL divergence of each copy\u2019s next-token distribution from the original\u2019s and a paired test of whether the difference is real.'),
     card({ id: 'ppl-run', title: 'Compare file types' }, form, codeBlock(code), panel.el, perFormat),
-    card({ id: 'ppl-results', title: 'Results' }, table.el, h('div', { class: 'grid-2' }, pplFig.el, kldFig.el, sizeFig.el, runFig.el),
+    card({ id: 'ppl-results', title: 'Results' }, failBox, table.el, h('div', { class: 'grid-2' }, pplFig.el, kldFig.el, sizeFig.el, runFig.el),
       note('File types that need an importance matrix (IQ2/IQ1 families, Q2_K_S) get one computed here from the evaluation text first.')),
   );
 }

@@ -105,6 +105,7 @@ export async function mount(root, app) {
         }
         tensorLine.textContent = `Tensor: ${t.label} (${t.n.toLocaleString('en-US')} values).`;
         results = [];
+        table.setStatus('running');
         return w.call('atlas', { types }, {
           signal,
           onProgress: (p) => {
@@ -119,7 +120,7 @@ export async function mount(root, app) {
       if (!r) return;
       results = r;
       render();
-      table.el.dataset.status = 'done';
+      table.setStatus('done');
     },
   }, h('div', { class: 'controls' }, field('Tensor', kind)), genFields, ggufFields, h('div', { class: 'controls' }, run, field('Error measure in the plot', metric)));
 

@@ -77,12 +77,13 @@ export function qualitySection(info) {
   }
 
   run.addEventListener('click', async () => {
+    table.setStatus('running');
     const res = await panel.run((signal, set) => measureQuality(info, measurable, {
       signal, onRow: () => render(cached(info, '__base')), onProgress: set,
     }), { buttons: [run] });
     if (res) {
       render(res.base);
-      table.el.dataset.status = 'done';
+      table.setStatus('done');
     }
   });
   render(cached(info, '__base'));
