@@ -360,13 +360,15 @@ export interface MatmulBenchOptions {
   cols?: number;
   /** Activation columns: 1 = generation (matrix × vector), 256 = a prompt batch. Default 1. */
   nTokens?: number;
-  /** Repeat until this many milliseconds were measured (at least 3 runs), default 250. */
+  /** Repeat until this many milliseconds were measured (at least 3 samples), default 250. */
   minMs?: number;
+  /** At most this many samples (default 1000). */
   maxReps?: number;
   seed?: number;
 }
 
 export interface MatmulBenchResult {
+  /** Multiplications timed (small matrices are repeated so each sample lasts >= 5 ms). */
   reps: number;
   /** Median seconds of one multiplication, activation quantization included. */
   seconds: number;

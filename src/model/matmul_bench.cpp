@@ -84,31 +84,35 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
         quantize_activations(m, x.data(), opt.n_tokens, aq, opt.variant);  // y = W·x as LlamaContext::mul runs it
         matmul_quantized(m, aq.data(), opt.n_tokens, y.data(), opt.variant);
     };
+    // Calibrate (this is also the warm-up: caches, page faults): repeat the
+    // multiplication until one sample takes >= 5 ms, so that a browser's
+    // coarse clock (0.1 ms) cannot dominate small matrices. A first run of
+    // 0.2 s or more is dominated by the arithmetic and counts as a sample.
     std::vector<double> times;
     double total = 0;
-    {
-        // Warm-up (caches, page faults). A run this long is dominated by the
-        // multiplication itself, so it also counts as a sample: big prompt
-        // matrices in F32 take seconds per run.
+    int64_t inner = 1;
+    for (;;) {
         const double t0 = now_seconds();
-        once();
+        for (int64_t k = 0; k < inner; ++k) once();
         const double dt = now_seconds() - t0;
-        if (dt >= 0.2) {
+        if (inner == 1 && dt >= 0.2) {
             times.push_back(dt);
             total += dt;
         }
+        if (dt >= 0.005 || inner >= (int64_t(1) << 20)) break;
+        inner *= 2;
     }
     while (int64_t(times.size()) < opt.max_reps && (total < opt.min_seconds || times.size() < 3)) {
         const double t0 = now_seconds();
-        once();
+        for (int64_t k = 0; k < inner; ++k) once();
         const double dt = now_seconds() - t0;
-        times.push_back(dt);
+        times.push_back(dt / double(inner));
         total += dt;
     }
     std::sort(times.begin(), times.end());
 
     MatmulBenchResult r;
-    r.reps = int64_t(times.size());
+    r.reps = int64_t(times.size()) * inner;
     r.seconds = times[times.size() / 2];
     r.best_seconds = times.front();
     // A clock coarser than one run (browsers round to 0.1 ms) would give 0.

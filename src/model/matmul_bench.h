@@ -17,13 +17,13 @@ struct MatmulBenchOptions {
     int64_t cols = 4096;           // input features (row length)
     int64_t n_tokens = 1;          // activation columns
     double min_seconds = 0.25;     // repeat until this much time was measured (and at least 3 runs)
-    int64_t max_reps = 1000;       // ... but never more runs than this
+    int64_t max_reps = 1000;       // ... but never more samples than this (a sample of a small matrix repeats it to last >= 5 ms)
     uint32_t seed = 1;
     KernelVariant variant = default_kernel_variant();
 };
 
 struct MatmulBenchResult {
-    int64_t reps = 0;
+    int64_t reps = 0;         // multiplications timed
     double seconds = 0;       // median time of one multiplication (activation quantization included)
     double best_seconds = 0;  // fastest repetition
     double gflops = 0;        // 2·rows·cols·n_tokens / seconds

@@ -16,7 +16,8 @@ describe('benchMatmul', () => {
     for (const f of ql.formats().filter((x) => x.hasVecDot)) {
       for (const nTokens of [1, 16]) {
         const r = ql.benchMatmul(f.name, { rows: 64, cols: 512, nTokens, minMs: 0, maxReps: 3 });
-        expect(r.reps).toBe(3);
+        expect(r.reps % 3).toBe(0); // 3 samples, each of equally many multiplications
+        expect(r.reps).toBeGreaterThanOrEqual(3);
         expect(r.weightBytes).toBe(64 * ql.quantizedSize(f.name, 512));
         expect(r.gflops).toBeGreaterThan(0);
         expect(r.gflops).toBeCloseTo((2 * 64 * 512 * nTokens) / r.seconds / 1e9, 6);
@@ -40,7 +41,7 @@ describe('benchMatmul', () => {
     expect(code(() => ql.benchMatmul('q4_K', { rows: 4, cols: 128 }))).toBe('BadLength');
     expect(code(() => ql.benchMatmul('q4_0', { rows: 0, cols: 32 }))).toBe('InvalidArgument');
     expect(code(() => ql.benchMatmul('nope', {}))).toBe('UnknownType');
-    expect(ql.benchMatmul('q8_0', { rows: 8, cols: 64, minMs: 0, maxReps: 3 }).reps).toBe(3); // still usable
+    expect(ql.benchMatmul('q8_0', { rows: 8, cols: 64, minMs: 0, maxReps: 3 }).gflops).toBeGreaterThan(0); // still usable
   });
 });
 

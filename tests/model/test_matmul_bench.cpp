@@ -31,7 +31,8 @@ TEST_CASE("bench_matmul: every weight type, generation and prompt", "[bench][mat
         for (int64_t n : {1, 8}) {
             CAPTURE(t.name, n);
             const auto r = bench_matmul(t, small(n));
-            CHECK(r.reps == 3);
+            CHECK(r.reps >= 3);
+            CHECK(r.reps % 3 == 0);  // 3 samples of equally many multiplications
             CHECK(r.weight_bytes == row_size(t, 512) * 64);
             CHECK(r.activation_bytes == row_size(type_traits(t.vec_dot_type), 512) * uint64_t(n));
             CHECK(r.seconds > 0);

@@ -8,13 +8,13 @@ import { h, uniqueId } from './dom.js';
  * Returns {el, setRows(rows), rows()}. Rows are objects; a row's cell shows
  * format(row[key], row) (or the raw value); sorting uses the raw value.
  */
-export function dataTable({ columns, caption, sortable = true, copy = true, id, empty = 'No results yet.' }) {
+export function dataTable({ columns, caption, sortable = true, copy = true, id, empty = 'No results yet.', tall = false }) {
   let rows = [];
   let sortKey = null;
   let sortDir = 1;
   const table = h('table', {});
   const status = h('span', { class: 'copy-status', role: 'status' });
-  const scroll = h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': caption ?? 'results table' }, table);
+  const scroll = h('div', { class: tall ? 'table-scroll tall' : 'table-scroll', tabindex: '0', role: 'region', 'aria-label': caption ?? 'results table' }, table);
   const tools = copy
     ? h('div', { class: 'table-tools' },
       h('button', { type: 'button', class: 'secondary small', onclick: () => copyText(toMarkdown(), 'Markdown') }, 'Copy as Markdown'),

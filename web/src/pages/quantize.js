@@ -66,6 +66,7 @@ export async function mount(root, app) {
   const planTable = dataTable({
     id: 'plan-table',
     caption: 'Per-tensor plan',
+    tall: true,
     columns: [
       { key: 'name', label: 'tensor' },
       { key: 'shape', label: 'shape', format: (v) => v.join(' × ') },
@@ -150,8 +151,9 @@ export async function mount(root, app) {
       ['fallbacks', String(plan.nFallback)],
       ['needs an imatrix', plan.needsImatrix ? 'yes' : 'no'],
     ], { status: 'done', outputSize: plan.outputSize, bpw: plan.bitsPerWeight, tensors: plan.tensors.length });
-    const msgs = [...plan.warnings.map((m) => ['warn', m]), ...plan.messages.map((m) => ['', m]), ...(plan.imatrixMissing?.length ? [['warn', `the importance matrix has no entry for ${plan.imatrixMissing.length} converted tensors`]] : [])];
-    planMsgs.replaceChildren(...msgs.map(([k, m]) => note(m, k)));
+    const warnings = [...plan.warnings, ...(plan.imatrixMissing?.length ? [`the importance matrix has no entry for ${plan.imatrixMissing.length} converted tensors`] : [])].map((m) => note(m, 'warn'));
+    const notes = plan.messages.map((m) => note(m));
+    planMsgs.replaceChildren(...warnings, ...(notes.length > 3 ? [h('details', {}, h('summary', {}, `${notes.length} notes from the planner`), ...notes)] : notes));
     planTable.setRows(plan.tensors.map((t) => ({
       ...t,
       note: [t.override ? `override ${t.override}` : '', t.fellBack ? `fell back from ${typeLabel(t.fallbackFrom)}` : '', t.requiresImatrix ? 'needs imatrix' : '', t.oldType === t.newType ? 'copied' : ''].filter(Boolean).join('; '),

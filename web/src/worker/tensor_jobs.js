@@ -84,7 +84,12 @@ export function tensorJobs(ql) {
       const y = ql.dequantize(q, qType, x.length, { kernel });
       const ms = performance.now() - t0;
       state.y = y;
-      const stats = ql.errorStats(x, y, { bins });
+      const stats = ql.errorStats(x, y);
+      // The error histogram shows the bulk (a few outlier blocks would
+      // stretch ±max|error| over two bars) and counts the tails apart.
+      const e = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) e[i] = y[i] - x[i];
+      stats.histogram = bulkHistogram(e, { bins });
       // The first values, and the values the format got most wrong.
       const rows = [];
       for (let i = 0; i < Math.min(samples, x.length); i++) rows.push({ i, x: x[i], y: y[i] });

@@ -52,6 +52,9 @@ export function step3(ctx) {
         ['dequantize time', fmtMs(r.ms)],
       ], { status: 'done', type: r.type, mae: s.mae, rmse: s.rmse, maxAbs: s.maxAbs, snrDb: s.snrDb, cosine: s.cosine });
       drawHistogram(fig, { ...s.histogram, xTitle: `error of ${typeLabel(r.type)} (dequantized − original, FP32 units)`, yTitle: 'number of values', color: PALETTE[2] });
+      const hs = s.histogram;
+      fig.el.querySelector('figcaption').textContent = `Signed reconstruction error of every value. Bins span the ${hs.pLo}th–${hs.pHi}th percentiles; ` +
+        `${(hs.below + hs.above).toLocaleString('en-US')} errors beyond them (up to ${fmt(s.maxAbs)}) are counted in the orange end bars.`;
       samples.setRows([
         ...r.samples.map((p) => ({ ...p, e: p.y - p.x })),
         { i: r.worst.i, x: r.worst.x, y: r.worst.y, e: r.worst.y - r.worst.x, _class: 'best' },
