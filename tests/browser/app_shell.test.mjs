@@ -15,7 +15,7 @@ describe('app shell', () => {
     const app = await openWebApp();
     apps.push(app);
     const { page, errors } = app;
-    const nav = await page.$$eval('nav a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+    const nav = await page.$$eval('#nav a', (as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
     expect(nav).toEqual(pages.map((p) => [p.title, `#/${p.path}`]));
     for (const p of pages) {
       await page.click(`nav a[href="#/${p.path}"]`);

@@ -33,6 +33,29 @@ function applyTheme(options) {
   options.plugins.legend = { ...(options.plugins.legend ?? {}), labels: { ...(options.plugins.legend?.labels ?? {}), color: cssVar('--fg') } };
 }
 
+/**
+ * Build and discard one small chart of each kind as this module loads (that
+ * is, while a page mounts): Chart.js's first chart of a kind costs ~100 ms
+ * (defaults, scriptable option resolvers, fonts), which would otherwise land
+ * in the middle of a run as one long task.
+ */
+function warmUp() {
+  const canvas = document.createElement('canvas');
+  canvas.width = 200;
+  canvas.height = 100;
+  canvas.style.cssText = 'position:absolute;left:-10000px;top:0;width:200px;height:100px';
+  document.body.append(canvas);
+  const kinds = [
+    { type: 'bar', data: { labels: ['a'], datasets: [{ data: [1] }] } },
+    { type: 'barWithErrorBars', data: { labels: ['a'], datasets: [{ data: [{ y: 1, yMin: 0.5, yMax: 1.5 }] }] } },
+    { type: 'scatter', data: { datasets: [{ data: [{ x: 1, y: 1 }], showLine: true }] }, options: { scales: { y: { type: 'logarithmic' } } } },
+    { type: 'line', data: { labels: ['a'], datasets: [{ data: [1] }] } },
+  ];
+  for (const k of kinds) new Chart(canvas, { ...k, options: { animation: false, responsive: false, ...k.options } }).destroy();
+  canvas.remove();
+}
+warmUp();
+
 /** A figure holding one chart: {el, draw(config), chart}. */
 export function chartFigure({ caption, label, height = 260 }) {
   const canvas = h('canvas', { role: 'img', 'aria-label': label ?? caption });

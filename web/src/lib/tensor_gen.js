@@ -50,8 +50,14 @@ export function makeTensor({ rows, cols, dist = 'outliers', std = 0.02, seed = 4
   } else {
     for (let i = 0; i < n; i++) out[i] = normal() * std;
     if (dist === 'outliers') {
+      // Each chosen value once: a value picked twice would grow 400×.
       const count = Math.max(1, Math.round(n / 1000));
-      for (let k = 0; k < count; k++) out[Math.floor(rng() * n)] *= 20;
+      const done = new Uint8Array(n);
+      for (let k = 0; k < count; k++) {
+        const j = Math.floor(rng() * n);
+        if (!done[j]) out[j] *= 20;
+        done[j] = 1;
+      }
     } else if (dist !== 'normal') {
       throw Object.assign(new Error(`unknown distribution '${dist}'`), { code: 'InvalidArgument' });
     }
