@@ -2,13 +2,12 @@
 // error, speed, the error-vs-bits Pareto front), then the tutorial's format
 // table with quality measured on the built-in model.
 import { chartFigure, drawScatter, paretoFront } from '../../lib/charts.js';
-import { field, h, intFrom, numberInput, select, setOptions } from '../../lib/dom.js';
-import { modelPicker } from '../../lib/files.js';
+import { field, h, select } from '../../lib/dom.js';
 import { fmt, typeLabel } from '../../lib/format.js';
 import { missingFormats, NOT_YET } from '../../lib/catalog.js';
 import { progressPanel } from '../../lib/progress.js';
 import { dataTable } from '../../lib/table.js';
-import { DISTRIBUTIONS } from '../../lib/tensor_gen.js';
+import { tensorSource } from '../../lib/tensor_source.js';
 import { PALETTE } from '../../lib/theme.js';
 import { card, note } from '../../lib/ui.js';
 import { worker } from '../../lib/workers.js';
@@ -21,18 +20,10 @@ export async function mount(root, app) {
   const w = worker('atlas');
   const types = info.formats.filter((f) => f.name !== 'f32').map((f) => f.name);
 
-  const kind = select([{ value: 'generated', label: 'generated' }, { value: 'gguf', label: 'a tensor of a GGUF model' }], 'generated');
-  const rows = numberInput({ value: 1024, min: 1, max: 16384 });
-  const cols = numberInput({ value: 4096, min: 256, max: 65536, step: 256 });
-  const dist = select(DISTRIBUTIONS.map((d) => ({ value: d.value, label: d.label })), 'outliers');
-  const seed = numberInput({ value: 42, min: 1, max: 2 ** 31 });
-  const picker = modelPicker({ label: 'GGUF model' });
-  const tensorSel = select([{ value: '', label: 'load the tensor list first' }]);
   const metric = select(Object.entries(METRICS).map(([value, label]) => ({ value, label })), 'rmse');
   const run = h('button', { type: 'submit' }, 'Measure every format');
   const panel = progressPanel({ label: 'Measuring formats' });
-  const genFields = h('div', { class: 'controls' }, field('Rows', rows), field('Columns (multiple of 256)', cols), field('Distribution', dist), field('Seed', seed));
-  const ggufFields = h('div', { class: 'controls', hidden: true }, picker.el, field('Tensor', tensorSel));
+  const src = tensorSource({ rows: 1024, cols: 4096, colsMultiple: 256, withStd: false, onlyMatrices: true, worker: w, panel, buttons: [run] });
   const fig = chartFigure({ caption: '', label: 'Error against bits per weight for every format, log scale, with the Pareto front', height: 340 });
   const tensorLine = h('p', { class: 'muted', id: 'atlas-tensor' });
   let results = [];
@@ -54,19 +45,6 @@ export async function mount(root, app) {
     ],
     empty: 'Press “Measure every format”.',
   });
-
-  kind.addEventListener('change', async () => {
-    genFields.hidden = kind.value !== 'generated';
-    ggufFields.hidden = kind.value !== 'gguf';
-    if (kind.value === 'gguf') listTensors();
-  });
-  picker.onChange(() => listTensors());
-  async function listTensors() {
-    await panel.run(async (signal) => {
-      const list = (await w.call('ggufTensors', { source: picker.source() }, { signal })).filter((t) => t.shape.length >= 2);
-      setOptions(tensorSel, list.map((t) => ({ value: t.name, label: `${t.name} · ${t.type.toUpperCase()} · ${t.shape.join(' × ')}` })), list[0]?.name);
-    }, { buttons: [run], doneText: 'Tensor list loaded.' });
-  }
 
   function render() {
     const m = metric.value;
@@ -94,15 +72,7 @@ export async function mount(root, app) {
     onsubmit: async (e) => {
       e.preventDefault();
       const r = await panel.run(async (signal, set) => {
-        let t;
-        if (kind.value === 'generated') {
-          const c = intFrom(cols, 'Columns', { min: 256, max: 65536 });
-          if (c % 256) throw Object.assign(new Error('the row length must be a multiple of 256 so that every format (K-quants: 256-value blocks) applies'), { code: 'BadLength' });
-          t = await w.call('makeTensor', { rows: intFrom(rows, 'Rows', { max: 16384 }), cols: c, dist: dist.value, std: 0.02, seed: intFrom(seed, 'Seed', { max: 2 ** 31 }) }, { signal });
-        } else {
-          if (!tensorSel.value) throw Object.assign(new Error('pick a tensor'), { code: 'InvalidArgument' });
-          t = await w.call('loadGgufTensor', { source: picker.source(), name: tensorSel.value }, { signal });
-        }
+        const t = await src.make(signal);
         tensorLine.textContent = `Tensor: ${t.label} (${t.n.toLocaleString('en-US')} values).`;
         results = [];
         table.setStatus('running');
@@ -122,7 +92,7 @@ export async function mount(root, app) {
       render();
       table.setStatus('done');
     },
-  }, h('div', { class: 'controls' }, field('Tensor', kind)), genFields, ggufFields, h('div', { class: 'controls' }, run, field('Error measure in the plot', metric)));
+  }, src.el, h('div', { class: 'controls' }, run, field('Error measure in the plot', metric)));
 
   root.append(
     h('h1', { id: 'atlas-title' }, 'Format atlas'),

@@ -1,11 +1,10 @@
 // Step 1: an FP32 tensor (generated, or any tensor of a GGUF) and what its values look like.
 import { chartFigure, drawHistogram, tick } from '../../lib/charts.js';
 import { codeBlock } from '../../lib/code.js';
-import { field, h, intFrom, numberInput, select, setOptions } from '../../lib/dom.js';
-import { modelPicker } from '../../lib/files.js';
+import { h } from '../../lib/dom.js';
 import { fmt, fmtBytes, fmtInt, fmtMs } from '../../lib/format.js';
 import { progressPanel } from '../../lib/progress.js';
-import { DISTRIBUTIONS } from '../../lib/tensor_gen.js';
+import { tensorSource } from '../../lib/tensor_source.js';
 import { card, metricsGrid, setMetrics } from '../../lib/ui.js';
 
 const generatedCode = (s) => `
@@ -28,38 +27,14 @@ const bytes = new Uint8Array(await file.slice(t.fileOffset, t.fileOffset + t.siz
 const x = ql.dequantize(bytes, t.type, t.shape[0] * (t.shape[1] ?? 1));  // any type -> FP32`;
 
 export function step1(ctx) {
-  const kind = select([{ value: 'generated', label: 'generated' }, { value: 'gguf', label: 'a tensor of a GGUF model' }], 'generated');
-  const rows = numberInput({ value: 4096, min: 1, max: 16384 });
-  const cols = numberInput({ value: 4096, min: 1, max: 65536 });
-  const dist = select(DISTRIBUTIONS.map((d) => ({ value: d.value, label: d.label })), 'outliers');
-  const std = h('input', { type: 'number', value: '0.02', min: '0', step: 'any' });
-  const seed = numberInput({ value: 42, min: 1, max: 2 ** 31 });
-  const picker = modelPicker({ label: 'GGUF model' });
-  const tensorSel = select([{ value: '', label: 'load the model\u2019s tensor list first' }]);
+  const panel = progressPanel({ label: 'Making the tensor' });
   const run = h('button', { type: 'submit' }, 'Make the tensor');
+  const src = tensorSource({ worker: ctx.worker, panel, buttons: [run] });
   const logY = h('input', { type: 'checkbox' });
-  const genFields = h('div', { class: 'controls' }, field('Rows', rows), field('Columns', cols), field('Distribution', dist), field('Standard deviation', std), field('Seed', seed));
-  const ggufFields = h('div', { class: 'controls', hidden: true }, picker.el, field('Tensor', tensorSel, '2-D weights are listed first; any type is expanded to FP32.'));
   const code = h('div', {}, codeBlock(generatedCode({ rows: 4096, cols: 4096, dist: 'outliers', std: 0.02, seed: 42 })));
   const out = metricsGrid({ id: 'step1-metrics', 'aria-label': 'Tensor statistics' });
   const fig = chartFigure({ caption: '', label: 'Histogram of the tensor\u2019s values', height: 240 });
-  const panel = progressPanel({ label: 'Making the tensor' });
   let last = null;
-
-  kind.addEventListener('change', () => {
-    genFields.hidden = kind.value !== 'generated';
-    ggufFields.hidden = kind.value !== 'gguf';
-    if (kind.value === 'gguf') listTensors();
-  });
-  picker.onChange(() => listTensors());
-
-  async function listTensors() {
-    await panel.run(async (signal) => {
-      const list = await ctx.worker.call('ggufTensors', { source: picker.source() }, { signal });
-      const sorted = [...list].sort((a, b) => b.shape.length - a.shape.length);
-      setOptions(tensorSel, sorted.map((t) => ({ value: t.name, label: `${t.name} · ${t.type.toUpperCase()} · ${t.shape.join(' × ')}` })), sorted[0]?.name);
-    }, { buttons: [run], doneText: 'Tensor list loaded: pick one and press “Make the tensor”.' });
-  }
 
   function draw() {
     if (!last) return;
@@ -77,18 +52,9 @@ export function step1(ctx) {
     onsubmit: async (e) => {
       e.preventDefault();
       const result = await panel.run(async (signal) => {
-        if (kind.value === 'generated') {
-          const spec = {
-            rows: intFrom(rows, 'Rows', { max: 16384 }), cols: intFrom(cols, 'Columns', { max: 65536 }),
-            dist: dist.value, std: Number(std.value), seed: intFrom(seed, 'Seed', { max: 2 ** 31 }),
-          };
-          if (!(spec.std > 0)) throw Object.assign(new Error('the standard deviation must be positive'), { code: 'InvalidArgument' });
-          code.replaceChildren(codeBlock(generatedCode(spec)));
-          return ctx.worker.call('makeTensor', spec, { signal });
-        }
-        if (!tensorSel.value) throw Object.assign(new Error('pick a tensor'), { code: 'InvalidArgument' });
-        code.replaceChildren(codeBlock(ggufCode(tensorSel.value)));
-        return ctx.worker.call('loadGgufTensor', { source: picker.source(), name: tensorSel.value }, { signal });
+        const { method, args } = src.spec();
+        code.replaceChildren(codeBlock(method === 'makeTensor' ? generatedCode(args) : ggufCode(args.name)));
+        return src.make(signal);
       }, { buttons: [run], doneText: (r) => `Made ${r.label} in ${fmtMs(r.ms)}.` });
       if (!result) return;
       last = result;
@@ -106,7 +72,7 @@ export function step1(ctx) {
       ctx.tensor = result;
       ctx.events.dispatchEvent(new CustomEvent('tensor', { detail: result }));
     },
-  }, h('div', { class: 'controls' }, field('Source', kind)), genFields, ggufFields, h('div', { class: 'row' }, run, h('label', {}, logY, ' log count axis')));
+  }, src.el, h('div', { class: 'row' }, run, h('label', {}, logY, ' log count axis')));
 
   // Start with the default tensor on screen.
   ctx.events.addEventListener('mounted', () => form.requestSubmit(), { once: true });
