@@ -20,6 +20,8 @@ export default defineConfig({
     emptyOutDir: true,
     // The built-in model (14.7 MB) and the wasm module are assets, not code.
     chunkSizeWarningLimit: 1000,
+    // Rolldown's plugin-timing hint only adds noise to `npm start`'s output.
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
   // Module workers, so the worker can import the quantlab package (which
   // starts its own converter workers) and share chunks with the page.
