@@ -7,6 +7,7 @@ import {
   LogarithmicScale, PointElement, ScatterController, Tooltip,
 } from 'chart.js';
 import { BarWithErrorBar, BarWithErrorBarsController } from 'chartjs-chart-error-bars';
+import DataLabels from 'chartjs-plugin-datalabels';
 import { h } from './dom.js';
 import { cssVar, onThemeChange, PALETTE } from './theme.js';
 
@@ -48,7 +49,7 @@ function warmUp() {
   const kinds = [
     { type: 'bar', data: { labels: ['a'], datasets: [{ data: [1] }] } },
     { type: 'barWithErrorBars', data: { labels: ['a'], datasets: [{ data: [{ y: 1, yMin: 0.5, yMax: 1.5 }] }] } },
-    { type: 'scatter', data: { datasets: [{ data: [{ x: 1, y: 1 }], showLine: true }] }, options: { scales: { y: { type: 'logarithmic' } } } },
+    { type: 'scatter', data: { datasets: [{ data: [{ x: 1, y: 1, name: 'a' }], showLine: true }] }, plugins: [DataLabels], options: { scales: { y: { type: 'logarithmic' } }, plugins: { datalabels: { formatter: (v) => v.name } } } },
     { type: 'line', data: { labels: ['a'], datasets: [{ data: [1] }] } },
   ];
   for (const k of kinds) new Chart(canvas, { ...k, options: { animation: false, responsive: false, ...k.options } }).destroy();
@@ -176,6 +177,8 @@ export function drawBars(fig, { labels, series, xTitle, yTitle, log = false, hor
 export function drawScatter(fig, { series, xTitle, yTitle, xLog = false, yLog = false }) {
   return fig.draw({
     type: 'scatter',
+    // Each point carries its format's name beside it (series with labels: false stay bare).
+    plugins: [DataLabels],
     data: {
       datasets: series.map((s, i) => ({
         label: s.label,
@@ -189,8 +192,19 @@ export function drawScatter(fig, { series, xTitle, yTitle, xLog = false, yLog = 
       })),
     },
     options: {
+      layout: { padding: { right: 44 } },
       plugins: {
         tooltip: { callbacks: { label: (c) => `${c.raw.name ?? c.dataset.label}: ${tick(c.raw.x)}, ${tick(c.raw.y)}` } },
+        datalabels: {
+          // 'auto' hides labels that would overlap another.
+          display: (c) => (series[c.datasetIndex]?.labels !== false && !!c.dataset.data[c.dataIndex]?.name ? 'auto' : false),
+          formatter: (v) => v.name,
+          align: 'right',
+          offset: 4,
+          clip: false,
+          color: cssVar('--fg'),
+          font: { size: 10 },
+        },
       },
       scales: {
         x: { ...axis(xTitle, { log: xLog }), ticks: { callback: xLog ? logTick : (v) => tick(v) } },

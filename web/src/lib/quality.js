@@ -3,17 +3,18 @@
 // Measured on demand in a worker, cached for the browser session.
 import { worker } from './workers.js';
 
+/** Context 256 over all chunks of the held-out text, as docs/quantization-table.md (chunks: fewer is faster). */
 export const QUALITY_SETTINGS = { ctx: 256, chunks: 0 };
 
-function key(info, type) {
+function key(info, type, s) {
   // A different build (new formats, new kernels) measures afresh.
   const build = `${info.formats.length}.${info.fileTypes.length}.${info.simd128}`;
-  return `quantlab.quality.v1|${build}|${QUALITY_SETTINGS.ctx}|${QUALITY_SETTINGS.chunks}|${type}`;
+  return `quantlab.quality.v1|${build}|${s.ctx}|${s.chunks}|${type}`;
 }
 
-export function cached(info, type) {
+export function cached(info, type, settings = QUALITY_SETTINGS) {
   try {
-    const v = sessionStorage.getItem(key(info, type));
+    const v = sessionStorage.getItem(key(info, type, settings));
     return v ? JSON.parse(v) : null;
   } catch {
     return null;
@@ -24,19 +25,19 @@ export function cached(info, type) {
  * Measure `types` (skipping cached ones); onRow(row) for each finished row,
  * onProgress(fraction, text). Resolves to {base, rows}.
  */
-export async function measureQuality(info, types, { signal, onRow, onProgress }) {
-  const todo = types.filter((t) => !cached(info, t));
-  let base = cached(info, '__base');
+export async function measureQuality(info, types, { settings = QUALITY_SETTINGS, signal, onRow, onProgress }) {
+  const todo = types.filter((t) => !cached(info, t, settings));
+  let base = cached(info, '__base', settings);
   if (todo.length || !base) {
-    const res = await worker('quality').call('measure', { source: { kind: 'builtin' }, ...QUALITY_SETTINGS, types: todo }, {
+    const res = await worker('quality').call('measure', { source: { kind: 'builtin' }, ...settings, types: todo }, {
       signal,
       onProgress: (p) => {
         if (p.base) {
           base = p.base;
-          sessionStorage.setItem(key(info, '__base'), JSON.stringify(p.base));
+          sessionStorage.setItem(key(info, '__base', settings), JSON.stringify(p.base));
         }
         if (p.row && !p.row.error) {
-          sessionStorage.setItem(key(info, p.type), JSON.stringify(p.row));
+          sessionStorage.setItem(key(info, p.type, settings), JSON.stringify(p.row));
           onRow?.(p.row);
         } else if (p.row) onRow?.(p.row);
         if (p.fraction !== undefined) onProgress?.((p.index + p.fraction) / p.total, `${p.type}: ${p.phase === 'quantize' ? 'quantizing' : p.phase === 'imatrix' ? 'computing an importance matrix' : 'perplexity'} ${Math.round(100 * p.fraction)} %`);
@@ -44,7 +45,7 @@ export async function measureQuality(info, types, { signal, onRow, onProgress })
     });
     base = res.base;
   }
-  return { base, rows: types.map((t) => cached(info, t)).filter(Boolean) };
+  return { base, rows: types.map((t) => cached(info, t, settings)).filter(Boolean) };
 }
 
 // Bands of mean KL divergence (nats per token) for the "quality" words. KLD

@@ -60,11 +60,11 @@ export async function mount(root, app) {
     drawScatter(fig, {
       series: [
         { label: 'formats', points: pts, color: PALETTE[0], pointRadius: 5 },
-        { label: 'Pareto front (no format is both smaller and more accurate)', points: front, showLine: true, color: PALETTE[1], pointRadius: 3, dash: [6, 4] },
+        { label: 'Pareto front (no format is both smaller and more accurate)', points: front, showLine: true, color: PALETTE[1], pointRadius: 3, dash: [6, 4], labels: false },
       ],
       xTitle: 'bits per weight', yTitle: `${METRICS[m]} (FP32 units, log scale)`, yLog: true,
     });
-    fig.el.querySelector('figcaption').textContent = `${METRICS[m]} of each format against its size. Formats on the dashed front are the best choice at their size for this tensor; hover a point for its name.`;
+    fig.el.querySelector('figcaption').textContent = `${METRICS[m]} of each format against its size. Formats on the dashed front are the best choice at their size for this tensor; hover a point for its exact values.`;
   }
   metric.addEventListener('change', () => results.length && render());
 

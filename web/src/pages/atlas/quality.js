@@ -3,7 +3,7 @@
 // text (PPL and KL divergence vs the F32 original), then the four
 // recommendations derived from those numbers.
 import { chartFigure, drawScatter } from '../../lib/charts.js';
-import { h } from '../../lib/dom.js';
+import { field, h, intFrom, numberInput } from '../../lib/dom.js';
 import { fmtBytes, fmtPct } from '../../lib/format.js';
 import { hasFileType, NOT_YET, TUTORIAL_TABLE } from '../../lib/catalog.js';
 import { progressPanel } from '../../lib/progress.js';
@@ -16,6 +16,9 @@ export function qualitySection(info) {
   const rowsDef = TUTORIAL_TABLE.map((t) => ({ ...t, available: hasFileType(info, t.fileType) }));
   const measurable = rowsDef.filter((r) => r.available && r.fileType !== 'F32').map((r) => r.fileType);
   const run = h('button', { type: 'button' }, 'Measure quality on the built-in model');
+  const chunks = numberInput({ value: 0, min: 0, max: 1000 });
+  const settings = () => ({ ctx: QUALITY_SETTINGS.ctx, chunks: intFrom(chunks, 'Chunks', { min: 0, max: 1000 }) });
+  let current = { ...QUALITY_SETTINGS };
   const panel = progressPanel({ label: 'Measuring quality' });
   const recs = h('div', { class: 'rec-grid', id: 'recommendations', role: 'list' });
   const imNote = h('p', { class: 'note warn', hidden: true });
@@ -42,7 +45,7 @@ export function qualitySection(info) {
       if (t.fileType === 'F32' && base) {
         return { label: t.label, bpw: base.bpw, bytes: base.bytes, ppl: base.ppl, pplError: base.pplError, dppl: 0, kld: 0, sameTop: 1, quality: 'reference', use: t.use, _data: { type: 'F32' } };
       }
-      const m = cached(info, t.fileType);
+      const m = cached(info, t.fileType, current);
       if (!m || m.error) return { label: t.label, quality: m?.error ? `failed: ${m.error.message}` : 'not measured yet', use: t.use, _data: { type: t.fileType } };
       return {
         label: t.label, bpw: m.bpw, bytes: m.bytes, ppl: m.ppl, pplError: m.pplError, dppl: base ? (100 * (m.ppl - base.ppl)) / base.ppl : undefined,
@@ -70,29 +73,31 @@ export function qualitySection(info) {
       item('memory', 'Memory-constrained', rec.memory, 'The smallest format rated good or better (KLD < 0.015).'),
       item('extreme', 'Extreme compression', rec.extreme, 'The smallest format measured, whatever its loss.'),
     );
-    drawScatter(fig, {
+    // The chart in its own task: a table and a chart in one task could block the page > 100 ms.
+    setTimeout(() => drawScatter(fig, {
       series: [{ label: 'file types', points: measured.filter((r) => r.kld > 0).map((r) => ({ x: r.bpw, y: r.kld, name: r.label })), color: PALETTE[2], pointRadius: 5 }],
       xTitle: 'bits per weight (whole file)', yTitle: 'mean KL divergence vs F32 (nats/token, log scale)', yLog: true,
-    });
+    }), 0);
   }
 
   run.addEventListener('click', async () => {
     table.setStatus('running');
-    const res = await panel.run((signal, set) => measureQuality(info, measurable, {
-      signal, onRow: () => render(cached(info, '__base')), onProgress: set,
-    }), { buttons: [run] });
+    const res = await panel.run((signal, set) => {
+      current = settings();
+      return measureQuality(info, measurable, { settings: current, signal, onRow: () => render(cached(info, '__base', current)), onProgress: set });
+    }, { buttons: [run] });
     if (res) {
       render(res.base);
       table.setStatus('done');
     }
   });
-  render(cached(info, '__base'));
+  render(cached(info, '__base', current));
 
   return card({
     id: 'atlas-quality', title: 'Which format to pick: measured on a real model',
     intro: h('p', {}, 'The tutorial\u2019s format table. Its quality column is not a claim: it comes from quantizing the built-in model to each file type in this tab and scoring it on the held-out stories ' +
-      `(context ${QUALITY_SETTINGS.ctx}, all chunks) against the F32 original, as llama-perplexity --kl-divergence does. Results are kept for this browser session.`),
-  }, h('div', { class: 'controls' }, run), panel.el, table.el, imNote,
+      `(context ${QUALITY_SETTINGS.ctx}, all chunks unless you choose fewer) against the F32 original, as llama-perplexity --kl-divergence does. Results are kept for this browser session.`),
+  }, h('div', { class: 'controls' }, field('Chunks of 256 tokens (0 = all)', chunks, 'Fewer chunks: faster, wider error bars.'), run), panel.el, table.el, imNote,
   note(`Quality bands by mean KL divergence (nats per token): ${BANDS.map((b) => `${b.word} < ${b.max === Infinity ? '∞' : b.max}`).join(', ')}. On a model this small perplexity moves little, so KLD is the measure that separates formats.`),
   h('h3', {}, 'Recommendations'), recs, fig.el);
 }
