@@ -55,6 +55,33 @@ constexpr BlockField kIQ4_XS[] = {{"d", 2, "f16 scale of the scales"},
                                   {"scales_l", 4, "low 4 bits of the 8 scales"},
                                   {"qs", 128, "256 × 4-bit indices into the non-linear table"}};
 
+// Lattice quants, ternary formats and MXFP4 (layouts: block_types.h, from ggml-common.h).
+constexpr BlockField kIQ2_XXS[] = {{"d", 2, "f16 scale"}, {"qs", 64, "per 32 values: 4 grid indices, 4 sign indices, a 4-bit scale"}};
+constexpr BlockField kIQ2_XS[] = {{"d", 2, "f16 scale"}, {"qs", 64, "per 8 values: 9-bit grid index + 7-bit sign index"},
+                                  {"scales", 8, "two 4-bit scales per 32 values"}};
+constexpr BlockField kIQ2_S[] = {{"d", 2, "f16 scale"}, {"qs", 64, "low 8 bits of 32 grid indices, then 32 sign bytes"},
+                                 {"qh", 8, "high 2 bits of the grid indices"}, {"scales", 8, "two 4-bit scales per 32 values"}};
+constexpr BlockField kIQ3_XXS[] = {{"d", 2, "f16 scale"}, {"qs", 96, "64 grid indices, then per 32 values signs and a 4-bit scale"}};
+constexpr BlockField kIQ3_S[] = {{"d", 2, "f16 scale"}, {"qs", 64, "low 8 bits of 64 grid indices"}, {"qh", 8, "9th bit of each index"},
+                                 {"signs", 32, "one sign byte per 8 values"}, {"scales", 4, "two 4-bit scales per 64 values"}};
+constexpr BlockField kIQ1_S[] = {{"d", 2, "f16 scale"}, {"qs", 32, "low 8 bits of 32 grid indices"},
+                                 {"qh", 16, "per 32 values: index tops, 3-bit scale, delta sign"}};
+constexpr BlockField kIQ1_M[] = {{"qs", 32, "low 8 bits of 32 grid indices"}, {"qh", 16, "index tops and delta signs"},
+                                 {"scales", 8, "3-bit scales per 16 values; the f16 block scale in the top nibbles"}};
+constexpr BlockField kTQ1_0[] = {{"qs", 48, "240 ternary values, 5 per byte"}, {"qh", 4, "16 ternary values, 4 per byte"}, {"d", 2, "f16 scale"}};
+constexpr BlockField kTQ2_0[] = {{"qs", 64, "256 ternary values, 2 bits each"}, {"d", 2, "f16 scale"}};
+constexpr BlockField kMXFP4[] = {{"e", 1, "E8M0 shared power-of-two scale"}, {"qs", 16, "32 × 4-bit e2m1 values"}};
+
+static_assert(total_bytes(kIQ2_XXS) == sizeof(block_iq2_xxs), "iq2_xxs layout");
+static_assert(total_bytes(kIQ2_XS) == sizeof(block_iq2_xs), "iq2_xs layout");
+static_assert(total_bytes(kIQ2_S) == sizeof(block_iq2_s), "iq2_s layout");
+static_assert(total_bytes(kIQ3_XXS) == sizeof(block_iq3_xxs), "iq3_xxs layout");
+static_assert(total_bytes(kIQ3_S) == sizeof(block_iq3_s), "iq3_s layout");
+static_assert(total_bytes(kIQ1_S) == sizeof(block_iq1_s), "iq1_s layout");
+static_assert(total_bytes(kIQ1_M) == sizeof(block_iq1_m), "iq1_m layout");
+static_assert(total_bytes(kTQ1_0) == sizeof(block_tq1_0), "tq1_0 layout");
+static_assert(total_bytes(kTQ2_0) == sizeof(block_tq2_0), "tq2_0 layout");
+static_assert(total_bytes(kMXFP4) == sizeof(block_mxfp4), "mxfp4 layout");
 static_assert(total_bytes(kF32) == 4 && total_bytes(kF16) == 2 && total_bytes(kBF16) == 2, "float types");
 static_assert(total_bytes(kQ4_0) == sizeof(block_q4_0), "q4_0 layout");
 static_assert(total_bytes(kQ4_1) == sizeof(block_q4_1), "q4_1 layout");
@@ -86,6 +113,9 @@ const std::vector<BlockField>& block_layout(GgmlType t) {
         {T::Q8_1, list(kQ8_1)},     {T::Q2_K, list(kQ2_K)},     {T::Q3_K, list(kQ3_K)},     {T::Q4_K, list(kQ4_K)},
         {T::Q5_K, list(kQ5_K)},     {T::Q6_K, list(kQ6_K)},     {T::Q8_K, list(kQ8_K)},     {T::IQ4_NL, list(kIQ4_NL)},
         {T::IQ4_XS, list(kIQ4_XS)},
+        {T::IQ2_XXS, list(kIQ2_XXS)}, {T::IQ2_XS, list(kIQ2_XS)}, {T::IQ2_S, list(kIQ2_S)},   {T::IQ3_XXS, list(kIQ3_XXS)},
+        {T::IQ3_S, list(kIQ3_S)},     {T::IQ1_S, list(kIQ1_S)},   {T::IQ1_M, list(kIQ1_M)},   {T::TQ1_0, list(kTQ1_0)},
+        {T::TQ2_0, list(kTQ2_0)},     {T::MXFP4, list(kMXFP4)},
     };
     static const std::vector<BlockField> none;
     const auto it = table.find(t);

@@ -58,6 +58,7 @@ export const GGML_CATALOGUE = [
   { name: 'iq1_s', bpw: 1.5625 }, { name: 'iq1_m', bpw: 1.75 }, { name: 'tq1_0', bpw: 1.6875 },
   { name: 'iq2_xxs', bpw: 2.0625 }, { name: 'tq2_0', bpw: 2.0625 }, { name: 'iq2_xs', bpw: 2.3125 },
   { name: 'iq2_s', bpw: 2.5625 }, { name: 'iq3_xxs', bpw: 3.0625 }, { name: 'iq3_s', bpw: 3.4375 },
+  { name: 'mxfp4', bpw: 4.25 },
 ];
 
 /** Formats of the catalogue this build lacks. */
