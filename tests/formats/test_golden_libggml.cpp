@@ -103,7 +103,8 @@ TEST_CASE("libggml golden vectors: quantize and dequantize byte for byte", "[gol
                                    reinterpret_cast<const uint8_t*>(want_deq.data()), deq.size() * 4) == -1);
         }
     }
-    // Guards against a silently empty run: the ternary formats are implemented.
+    // Guards against a silently empty run: these formats are implemented.
     CHECK(covered.count("TQ1_0") == 1);
     CHECK(covered.count("TQ2_0") == 1);
+    CHECK(covered.count("MXFP4") == 1);
 }
