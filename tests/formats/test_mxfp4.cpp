@@ -94,6 +94,48 @@ TEST_CASE("MXFP4 rows of e2m1 values times a power of two come back exactly", "[
     }
 }
 
+TEST_CASE("MXFP4 SIMD128 code thresholds equal the reference's search at every scale", "[mxfp4][simd]") {
+    if (!simd128_compiled()) {
+        SUCCEED("scalar-only build: nothing to compare");
+        return;
+    }
+    const TypeTraits& t = mxfp4();
+    const KernelSet s = resolve_kernels(t, KernelVariant::Simd128);
+    // Blocks of max 12 * d for E8M0 codes across the range (the SIMD kernel
+    // switches to the search below 2^-100 and above 2^100), holding every
+    // grid value and midpoint times d and their float neighbours, both signs.
+    size_t blocks = 0;
+    for (int e : {1, 2, 10, 27, 28, 29, 60, 100, 125, 126, 127, 128, 150, 200, 226, 227, 228, 229, 230, 250}) {
+        const float d = mxfp4_scale_half(uint8_t(e));
+        const float amax = 12.0f * d;
+        if (!std::isfinite(amax) || mxfp4_scale_exponent(amax) != e) continue;
+        std::vector<float> vals;
+        for (float v : {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 2.5f, 3.0f, 3.5f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f, 10.0f, 11.9f}) {
+            float base = v * d;
+            for (int k = 0; k < 4; ++k) base = std::nextafter(base, 0.0f);
+            for (int k = 0; k < 9; ++k, base = std::nextafter(base, 1e38f)) {
+                vals.push_back(base);
+                vals.push_back(-base);
+            }
+        }
+        const auto r = random_floats(31 * 8, uint32_t(e), amax);
+        vals.insert(vals.end(), r.begin(), r.end());
+        std::vector<float> x;
+        for (size_t i = 0; i < vals.size(); i += 31) {
+            x.push_back(i % 2 ? -amax : amax);
+            for (size_t j = i; j < i + 31; ++j) x.push_back(j < vals.size() ? vals[j] : 0.0f);
+        }
+        std::vector<uint8_t> qa(quantized_size(t, x.size())), qb(qa.size());
+        t.ref.quantize_row(x.data(), qa.data(), int64_t(x.size()));
+        s.quantize_row(x.data(), qb.data(), int64_t(x.size()));
+        INFO("E8M0 code " << e);
+        CHECK(qa == qb);
+        CHECK(qa[0] == uint8_t(e));
+        blocks += x.size() / QK_MXFP4;
+    }
+    CHECK(blocks > 200);
+}
+
 TEST_CASE("MXFP4 SIMD128 kernels equal the reference bit for bit", "[mxfp4][simd]") {
     if (!simd128_compiled()) {
         SUCCEED("scalar-only build: nothing to compare");

@@ -1,6 +1,7 @@
 // SIMD128 kernels of MXFP4, equal to formats/ref/mxfp4_ref.cpp (which names
-// ggml's sources). The quantizer searches the 16 codes for four values at a
-// time with the reference's float expressions and strict comparisons; the
+// ggml's sources). The quantizer finds each value's code by thresholds
+// (equal to the reference's search, see threshold_codes4) or, for blocks of
+// extreme scale, by that search itself, four values at a time; the
 // dequantizer and the dot product look the doubled e2m1 values up with a
 // byte swizzle. The gemm is the shared 32-value one (gemm_block32_simd128.h)
 // with its Total float step, the vec_dot's.
@@ -20,8 +21,9 @@ using namespace simd;
 
 namespace {
 
-// Codes of four values: the first of the 16 with the smallest |value * d - x|.
-inline v128_t best_codes4(v128_t x, const float (&candidates)[16]) {
+// Codes of four values by the reference's search: the first of the 16 with
+// the smallest |value * d - x| (blocks whose scale is outside [2^-100, 2^100]).
+inline v128_t searched_codes4(v128_t x, const float (&candidates)[16]) {
     v128_t best = wasm_i32x4_splat(0);
     v128_t best_err = wasm_f32x4_abs(wasm_f32x4_sub(wasm_f32x4_splat(candidates[0]), x));
     for (int i = 1; i < 16; ++i) {
@@ -33,12 +35,28 @@ inline v128_t best_codes4(v128_t x, const float (&candidates)[16]) {
     return best;
 }
 
+// The same codes by thresholds, for a scale d = 2^k in [2^-100, 2^100]. The
+// candidates are exact multiples of d, the nearest two are within a factor
+// of two of |x| (so their distances to it are exact), and every other is
+// farther by at least d/2: the search picks the nearest magnitude, the lower
+// one on an exact tie, i.e. magnitude m = the number of midpoints
+// (0.5, 1.5, 2.5, 3.5, 5, 7, 10 times d) that |x| exceeds. Its negative
+// codes 9..15 come after all the positive ones, so they win only for x < 0,
+// where each is nearer than its positive twin; zero stays code 0.
+inline v128_t threshold_codes4(v128_t x, v128_t inv_d) {
+    static constexpr float kMid[7] = {0.5f, 1.5f, 2.5f, 3.5f, 5.0f, 7.0f, 10.0f};
+    const v128_t t = wasm_f32x4_mul(wasm_f32x4_abs(x), inv_d);  // exact: inv_d is a power of two
+    v128_t m = wasm_i32x4_splat(0);
+    for (float mid : kMid) m = wasm_i32x4_sub(m, wasm_f32x4_gt(t, wasm_f32x4_splat(mid)));
+    const v128_t negative = wasm_v128_and(wasm_f32x4_lt(x, wasm_f32x4_splat(0.0f)), wasm_i32x4_gt(m, wasm_i32x4_splat(0)));
+    return wasm_v128_or(m, wasm_v128_and(negative, wasm_i32x4_splat(8)));
+}
+
 // Codes of 16 consecutive values as bytes.
-inline v128_t best_codes16(const float* x, const float (&candidates)[16]) {
-    const v128_t a = wasm_i16x8_narrow_i32x4(best_codes4(wasm_v128_load(x), candidates),
-                                             best_codes4(wasm_v128_load(x + 4), candidates));
-    const v128_t b = wasm_i16x8_narrow_i32x4(best_codes4(wasm_v128_load(x + 8), candidates),
-                                             best_codes4(wasm_v128_load(x + 12), candidates));
+template <class Codes4>
+inline v128_t codes16(const float* x, Codes4 codes4) {
+    const v128_t a = wasm_i16x8_narrow_i32x4(codes4(wasm_v128_load(x)), codes4(wasm_v128_load(x + 4)));
+    const v128_t b = wasm_i16x8_narrow_i32x4(codes4(wasm_v128_load(x + 8)), codes4(wasm_v128_load(x + 12)));
     return wasm_u8x16_narrow_i16x8(a, b);
 }
 
@@ -72,9 +90,19 @@ void quantize_row_mxfp4_simd128(const float* x, void* vy, int64_t k) {
         for (int j = 0; j < QK_MXFP4; j += 4) m = wasm_f32x4_max(m, wasm_f32x4_abs(wasm_v128_load(x + j)));
         y[i].e = mxfp4_scale_exponent(f32x4_hmax(m));
         const float d = mxfp4_scale_half(y[i].e);
-        float candidates[16];
-        for (int c = 0; c < 16; ++c) candidates[c] = float(kMxfp4Values[c]) * d;
-        const v128_t lo = best_codes16(x, candidates), hi = best_codes16(x + 16, candidates);
+        v128_t lo, hi;
+        if (d >= 0x1p-100f && d <= 0x1p100f) {
+            const v128_t inv_d = wasm_f32x4_splat(1.0f / d);
+            auto codes4 = [inv_d](v128_t v) { return threshold_codes4(v, inv_d); };
+            lo = codes16(x, codes4);
+            hi = codes16(x + 16, codes4);
+        } else {
+            float candidates[16];
+            for (int c = 0; c < 16; ++c) candidates[c] = float(kMxfp4Values[c]) * d;
+            auto codes4 = [&candidates](v128_t v) { return searched_codes4(v, candidates); };
+            lo = codes16(x, codes4);
+            hi = codes16(x + 16, codes4);
+        }
         wasm_v128_store(y[i].qs, wasm_v128_or(lo, wasm_i8x16_shl(hi, 4)));
     }
 }

@@ -21,23 +21,27 @@ using namespace simd;
 namespace {
 
 // d = max |x| of a super-block (finite inputs: the order of max does not
-// matter) stored as fp16 in *dh; returns 1/d in every lane (0 when d is 0).
-v128_t block_scale(const float* x, ggml_half* dh) {
+// matter) stored as fp16 in *dh; *id = 1/d in every lane (0 when d is 0).
+// False when 1/d overflows (d a float subnormal): such blocks take the
+// reference path, which reproduces ggml's lroundf of inf and NaN.
+bool block_scale(const float* x, ggml_half* dh, v128_t* id) {
     v128_t m = wasm_f32x4_splat(0.0f);
     for (int j = 0; j < QK_K; j += 4) m = wasm_f32x4_max(m, wasm_f32x4_abs(wasm_v128_load(x + j)));
     const float d = f32x4_hmax(m);
     *dh = fp32_to_fp16(d);
-    return wasm_f32x4_splat(d != 0.0f ? 1.0f / d : 0.0f);
+    const float inv = d != 0.0f ? 1.0f / d : 0.0f;
+    *id = wasm_f32x4_splat(inv);
+    return std::isfinite(inv);
 }
 
-// Digits (round(x * id) + 1, as i32 lanes) of four values. As in the
-// reference, a non-finite product (id = inf when max |x| is a float
-// subnormal) gives digit 1.
+// Digits (round(x * id) + 1, as i32 lanes) of four values, for a finite id:
+// then |x * id| <= max|x| * (1 / max|x|) < 1.5, so rounding half away from
+// zero gives 1 from 0.5 up and -1 from -0.5 down. (An infinite id, from a
+// float-subnormal max, goes to the reference: see quantize_row_*_simd128.)
 inline v128_t digits4(const float* x, v128_t id) {
     const v128_t v = wasm_f32x4_mul(wasm_v128_load(x), id);
-    const v128_t finite = wasm_f32x4_lt(wasm_f32x4_abs(v), wasm_f32x4_splat(0x1p30f));
-    const v128_t r = wasm_v128_and(f32x4_round_half_away(v), finite);
-    return wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(r), wasm_i32x4_splat(1));
+    const v128_t up = wasm_f32x4_ge(v, wasm_f32x4_splat(0.5f)), down = wasm_f32x4_le(v, wasm_f32x4_splat(-0.5f));
+    return wasm_i32x4_add(wasm_i32x4_sub(wasm_i32x4_splat(1), up), down);  // masks are -1
 }
 
 // Digits of the 16 consecutive values x[0..15], as two i16x8.
@@ -107,7 +111,11 @@ inline v128_t dot_digits16(v128_t lo, v128_t hi, const int8_t* a) {
 void quantize_row_tq1_0_simd128(const float* x, void* vy, int64_t k) {
     auto* y = static_cast<block_tq1_0*>(vy);
     for (int64_t i = 0; i < k / QK_K; ++i, x += QK_K) {
-        const v128_t id = block_scale(x, &y[i].d);
+        v128_t id;
+        if (!block_scale(x, &y[i].d, &id)) {
+            quantize_row_tq1_0_ref(x, &y[i], QK_K);
+            continue;
+        }
         wasm_v128_store(y[i].qs, pack_tq1_bytes(x, 32, id));
         wasm_v128_store(y[i].qs + 16, pack_tq1_bytes(x + 16, 32, id));
         wasm_v128_store(y[i].qs + 32, pack_tq1_bytes(x + 160, 16, id));
@@ -124,7 +132,11 @@ void quantize_row_tq1_0_simd128(const float* x, void* vy, int64_t k) {
 void quantize_row_tq2_0_simd128(const float* x, void* vy, int64_t k) {
     auto* y = static_cast<block_tq2_0*>(vy);
     for (int64_t i = 0; i < k / QK_K; ++i, x += QK_K) {
-        const v128_t id = block_scale(x, &y[i].d);
+        v128_t id;
+        if (!block_scale(x, &y[i].d, &id)) {
+            quantize_row_tq2_0_ref(x, &y[i], QK_K);
+            continue;
+        }
         // Byte 32h + m holds values 128h + m + 32l at bits 2l.
         for (int h = 0; h < 2; ++h) {
             for (int m = 0; m < 32; m += 16) {

@@ -13,6 +13,7 @@
 //   golden_gen tables OUT         OUT/tables/*: every lattice grid and sign table entry read back
 //                                 through ggml's to_float from crafted blocks, and how MXFP4's
 //                                 quantizer rounds log2 just below powers of two
+//   golden_gen bench [MB [TYPE]]  libggml's quantize / dequantize speed for those types
 //   golden_gen lattices OUT.txt RAW_DIR IQ2_DATA_OFF IQ3_DATA_OFF
 //                                 digests and samples of ggml's kmap / kneighbors for every grid in
 //                                 OUT.txt, the raw arrays in RAW_DIR (offsets of the two static
@@ -664,7 +665,57 @@ static void dump_lattices(const char* txt_path, const char* raw_dir, unsigned lo
     fclose(txt);
 }
 
+// ---------------------------------------------------------------- bench
+// libggml's own single-thread speed for the new types, in MB/s of float32
+// data like quantlab_bench (rows of 4096, best run; importance weights for
+// every type, since three of them require them): the "beside libggml" column.
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void bench(double mb, const char* only) {
+    const int64_t row = 4096, n = ((int64_t)(mb * 1024 * 1024 / 4) / row) * row;
+    float* x = gen_prng(n);
+    float* w = gen_imatrix(row, 7);
+    float* y = malloc(sizeof(float) * (size_t)n);
+    uint8_t* q = malloc((size_t)n * 4);
+    printf("libggml (prebuilt) single thread, %lld floats, MB/s of f32 data\n%-8s %12s %12s\n", (long long)n, "type",
+           "quantize", "dequantize");
+    for (size_t ti = 0; ti < sizeof new_types / sizeof new_types[0]; ++ti) {
+        const enum ggml_type t = new_types[ti].type;
+        if (only && strcmp(only, new_types[ti].dir) != 0) continue;
+        ggml_quantize_init(t);  // the one-off lattice build is not part of the rate
+        // As quantlab_bench: repeat until 0.4 s have passed (at least twice), keep the best.
+        double best_q = 0, best_d = 0, spent_q = 0, spent_d = 0;
+        for (int rep = 0; rep < 2 || spent_q < 0.4; ++rep) {
+            const double t0 = seconds_now();
+            ggml_quantize_chunk(t, x, q, 0, n / row, row, w);
+            const double s = seconds_now() - t0;
+            spent_q += s;
+            if ((double)n * 4 / 1e6 / s > best_q) best_q = (double)n * 4 / 1e6 / s;
+        }
+        for (int rep = 0; rep < 2 || spent_d < 0.4; ++rep) {
+            const double t0 = seconds_now();
+            to_float(t, q, y, n);
+            const double s = seconds_now() - t0;
+            spent_d += s;
+            if ((double)n * 4 / 1e6 / s > best_d) best_d = (double)n * 4 / 1e6 / s;
+        }
+        printf("%-8s %12.1f %12.1f\n", new_types[ti].dir, best_q, best_d);
+    }
+    free(x);
+    free(w);
+    free(y);
+    free(q);
+}
+
 int main(int argc, char** argv) {
+    if (argc >= 2 && strcmp(argv[1], "bench") == 0) {
+        bench(argc >= 3 ? atof(argv[2]) : 4.0, argc >= 4 ? argv[3] : NULL);
+        return 0;
+    }
     if (argc >= 3 && strcmp(argv[1], "check-shared") == 0) return check_shared(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "cases") == 0) {
         make_dir(argv[2]);
@@ -681,6 +732,6 @@ int main(int argc, char** argv) {
         dump_lattices(argv[2], argv[3], strtoul(argv[4], NULL, 16), strtoul(argv[5], NULL, 16));
         return 0;
     }
-    fprintf(stderr, "usage: golden_gen check-shared DIR | cases OUT | tables OUT | lattices OUT.txt RAW_DIR IQ2_DATA_OFF IQ3_DATA_OFF\n");
+    fprintf(stderr, "usage: golden_gen check-shared DIR | cases OUT | tables OUT | bench [MB [TYPE]] | lattices OUT.txt RAW_DIR IQ2_DATA_OFF IQ3_DATA_OFF\n");
     return 2;
 }
