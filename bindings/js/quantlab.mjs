@@ -185,10 +185,9 @@ export class Quantlab {
    * columns through the engine's kernel path (activations quantized to the
    * type's vecDotType, then its gemm): {seconds, gflops, weightGBps, ...}.
    */
-  benchMatmul(type, options = {}) {
+  benchMatmul(type, options) {
     requireType(type);
-    if (options === null || typeof options !== 'object') fail('InvalidArgument', 'options must be an object');
-    const { rows, cols, nTokens, minMs, maxReps, seed } = options;
+    const { rows, cols, nTokens, minMs, maxReps, seed } = optionsObject(options);
     return unwrap(this._m.benchMatmul(type, { rows, cols, nTokens, minMs, maxReps, seed }));
   }
 
@@ -197,7 +196,8 @@ export class Quantlab {
    * a {size, read} source whose tensor data reads as zeros, for
    * quantizeModel(source, {dryRun: true}) size plans of models you do not have.
    */
-  syntheticLlama(shape, { type = 'F16' } = {}) {
+  syntheticLlama(shape, options) {
+    const type = optionsObject(options).type ?? 'F16';
     requireType(type);
     const { header, fileSize, nParams } = unwrap(this._m.llamaShapedGguf(shape ?? null, type));
     return {

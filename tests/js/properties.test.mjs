@@ -211,6 +211,52 @@ describe('tensor functions', () => {
     );
   });
 
+  it('benchMatmul: timings of the product asked for, or a documented error (sizes that wrap are OutOfMemory)', () => {
+    const baseline = ql.memoryUsage();
+    // Sizes either small enough to run in a moment or far too large: the
+    // benchmark's own time budget (minMs, maxReps) is kept small.
+    const size = fc.oneof(fc.constantFrom(1, 7, 32, 64, 256, 512), fc.constantFrom(2 ** 31 - 1, 2 ** 32 + 256, 65537 * 256, 2 ** 53), fc.constantFrom(0, -1, NaN, 1.5, 1e300), weird);
+    fc.assert(
+      fc.property(typeName(), fc.oneof(fc.record({
+        rows: maybe(size), cols: maybe(size), nTokens: maybe(fc.oneof(fc.constantFrom(1, 2, 5), size)),
+        minMs: maybe(fc.oneof(fc.constantFrom(0, 1), weird)), maxReps: fc.oneof(fc.constantFrom(1, 2), fc.constantFrom(0, -3, NaN)), seed: maybe(fc.oneof(fc.nat(), weird)),
+      }, { requiredKeys: ['maxReps', 'rows', 'cols'] }), weird),
+      (type, options) => {
+        // Defaults (no options, or no rows, cols or maxReps) time a 4096 x 4096 product for 0.25 s: not here.
+        if (options == null || (typeof options === 'object' && ['rows', 'cols', 'maxReps'].some((k) => options[k] === undefined))) return;
+        outcome(() => ql.benchMatmul(type, options), (r) => {
+          expect(r.reps).toBeGreaterThanOrEqual(1);
+          expect(Number.isFinite(r.seconds) && Number.isFinite(r.checksum)).toBe(true);
+        });
+      }),
+      { numRuns: 300, seed: SEED },
+    );
+    expectHealthy(baseline);
+  });
+
+  it('syntheticLlama: a header-only source readGgufHeader accepts, or a documented error', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.record({
+          nVocab: maybe(fc.oneof(fc.integer({ min: -1, max: 300 }), weird)), nEmbd: maybe(fc.oneof(fc.constantFrom(32, 64, 96, 2 ** 17, 2 ** 40), weird)),
+          nLayer: maybe(fc.oneof(fc.integer({ min: 0, max: 3 }), weird)), nHead: maybe(fc.oneof(fc.constantFrom(1, 2, 4, 3), weird)),
+          nHeadKv: maybe(fc.oneof(fc.constantFrom(1, 2, 4), weird)), nFf: maybe(fc.oneof(fc.constantFrom(32, 64, 100), weird)),
+          tiedEmbeddings: maybe(weird),
+        }, { requiredKeys: [] }), weird),
+        fc.oneof(maybe(fc.record({ type: fc.oneof(fc.constantFrom('F32', 'F16', 'BF16', 'q4_0'), weird) }, { requiredKeys: [] })), weird),
+        async (shape, options) => {
+          let src = null;
+          outcome(() => ql.syntheticLlama(shape, options), (s) => {
+            expect(Number.isSafeInteger(s.size) && s.size > 0).toBe(true);
+            src = s;
+          });
+          if (src) await outcomeAsync(() => ql.readGgufHeader(src), (h) => expect(h.tensors.length).toBeGreaterThan(2));
+        },
+      ),
+      { numRuns: 300, seed: SEED },
+    );
+  });
+
   it('format, formats, quantizeTypes and memoryUsage', () => {
     fc.assert(
       fc.property(typeName(), (type) => {
