@@ -53,6 +53,31 @@ uint64_t quantized_bytes(const TypeTraits& t, uint64_t n) {
     return n / uint64_t(t.block_size) * uint64_t(t.type_size);
 }
 
+namespace {
+
+// The quantizers use importance weights only relative to each other (ggml's
+// weighted least squares: ratios of weighted sums), but they form products
+// such as w * sqrt(sigma2 + x^2) * x^2 in float. Weights near FLT_MAX
+// overflowed them: fuzz_imatrix found an imatrix (legacy .dat, values around
+// 1e38) that made q5_0 blocks of an ordinary row (|x| < 0.5) decode to NaN.
+// Weights whose largest value lies outside [2^-64, 2^64] are scaled by a
+// power of two so it lies in [1, 2): exact for every normal weight, so the
+// result is what the quantizer would give in exact arithmetic. Real imatrix
+// weights (means of squared activations) are far inside that range, so the
+// bytes llama.cpp gives them are unchanged. Returns w or the scaled copy.
+const float* importance_in_range(const float* w, size_t n, std::vector<float>& scaled) {
+    if (w == nullptr) return w;
+    float max_w = 0.0f;
+    for (size_t i = 0; i < n; ++i) max_w = std::max(max_w, w[i]);
+    if (max_w == 0.0f || (max_w >= 0x1p-64f && max_w <= 0x1p64f)) return w;
+    const int shift = -std::ilogb(max_w);
+    scaled.resize(n);
+    for (size_t i = 0; i < n; ++i) scaled[i] = std::ldexp(w[i], shift);
+    return scaled.data();
+}
+
+}  // namespace
+
 void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, size_t out_len,
                    const QuantizeOptions& opt) {
     if (x == nullptr || n == 0) throw Error(ErrorCode::InvalidArgument, "input tensor is empty");
@@ -89,7 +114,8 @@ void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, 
         throw Error(ErrorCode::Unsupported, std::string("quantization to ") + t.name + " is not implemented");
     }
     const int64_t nrows = int64_t(n / n_per_row);
-    k.quantize(x, out, nrows, int64_t(n_per_row), opt.imatrix);
+    std::vector<float> rescaled;
+    k.quantize(x, out, nrows, int64_t(n_per_row), importance_in_range(opt.imatrix, opt.imatrix_len, rescaled));
     // Finite input can still overflow a format's f16 scales (|x| beyond about
     // 65504 times the largest code): such blocks decode to Inf/NaN, and ggml
     // refuses them when a model is loaded. Say so instead of returning them.

@@ -136,3 +136,41 @@ TEST_CASE("sizes beyond size_t are computed exactly for callers that ask", "[err
     CHECK(quantized_bytes(q4, uint64_t(1) << 40) == (uint64_t(1) << 40) / 256 * 144);
     CHECK_THROWS_AS(quantized_bytes(q4, (uint64_t(1) << 40) + 1), Error);
 }
+
+TEST_CASE("importance weights at the edges of float quantize as their scaled-down copy would", "[errors]") {
+    // fuzz_imatrix found an imatrix with weights around 1e38 that made q5_0
+    // blocks of an ordinary row decode to NaN (the quantizer's weighted sums
+    // overflowed). The weights only count relative to each other: scaled by
+    // 2^100 or 2^-100 they must give the same bytes, in every format.
+    for (const auto& t : all_type_traits()) {
+        const size_t n = size_t(t.block_size) * 2;
+        const std::vector<float> x = test::random_floats(n * 2, 11);
+        std::vector<float> w = test::random_floats(n, 12);
+        for (auto& v : w) v = 1.0f + std::fabs(v) * 0.01f;  // the largest lies in [1, 2): no rescaling
+        for (const auto v : test::variants_under_test()) {
+            INFO(t.name << " " << kernel_variant_name(v));
+            QuantizeOptions opt;
+            opt.n_per_row = int64_t(n);
+            opt.variant = v;
+            opt.imatrix = w.data();
+            opt.imatrix_len = n;
+            std::vector<uint8_t> want;
+            try {
+                want = quantize(t, x.data(), x.size(), opt);
+            } catch (const Error& e) {
+                CHECK(e.code() == ErrorCode::Unsupported);
+                continue;
+            }
+            for (const int e : {100, -100}) {
+                std::vector<float> ws(w);
+                for (auto& s : ws) s = std::ldexp(s, e);
+                opt.imatrix = ws.data();
+                CHECK(quantize(t, x.data(), x.size(), opt) == want);
+            }
+            std::vector<float> huge(w);
+            huge[0] = std::numeric_limits<float>::max();
+            opt.imatrix = huge.data();
+            CHECK_NOTHROW(quantize(t, x.data(), x.size(), opt));
+        }
+    }
+}
