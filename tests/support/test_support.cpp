@@ -46,6 +46,15 @@ const std::vector<std::string>& golden_cases() {
     return cases;
 }
 
+long first_difference(const void* a, const void* b, size_t n) {
+    const auto* pa = static_cast<const uint8_t*>(a);
+    const auto* pb = static_cast<const uint8_t*>(b);
+    for (size_t i = 0; i < n; ++i) {
+        if (pa[i] != pb[i]) return long(i);
+    }
+    return -1;
+}
+
 std::vector<float> random_floats(size_t n, uint32_t seed, float scale) {
     std::vector<float> out(n);
     uint32_t x = seed ? seed : 1u;

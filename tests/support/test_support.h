@@ -28,6 +28,9 @@ std::vector<KernelVariant> variants_under_test();
 // The five input cases of ../shared/golden/README.md.
 const std::vector<std::string>& golden_cases();
 
+// Index of the first byte where a and b differ, or -1 when the n bytes agree.
+long first_difference(const void* a, const void* b, size_t n);
+
 // Deterministic test data: xorshift32 uniform in [-scale, scale).
 std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f);
 
