@@ -15,6 +15,8 @@
 #if QUANTLAB_SIMD128
 #include "formats/simd128/float_formats_gemm_simd128.h"
 #include "formats/simd128/float_formats_simd128.h"
+#include "formats/simd128/iq3_quants_gemm_simd128.h"
+#include "formats/simd128/iq3_quants_simd128.h"
 #include "formats/simd128/iq_quants_gemm_simd128.h"
 #include "formats/simd128/iq_quants_simd128.h"
 #include "formats/simd128/k_quants_gemm_simd128.h"
@@ -131,10 +133,14 @@ std::vector<TypeTraits> build_table() {
         // ---- rows of the 3-bit lattice formats (IQ3_XXS, IQ3_S)
         {"iq3_xxs", T::IQ3_XXS, QK_K, sizeof(block_iq3_xxs), true, T::Q8_K, true,
          {quantize_row_iq3_xxs_ref, quantize_iq3_xxs_ref, dequantize_row_iq3_xxs_ref, vec_dot_iq3_xxs_q8_K_ref},
-         {}},
+         {SIMD128(quantize_row_iq3_xxs_simd128), SIMD128(quantize_iq3_xxs_simd128),
+          SIMD128(dequantize_row_iq3_xxs_simd128), SIMD128(vec_dot_iq3_xxs_q8_K_simd128),
+          SIMD128(gemm_iq3_xxs_q8_K_simd128)}},
         {"iq3_s", T::IQ3_S, QK_K, sizeof(block_iq3_s), true, T::Q8_K, true,
          {quantize_row_iq3_s_ref, quantize_iq3_s_ref, dequantize_row_iq3_s_ref, vec_dot_iq3_s_q8_K_ref},
-         {}},
+         {SIMD128(quantize_row_iq3_s_simd128), SIMD128(quantize_iq3_s_simd128),
+          SIMD128(dequantize_row_iq3_s_simd128), SIMD128(vec_dot_iq3_s_q8_K_simd128),
+          SIMD128(gemm_iq3_s_q8_K_simd128)}},
     };
 }
 

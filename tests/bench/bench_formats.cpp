@@ -1,7 +1,10 @@
 // Throughput of every format's quantize and dequantize, scalar reference vs
 // SIMD128, in MB/s of float32 data (input for quantize, output for
 // dequantize). A benchmark, not a test: it prints, it does not judge.
-// Usage: quantlab_bench [--mb N] [--type NAME]
+// Usage: quantlab_bench [--mb N] [--type NAME[,NAME...]] [--imatrix]
+//        (--imatrix adds a column: quantize with importance weights, for the
+//        formats that use them; scripts/bench-ggml-quantize.sh measures
+//        libggml on the same data)
 //        quantlab_bench --lattices [--runs N]   time to build each i-quant lattice search map
 #include <algorithm>
 #include <chrono>
@@ -23,15 +26,18 @@ using namespace quantlab;
 
 namespace {
 
+// xorshift32: the next state, which each draw uses.
+uint32_t xorshift(uint32_t& s) {
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return s;
+}
+
 std::vector<float> bench_input(size_t n) {
     std::vector<float> x(n);
     uint32_t s = 12345;
-    for (auto& v : x) {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        v = (float(s >> 8) / 16777216.0f - 0.5f) * 0.1f;
-    }
+    for (auto& v : x) v = (float(xorshift(s) >> 8) / 16777216.0f - 0.5f) * 0.1f;
     return x;
 }
 
@@ -97,17 +103,41 @@ int bench_lattices(int runs, const char* target) {
     return 0;
 }
 
+// Importance weights as scripts/bench-ggml-quantize.sh gives libggml:
+// 0.02 + 4 u^4 per column, xorshift32 from 556.
+std::vector<float> bench_imatrix(size_t n) {
+    std::vector<float> w(n);
+    uint32_t s = 556;
+    for (auto& v : w) {
+        const double u = double(xorshift(s) >> 8) / 16777216.0;
+        v = float(0.02 + 4 * u * u * u * u);
+    }
+    return w;
+}
+
+bool listed(const std::string& list, const std::string& name) {
+    if (list.empty()) return true;
+    size_t start = 0;
+    while (start <= list.size()) {
+        const size_t end = std::min(list.find(',', start), list.size());
+        if (list.compare(start, end - start, name) == 0) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     size_t mb = 16;
     std::string only;
-    bool lattices = false;
+    bool lattices = false, with_imatrix = false;
     int runs = 5;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--mb") && i + 1 < argc) mb = std::stoul(argv[++i]);
         else if (!std::strcmp(argv[i], "--type") && i + 1 < argc) only = argv[++i];
         else if (!std::strcmp(argv[i], "--lattices")) lattices = true;
+        else if (!std::strcmp(argv[i], "--imatrix")) with_imatrix = true;
         else if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
     }
 #if defined(__EMSCRIPTEN__)
@@ -120,19 +150,27 @@ int main(int argc, char** argv) {
     const auto x = bench_input(n);
     std::vector<float> y(n);
     std::vector<uint8_t> q(n * 4);
+    const int64_t row = 4096;
+    const auto imatrix = bench_imatrix(size_t(row));
 
     std::printf("quantlab format throughput (%s, 1 thread, %zu floats, MB/s of f32 data)\n", target, n);
-    std::printf("%-8s %-8s %12s %12s\n", "type", "variant", "quantize", "dequantize");
+    std::printf("%-8s %-8s %12s %12s%s\n", "type", "variant", "quantize", "dequantize",
+                with_imatrix ? "  quantize+imat" : "");
     for (const auto& t : all_type_traits()) {
-        if (!only.empty() && only != t.name) continue;
+        if (!listed(only, t.name)) continue;
         for (auto v : {KernelVariant::Ref, KernelVariant::Simd128}) {
             if (v == KernelVariant::Simd128 && !simd128_compiled()) continue;
             const KernelSet k = resolve_kernels(t, v);
             if (!k.quantize || !k.dequantize_row) continue;
-            const int64_t row = 4096;
             const double qs = best_mb_per_s(n * 4, [&] { k.quantize(x.data(), q.data(), int64_t(n) / row, row, nullptr); });
             const double ds = best_mb_per_s(n * 4, [&] { k.dequantize_row(q.data(), y.data(), int64_t(n)); });
-            std::printf("%-8s %-8s %12.1f %12.1f\n", t.name, kernel_variant_name(v), qs, ds);
+            std::printf("%-8s %-8s %12.1f %12.1f", t.name, kernel_variant_name(v), qs, ds);
+            if (with_imatrix && t.uses_imatrix) {
+                const double qi = best_mb_per_s(
+                    n * 4, [&] { k.quantize(x.data(), q.data(), int64_t(n) / row, row, imatrix.data()); });
+                std::printf("  %13.1f", qi);
+            }
+            std::printf("\n");
         }
     }
     return 0;

@@ -248,3 +248,143 @@ TEST_CASE("IQ3 x Q8_K dot products are exact up to float rounding", "[iq3][dot]"
         }
     }
 }
+
+// ---------------------------------------------------------------- SIMD128 against the reference
+
+namespace {
+
+// Super-blocks aimed at the lattice search: every distribution shape, values
+// on the level rounding ties, tuples on and off the grid, groups of zeros,
+// single values, subnormals (1/max overflows), magnitudes whose squares
+// overflow (infinite weights, NaN distances), signed zeros.
+std::vector<float> search_cases() {
+    std::vector<float> x;
+    Rng r(1103);
+    for (int b = 0; b < 48; ++b) {
+        const int kind = b % 12;
+        const float base = std::ldexp(1.0f, r.below(20) - 10);
+        for (int j = 0; j < QK_K; ++j) {
+            float v;
+            switch (kind) {
+                case 0: v = base * r.gauss(); break;
+                case 1: v = base * r.gauss() * r.gauss() * r.gauss(); break;  // heavy tails
+                case 2: v = base * r.sym(); break;
+                case 3: v = base * float(r.below(16) - 8);  break;            // coarse grid: many ties
+                case 4: v = base * (float(r.below(8)) * 2.0f + 1.0f) * (r.below(2) ? 1.f : -1.f); break;  // lattice values
+                case 5: v = (j / 32) % 3 == 1 ? 0.0f : base * r.gauss(); break;  // zero groups
+                case 6: v = j % 32 == 5 ? base : 0.0f; break;                    // one value per group
+                case 7: v = (j % 2 ? -1.0f : 1.0f) * base * (1.0f + float(j % 3)); break;
+                case 8: v = r.gauss() * std::ldexp(1.0f, -(j / 32) * 18); break;  // groups 1e0 .. 1e-38
+                case 9: v = (r.below(3) == 0 ? -0.0f : 0.0f) + (j % 7 == 0 ? base * r.sym() : 0.0f); break;
+                case 10: v = base * (0.5f + 0.1f * float(j % 32)); break;         // one-sided ramps
+                default: v = (r.below(40) == 0 ? 60.0f : 1.0f) * base * r.gauss(); break;
+            }
+            x.push_back(v);
+        }
+    }
+    // Subnormal and tiny groups: the inverse scale overflows to infinity.
+    for (int j = 0; j < QK_K; ++j) x.push_back(float((j * 13) % 9 - 4) * (j < 128 ? 1e-41f : 3e-39f));
+    for (int j = 0; j < QK_K; ++j) x.push_back(j % 32 == 0 ? 1.4e-45f : 0.0f);
+    for (int j = 0; j < QK_K; ++j) x.push_back(j < 32 ? 1e-9f * float(j) : 1e-3f * float(j % 17));  // near IQ3_XXS's zero threshold
+    // Huge values: x^2 overflows (infinite weights and NaN distances).
+    for (int j = 0; j < QK_K; ++j) x.push_back(j % 9 == 4 ? 3e19f : 1e-3f * float(j % 11) - 0.004f);
+    for (int j = 0; j < QK_K; ++j) x.push_back(2e38f * float((j % 5) - 2) / 2.0f);
+    return x;
+}
+
+std::vector<std::vector<float>> search_imatrices() {
+    Rng r(77);
+    std::vector<std::vector<float>> ims;
+    std::vector<float> skewed(QK_K), sparse(QK_K), signed_zero(QK_K, -0.0f);
+    for (auto& v : skewed) v = std::exp(8.0f * r.unif() - 4.0f);
+    for (int j = 0; j < QK_K; ++j) sparse[size_t(j)] = (j / 32) % 2 ? 0.0f : r.unif();
+    for (int j = 0; j < QK_K; j += 3) signed_zero[size_t(j)] = 1.0f;
+    ims.push_back(skewed);
+    ims.push_back(sparse);
+    ims.push_back(signed_zero);
+    ims.push_back(std::vector<float>(QK_K, 1e30f));
+    return ims;
+}
+
+}  // namespace
+
+TEST_CASE("SIMD128 IQ3 quantizers give the reference bytes on search-stressing inputs", "[iq3][simd]") {
+    if (!simd128_compiled()) {
+        SUCCEED("scalar-only build");
+        return;
+    }
+    const auto x = search_cases();
+    const int64_t n = int64_t(x.size());
+    const auto ims = search_imatrices();
+    for (const TypeTraits* t : {&xxs(), &s3()}) {
+        const KernelSet simd = resolve_kernels(*t, KernelVariant::Simd128);
+        REQUIRE(simd.quantize != t->ref.quantize);
+        const size_t bytes = quantized_size(*t, size_t(n));
+        std::vector<uint8_t> qa(bytes, 0xA5), qb(bytes, 0x5A);
+        t->ref.quantize_row(x.data(), qa.data(), n);
+        simd.quantize_row(x.data(), qb.data(), n);
+        long diff = first_difference(qa.data(), qb.data(), bytes);
+        INFO(t->name << " first differing byte " << diff << " (block " << (diff < 0 ? -1 : diff / long(t->type_size))
+                     << ")");
+        CHECK(diff == -1);
+        for (size_t m = 0; m < ims.size(); ++m) {
+            INFO("imatrix " << m);
+            std::fill(qa.begin(), qa.end(), 0x11);
+            std::fill(qb.begin(), qb.end(), 0x22);
+            CHECK(t->ref.quantize(x.data(), qa.data(), n / QK_K, QK_K, ims[m].data()) == bytes);
+            CHECK(simd.quantize(x.data(), qb.data(), n / QK_K, QK_K, ims[m].data()) == bytes);
+            diff = first_difference(qa.data(), qb.data(), bytes);
+            INFO("first differing byte " << diff);
+            CHECK(diff == -1);
+        }
+    }
+}
+
+TEST_CASE("SIMD128 IQ3 kernels on many random rows, with and without an imatrix", "[iq3][simd]") {
+    if (!simd128_compiled()) {
+        SUCCEED("scalar-only build");
+        return;
+    }
+    const auto x = weights_like(64 * QK_K, 808);
+    const auto im = skewed_imatrix(1024, 809);
+    for (const TypeTraits* t : {&xxs(), &s3()}) {
+        INFO(t->name);
+        CHECK(quantize_with(*t, x, nullptr, KernelVariant::Simd128) == quantize_with(*t, x, nullptr, KernelVariant::Ref));
+        CHECK(quantize_with(*t, x, &im, KernelVariant::Simd128, 1024) ==
+              quantize_with(*t, x, &im, KernelVariant::Ref, 1024));
+    }
+}
+
+TEST_CASE("SIMD128 IQ3 dequantizers and dot products on arbitrary block bytes", "[iq3][simd]") {
+    if (!simd128_compiled()) {
+        SUCCEED("scalar-only build");
+        return;
+    }
+    Rng r(4711);
+    const int nb = 32;
+    for (const TypeTraits* t : {&xxs(), &s3()}) {
+        INFO(t->name);
+        const KernelSet simd = resolve_kernels(*t, KernelVariant::Simd128);
+        std::vector<uint8_t> q(size_t(nb) * t->type_size);
+        for (auto& v : q) v = uint8_t(r.next() >> 24);
+        for (int b = 0; b < nb; ++b) {  // every index, sign and scale pattern; finite fp16 d (d is the first field)
+            const ggml_half h = fp32_to_fp16(r.sym() * 0.01f);
+            std::memcpy(q.data() + size_t(b) * t->type_size, &h, 2);
+        }
+        const int64_t n = int64_t(nb) * QK_K;
+        std::vector<float> ya(static_cast<size_t>(n)), yb(static_cast<size_t>(n));
+        t->ref.dequantize_row(q.data(), ya.data(), n);
+        simd.dequantize_row(q.data(), yb.data(), n);
+        CHECK(first_difference(ya.data(), yb.data(), ya.size() * 4) == -1);
+
+        const auto act = make_q8_K(size_t(nb), 4712);
+        double mag = 0;
+        for (int64_t j = 0; j < n; ++j) mag += std::fabs(double(ya[size_t(j)]) * act[size_t(j / QK_K)].d * act[size_t(j / QK_K)].qs[j % QK_K]);
+        for (int64_t len : {int64_t(QK_K), n}) {
+            const float vr = t->ref.vec_dot(len, q.data(), act.data());
+            const float vs = simd.vec_dot(len, q.data(), act.data());
+            INFO("n " << len << " ref " << vr << " simd " << vs);
+            CHECK(std::fabs(double(vr) - double(vs)) <= 1e-5 * mag);
+        }
+    }
+}

@@ -32,6 +32,7 @@
 
 #include "core/half.h"
 #include "formats/block_types.h"
+#include "formats/iq_grids.h"
 #include "formats/iq_lattice.h"
 #include "formats/ref/quant_search.h"  // nearest_int, qmax, qmin
 
@@ -83,22 +84,50 @@ inline void iq3_sums(const Iq3Group& g, const int8_t* L, float* sumqx, float* su
     *sumq2 = s2;
 }
 
+// The search's last step: the winning candidate's tuples re-snapped at its
+// own least-squares scale (every tuple for IQ3_S, the off-grid ones for
+// IQ3_XXS; nothing when all are on the grid or the scale is not positive),
+// then the scale refit. on_grid: bit k set when tuple k was a grid point.
+// snap(k, u, scale) returns the best listed neighbour of off-grid map index u
+// for tuple k: the reference's IqLattice::best_neighbour or a SIMD twin.
+template <class Snap>
+float iq3_resnap(const Iq3Rules& rules, const IqLattice& lat, const Iq3Group& g, unsigned on_grid, float scale,
+                 int8_t* L, Snap snap) {
+    if (on_grid == 0xffu || !(scale > 0)) return scale;
+    const float id = 1 / scale;
+    for (int k = 0; k < 8; ++k) {
+        if (!rules.requantize_all && (on_grid >> k & 1u)) continue;
+        int8_t l[4];
+        iq3_levels4(id, g.xval + 4 * k, l);
+        const int u = lat.index_of(l);
+        int grid_index = lat.map[size_t(u)];
+        if (grid_index < 0) grid_index = snap(k, u, scale);
+        const int8_t* pg = lat.point(grid_index);
+        for (int i = 0; i < 4; ++i) L[4 * k + i] = int8_t((pg[i] - 1) / 2);
+    }
+    float sumqx, sumq2;
+    iq3_sums(g, L, &sumqx, &sumq2);
+    if (sumq2 > 0) scale = sumqx / sumq2;
+    return scale;
+}
+
 // The reference search, step for step ggml's.
 inline float iq3_search_group_ref(const Iq3Rules& rules, const IqLattice& lat, const Iq3Group& g, int8_t* L) {
     int8_t Laux[32];
-    bool on_grid[8], on_grid_aux[8];
     std::memset(L, 0, 32);
     float best = 0;
     float scale = g.max / float(2 * kIq3MaxQ - 1);
-    for (bool& b : on_grid) b = rules.on_grid_initial;
+    unsigned on_grid = rules.on_grid_initial ? 0xffu : 0u;  // bit k: tuple k of the winner on the grid
     for (int is = -rules.n_steps; is <= rules.n_steps; ++is) {
         const float id = (float(2 * kIq3MaxQ - 1) + float(is) * 0.2f) / g.max;
         const float this_scale = 1 / id;
+        unsigned on_grid_aux = 0;
         for (int k = 0; k < 8; ++k) {
             iq3_levels4(id, g.xval + 4 * k, Laux + 4 * k);
             const int u = lat.index_of(Laux + 4 * k);
-            on_grid_aux[k] = lat.map[size_t(u)] >= 0;
-            if (!on_grid_aux[k]) {
+            if (lat.map[size_t(u)] >= 0) {
+                on_grid_aux |= 1u << k;
+            } else {
                 lat.best_neighbour(lat.neighbours_of(u), g.xval + 4 * k, g.waux + 4 * k, this_scale, Laux + 4 * k);
             }
         }
@@ -108,30 +137,13 @@ inline float iq3_search_group_ref(const Iq3Rules& rules, const IqLattice& lat, c
             scale = sumqx / sumq2;
             best = scale * sumqx;
             std::memcpy(L, Laux, 32);
-            std::memcpy(on_grid, on_grid_aux, sizeof on_grid);
+            on_grid = on_grid_aux;
         }
     }
-    int n_not_on_grid = 0;
-    for (bool b : on_grid) n_not_on_grid += b ? 0 : 1;
-    if (n_not_on_grid > 0 && scale > 0) {
-        const float id = 1 / scale;
-        for (int k = 0; k < 8; ++k) {
-            if (!rules.requantize_all && on_grid[k]) continue;
-            int8_t l[4];
-            iq3_levels4(id, g.xval + 4 * k, l);
-            const int u = lat.index_of(l);
-            int grid_index = lat.map[size_t(u)];
-            if (grid_index < 0) {
-                grid_index = lat.best_neighbour(lat.neighbours_of(u), g.xval + 4 * k, g.waux + 4 * k, scale, L + 4 * k);
-            }
-            const int8_t* pg = lat.point(grid_index);
-            for (int i = 0; i < 4; ++i) L[4 * k + i] = int8_t((pg[i] - 1) / 2);
-        }
-        float sumqx, sumq2;
-        iq3_sums(g, L, &sumqx, &sumq2);
-        if (sumq2 > 0) scale = sumqx / sumq2;
-    }
-    return scale;
+    return iq3_resnap(rules, lat, g, on_grid, scale, L, [&](int k, int u, float s) {
+        int8_t unused[8];  // best_neighbour writes dims levels; the caller re-reads the point
+        return lat.best_neighbour(lat.neighbours_of(u), g.xval + 4 * k, g.waux + 4 * k, s, unused);
+    });
 }
 
 namespace iq3_detail {

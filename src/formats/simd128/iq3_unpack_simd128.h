@@ -1,0 +1,68 @@
+// Unpacking of IQ3_XXS and IQ3_S groups shared by the SIMD128 kernels that
+// read them: dequantizers and vec_dots (iq3_quants_simd128.cpp) and the gemm
+// panels (iq3_quants_gemm_simd128.cpp). A group of 32 values becomes 32
+// signed bytes, +-grid coordinate (|v| <= 62), in dequantized order.
+// Layouts: ggml-common.h, formats/block_types.h.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "formats/block_types.h"
+#include "formats/iq_grids.h"
+#include "formats/simd128/simd128.h"
+
+namespace quantlab::simd {
+
+// 16 grid bytes (four 4-byte points) with signs applied: (b ^ s) - s, s = 0 or -1 per byte.
+inline v128_t apply_signs(v128_t grid, v128_t sign_mask) {
+    return wasm_i8x16_sub(wasm_v128_xor(grid, sign_mask), sign_mask);
+}
+
+// Sign masks of 16 values from two raw sign bytes (bit j of byte h: value 8h + j negative).
+inline v128_t sign_bytes_to_mask(uint8_t s0, uint8_t s1) {
+    const v128_t bytes = wasm_i8x16_make(int8_t(s0), int8_t(s0), int8_t(s0), int8_t(s0), int8_t(s0), int8_t(s0),
+                                         int8_t(s0), int8_t(s0), int8_t(s1), int8_t(s1), int8_t(s1), int8_t(s1),
+                                         int8_t(s1), int8_t(s1), int8_t(s1), int8_t(s1));
+    const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    return wasm_i8x16_eq(wasm_v128_and(bytes, bits), bits);
+}
+
+// Group ib (32 values) of an IQ3_XXS block as signed grid bytes: two vectors of 16.
+inline void iq3xxs_group_bytes(const block_iq3_xxs& b, int ib, uint32_t aux, v128_t* out) {
+    const uint8_t* qs = b.qs + 8 * ib;
+    for (int h = 0; h < 2; ++h) {
+        const v128_t grid = wasm_i32x4_make(int32_t(kIq3xxsGrid[qs[4 * h]]), int32_t(kIq3xxsGrid[qs[4 * h + 1]]),
+                                            int32_t(kIq3xxsGrid[qs[4 * h + 2]]), int32_t(kIq3xxsGrid[qs[4 * h + 3]]));
+        const v128_t signs = wasm_i64x2_make(int64_t(kIq2xsSignBytes[(aux >> (14 * h)) & 127]),
+                                             int64_t(kIq2xsSignBytes[(aux >> (14 * h + 7)) & 127]));
+        out[h] = apply_signs(grid, signs);
+    }
+}
+
+// Group ib of an IQ3_S block as signed grid bytes.
+inline void iq3s_group_bytes(const block_iq3_s& b, int ib, v128_t* out) {
+    const uint8_t* qs = b.qs + 8 * ib;
+    const int qh = b.qh[ib];
+    const uint8_t* signs = b.signs + 4 * ib;
+    for (int h = 0; h < 2; ++h) {
+        int32_t w[4];
+        for (int l = 0; l < 4; ++l) {
+            const int m = 4 * h + l;
+            w[l] = int32_t(kIq3sGrid[qs[m] | ((qh << (8 - m)) & 256)]);
+        }
+        out[h] = apply_signs(wasm_i32x4_make(w[0], w[1], w[2], w[3]), sign_bytes_to_mask(signs[2 * h], signs[2 * h + 1]));
+    }
+}
+
+// IQ3_XXS group ib's word: four 7-bit sign indices, the 4-bit scale on top.
+inline uint32_t iq3xxs_signs_scale(const block_iq3_xxs& b, int ib) {
+    uint32_t aux;
+    std::memcpy(&aux, b.qs + QK_K / 4 + 4 * ib, 4);
+    return aux;
+}
+
+// IQ3_S group ib's 4-bit scale.
+inline int iq3s_scale(const block_iq3_s& b, int ib) { return (b.scales[ib / 2] >> 4 * (ib % 2)) & 0xf; }
+
+}  // namespace quantlab::simd
