@@ -4,8 +4,8 @@
 # (scripts/lib/llama-cpp-prebuilt.sh) linked with our program
 # tests/formats/golden_gen/ggml_quantize_bench.c. Nothing is built from
 # llama.cpp's sources. Usage:
-#   scripts/bench-ggml-quantize.sh [--mb N] [--seconds S] TYPE...    (default: iq3_xxs iq3_s)
-# Compare with `quantlab_bench --type T [--imatrix]` on the same data (same MB).
+#   scripts/bench-ggml-quantize.sh [--mb N] [--seconds S] [--cpu] TYPE...    (default: iq3_xxs iq3_s)
+# Compare with `quantlab_bench --type T [--imatrix] [--cpu]` on the same data (same MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/llama-cpp-prebuilt.sh

@@ -1,10 +1,10 @@
 // Throughput of every format's quantize and dequantize, scalar reference vs
 // SIMD128, in MB/s of float32 data (input for quantize, output for
 // dequantize). A benchmark, not a test: it prints, it does not judge.
-// Usage: quantlab_bench [--mb N] [--type NAME[,NAME...]] [--imatrix]
+// Usage: quantlab_bench [--mb N] [--type NAME[,NAME...]] [--imatrix] [--cpu]
 //        (--imatrix adds a column: quantize with importance weights, for the
 //        formats that use them; scripts/bench-ggml-quantize.sh measures
-//        libggml on the same data)
+//        libggml on the same data; --cpu times by process CPU time)
 //        quantlab_bench --lattices [--runs N]   time to build each i-quant lattice search map
 #include <algorithm>
 #include <chrono>
@@ -41,23 +41,6 @@ std::vector<float> bench_input(size_t n) {
     return x;
 }
 
-// Runs fn until at least min_seconds have passed; returns the best MB/s of the runs.
-template <class Fn>
-double best_mb_per_s(size_t bytes, Fn&& fn, double min_seconds = 0.4) {
-    using clock = std::chrono::steady_clock;
-    double best = 0.0, total = 0.0;
-    int runs = 0;
-    while (total < min_seconds || runs < 2) {
-        const auto t0 = clock::now();
-        fn();
-        const double s = std::chrono::duration<double>(clock::now() - t0).count();
-        total += s;
-        ++runs;
-        best = std::max(best, double(bytes) / 1e6 / s);
-    }
-    return best;
-}
-
 // Process CPU time in ms: std::clock natively; under Node (the wasm bench
 // runs there) process.cpuUsage(), since emscripten's clock() is wall time.
 double cpu_ms() {
@@ -69,6 +52,31 @@ double cpu_ms() {
 #else
     return 1000.0 * double(std::clock()) / CLOCKS_PER_SEC;
 #endif
+}
+
+// Time by process CPU time instead of wall time (--cpu): on a shared
+// machine a thread's CPU time is what another process's load disturbs least.
+bool g_cpu_time = false;
+
+double now_s() {
+    if (g_cpu_time) return cpu_ms() / 1000.0;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Runs fn until at least min_seconds have passed; returns the best MB/s of the runs.
+template <class Fn>
+double best_mb_per_s(size_t bytes, Fn&& fn, double min_seconds = 0.4) {
+    double best = 0.0, total = 0.0;
+    int runs = 0;
+    while (total < min_seconds || runs < 2) {
+        const double t0 = now_s();
+        fn();
+        const double s = now_s() - t0;
+        total += s;
+        ++runs;
+        best = std::max(best, double(bytes) / 1e6 / s);
+    }
+    return best;
 }
 
 // The one-off cost a quantizer pays on its first call for a lattice
@@ -138,6 +146,7 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--type") && i + 1 < argc) only = argv[++i];
         else if (!std::strcmp(argv[i], "--lattices")) lattices = true;
         else if (!std::strcmp(argv[i], "--imatrix")) with_imatrix = true;
+        else if (!std::strcmp(argv[i], "--cpu")) g_cpu_time = true;
         else if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
     }
 #if defined(__EMSCRIPTEN__)
@@ -153,7 +162,8 @@ int main(int argc, char** argv) {
     const int64_t row = 4096;
     const auto imatrix = bench_imatrix(size_t(row));
 
-    std::printf("quantlab format throughput (%s, 1 thread, %zu floats, MB/s of f32 data)\n", target, n);
+    std::printf("quantlab format throughput (%s, 1 thread, %zu floats, MB/s of f32 data per %s second)\n", target, n,
+                g_cpu_time ? "CPU" : "wall");
     std::printf("%-8s %-8s %12s %12s%s\n", "type", "variant", "quantize", "dequantize",
                 with_imatrix ? "  quantize+imat" : "");
     for (const auto& t : all_type_traits()) {

@@ -49,14 +49,19 @@ namespace {
 
 // A lattice's neighbour lists in the form the vector search reads.
 struct Iq3SimdLattice {
+    // Four list positions: coordinate k of the four points at c[4k + lane],
+    // as the odd floats 2l+1 (NaN past the list's end), and per lane
+    // key = position << 16 | grid index, so one minimum over the keys of the
+    // lanes holding the smallest distance gives the earliest of them.
+    struct Chunk {
+        float c[16];
+        int32_t key[4];
+    };
     // Per map index u: (grid index << 8) when the levels are a grid point,
     // else (first chunk << 8) | list length (1..255).
     std::vector<uint32_t> entry;
-    // Per chunk of four list positions: coordinate k of the four points at
-    // [4k + lane], as the odd floats 2l+1; NaN for positions past the list.
-    std::vector<float> coords;
-    std::vector<uint16_t> index;  // per chunk: the four grid indices
-    std::vector<float> point_q;   // grid index * 4 + k: the point's odd coordinates as floats
+    std::vector<Chunk> chunks;
+    std::vector<float> point_q;  // grid index * 4 + k: the point's odd coordinates as floats
 };
 
 Iq3SimdLattice build_simd_lattice(const IqLattice& lat) {
@@ -74,16 +79,15 @@ Iq3SimdLattice build_simd_lattice(const IqLattice& lat) {
         }
         const uint16_t* list = lat.neighbours_of(u);
         const int n = list[0];
-        const size_t chunk0 = t.index.size() / 4;
-        t.entry[size_t(u)] = uint32_t(chunk0 << 8) | uint32_t(n);
+        t.entry[size_t(u)] = uint32_t(t.chunks.size() << 8) | uint32_t(n);
         for (int j0 = 0; j0 < n; j0 += 4) {
-            float c[16];
+            Iq3SimdLattice::Chunk c;
             for (int lane = 0; lane < 4; ++lane) {
                 const int j = j0 + lane;
-                t.index.push_back(j < n ? list[1 + j] : list[1]);
-                for (int k = 0; k < 4; ++k) c[4 * k + lane] = j < n ? float(lat.point(list[1 + j])[k]) : nan;
+                c.key[lane] = j < n ? int32_t(j << 16 | list[1 + j]) : INT_MAX;
+                for (int k = 0; k < 4; ++k) c.c[4 * k + lane] = j < n ? float(lat.point(list[1 + j])[k]) : nan;
             }
-            t.coords.insert(t.coords.end(), c, c + 16);
+            t.chunks.push_back(c);
         }
     }
     return t;
@@ -117,38 +121,51 @@ void load_group(const Iq3Group& g, GroupVectors& v) {
     }
 }
 
-// The best listed neighbour of an off-grid tuple (entry e) at scale s:
-// iq_lattice.h best_neighbour. xw: the tuple's 4 value and 4 weight splats.
-inline int best_neighbour4(const Iq3SimdLattice& t, uint32_t e, v128_t s, const v128_t* xw) {
+// The grid index of map entry e at scale s: the point itself, or the best
+// listed neighbour of an off-grid tuple (iq_lattice.h best_neighbour).
+// xw: the tuple's 4 value and 4 weight splats.
+inline int snap4(const Iq3SimdLattice& t, uint32_t e, v128_t s, const v128_t* xw) {
     const int n = int(e & 0xff);
-    const size_t chunk0 = e >> 8;
-    const float* c = t.coords.data() + 16 * chunk0;
+    if (n == 0) return int(e >> 8);
+    const Iq3SimdLattice::Chunk* c = t.chunks.data() + (e >> 8);
     v128_t best = wasm_f32x4_splat(FLT_MAX);
-    v128_t best_pos = wasm_i32x4_splat(INT_MAX);
-    v128_t pos = wasm_i32x4_make(0, 1, 2, 3);
-    for (int j = 0; j < n; j += 4, c += 16) {
+    v128_t best_key = wasm_i32x4_splat(INT_MAX);
+    for (int j = 0; j < n; j += 4, ++c) {
         // d2 = sum over k of w[k] * diff * diff, diff = s * q - x[k], k in order
         // (the reference's first addition, 0 + term, changes no comparison).
-        v128_t diff = wasm_f32x4_sub(wasm_f32x4_mul(s, wasm_v128_load(c)), xw[0]);
+        v128_t diff = wasm_f32x4_sub(wasm_f32x4_mul(s, wasm_v128_load(c->c)), xw[0]);
         v128_t d2 = wasm_f32x4_mul(wasm_f32x4_mul(xw[4], diff), diff);
         for (int k = 1; k < 4; ++k) {
-            diff = wasm_f32x4_sub(wasm_f32x4_mul(s, wasm_v128_load(c + 4 * k)), xw[k]);
+            diff = wasm_f32x4_sub(wasm_f32x4_mul(s, wasm_v128_load(c->c + 4 * k)), xw[k]);
             d2 = wasm_f32x4_add(d2, wasm_f32x4_mul(wasm_f32x4_mul(xw[4 + k], diff), diff));
         }
         const v128_t lt = wasm_f32x4_lt(d2, best);  // false for NaN: padding and non-finite distances
-        best = wasm_v128_bitselect(d2, best, lt);
-        best_pos = wasm_v128_bitselect(pos, best_pos, lt);
-        pos = wasm_i32x4_add(pos, wasm_i32x4_splat(4));
+        best = wasm_f32x4_pmin(best, d2);            // d2 < best ? d2 : best, one instruction
+        best_key = wasm_v128_bitselect(wasm_v128_load(c->key), best_key, lt);
     }
-    // The smallest distance; among lanes holding it, the earliest position.
-    v128_t m = wasm_f32x4_min(best, wasm_i32x4_shuffle(best, best, 2, 3, 0, 1));
-    m = wasm_f32x4_min(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
-    v128_t p = wasm_v128_bitselect(best_pos, wasm_i32x4_splat(INT_MAX), wasm_f32x4_eq(best, m));
-    p = wasm_i32x4_min(p, wasm_i32x4_shuffle(p, p, 2, 3, 0, 1));
-    p = wasm_i32x4_min(p, wasm_i32x4_shuffle(p, p, 1, 0, 3, 2));
-    int j = wasm_i32x4_extract_lane(p, 0);
-    if (j == INT_MAX) j = 0;  // no finite distance: the first listed point, as the reference
-    return t.index[4 * chunk0 + size_t(j)];
+    // The smallest distance (best holds no NaN); among lanes holding it, the earliest position.
+    v128_t m = wasm_f32x4_pmin(best, wasm_i32x4_shuffle(best, best, 2, 3, 0, 1));
+    m = wasm_f32x4_pmin(m, wasm_i32x4_shuffle(m, m, 1, 0, 3, 2));
+    v128_t key = wasm_v128_bitselect(best_key, wasm_i32x4_splat(INT_MAX), wasm_f32x4_eq(best, m));
+    key = wasm_i32x4_min(key, wasm_i32x4_shuffle(key, key, 2, 3, 0, 1));
+    key = wasm_i32x4_min(key, wasm_i32x4_shuffle(key, key, 1, 0, 3, 2));
+    int32_t k = wasm_i32x4_extract_lane(key, 0);
+    // No finite distance: the first listed point, as the reference.
+    if (k == INT_MAX) k = t.chunks[e >> 8].key[0];
+    return k & 0xffff;
+}
+
+// Coordinates of four grid points as four vectors, coordinate-major:
+// out[i] lane c = coordinate i of point g[c].
+inline void points_transposed(const float* point_q, const int32_t* g, v128_t* out) {
+    const v128_t a = wasm_v128_load(point_q + 4 * g[0]), b = wasm_v128_load(point_q + 4 * g[1]);
+    const v128_t c = wasm_v128_load(point_q + 4 * g[2]), d = wasm_v128_load(point_q + 4 * g[3]);
+    const v128_t ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7);
+    const v128_t cd_lo = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), cd_hi = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7);
+    out[0] = wasm_i32x4_shuffle(ab_lo, cd_lo, 0, 1, 4, 5);
+    out[1] = wasm_i32x4_shuffle(ab_lo, cd_lo, 2, 3, 6, 7);
+    out[2] = wasm_i32x4_shuffle(ab_hi, cd_hi, 0, 1, 4, 5);
+    out[3] = wasm_i32x4_shuffle(ab_hi, cd_hi, 2, 3, 6, 7);
 }
 
 // Levels of value i at four inverse scales: ggml's
@@ -168,8 +185,8 @@ float iq3_search_group_simd128(const Iq3Rules& rules, const IqLattice& lat, cons
 
     float best = 0;
     float scale = g.max / float(2 * kIq3MaxQ - 1);
-    alignas(16) float best_q[32];  // the winner's odd coordinates
-    for (float& q : best_q) q = 1.0f;  // levels 0 until a candidate wins
+    int best_grid[8];  // the winner's grid points
+    bool won = false;
     unsigned on_grid = rules.on_grid_initial ? 0xffu : 0u;  // bit k: tuple k on the grid
 
     const int n_cand = 2 * rules.n_steps + 1;
@@ -185,36 +202,35 @@ float iq3_search_group_simd128(const Iq3Rules& rules, const IqLattice& lat, cons
         alignas(16) float this_scale[4];
         wasm_v128_store(this_scale, wasm_f32x4_div(wasm_f32x4_splat(1.0f), id));
 
-        alignas(16) float q[32][4];  // q[i][c]: odd coordinate of value i under candidate c
+        // Map indices of the eight tuples under the four candidates.
         alignas(16) uint32_t u[8][4];
         for (int k = 0; k < 8; ++k) {
             v128_t l[4];
-            for (int i = 0; i < 4; ++i) {
-                l[i] = levels4(id, gv.tuple[8 * k + i]);
-                wasm_v128_store(q[4 * k + i], wasm_f32x4_convert_i32x4(
-                                                  wasm_i32x4_add(wasm_i32x4_shl(l[i], 1), wasm_i32x4_splat(1))));
-            }
+            for (int i = 0; i < 4; ++i) l[i] = levels4(id, gv.tuple[8 * k + i]);
             const v128_t uk = wasm_v128_or(wasm_v128_or(l[0], wasm_i32x4_shl(l[1], 3)),
                                            wasm_v128_or(wasm_i32x4_shl(l[2], 6), wasm_i32x4_shl(l[3], 9)));
             wasm_v128_store(u[k], uk);
         }
+        // The grid point each tuple takes under each candidate.
+        alignas(16) int32_t grid[8][4] = {};
         unsigned off_grid[4] = {0, 0, 0, 0};
         for (int c = 0; c < nc; ++c) {
             const v128_t s = wasm_f32x4_splat(this_scale[c]);
             for (int k = 0; k < 8; ++k) {
                 const uint32_t e = t.entry[u[k][c]];
-                if ((e & 0xff) == 0) continue;
-                off_grid[c] |= 1u << k;
-                const float* p = t.point_q.data() + 4 * best_neighbour4(t, e, s, gv.tuple + 8 * k);
-                for (int i = 0; i < 4; ++i) q[4 * k + i][c] = p[i];
+                off_grid[c] |= (e & 0xff) ? 1u << k : 0u;
+                grid[k][c] = snap4(t, e, s, gv.tuple + 8 * k);
             }
         }
         // sumqx and sumq2 of the four candidates, each lane in value order.
         v128_t sqx = wasm_f32x4_splat(0.0f), sq2 = wasm_f32x4_splat(0.0f);
-        for (int i = 0; i < 32; ++i) {
-            const v128_t qi = wasm_v128_load(q[i]);
-            sqx = wasm_f32x4_add(sqx, wasm_f32x4_mul(gv.wx[i], qi));
-            sq2 = wasm_f32x4_add(sq2, wasm_f32x4_mul(wasm_f32x4_mul(gv.w[i], qi), qi));
+        for (int k = 0; k < 8; ++k) {
+            v128_t q[4];
+            points_transposed(t.point_q.data(), grid[k], q);
+            for (int i = 0; i < 4; ++i) {
+                sqx = wasm_f32x4_add(sqx, wasm_f32x4_mul(gv.wx[4 * k + i], q[i]));
+                sq2 = wasm_f32x4_add(sq2, wasm_f32x4_mul(wasm_f32x4_mul(gv.w[4 * k + i], q[i]), q[i]));
+            }
         }
         alignas(16) float sumqx[4], sumq2[4];
         wasm_v128_store(sumqx, sqx);
@@ -223,27 +239,58 @@ float iq3_search_group_simd128(const Iq3Rules& rules, const IqLattice& lat, cons
             if (sumq2[c] > 0 && sumqx[c] * sumqx[c] > best * sumq2[c]) {
                 scale = sumqx[c] / sumq2[c];
                 best = scale * sumqx[c];
-                for (int i = 0; i < 32; ++i) best_q[i] = q[i][c];
+                for (int k = 0; k < 8; ++k) best_grid[k] = grid[k][c];
                 on_grid = ~off_grid[c] & 0xffu;
+                won = true;
             }
         }
     }
-    for (int i = 0; i < 32; ++i) L[i] = int8_t((int(best_q[i]) - 1) / 2);
+    if (won) {
+        for (int k = 0; k < 8; ++k) {
+            for (int i = 0; i < 4; ++i) L[4 * k + i] = int8_t((lat.point(best_grid[k])[i] - 1) / 2);
+        }
+    } else {
+        std::memset(L, 0, 32);  // levels 0 until a candidate wins
+    }
 
     return iq3_resnap(rules, lat, g, on_grid, scale, L, [&](int k, int u, float s) {
-        return best_neighbour4(t, t.entry[size_t(u)], wasm_f32x4_splat(s), gv.tuple + 8 * k);
+        return snap4(t, t.entry[size_t(u)], wasm_f32x4_splat(s), gv.tuple + 8 * k);
     });
 }
 
 // ---------------------------------------------------------------- dequantize / dot helpers
 
-// Sixteen signed bytes times d, as four float vectors stored at y.
-inline void store_i8x16_times(float* y, v128_t v, v128_t d) {
-    const v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
-    wasm_v128_store(y, wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo))));
-    wasm_v128_store(y + 4, wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo))));
-    wasm_v128_store(y + 8, wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi))));
-    wasm_v128_store(y + 12, wasm_f32x4_mul(d, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi))));
+// Dequantizer tables: every grid point's coordinates as 4 floats, and the
+// float sign masks (0x80000000 or 0 per lane) of the 16 nibbles.
+struct Iq3FloatTables {
+    alignas(16) float xxs[kIq3xxsGridSize][4];
+    alignas(16) float s[kIq3sGridSize][4];
+    alignas(16) uint32_t sign[16][4];
+};
+
+const Iq3FloatTables& float_tables() {
+    static const Iq3FloatTables t = [] {
+        Iq3FloatTables f;
+        for (int g = 0; g < kIq3xxsGridSize; ++g) {
+            for (int j = 0; j < 4; ++j) f.xxs[g][j] = float((kIq3xxsGrid[g] >> 8 * j) & 0xff);
+        }
+        for (int g = 0; g < kIq3sGridSize; ++g) {
+            for (int j = 0; j < 4; ++j) f.s[g][j] = float((kIq3sGrid[g] >> 8 * j) & 0xff);
+        }
+        for (int m = 0; m < 16; ++m) {
+            for (int j = 0; j < 4; ++j) f.sign[m][j] = (m >> j & 1) ? 0x80000000u : 0u;
+        }
+        return f;
+    }();
+    return t;
+}
+
+// Eight values: two grid points, signs from one sign byte, times db.
+// db * (+-g) is the reference's (db * g) * (+-1): negation is exact.
+inline void store_points8(float* y, const float* p0, const float* p1, uint8_t signs, v128_t db,
+                          const Iq3FloatTables& t) {
+    wasm_v128_store(y, wasm_f32x4_mul(db, wasm_v128_xor(wasm_v128_load(p0), wasm_v128_load(t.sign[signs & 15]))));
+    wasm_v128_store(y + 4, wasm_f32x4_mul(db, wasm_v128_xor(wasm_v128_load(p1), wasm_v128_load(t.sign[signs >> 4]))));
 }
 
 // Integer dot product of 32 signed weight bytes with 32 Q8_K values, folded
@@ -265,16 +312,18 @@ void quantize_row_iq3_xxs_simd128(const float* x, void* y, int64_t k) { quantize
 void dequantize_row_iq3_xxs_simd128(const void* vx, float* y, int64_t k) {
     const float* f16 = fp16_to_fp32_table();
     const auto* x = static_cast<const block_iq3_xxs*>(vx);
+    const Iq3FloatTables& t = float_tables();
     for (int64_t i = 0; i < k / QK_K; ++i, y += QK_K) {
         const float d = f16[x[i].d];
         for (int ib = 0; ib < QK_K / 32; ++ib) {
             const uint32_t aux = iq3xxs_signs_scale(x[i], ib);
             // The reference's (d * (0.5 + ls)) * 0.5, then times +-grid (exact negation).
             const v128_t db = wasm_f32x4_splat(d * (0.5f + float(aux >> 28)) * 0.5f);
-            v128_t v[2];
-            iq3xxs_group_bytes(x[i], ib, aux, v);
-            store_i8x16_times(y + 32 * ib, v[0], db);
-            store_i8x16_times(y + 32 * ib + 16, v[1], db);
+            const uint8_t* qs = x[i].qs + 8 * ib;
+            for (int l = 0; l < 4; ++l) {
+                store_points8(y + 32 * ib + 8 * l, t.xxs[qs[2 * l]], t.xxs[qs[2 * l + 1]],
+                              kIq2xsSigns[(aux >> 7 * l) & 127], db, t);
+            }
         }
     }
 }
@@ -312,15 +361,19 @@ void quantize_row_iq3_s_simd128(const float* x, void* y, int64_t k) { quantize_i
 void dequantize_row_iq3_s_simd128(const void* vx, float* y, int64_t k) {
     const float* f16 = fp16_to_fp32_table();
     const auto* x = static_cast<const block_iq3_s*>(vx);
+    const Iq3FloatTables& t = float_tables();
     for (int64_t i = 0; i < k / QK_K; ++i, y += QK_K) {
         const float d = f16[x[i].d];
         for (int ib = 0; ib < QK_K / 32; ++ib) {
             const int ls = iq3s_scale(x[i], ib);
             const v128_t db = wasm_f32x4_splat(d * float(1 + 2 * ls));
-            v128_t v[2];
-            iq3s_group_bytes(x[i], ib, v);
-            store_i8x16_times(y + 32 * ib, v[0], db);
-            store_i8x16_times(y + 32 * ib + 16, v[1], db);
+            const uint8_t* qs = x[i].qs + 8 * ib;
+            const int qh = x[i].qh[ib];
+            for (int l = 0; l < 4; ++l) {
+                const int m = 2 * l;
+                store_points8(y + 32 * ib + 8 * l, t.s[qs[m] | ((qh << (8 - m)) & 256)],
+                              t.s[qs[m + 1] | ((qh << (7 - m)) & 256)], x[i].signs[4 * ib + l], db, t);
+            }
         }
     }
 }

@@ -19,21 +19,32 @@ inline v128_t apply_signs(v128_t grid, v128_t sign_mask) {
     return wasm_i8x16_sub(wasm_v128_xor(grid, sign_mask), sign_mask);
 }
 
-// Sign masks of 16 values from two raw sign bytes (bit j of byte h: value 8h + j negative).
-inline v128_t sign_bytes_to_mask(uint8_t s0, uint8_t s1) {
-    const v128_t bytes = wasm_i8x16_make(int8_t(s0), int8_t(s0), int8_t(s0), int8_t(s0), int8_t(s0), int8_t(s0),
-                                         int8_t(s0), int8_t(s0), int8_t(s1), int8_t(s1), int8_t(s1), int8_t(s1),
-                                         int8_t(s1), int8_t(s1), int8_t(s1), int8_t(s1));
+// Sign masks (0x00 / 0xff) of 32 values from their 4 raw sign bytes (bit j
+// of byte h: value 8h + j negative): values 0..15 in out[0], 16..31 in out[1].
+inline void sign_bytes_to_masks(const uint8_t* signs, v128_t* out) {
+    uint32_t word;
+    std::memcpy(&word, signs, 4);
+    const v128_t bytes = wasm_i32x4_splat(int32_t(word));
     const v128_t bits = wasm_i8x16_make(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
-    return wasm_i8x16_eq(wasm_v128_and(bytes, bits), bits);
+    const v128_t lo = wasm_i8x16_swizzle(bytes, wasm_i8x16_make(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    const v128_t hi = wasm_i8x16_swizzle(bytes, wasm_i8x16_make(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    out[0] = wasm_i8x16_eq(wasm_v128_and(lo, bits), bits);
+    out[1] = wasm_i8x16_eq(wasm_v128_and(hi, bits), bits);
+}
+
+// Four 4-byte grid entries in one vector, loaded straight into its lanes.
+inline v128_t grid_points4(const uint32_t* grid, int i0, int i1, int i2, int i3) {
+    v128_t v = wasm_v128_load32_zero(grid + i0);
+    v = wasm_v128_load32_lane(grid + i1, v, 1);
+    v = wasm_v128_load32_lane(grid + i2, v, 2);
+    return wasm_v128_load32_lane(grid + i3, v, 3);
 }
 
 // Group ib (32 values) of an IQ3_XXS block as signed grid bytes: two vectors of 16.
 inline void iq3xxs_group_bytes(const block_iq3_xxs& b, int ib, uint32_t aux, v128_t* out) {
     const uint8_t* qs = b.qs + 8 * ib;
     for (int h = 0; h < 2; ++h) {
-        const v128_t grid = wasm_i32x4_make(int32_t(kIq3xxsGrid[qs[4 * h]]), int32_t(kIq3xxsGrid[qs[4 * h + 1]]),
-                                            int32_t(kIq3xxsGrid[qs[4 * h + 2]]), int32_t(kIq3xxsGrid[qs[4 * h + 3]]));
+        const v128_t grid = grid_points4(kIq3xxsGrid, qs[4 * h], qs[4 * h + 1], qs[4 * h + 2], qs[4 * h + 3]);
         const v128_t signs = wasm_i64x2_make(int64_t(kIq2xsSignBytes[(aux >> (14 * h)) & 127]),
                                              int64_t(kIq2xsSignBytes[(aux >> (14 * h + 7)) & 127]));
         out[h] = apply_signs(grid, signs);
@@ -44,14 +55,12 @@ inline void iq3xxs_group_bytes(const block_iq3_xxs& b, int ib, uint32_t aux, v12
 inline void iq3s_group_bytes(const block_iq3_s& b, int ib, v128_t* out) {
     const uint8_t* qs = b.qs + 8 * ib;
     const int qh = b.qh[ib];
-    const uint8_t* signs = b.signs + 4 * ib;
+    v128_t masks[2];
+    sign_bytes_to_masks(b.signs + 4 * ib, masks);
     for (int h = 0; h < 2; ++h) {
-        int32_t w[4];
-        for (int l = 0; l < 4; ++l) {
-            const int m = 4 * h + l;
-            w[l] = int32_t(kIq3sGrid[qs[m] | ((qh << (8 - m)) & 256)]);
-        }
-        out[h] = apply_signs(wasm_i32x4_make(w[0], w[1], w[2], w[3]), sign_bytes_to_mask(signs[2 * h], signs[2 * h + 1]));
+        int idx[4];
+        for (int l = 0; l < 4; ++l) idx[l] = qs[4 * h + l] | ((qh << (8 - 4 * h - l)) & 256);
+        out[h] = apply_signs(grid_points4(kIq3sGrid, idx[0], idx[1], idx[2], idx[3]), masks[h]);
     }
 }
 

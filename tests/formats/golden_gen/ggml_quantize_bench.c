@@ -5,13 +5,14 @@
 // public API is called: ggml_quantize_chunk (llama-quantize's path, one
 // thread) and the type traits' to_float.
 //
-//   ggml_quantize_bench [--mb N] [--seconds S] TYPE...   e.g. iq3_xxs iq3_s q4_K
+//   ggml_quantize_bench [--mb N] [--seconds S] [--cpu] TYPE...   e.g. iq3_xxs iq3_s q4_K
 //
 // Input: the same data as quantlab_bench (tests/bench/bench_formats.cpp):
 // xorshift32 from 12345, (unif - 0.5) * 0.1, rows of 4096 values. The
 // importance matrix: w = 0.02 + 4 u^4 per column (golden_gen's). MB/s of
 // float32 data (input for quantize, output for dequantize), best of the runs
-// made in S seconds (at least 2).
+// made in S seconds (at least 2); --cpu times by process CPU time (less
+// disturbed by other processes on a shared machine), like quantlab_bench --cpu.
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -21,9 +22,11 @@
 
 #include "ggml.h"
 
+static int cpu_time = 0;  // --cpu: process CPU time instead of wall time
+
 static double now_s(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
     while (first < argc && argv[first][0] == '-') {
         if (!strcmp(argv[first], "--mb") && first + 1 < argc) mb = atof(argv[++first]);
         else if (!strcmp(argv[first], "--seconds") && first + 1 < argc) seconds = atof(argv[++first]);
+        else if (!strcmp(argv[first], "--cpu")) cpu_time = 1;
         else break;
         ++first;
     }
@@ -69,8 +73,8 @@ int main(int argc, char** argv) {
         const double u = (double)(s >> 8) / 16777216.0;
         imatrix[i] = (float)(0.02 + 4 * u * u * u * u);
     }
-    printf("libggml (prebuilt) throughput, 1 thread, %lld floats in rows of %lld, MB/s of f32 data\n",
-           (long long)n, (long long)n_per_row);
+    printf("libggml (prebuilt) throughput, 1 thread, %lld floats in rows of %lld, MB/s of f32 data per %s second\n",
+           (long long)n, (long long)n_per_row, cpu_time ? "CPU" : "wall");
     printf("%-8s %10s %14s %12s %10s\n", "type", "quantize", "quantize+imat", "dequantize", "init ms");
     for (int a = first; a < argc; ++a) {
         const enum ggml_type t = type_by_name(argv[a]);
