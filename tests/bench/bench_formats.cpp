@@ -1,10 +1,12 @@
 // Throughput of every format's quantize and dequantize, scalar reference vs
 // SIMD128, in MB/s of float32 data (input for quantize, output for
 // dequantize). A benchmark, not a test: it prints, it does not judge.
-// Usage: quantlab_bench [--mb N] [--type NAME[,NAME...]] [--imatrix] [--cpu]
+// Usage: quantlab_bench [--mb N] [--type NAME[,NAME...]] [--imatrix] [--dot] [--cpu]
 //        (--imatrix adds a column: quantize with importance weights, for the
 //        formats that use them; scripts/bench-ggml-quantize.sh measures
-//        libggml on the same data; --cpu times by process CPU time)
+//        libggml on the same data; --dot adds the vec_dot with the type's
+//        activation format, one row of 4096 values at a time, in MB/s of the
+//        f32 values the weights stand for; --cpu times by process CPU time)
 //        quantlab_bench --lattices [--runs N]   time to build each i-quant lattice search map
 #include <algorithm>
 #include <chrono>
@@ -139,7 +141,7 @@ bool listed(const std::string& list, const std::string& name) {
 int main(int argc, char** argv) {
     size_t mb = 16;
     std::string only;
-    bool lattices = false, with_imatrix = false;
+    bool lattices = false, with_imatrix = false, with_dot = false;
     int runs = 5;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--mb") && i + 1 < argc) mb = std::stoul(argv[++i]);
@@ -147,6 +149,7 @@ int main(int argc, char** argv) {
         else if (!std::strcmp(argv[i], "--lattices")) lattices = true;
         else if (!std::strcmp(argv[i], "--imatrix")) with_imatrix = true;
         else if (!std::strcmp(argv[i], "--cpu")) g_cpu_time = true;
+        else if (!std::strcmp(argv[i], "--dot")) with_dot = true;
         else if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
     }
 #if defined(__EMSCRIPTEN__)
@@ -164,8 +167,9 @@ int main(int argc, char** argv) {
 
     std::printf("quantlab format throughput (%s, 1 thread, %zu floats, MB/s of f32 data per %s second)\n", target, n,
                 g_cpu_time ? "CPU" : "wall");
-    std::printf("%-8s %-8s %12s %12s%s\n", "type", "variant", "quantize", "dequantize",
-                with_imatrix ? "  quantize+imat" : "");
+    std::printf("%-8s %-8s %12s %12s%s%s\n", "type", "variant", "quantize", "dequantize",
+                with_imatrix ? "  quantize+imat" : "", with_dot ? "  vec_dot" : "");
+    std::vector<uint8_t> act(n * 4);
     for (const auto& t : all_type_traits()) {
         if (!listed(only, t.name)) continue;
         for (auto v : {KernelVariant::Ref, KernelVariant::Simd128}) {
@@ -179,6 +183,24 @@ int main(int argc, char** argv) {
                 const double qi = best_mb_per_s(
                     n * 4, [&] { k.quantize(x.data(), q.data(), int64_t(n) / row, row, imatrix.data()); });
                 std::printf("  %13.1f", qi);
+            } else if (with_imatrix) {
+                std::printf("  %13s", "-");
+            }
+            if (with_dot && k.vec_dot) {
+                const KernelSet ak = resolve_kernels(type_traits(t.vec_dot_type), v);
+                ak.quantize_row(x.data(), act.data(), int64_t(n));
+                k.quantize(x.data(), q.data(), int64_t(n) / row, row, nullptr);
+                const size_t wrb = row_size(t, row), arb = row_size(type_traits(t.vec_dot_type), row);
+                volatile float sink = 0;
+                const double dt = best_mb_per_s(n * 4, [&] {
+                    float s = 0;
+                    for (int64_t r = 0; r < int64_t(n) / row; ++r) {
+                        s += k.vec_dot(row, q.data() + size_t(r) * wrb, act.data() + size_t(r) * arb);
+                    }
+                    sink = s;
+                });
+                (void)sink;
+                std::printf("  %7.0f", dt);
             }
             std::printf("\n");
         }

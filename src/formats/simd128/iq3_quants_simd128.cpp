@@ -367,12 +367,10 @@ void dequantize_row_iq3_s_simd128(const void* vx, float* y, int64_t k) {
         for (int ib = 0; ib < QK_K / 32; ++ib) {
             const int ls = iq3s_scale(x[i], ib);
             const v128_t db = wasm_f32x4_splat(d * float(1 + 2 * ls));
-            const uint8_t* qs = x[i].qs + 8 * ib;
-            const int qh = x[i].qh[ib];
+            uint16_t idx[8];
+            iq3s_indices(x[i], ib, idx);
             for (int l = 0; l < 4; ++l) {
-                const int m = 2 * l;
-                store_points8(y + 32 * ib + 8 * l, t.s[qs[m] | ((qh << (8 - m)) & 256)],
-                              t.s[qs[m + 1] | ((qh << (7 - m)) & 256)], x[i].signs[4 * ib + l], db, t);
+                store_points8(y + 32 * ib + 8 * l, t.s[idx[2 * l]], t.s[idx[2 * l + 1]], x[i].signs[4 * ib + l], db, t);
             }
         }
     }

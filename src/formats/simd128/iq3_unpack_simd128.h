@@ -51,16 +51,24 @@ inline void iq3xxs_group_bytes(const block_iq3_xxs& b, int ib, uint32_t aux, v12
     }
 }
 
+// The eight 9-bit grid indices of IQ3_S group ib: qs[m] | (bit m of qh) << 8.
+inline void iq3s_indices(const block_iq3_s& b, int ib, uint16_t* idx) {
+    const v128_t lo = wasm_u16x8_load8x8(b.qs + 8 * ib);
+    const v128_t bits = wasm_i16x8_make(1, 2, 4, 8, 16, 32, 64, 128);
+    const v128_t high = wasm_v128_and(wasm_i16x8_ne(wasm_v128_and(wasm_i16x8_splat(b.qh[ib]), bits), wasm_i16x8_splat(0)),
+                                      wasm_i16x8_splat(256));
+    wasm_v128_store(idx, wasm_v128_or(lo, high));
+}
+
 // Group ib of an IQ3_S block as signed grid bytes.
 inline void iq3s_group_bytes(const block_iq3_s& b, int ib, v128_t* out) {
-    const uint8_t* qs = b.qs + 8 * ib;
-    const int qh = b.qh[ib];
+    uint16_t idx[8];
+    iq3s_indices(b, ib, idx);
     v128_t masks[2];
     sign_bytes_to_masks(b.signs + 4 * ib, masks);
     for (int h = 0; h < 2; ++h) {
-        int idx[4];
-        for (int l = 0; l < 4; ++l) idx[l] = qs[4 * h + l] | ((qh << (8 - 4 * h - l)) & 256);
-        out[h] = apply_signs(grid_points4(kIq3sGrid, idx[0], idx[1], idx[2], idx[3]), masks[h]);
+        const uint16_t* i = idx + 4 * h;
+        out[h] = apply_signs(grid_points4(kIq3sGrid, i[0], i[1], i[2], i[3]), masks[h]);
     }
 }
 
