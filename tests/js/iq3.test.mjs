@@ -6,34 +6,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadQuantlab } from '../../dist/node.mjs';
+import { libggmlGoldenCases } from './golden.mjs';
 
-const goldenDir = fileURLToPath(new URL('../formats/golden', import.meta.url));
 const modelsDir = fileURLToPath(new URL('../../models', import.meta.url));
-
-function bytes(path) {
-  const b = readFileSync(path);
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
-}
-
-// MANIFEST.txt lines "TYPE CASE N N_PER_ROW yes|no ..." of one type.
-function cases(type) {
-  return readFileSync(`${goldenDir}/MANIFEST.txt`, 'utf8')
-    .split('\n')
-    .map((line) => line.split(' '))
-    .filter((f) => f[0] === type && (f[4] === 'yes' || f[4] === 'no'))
-    .map(([, name, n, nPerRow, imatrix]) => {
-      const base = `${goldenDir}/${type}/${name}`;
-      return {
-        name,
-        nPerRow: Number(nPerRow),
-        rows: Number(n) / Number(nPerRow),
-        input: new Float32Array(bytes(`${base}.in.f32`).buffer),
-        imatrix: imatrix === 'yes' ? new Float32Array(bytes(`${base}.imatrix.f32`).buffer) : undefined,
-        quantized: bytes(`${base}.q.bin`),
-        dequantized: new Float32Array(bytes(`${base}.deq.f32`).buffer),
-      };
-    });
-}
 
 let ql;
 beforeAll(async () => {
@@ -51,15 +26,16 @@ describe('IQ3 formats', () => {
   for (const type of ['IQ3_XXS', 'IQ3_S']) {
     for (const kernel of ['ref', 'simd128']) {
       it(`matches libggml byte for byte on all ${type} golden cases (${kernel})`, () => {
-        const all = cases(type);
+        const all = libggmlGoldenCases().filter((c) => c.type === type);
         expect(all.length).toBe(20);
         for (const c of all) {
           let q;
           if (c.name.startsWith('rowwise')) {
             // one call per row, as a threaded quantizer splits a tensor
             const parts = [];
+            const nPerRow = c.input.length / c.rows;
             for (let r = 0; r < c.rows; r++) {
-              parts.push(ql.quantize(c.input.subarray(r * c.nPerRow, (r + 1) * c.nPerRow), type, { kernel, imatrix: c.imatrix }));
+              parts.push(ql.quantize(c.input.subarray(r * nPerRow, (r + 1) * nPerRow), type, { kernel, imatrix: c.imatrix }));
             }
             q = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
             parts.reduce((off, p) => (q.set(p, off), off + p.length), 0);
