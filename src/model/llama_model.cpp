@@ -108,7 +108,7 @@ std::shared_ptr<LlamaModel> LlamaModel::load_file(const std::string& path) {
     // Writers may omit the padding after the last tensor; the header parser
     // already checked that every tensor's bytes lie inside the file.
     const size_t want = size_t(std::min<uint64_t>(model->data_size(), file_size - offset));
-    const bool ok = std::fseek(f, long(offset), SEEK_SET) == 0 && std::fread(model->data(), 1, want, f) == want;
+    const bool ok = want == 0 || (std::fseek(f, long(offset), SEEK_SET) == 0 && std::fread(model->data(), 1, want, f) == want);
     std::fclose(f);
     if (!ok) throw Error(ErrorCode::Io, "cannot read tensor data from " + path);
     model->finalize();
@@ -122,7 +122,9 @@ std::shared_ptr<LlamaModel> LlamaModel::load_memory(const uint8_t* file, size_t 
     const uint64_t offset = r.header.data_offset;
     auto model = std::make_shared<LlamaModel>(std::move(r.header));
     const uint64_t avail = std::min<uint64_t>(model->data_size(), size - offset);
-    std::memcpy(model->data(), file + offset, size_t(avail));
+    // No tensor data: data() is null, and memcpy(nullptr, p, 0) is undefined
+    // behaviour (fuzz_model_loader long run, UBSan).
+    if (avail > 0) std::memcpy(model->data(), file + offset, size_t(avail));
     model->finalize();
     return model;
 }
