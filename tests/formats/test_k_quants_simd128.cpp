@@ -14,11 +14,13 @@
 #include "formats/kernel_types.h"
 #include "formats/ref/k_quants_ref.h"
 #include "formats/type_traits.h"
+#include "support/test_support.h"
 #if QUANTLAB_SIMD128
 #include "formats/simd128/k_quants_simd128.h"
 #endif
 
 using namespace quantlab;
+using quantlab::test::first_difference;
 
 #if QUANTLAB_SIMD128
 
@@ -207,15 +209,6 @@ std::vector<Case> make_cases() {
         cases.push_back(std::move(c));
     }
     return cases;
-}
-
-long first_difference(const void* a, const void* b, size_t n) {
-    const auto* pa = static_cast<const uint8_t*>(a);
-    const auto* pb = static_cast<const uint8_t*>(b);
-    for (size_t i = 0; i < n; ++i) {
-        if (pa[i] != pb[i]) return long(i);
-    }
-    return -1;
 }
 
 double rel_rms_error(const std::vector<float>& x, const std::vector<float>& y) {
