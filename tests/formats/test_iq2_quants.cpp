@@ -258,3 +258,121 @@ TEST_CASE("IQ2 quantizers at the edges: zeros, zero weights, squares that overfl
         }
     }
 }
+
+// ---------------------------------------------------------------- SIMD128 = reference
+
+namespace {
+
+
+// One super-block of a random kind: scales vary per 16 values over decades,
+// so some groups fall below the zero thresholds (1e-15, IQ2_S 1e-8).
+void stress_block(Rng& r, float* x) {
+    const int kind = r.below(9);
+    const float base = std::ldexp(1.0f, r.below(40) - 30);
+    for (int g = 0; g < 16; ++g) {
+        const float s = base * (kind == 8 ? std::ldexp(1.0f, r.below(60) - 40) : 1.0f + r.unif());
+        for (int l = 0; l < 16; ++l) {
+            float v;
+            switch (kind) {
+                case 0: v = s * r.gauss(); break;
+                case 1: v = s * r.gauss() * r.gauss() * r.gauss(); break;            // heavy tails
+                case 2: v = s * float(r.below(7) - 3) * 0.5f; break;                  // ties of the rounding
+                case 3: v = s * float((r.below(3) * 17 + 8)) * (r.below(2) ? 1 : -1); // near the grid's 8/25/43
+                    break;
+                case 4: v = (l % 2 ? -s : s) * (1.0f + 0.001f * float(l)); break;    // alternating, almost equal
+                case 5: v = r.below(3) == 0 ? 0.0f : s * r.sym(); break;              // sprinkled zeros
+                case 6: v = s; break;                                                 // constant groups
+                case 7: v = l == r.below(16) ? 40.0f * s : 0.01f * s * r.sym(); break;  // one outlier per group
+                default: v = s * r.sym(); break;
+            }
+            x[16 * g + l] = v;
+        }
+    }
+}
+
+// Importance weights of a random kind: flat, skewed, zeros in places, whole zero groups, tiny.
+std::vector<float> stress_imatrix(Rng& r, size_t n) {
+    std::vector<float> w(n);
+    const int kind = r.below(5);
+    for (size_t i = 0; i < n; ++i) {
+        switch (kind) {
+            case 0: w[i] = 1.0f; break;
+            case 1: w[i] = std::exp(6.0f * r.sym()); break;
+            case 2: w[i] = r.below(4) == 0 ? 0.0f : r.unif(); break;
+            case 3: w[i] = (i / 16) % 3 == 0 ? 0.0f : 0.5f + r.unif(); break;
+            default: w[i] = 1e-30f * (1.0f + r.unif()); break;
+        }
+    }
+    return w;
+}
+
+}  // namespace
+
+TEST_CASE("IQ2 SIMD128 quantizers give the reference bytes on search-stressing inputs", "[iq2][simd]") {
+    if (!simd128_compiled()) {
+        SUCCEED("scalar-only build: nothing to compare");
+        return;
+    }
+    Rng r(20261204);
+    const size_t row = 2 * QK_K;
+    for (GgmlType type : kIq2Types) {
+        const auto& t = type_traits(type);
+        const KernelSet simd = resolve_kernels(t, KernelVariant::Simd128);
+        REQUIRE(simd.quantize != t.ref.quantize);
+        int blocks_checked = 0;
+        for (int rep = 0; rep < 80; ++rep) {
+            const size_t n = row * size_t(1 + r.below(3));
+            std::vector<float> x(n);
+            for (size_t b = 0; b < n / QK_K; ++b) stress_block(r, x.data() + b * QK_K);
+            const auto w = stress_imatrix(r, row);
+            const bool weighted = !quantize_requires_imatrix(type) ? r.below(2) == 0 : true;
+            const float* im = weighted ? w.data() : nullptr;
+            std::vector<uint8_t> qa(quantized_size(t, n), 0x11), qb(qa.size(), 0x22);
+            t.ref.quantize(x.data(), qa.data(), int64_t(n / row), int64_t(row), im);
+            simd.quantize(x.data(), qb.data(), int64_t(n / row), int64_t(row), im);
+            const long diff = first_difference(qa.data(), qb.data(), qa.size());
+            INFO(t.name << " rep " << rep << (weighted ? " with" : " without") << " imatrix, first differing byte "
+                        << diff << " (block " << (diff < 0 ? -1 : diff / long(t.type_size)) << ")");
+            CHECK(diff == -1);
+            std::vector<float> ya(n), yb(n);
+            t.ref.dequantize_row(qa.data(), ya.data(), int64_t(n));
+            simd.dequantize_row(qa.data(), yb.data(), int64_t(n));
+            CHECK(first_difference(ya.data(), yb.data(), n * 4) == -1);
+            blocks_checked += int(n / QK_K);
+        }
+        CHECK(blocks_checked >= 240);  // 80 rows of 2..6 super-blocks
+    }
+}
+
+TEST_CASE("IQ2 SIMD128 dequantizers and dot products on arbitrary block bytes", "[iq2][simd]") {
+    // Every index, sign and scale pattern; fp16 d kept finite.
+    Rng r(31337);
+    const auto& q8k = type_traits(GgmlType::Q8_K);
+    for (GgmlType type : kIq2Types) {
+        const auto& t = type_traits(type);
+        const KernelSet simd = resolve_kernels(t, KernelVariant::Simd128);
+        const size_t nb = 48, n = nb * QK_K;
+        std::vector<uint8_t> q(nb * t.type_size);
+        for (auto& v : q) v = uint8_t(r.next() >> 24);
+        for (size_t b = 0; b < nb; ++b) {
+            const ggml_half d = fp32_to_fp16(r.sym() * 0.05f);
+            std::memcpy(q.data() + b * t.type_size, &d, 2);  // d is the first field of all three
+        }
+        std::vector<float> ya(n), yb(n);
+        t.ref.dequantize_row(q.data(), ya.data(), int64_t(n));
+        simd.dequantize_row(q.data(), yb.data(), int64_t(n));
+        INFO(t.name);
+        CHECK(first_difference(ya.data(), yb.data(), n * 4) == -1);
+        const auto a = random_floats(n, 9, 3.0f);
+        std::vector<uint8_t> aq(quantized_size(q8k, n));
+        q8k.ref.quantize_row(a.data(), aq.data(), int64_t(n));
+        std::vector<float> ad(n);
+        q8k.ref.dequantize_row(aq.data(), ad.data(), int64_t(n));
+        double mag = 0;
+        for (size_t i = 0; i < n; ++i) mag += std::fabs(double(ya[i]) * ad[i]);
+        const float vr = t.ref.vec_dot(int64_t(n), q.data(), aq.data());
+        const float vs = simd.vec_dot(int64_t(n), q.data(), aq.data());
+        CHECK(std::fabs(double(vs) - double(vr)) <= 1e-5 * mag);
+        CHECK(mag > 0);
+    }
+}

@@ -21,6 +21,7 @@
 
 using namespace quantlab;
 using quantlab::test::first_difference;
+using quantlab::test::Rng;
 
 #if QUANTLAB_SIMD128
 
@@ -63,21 +64,6 @@ const std::vector<KType>& ktypes() {
     return t;
 }
 
-// xorshift32 with a few distributions on top.
-struct Rng {
-    uint32_t s;
-    explicit Rng(uint32_t seed) : s(seed ? seed : 1u) {}
-    uint32_t next() {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        return s;
-    }
-    float unif() { return float(next() >> 8) / 16777216.0f; }              // [0, 1)
-    float sym() { return unif() * 2.0f - 1.0f; }                            // [-1, 1)
-    float gauss() { return (unif() + unif() + unif() + unif() - 2.0f); }  // bell-shaped, |.| < 2
-    int below(int n) { return int(next() % uint32_t(n)); }
-};
 
 struct Case {
     std::string name;

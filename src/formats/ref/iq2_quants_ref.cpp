@@ -18,10 +18,8 @@
 
 #include <cstring>
 
-#include "core/error.h"
 #include "formats/block_types.h"
 #include "formats/ref/iq2_search.h"
-#include "formats/type_traits.h"
 
 namespace quantlab {
 
@@ -103,42 +101,26 @@ bool search_group16(const IqLattice& lat, const Group& g, int8_t* L, float* scal
     return true;
 }
 
-// ggml_quantize_chunk's row loop: one row of n_per_row values at a time.
-template <class Block, class RowFn>
-size_t quantize_rows(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix, RowFn row) {
-    const int64_t nblock = n_per_row / QK_K;
-    auto* y = static_cast<Block*>(dst);
-    for (int64_t r = 0; r < nrows; ++r) row(src + r * n_per_row, y + r * nblock, n_per_row, imatrix);
-    return size_t(nrows * nblock) * sizeof(Block);
-}
-
+// The reference searches for format F's group size.
 template <class F>
-size_t quantize_iq2_ref(GgmlType type, const float* src, void* dst, int64_t nrows, int64_t n_per_row,
-                        const float* imatrix) {
-    const IqLattice& lat = iq2_lattice(type);
-    const auto search = [&](const Group& g, int8_t* L, float* scale) {
+auto reference_search(const IqLattice& lat) {
+    return [&lat](const Group& g, int8_t* L, float* scale) {
         return F::kGroup == 32 ? search_group32(lat, g, L, scale) : search_group16(lat, g, L, scale);
     };
-    return quantize_rows<typename F::Block>(src, dst, nrows, n_per_row, imatrix,
-                                            [&](const float* x, typename F::Block* y, int64_t n, const float* w) {
-                                                quantize_iq2_row<F>(lat, x, y, n, w, search);
-                                            });
 }
 
 }  // namespace
 
 size_t quantize_iq2_xxs_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-    if (!imatrix) throw Error(ErrorCode::InvalidArgument, imatrix_required_message("iq2_xxs"));
-    return quantize_iq2_ref<Iq2xxsFormat>(GgmlType::IQ2_XXS, src, dst, nrows, n_per_row, imatrix);
+    return quantize_iq2_chunk<Iq2xxsFormat>(src, dst, nrows, n_per_row, imatrix, reference_search<Iq2xxsFormat>);
 }
 
 size_t quantize_iq2_xs_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-    if (!imatrix) throw Error(ErrorCode::InvalidArgument, imatrix_required_message("iq2_xs"));
-    return quantize_iq2_ref<Iq2xsFormat>(GgmlType::IQ2_XS, src, dst, nrows, n_per_row, imatrix);
+    return quantize_iq2_chunk<Iq2xsFormat>(src, dst, nrows, n_per_row, imatrix, reference_search<Iq2xsFormat>);
 }
 
 size_t quantize_iq2_s_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-    return quantize_iq2_ref<Iq2sFormat>(GgmlType::IQ2_S, src, dst, nrows, n_per_row, imatrix);
+    return quantize_iq2_chunk<Iq2sFormat>(src, dst, nrows, n_per_row, imatrix, reference_search<Iq2sFormat>);
 }
 
 // ggml's quantize_row_iq2_s_ref: the chunk quantizer without weights.

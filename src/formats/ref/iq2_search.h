@@ -12,10 +12,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/error.h"
 #include "formats/block_types.h"
 #include "formats/iq_grids.h"
 #include "formats/iq_lattice.h"
-#include "formats/ref/quant_search.h"  // nearest_int, qmax, qmin
+#include "formats/ref/quant_search.h"  // nearest_int, qmax, qmin, make_qp_quants
+#include "formats/type_traits.h"
 
 namespace quantlab::iq2 {
 
@@ -139,6 +141,8 @@ struct Group {
 // What differs between the three formats outside the search.
 struct Iq2xxsFormat {
     using Block = block_iq2_xxs;
+    static constexpr GgmlType kType = GgmlType::IQ2_XXS;
+    static constexpr const char* kName = "iq2_xxs";
     static constexpr int kGroup = 32;
     static constexpr float kEps = kGroupMaxEps;
     static constexpr bool kEvenSigns = true;
@@ -179,6 +183,8 @@ inline void put_nibble_scales(uint8_t* out, float id, const float* scales) {
 
 struct Iq2xsFormat {
     using Block = block_iq2_xs;
+    static constexpr GgmlType kType = GgmlType::IQ2_XS;
+    static constexpr const char* kName = "iq2_xs";
     static constexpr int kGroup = 16;
     static constexpr float kEps = kGroupMaxEps;
     static constexpr bool kEvenSigns = true;
@@ -197,6 +203,8 @@ struct Iq2xsFormat {
 
 struct Iq2sFormat {
     using Block = block_iq2_s;
+    static constexpr GgmlType kType = GgmlType::IQ2_S;
+    static constexpr const char* kName = "iq2_s";
     static constexpr int kGroup = 16;
     static constexpr float kEps = kGroupMaxEpsIq2s;
     static constexpr bool kEvenSigns = false;
@@ -281,6 +289,25 @@ void quantize_iq2_row(const IqLattice& lat, const float* x, typename F::Block* y
         }
         F::put_scales(b, max_scale, scales);
     }
+}
+
+// ggml_quantize_chunk's loop for format F: nrows rows of n_per_row values,
+// each through quantize_iq2_row with the search made by make_search(lattice).
+// IQ2_XXS / IQ2_XS refuse to run without importance weights (ggml asserts).
+template <class F, class MakeSearch>
+size_t quantize_iq2_chunk(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix,
+                          MakeSearch&& make_search) {
+    if (!imatrix && quantize_requires_imatrix(F::kType)) {
+        throw Error(ErrorCode::InvalidArgument, imatrix_required_message(F::kName));
+    }
+    const IqLattice& lat = iq2_lattice(F::kType);
+    auto search = make_search(lat);
+    const int64_t nblock = n_per_row / QK_K;
+    auto* y = static_cast<typename F::Block*>(dst);
+    for (int64_t r = 0; r < nrows; ++r) {
+        quantize_iq2_row<F>(lat, src + r * n_per_row, y + r * nblock, n_per_row, imatrix, search);
+    }
+    return size_t(nrows * nblock) * sizeof(typename F::Block);
 }
 
 // ---- decoding: what a 32-value sub-block of each format holds, in one shape
