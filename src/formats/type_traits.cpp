@@ -15,6 +15,7 @@
 #if QUANTLAB_SIMD128
 #include "formats/simd128/float_formats_gemm_simd128.h"
 #include "formats/simd128/float_formats_simd128.h"
+#include "formats/simd128/iq2_quants_gemm_simd128.h"
 #include "formats/simd128/iq2_quants_simd128.h"
 #include "formats/simd128/iq_quants_gemm_simd128.h"
 #include "formats/simd128/iq_quants_simd128.h"
@@ -123,15 +124,15 @@ std::vector<TypeTraits> build_table() {
         {"iq2_xxs", T::IQ2_XXS, QK_K, sizeof(block_iq2_xxs), true, T::Q8_K, true,
          {nullptr, quantize_iq2_xxs_ref, dequantize_row_iq2_xxs_ref, vec_dot_iq2_xxs_q8_K_ref},
          {nullptr, SIMD128(quantize_iq2_xxs_simd128), SIMD128(dequantize_row_iq2_xxs_simd128),
-          SIMD128(vec_dot_iq2_xxs_q8_K_simd128)}},
+          SIMD128(vec_dot_iq2_xxs_q8_K_simd128), SIMD128(gemm_iq2_xxs_q8_K_simd128)}},
         {"iq2_xs", T::IQ2_XS, QK_K, sizeof(block_iq2_xs), true, T::Q8_K, true,
          {nullptr, quantize_iq2_xs_ref, dequantize_row_iq2_xs_ref, vec_dot_iq2_xs_q8_K_ref},
          {nullptr, SIMD128(quantize_iq2_xs_simd128), SIMD128(dequantize_row_iq2_xs_simd128),
-          SIMD128(vec_dot_iq2_xs_q8_K_simd128)}},
+          SIMD128(vec_dot_iq2_xs_q8_K_simd128), SIMD128(gemm_iq2_xs_q8_K_simd128)}},
         {"iq2_s", T::IQ2_S, QK_K, sizeof(block_iq2_s), true, T::Q8_K, true,
          {quantize_row_iq2_s_ref, quantize_iq2_s_ref, dequantize_row_iq2_s_ref, vec_dot_iq2_s_q8_K_ref},
          {SIMD128(quantize_row_iq2_s_simd128), SIMD128(quantize_iq2_s_simd128), SIMD128(dequantize_row_iq2_s_simd128),
-          SIMD128(vec_dot_iq2_s_q8_K_simd128)}},
+          SIMD128(vec_dot_iq2_s_q8_K_simd128), SIMD128(gemm_iq2_s_q8_K_simd128)}},
         // ---- rows of the non-linear formats (IQ4_NL, IQ4_XS)
         {"iq4_nl", T::IQ4_NL, QK4_NL, sizeof(block_iq4_nl), true, T::Q8_0, true,
          {quantize_row_iq4_nl_ref, quantize_iq4_nl_ref, dequantize_row_iq4_nl_ref, vec_dot_iq4_nl_q8_0_ref},
