@@ -399,8 +399,17 @@ auto simd_search(const IqLattice& lat) {
 }
 
 // ---------------------------------------------------------------- dequantize
-// Per 8 values: grid bytes to floats, times the group scale, times the sign
-// table's +-1: (db * g) * s, the reference's operations.
+// 16 values at a time: the signed grid bytes (iq2_signed_pair) to float, times
+// the group scale. db * (-g) is the reference's (db * g) * -1 exactly: a
+// product's magnitude does not depend on the operands' signs.
+inline void store_scaled_i8x16(float* y, v128_t v, v128_t db) {
+    const v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
+    wasm_v128_store(y, wasm_f32x4_mul(db, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo))));
+    wasm_v128_store(y + 4, wasm_f32x4_mul(db, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo))));
+    wasm_v128_store(y + 8, wasm_f32x4_mul(db, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi))));
+    wasm_v128_store(y + 12, wasm_f32x4_mul(db, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi))));
+}
+
 template <class Block>
 void dequantize_iq2_simd(const void* vx, float* y, int64_t k) {
     const auto* x = static_cast<const Block*>(vx);
@@ -408,15 +417,10 @@ void dequantize_iq2_simd(const void* vx, float* y, int64_t k) {
         const float d = fp16_to_fp32(x[i].d);
         for (int ib32 = 0; ib32 < QK_K / 32; ++ib32) {
             const SubBlock sb = sub_block(x[i], ib32);
-            for (int l = 0; l < 4; ++l) {
-                const v128_t db = wasm_f32x4_splat(d * (0.5f + float(sb.scale[l / 2])) * 0.25f);
-                const v128_t g16 = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(&sb.grid[l]));
-                const v128_t g0 = wasm_f32x4_convert_i32x4(wasm_u32x4_extend_low_u16x8(g16));
-                const v128_t g1 = wasm_f32x4_convert_i32x4(wasm_u32x4_extend_high_u16x8(g16));
-                const float* s = kIq2SignTables.unit[sb.signs[l]];
-                wasm_v128_store(y, wasm_f32x4_mul(wasm_f32x4_mul(db, g0), wasm_v128_load(s)));
-                wasm_v128_store(y + 4, wasm_f32x4_mul(wasm_f32x4_mul(db, g1), wasm_v128_load(s + 4)));
-                y += 8;
+            for (int h = 0; h < 2; ++h) {
+                const v128_t db = wasm_f32x4_splat(d * (0.5f + float(sb.scale[h])) * 0.25f);
+                store_scaled_i8x16(y, iq2_signed_pair(sb, 2 * h), db);
+                y += 16;
             }
         }
     }

@@ -12,17 +12,13 @@
 
 namespace quantlab::simd {
 
-// Sign byte s spread to lanes: bytes (0xff where bit j of s is set) and
-// floats (-1 or +1 for coordinate j, what the reference multiplies by).
+// Sign byte s spread to bytes: 0xff where bit j of s is set.
 struct Iq2SignTables {
     uint64_t bytes[256];
-    float unit[256][8];
-    constexpr Iq2SignTables() : bytes(), unit() {
+    constexpr Iq2SignTables() : bytes() {
         for (int s = 0; s < 256; ++s) {
             for (int j = 0; j < 8; ++j) {
-                const bool neg = (s >> j) & 1;
-                if (neg) bytes[s] |= uint64_t(0xff) << (8 * j);
-                unit[s][j] = neg ? -1.0f : 1.0f;
+                if ((s >> j) & 1) bytes[s] |= uint64_t(0xff) << (8 * j);
             }
         }
     }
