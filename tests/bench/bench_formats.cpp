@@ -1,8 +1,12 @@
 // Throughput of every format's quantize and dequantize, scalar reference vs
 // SIMD128, in MB/s of float32 data (input for quantize, output for
 // dequantize). A benchmark, not a test: it prints, it does not judge.
-// Usage: quantlab_bench [--mb N] [--type NAME]
+// Usage: quantlab_bench [--mb N] [--type NAME[,NAME...]] [--variant ref|simd128] [--imatrix] [--cpu]
 //        quantlab_bench --lattices [--runs N]   time to build each i-quant lattice search map
+// --imatrix quantizes every type that honours importance weights with them
+// (the types that need them always get them); --cpu measures process CPU time
+// instead of wall time (steadier on a busy machine; what the libggml timing
+// program beside the golden generator measures, tests/formats/golden_gen/quantize_timing.c).
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -23,31 +27,50 @@ using namespace quantlab;
 
 namespace {
 
+// xorshift32, then a uniform float in [0, 1) from the new state.
+float next_unif(uint32_t& s) {
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return float(s >> 8) / 16777216.0f;
+}
+
 std::vector<float> bench_input(size_t n) {
     std::vector<float> x(n);
     uint32_t s = 12345;
-    for (auto& v : x) {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        v = (float(s >> 8) / 16777216.0f - 0.5f) * 0.1f;
-    }
+    for (auto& v : x) v = (next_unif(s) - 0.5f) * 0.1f;
     return x;
 }
 
-// Runs fn until at least min_seconds have passed; returns the best MB/s of the runs.
+// Importance weights for one row: w = 0.02 + 4 u^4 (u uniform), the golden
+// cases' heavy-tailed shape (quantize_timing.c makes the same).
+std::vector<float> bench_imatrix(size_t n) {
+    std::vector<float> w(n);
+    uint32_t s = 556;
+    for (auto& v : w) {
+        const float u = next_unif(s);
+        v = 0.02f + 4.0f * u * u * u * u;
+    }
+    return w;
+}
+
+double cpu_ms();
+
+// Runs fn until at least min_seconds have passed; returns the best MB/s of the
+// runs, by wall time or (cpu) by process CPU time.
 template <class Fn>
-double best_mb_per_s(size_t bytes, Fn&& fn, double min_seconds = 0.4) {
+double best_mb_per_s(size_t bytes, Fn&& fn, bool cpu, double min_seconds = 0.4) {
     using clock = std::chrono::steady_clock;
     double best = 0.0, total = 0.0;
     int runs = 0;
     while (total < min_seconds || runs < 2) {
         const auto t0 = clock::now();
+        const double c0 = cpu ? cpu_ms() : 0.0;
         fn();
-        const double s = std::chrono::duration<double>(clock::now() - t0).count();
+        const double s = cpu ? (cpu_ms() - c0) / 1000.0 : std::chrono::duration<double>(clock::now() - t0).count();
         total += s;
         ++runs;
-        best = std::max(best, double(bytes) / 1e6 / s);
+        if (s > 0) best = std::max(best, double(bytes) / 1e6 / s);
     }
     return best;
 }
@@ -101,12 +124,15 @@ int bench_lattices(int runs, const char* target) {
 
 int main(int argc, char** argv) {
     size_t mb = 16;
-    std::string only;
-    bool lattices = false;
+    std::string only, variant;
+    bool lattices = false, all_imatrix = false, cpu = false;
     int runs = 5;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--mb") && i + 1 < argc) mb = std::stoul(argv[++i]);
-        else if (!std::strcmp(argv[i], "--type") && i + 1 < argc) only = argv[++i];
+        else if (!std::strcmp(argv[i], "--type") && i + 1 < argc) only = "," + std::string(argv[++i]) + ",";
+        else if (!std::strcmp(argv[i], "--variant") && i + 1 < argc) variant = argv[++i];
+        else if (!std::strcmp(argv[i], "--imatrix")) all_imatrix = true;
+        else if (!std::strcmp(argv[i], "--cpu")) cpu = true;
         else if (!std::strcmp(argv[i], "--lattices")) lattices = true;
         else if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) runs = std::max(1, std::atoi(argv[++i]));
     }
@@ -121,18 +147,24 @@ int main(int argc, char** argv) {
     std::vector<float> y(n);
     std::vector<uint8_t> q(n * 4);
 
-    std::printf("quantlab format throughput (%s, 1 thread, %zu floats, MB/s of f32 data)\n", target, n);
-    std::printf("%-8s %-8s %12s %12s\n", "type", "variant", "quantize", "dequantize");
+    const int64_t row = 4096;
+    const auto w = bench_imatrix(size_t(row));
+
+    std::printf("quantlab format throughput (%s, 1 thread, %zu floats, MB/s of f32 data per %s second)\n", target, n,
+                cpu ? "CPU" : "wall");
+    std::printf("%-8s %-8s %-8s %12s %12s\n", "type", "variant", "imatrix", "quantize", "dequantize");
     for (const auto& t : all_type_traits()) {
-        if (!only.empty() && only != t.name) continue;
+        if (!only.empty() && only.find("," + std::string(t.name) + ",") == std::string::npos) continue;
         for (auto v : {KernelVariant::Ref, KernelVariant::Simd128}) {
             if (v == KernelVariant::Simd128 && !simd128_compiled()) continue;
+            if (!variant.empty() && variant != kernel_variant_name(v)) continue;
             const KernelSet k = resolve_kernels(t, v);
             if (!k.quantize || !k.dequantize_row) continue;
-            const int64_t row = 4096;
-            const double qs = best_mb_per_s(n * 4, [&] { k.quantize(x.data(), q.data(), int64_t(n) / row, row, nullptr); });
-            const double ds = best_mb_per_s(n * 4, [&] { k.dequantize_row(q.data(), y.data(), int64_t(n)); });
-            std::printf("%-8s %-8s %12.1f %12.1f\n", t.name, kernel_variant_name(v), qs, ds);
+            const float* im = quantize_requires_imatrix(t.type) || (all_imatrix && t.uses_imatrix) ? w.data() : nullptr;
+            const double qs =
+                best_mb_per_s(n * 4, [&] { k.quantize(x.data(), q.data(), int64_t(n) / row, row, im); }, cpu);
+            const double ds = best_mb_per_s(n * 4, [&] { k.dequantize_row(q.data(), y.data(), int64_t(n)); }, cpu);
+            std::printf("%-8s %-8s %-8s %12.1f %12.1f\n", t.name, kernel_variant_name(v), im ? "yes" : "no", qs, ds);
         }
     }
     return 0;
