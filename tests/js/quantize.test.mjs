@@ -67,6 +67,7 @@ describe('golden vectors through the JS API', () => {
         checked.add(c.type);
       }
       expect([...checked]).toEqual(expect.arrayContaining(['TQ1_0', 'TQ2_0', 'MXFP4']));
+      expect([...checked]).toEqual(expect.arrayContaining(['IQ2_XXS', 'IQ2_XS', 'IQ2_S']));
     });
   }
 
