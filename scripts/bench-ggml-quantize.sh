@@ -1,35 +1,21 @@
 #!/usr/bin/env bash
-# Single-thread quantize / dequantize throughput of libggml (the npm prebuilt,
-# scripts/lib/llama-cpp-prebuilt.sh) beside quantlab's wasm SIMD128 kernels,
-# interleaved in one run: for each repetition, libggml's own program
-# tests/formats/golden_gen/quantize_timing.c, then quantlab_bench under Node.
-# Both quantize the same input with the same importance weights and print MB/s
-# of float32 data per CPU second (best of the runs within 0.4 s).
-# Not part of npm test: a benchmark. Needs build/wasm (scripts/build.sh wasm).
-#   scripts/bench-ggml-quantize.sh [--reps N] [--mb N] [TYPE...]     default: iq2_xxs iq2_xs iq2_s q4_K
+# libggml's own single-thread quantize / dequantize throughput, for the
+# comparisons in docs/benchmarks.md: the prebuilt llama.cpp CPU build from npm
+# (scripts/lib/llama-cpp-prebuilt.sh) linked with our program
+# tests/formats/golden_gen/ggml_quantize_bench.c. Nothing is built from
+# llama.cpp's sources. Usage:
+#   scripts/bench-ggml-quantize.sh [--mb N] [--seconds S] [--cpu] TYPE...    (default: iq3_xxs iq3_s)
+# Compare with `quantlab_bench --type T [--imatrix] [--cpu]` on the same data (same MB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reps=3 mb=16
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --reps) reps=$2; shift 2 ;;
-    --mb) mb=$2; shift 2 ;;
-    *) break ;;
-  esac
-done
-[ $# -gt 0 ] || set -- iq2_xxs iq2_xs iq2_s q4_K
-types=$(IFS=,; echo "$*")
-
 source scripts/lib/llama-cpp-prebuilt.sh
 llama_cpp_prebuilt
-work=build/ggml-timing
+work=build/golden-ggml
 mkdir -p "$work"
-gcc -O2 -std=gnu11 -Wall -Wextra -o "$work/quantize_timing" tests/formats/golden_gen/quantize_timing.c \
+gcc -O2 -std=gnu11 -Wall -Wextra -o "$work/ggml_quantize_bench" tests/formats/golden_gen/ggml_quantize_bench.c \
   -I"$LLAMA_CPP_SRC/ggml/include" -L"$LLAMA_CPP_BINS" -l:libggml-base.so -Wl,-rpath,"$LLAMA_CPP_BINS" -lm
-[ -f build/wasm/tests/quantlab_bench.js ] || { echo "bench-ggml-quantize: build/wasm first (scripts/build.sh wasm)" >&2; exit 1; }
-
-for r in $(seq 1 "$reps"); do
-  echo "== repetition $r / $reps"
-  "$work/quantize_timing" --mb "$mb" "$@"
-  node build/wasm/tests/quantlab_bench.js --mb "$mb" --cpu --variant simd128 --type "$types"
-done
+args=("$@")
+has_type=0
+for a in "${args[@]+"${args[@]}"}"; do case "$a" in -*|[0-9]*) ;; *) has_type=1 ;; esac; done
+[ "$has_type" -eq 1 ] || args+=(iq3_xxs iq3_s)
+"$work/ggml_quantize_bench" "${args[@]}"

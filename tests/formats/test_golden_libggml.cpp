@@ -109,4 +109,6 @@ TEST_CASE("libggml golden vectors: quantize and dequantize byte for byte", "[gol
     CHECK(exact["IQ2_XXS"] == 10);
     CHECK(exact["IQ2_XS"] == 10);
     CHECK(exact["IQ2_S"] == 20);
+    CHECK(exact["IQ3_XXS"] == 20);
+    CHECK(exact["IQ3_S"] == 20);
 }
