@@ -107,8 +107,11 @@ TEST_CASE("finite input that overflows a format's f16 scales is refused, naming 
         const size_t n = size_t(t.block_size) * 2;
         std::vector<float> x = test::random_floats(n * 3, 5);  // 3 rows
         for (size_t i = n; i < 2 * n; ++i) x[i] *= 1e20f;      // row 1 only
+        const std::vector<float> w(n, 1.0f);                    // IQ2_XXS/IQ2_XS need one
         QuantizeOptions opt;
         opt.n_per_row = int64_t(n);
+        opt.imatrix = w.data();
+        opt.imatrix_len = n;
         for (const auto v : test::variants_under_test()) {
             INFO(t.name << " " << kernel_variant_name(v));
             opt.variant = v;
