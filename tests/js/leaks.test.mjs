@@ -42,12 +42,12 @@ describe('the wasm heap returns to its baseline', () => {
         if (i >= 0 && k !== i % formats.length) continue;
         const n = f.blockSize === 1 ? 1024 : 4096;
         const input = x.subarray(0, n);
-        const q = ql.quantize(input, f.name, { rows: 4, imatrix: f.usesImatrix && i % 2 ? w : undefined });
+        const q = ql.quantize(input, f.name, { rows: 4, imatrix: f.requiresImatrix || (f.usesImatrix && i % 2) ? w : undefined });
         ql.dequantize(q, f.name, n);
         if (i % 10 === 3) {
           const bad = input.slice();
           bad[i % n] = NaN;
-          expect(() => ql.quantize(bad, f.name)).toThrow(/NaN/);
+          expect(() => ql.quantize(bad, f.name, { rows: 4, imatrix: f.requiresImatrix ? w : undefined })).toThrow(/NaN/);
           expect(() => ql.dequantize(q.subarray(1), f.name, n)).toThrow();
         }
       }
