@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/mixed_quantize.h"
 #include "core/error.h"
 #include "formats/type_traits.h"
 #include "quantize/ftype.h"
@@ -23,7 +24,9 @@ void usage() {
     std::printf(
         "usage: quantlab quantize [--pure] [--allow-requantize] [--leave-output-tensor] [--dry-run]\n"
         "                         [--output-tensor-type T] [--token-embedding-type T] [--tensor-type REGEX=T]...\n"
-        "                         [--imatrix FILE] in.gguf [out.gguf] TYPE [nthreads]\n\n"
+        "                         [--override-kv KEY=TYPE:VALUE]... [--imatrix FILE] in.gguf [out.gguf] TYPE [nthreads]\n"
+        "       quantlab quantize (--target-size S | --target-bpw B) --calibration calib.txt [--imatrix FILE]\n"
+        "                         [mixed-precision options] in.gguf out.gguf [nthreads]\n\n"
         "  --pure                  no k-quant mixtures: every quantized tensor gets TYPE's base type\n"
         "  --allow-requantize      allow converting tensors that are already quantized\n"
         "  --leave-output-tensor   keep output.weight as it is\n"
@@ -31,7 +34,20 @@ void usage() {
         "  --output-tensor-type T  ggml type for output.weight\n"
         "  --token-embedding-type T  ggml type for token_embd.weight\n"
         "  --tensor-type REGEX=T   ggml type for tensors whose name matches REGEX (repeatable, first match wins)\n"
+        "  --override-kv K=T:V     write metadata key K (T: int, float, bool or str), as llama-quantize\n"
         "  --imatrix FILE          importance matrix from llama-imatrix (.dat or .gguf)\n\n"
+        "mixed precision (one format per tensor chosen from measured sensitivity; docs/mixed-precision.md):\n"
+        "  --target-size S         file size: bytes, or with K, M, G (1024-based), e.g. 2.1M\n"
+        "  --target-bpw B          bits per weight over all tensors, as 'quant size' reports it\n"
+        "  --calibration FILE      calibration text (keep it apart from evaluation text)\n"
+        "  --calibration-chunks N  chunks measured per tensor and format (default 2)\n"
+        "  --calibration-ctx N     chunk length (default 256)\n"
+        "  --types T,T,...         candidate formats (default: every weight format, and f16)\n"
+        "  --exact | --proxy       measure KLD through the engine (default up to 20M parameters) or the proxy\n"
+        "  --no-verify             skip measuring the chosen mix on the calibration text\n"
+        "  --plan-out FILE         write the plan as JSON (default out.gguf.plan.json)\n"
+        "  --imatrix-out FILE      where the importance matrix computed from the text goes\n"
+        "                          (default out.gguf.imatrix.gguf; not written when --imatrix is given)\n\n"
         "TYPE (as llama-quantize; aliases Q3_K=Q3_K_M, Q4_K=Q4_K_M, Q5_K=Q5_K_M):\n");
     for (const auto& f : all_ftypes()) std::printf("  %2u  or  %-7s : %s\n", unsigned(f.ftype), f.name, f.description);
 }
@@ -50,6 +66,7 @@ int run_quantize(int argc, char** argv) {
     ModelQuantizeOptions opt;
     std::string imatrix_path;
     std::vector<std::string> pos;
+    std::vector<std::string> mixed;  // mixed-precision options, handed to run_mixed_quantize
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -75,6 +92,11 @@ int run_quantize(int argc, char** argv) {
             opt.params.tensor_types.push_back(parse_tensor_type_override(value()));
         } else if (a == "--imatrix") {
             imatrix_path = value();
+        } else if (a == "--override-kv") {
+            opt.params.kv_overrides.push_back(parse_kv_override(value()));
+        } else if (is_mixed_option(a)) {
+            mixed.push_back(a);
+            if (mixed_option_takes_value(a)) mixed.push_back(value());
         } else if (a.rfind("--", 0) == 0) {
             throw Error(ErrorCode::InvalidArgument, "unknown option " + a + " (see quantlab quantize --help)");
         } else {
@@ -85,6 +107,7 @@ int run_quantize(int argc, char** argv) {
         usage();
         return 2;
     }
+    if (!mixed.empty()) return run_mixed_quantize(opt, imatrix_path, mixed, pos);
     // llama-quantize: in.gguf [out.gguf] TYPE [nthreads]; out.gguf is optional
     // when the second word already names a type.
     const std::string in_path = pos[0];

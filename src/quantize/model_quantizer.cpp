@@ -96,6 +96,8 @@ GgufWriter build_output_header(const GgufHeader& input, const QuantPlan& plan, c
     put("general.quantization_version", GgufValue::u32(kQuantizationVersion));
     put("general.file_type", GgufValue::u32(uint32_t(plan.ftype)));
     for (const char* k : {"split.no", "split.count", "split.tensors.count"}) w.remove(k);
+    // llama-quantize applies --override-kv here, before its own imatrix keys.
+    for (const auto& [k, v] : opt.params.kv_overrides) put(k, v);
     if (opt.imatrix && !opt.imatrix->entries.empty()) {
         // llama-quantize passes these as --override-kv entries: strings cut to
         // 127 bytes, integers stored as u32.

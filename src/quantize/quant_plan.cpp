@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <regex>
 
 #include "core/error.h"
@@ -322,6 +324,42 @@ TensorTypeOverride parse_tensor_type_override(const std::string& arg) {
     for (auto& c : o.pattern) c = char(std::tolower(static_cast<unsigned char>(c)));
     o.type = type_traits_by_name(arg.substr(eq + 1)).type;
     return o;
+}
+
+std::pair<std::string, GgufValue> parse_kv_override(const std::string& arg) {
+    const size_t eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0 || eq >= 128) {
+        throw Error(ErrorCode::InvalidArgument, "malformed --override-kv '" + arg + "' (want KEY=TYPE:VALUE, KEY under 128 bytes)");
+    }
+    const std::string key = arg.substr(0, eq), rest = arg.substr(eq + 1);
+    auto value_after = [&](const char* prefix) -> const char* {
+        const size_t n = std::strlen(prefix);
+        return rest.compare(0, n, prefix) == 0 ? rest.c_str() + n : nullptr;
+    };
+    auto bad = [&](const std::string& why) {
+        return Error(ErrorCode::InvalidArgument, "--override-kv '" + arg + "': " + why);
+    };
+    if (const char* v = value_after("int:")) {
+        char* end = nullptr;
+        const long long x = std::strtoll(v, &end, 10);
+        if (end == v || *end) throw bad("not an integer");
+        return {key, GgufValue::u32(uint32_t(x < 0 ? -x : x))};
+    }
+    if (const char* v = value_after("float:")) {
+        char* end = nullptr;
+        const double x = std::strtod(v, &end);
+        if (end == v || *end) throw bad("not a number");
+        return {key, GgufValue::f32(float(x))};
+    }
+    if (const char* v = value_after("bool:")) {
+        if (std::strcmp(v, "true") && std::strcmp(v, "false")) throw bad("a bool is true or false");
+        return {key, GgufValue::boolean(std::strcmp(v, "true") == 0)};
+    }
+    if (const char* v = value_after("str:")) {
+        if (std::strlen(v) > 127) throw bad("a string value cannot exceed 127 bytes");
+        return {key, GgufValue::string(v)};
+    }
+    throw bad("the type must be int, float, bool or str");
 }
 
 ModelInfo read_model_info(const GgufHeader& h) {

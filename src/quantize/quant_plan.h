@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ struct TensorTypeOverride {
 // unknown type name.
 TensorTypeOverride parse_tensor_type_override(const std::string& arg);
 
+// "KEY=TYPE:VALUE" as llama-quantize's --override-kv takes it (common.cpp,
+// string_parse_kv_override) and as llama-quant.cpp writes it: int:N becomes a
+// u32 of |N|, float:F an f32, bool:true|false, str:S (at most 127 bytes).
+// Throws Error(InvalidArgument) for a malformed argument.
+std::pair<std::string, GgufValue> parse_kv_override(const std::string& arg);
+
 struct QuantizeParams {
     LlamaFtype ftype = LlamaFtype::MOSTLY_Q8_0;
     bool pure = false;                   // --pure: no k-quant mixtures
@@ -36,6 +43,7 @@ struct QuantizeParams {
     std::optional<GgmlType> output_tensor_type;    // --output-tensor-type
     std::optional<GgmlType> token_embedding_type;  // --token-embedding-type
     std::vector<TensorTypeOverride> tensor_types;  // --tensor-type, first match wins
+    std::vector<std::pair<std::string, GgufValue>> kv_overrides;  // --override-kv, written in order
     bool has_imatrix = false;            // an importance matrix will be supplied
     bool dry_run = false;                // plan only: report problems instead of throwing
 };
