@@ -9,6 +9,8 @@
 #include "cli/imatrix_command.h"
 #include "cli/model_commands.h"
 #include "cli/quantize_command.h"
+#include "cli/sensitivity_command.h"
+#include "cli/stories_command.h"
 #include "cli/tensor_commands.h"
 #include "cli/train_command.h"
 #include "core/error.h"
@@ -37,6 +39,9 @@ const Command kCommands[] = {
      "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--kl-divergence-base FILE [--kl-divergence]] [--scalar]"},
     {"bench", quantlab::cli::run_bench, "-m M.gguf [-p 256] [-n 64] [-r 3] [--scalar] (pp/tg tokens/s, 1 thread)"},
     {"imatrix", quantlab::cli::run_imatrix, "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--process-output] -o out.gguf"},
+    {"sensitivity", quantlab::cli::run_sensitivity,
+     "-m M.gguf -f calib.txt [--types T,...] [--exact|--proxy] [--chunks N] [-c CTX] [--imatrix F] [-o out.json]"},
+    {"stories", quantlab::cli::run_stories, "--split train|eval --words N [--seed S] [-o FILE] (the built-in model's data)"},
     {"train", quantlab::cli::run_train, "[--corpus-words N | --text FILE] [--steps N | --minutes M] [--out M.gguf] (--help)"},
 };
 
