@@ -7,6 +7,7 @@
 
 #include "cli/cli_args.h"
 #include "cli/file_io.h"
+#include "cli/scan_progress.h"
 #include "core/error.h"
 #include "formats/type_traits.h"
 #include "model/tokenizer.h"
@@ -18,8 +19,8 @@ namespace quantlab::cli {
 
 namespace {
 
-const char* const kValued[] = {"--target-size", "--target-bpw", "--calibration", "--calibration-chunks",
-                               "--calibration-ctx", "--types", "--plan-out", "--imatrix-out"};
+const char* const kValued[] = {"--target-size", "--target-bpw",  "--calibration", "--calibration-chunks", "--calibration-ctx",
+                               "--types",       "--plan-out",    "--imatrix-out", "--imatrix-chunks"};
 const char* const kFlags[] = {"--exact", "--proxy", "--no-verify"};
 
 // Default exact measure up to this many parameters (see quantlab sensitivity).
@@ -82,6 +83,7 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     if (o.count("--types")) so.types = parse_candidate_types(o["--types"]);
     so.n_chunks = o.count("--calibration-chunks") ? int64_t(parse_double("--calibration-chunks", o["--calibration-chunks"])) : 2;
     so.n_ctx = o.count("--calibration-ctx") ? int64_t(parse_double("--calibration-ctx", o["--calibration-ctx"])) : 256;
+    if (o.count("--imatrix-chunks")) so.imatrix_chunks = int64_t(parse_double("--imatrix-chunks", o["--imatrix-chunks"]));
     so.add_bos = tok.add_bos_default();
     so.bos = tok.bos();
     so.dataset = calib_path;
@@ -92,13 +94,7 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     }
     std::printf("mixed precision: %s scan of %s on %s\n", so.exact ? "exact (KLD)" : "proxy", in_path.c_str(), calib_path.c_str());
     SensitivityScan scan(model, tokens, so);
-    const auto t_scan = std::chrono::steady_clock::now();
-    scan.run([&](const SensitivityProgress& p) {
-        std::fprintf(stderr, "\rsensitivity: %-8s %5lld/%lld  %6.1f s", p.phase, (long long)p.step, (long long)p.n_steps,
-                     seconds_since(t_scan));
-        return true;
-    });
-    std::fprintf(stderr, "\n");
+    scan.run(ScanProgressLine());
 
     // The importance matrix the file is quantized with: the given one, or the
     // one the scan computed, written beside the output so the same command

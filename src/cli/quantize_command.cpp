@@ -46,6 +46,7 @@ void usage() {
         "  --exact | --proxy       measure KLD through the engine (default up to 20M parameters) or the proxy\n"
         "  --no-verify             skip measuring the chosen mix on the calibration text\n"
         "  --plan-out FILE         write the plan as JSON (default out.gguf.plan.json)\n"
+        "  --imatrix-chunks N      chunks of the text the importance matrix is computed from (default all)\n"
         "  --imatrix-out FILE      where the importance matrix computed from the text goes\n"
         "                          (default out.gguf.imatrix.gguf; not written when --imatrix is given)\n\n"
         "TYPE (as llama-quantize; aliases Q3_K=Q3_K_M, Q4_K=Q4_K_M, Q5_K=Q5_K_M):\n");

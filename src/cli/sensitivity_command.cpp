@@ -10,8 +10,10 @@
 
 #include "cli/cli_args.h"
 #include "cli/file_io.h"
+#include "cli/scan_progress.h"
 #include "model/tokenizer.h"
 #include "quantize/mixed_json.h"
+#include "quantize/mixed_precision.h"
 #include "quantize/mixed_types.h"
 #include "quantize/sensitivity.h"
 
@@ -31,11 +33,59 @@ const char kHelp[] =
     "  --imatrix F        quantize candidates with this importance matrix (default: computed from the text)\n"
     "  --imatrix-chunks N chunks for the computed importance matrix (default: all; 0: none)\n"
     "  --first-scored N   first scored position of each chunk (default CTX/2, as llama-perplexity)\n"
-    "  -o FILE            also write the table as JSON\n";
+    "  -o FILE            also write the table as JSON\n"
+    "  --plan-sizes S,... also plan (and verify) files of these sizes (bytes or K/M/G) from this one scan,\n"
+    "  --plan-bpw B,...   or of these bits per weight, writing DIR/plan-<target>.json (and DIR/imatrix.gguf\n"
+    "  --plan-dir DIR     when the importance matrix was computed); default DIR: .\n";
 
 // Default exact measure up to this size: a full scan of the built-in model
 // (3.7M parameters) takes seconds; one of 20M parameters some minutes.
 constexpr double kExactParamLimit = 20e6;
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s + ",") {
+        if (c == ',') {
+            if (!cur.empty()) out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    return out;
+}
+
+// Plans for several targets from one scan (the size-quality curve).
+void write_plans(const Args& args, SensitivityScan& scan, const GgufHeader& header) {
+    const std::string dir = args.get_or("--plan-dir", ".");
+    std::string imatrix_file = args.get_or("--imatrix", "");
+    if (scan.computed_imatrix()) {
+        imatrix_file = dir + "/imatrix.gguf";
+        write_imatrix_gguf(imatrix_file, *scan.computed_imatrix());
+    }
+    MixedSetup setup;
+    setup.imatrix = scan.imatrix().entries.empty() ? nullptr : &scan.imatrix();
+    setup.imatrix_file = imatrix_file;
+    setup.calibration = args.get("-f");
+    setup.will_verify = scan.result().exact;
+    const MixedPlanner planner(header, scan.result(), setup);
+    std::vector<MixedTarget> targets;
+    for (const auto& t : split_list(args.get_or("--plan-sizes", ""))) targets.push_back(parse_target_size(t));
+    for (const auto& t : split_list(args.get_or("--plan-bpw", ""))) targets.push_back(target_bpw(parse_double("--plan-bpw", t)));
+    std::printf("\n%-18s %12s %8s %14s %14s\n", "target", "file bytes", "bpw", "predicted", "measured");
+    for (const auto& t : targets) {
+        MixedPlan p = planner.plan(t);
+        if (setup.will_verify) p = verify_mixed_plan(scan, planner, p);
+        std::string name = t.text();
+        for (auto& c : name) c = c == ' ' ? '-' : c;
+        const std::string path = dir + "/plan-" + name + ".json";
+        const std::string j = mixed_plan_to_json(p, imatrix_file);
+        write_file_atomic(path, j.data(), j.size());
+        std::printf("%-18s %12llu %8.4f %14.6e %14.6e  %s\n", t.text().c_str(), (unsigned long long)p.file_bytes,
+                    p.bits_per_weight(), p.predicted, p.calibration_kld, path.c_str());
+    }
+}
 
 }  // namespace
 
@@ -71,13 +121,7 @@ int run_sensitivity(int argc, char** argv) {
     }
 
     SensitivityScan scan(model, tokens, so);
-    const auto t0 = std::chrono::steady_clock::now();
-    scan.run([&](const SensitivityProgress& p) {
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::fprintf(stderr, "\rsensitivity: %-8s %5lld/%lld  %6.1f s", p.phase, (long long)p.step, (long long)p.n_steps, s);
-        return true;
-    });
-    std::fprintf(stderr, "\n");
+    scan.run(ScanProgressLine());
     const SensitivityResult& r = scan.result();
 
     std::printf("%s sensitivity of %s: %lld chunks of %lld tokens, %lld scored positions, base PPL %.4f, %.1f s\n",
@@ -110,6 +154,7 @@ int run_sensitivity(int argc, char** argv) {
         write_file_atomic(args.get("-o"), j.data(), j.size());
         std::printf("wrote %s\n", args.get("-o").c_str());
     }
+    if (args.has("--plan-sizes") || args.has("--plan-bpw")) write_plans(args, scan, model->header());
     return 0;
 }
 

@@ -233,8 +233,8 @@ void MixedPlanner::rebuild() {
         plain_items.push_back(std::move(u));
     }
     items_ = plain_items;
-    padded_ = std::make_unique<AllocationTable>(std::move(padded_items));
-    unpadded_ = std::make_unique<AllocationTable>(std::move(plain_items));
+    padded_ = std::make_shared<const AllocationTable>(std::move(padded_items));
+    unpadded_ = std::make_shared<const AllocationTable>(std::move(plain_items));
 
     // Bytes outside the plan: every other tensor, and (for files) the header.
     fixed_tensor_ = 0;
@@ -355,6 +355,12 @@ std::vector<std::pair<std::string, GgmlType>> MixedPlanner::ftype_mix(LlamaFtype
     return mix;
 }
 
+uint64_t MixedPlanner::ftype_file_bytes(LlamaFtype ftype) const {
+    QuantizeParams qp;
+    qp.ftype = ftype;
+    return layout_of(input_, qp, setup_).file_bytes;
+}
+
 // ---------------------------------------------------------------- verification
 
 namespace {
@@ -374,7 +380,8 @@ void record(MixedPlan& p, const MixMeasurement& m) {
 
 }  // namespace
 
-MixedPlan verify_mixed_plan(SensitivityScan& scan, MixedPlanner& planner, MixedPlan plan, const VerifyOptions& opt) {
+MixedPlan verify_mixed_plan(SensitivityScan& scan, const MixedPlanner& original, MixedPlan plan, const VerifyOptions& opt) {
+    MixedPlanner planner = original;
     if (!plan.exact) throw Error(ErrorCode::InvalidArgument, "only plans from an exact scan can be verified");
     if (std::isnan(plan.calibration_kld)) {
         throw Error(ErrorCode::InvalidArgument, "the plan was made without room for the measured KLD (MixedSetup::will_verify)");

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -104,8 +105,10 @@ public:
     double damage_scale(const std::string& name) const;
 
     const SensitivityResult& scan() const { return scan_; }
-    // The plan (format per tensor) of a standard file type, for comparisons.
+    // The plan (format per tensor) of a standard file type and the size of
+    // its file (with the same imatrix), for comparisons.
     std::vector<std::pair<std::string, GgmlType>> ftype_mix(LlamaFtype ftype) const;
+    uint64_t ftype_file_bytes(LlamaFtype ftype) const;
 
 private:
     void rebuild();
@@ -119,7 +122,7 @@ private:
     uint64_t fixed_file_ = 0;       // header + padded tensors the plan does not decide
     uint64_t fixed_tensor_ = 0;     // unpadded bytes of those tensors
     uint64_t n_elements_ = 0;
-    std::unique_ptr<AllocationTable> padded_, unpadded_;
+    std::shared_ptr<const AllocationTable> padded_, unpadded_;  // shared by copies until rebuilt
 };
 
 struct VerifyOptions {
@@ -133,6 +136,8 @@ struct VerifyOptions {
 // context (the mix with that tensor one step better), rescales their
 // predicted damages by what was measured, re-plans at the same target and
 // keeps whichever plan measured lower. Returns the plan kept, verified.
-MixedPlan verify_mixed_plan(SensitivityScan& scan, MixedPlanner& planner, MixedPlan plan, const VerifyOptions& opt = {});
+// The corrections apply to a copy of planner: later plans are unaffected.
+MixedPlan verify_mixed_plan(SensitivityScan& scan, const MixedPlanner& planner, MixedPlan plan,
+                            const VerifyOptions& opt = {});
 
 }  // namespace quantlab
