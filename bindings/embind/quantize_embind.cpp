@@ -59,6 +59,20 @@ GgmlType storable_type(const std::string& name, const char* what) {
     return t;
 }
 
+// o[key] as an array of strings (absent: empty); what describes an entry.
+std::vector<std::string> strings(const val& o, const char* key, const char* what) {
+    std::vector<std::string> out;
+    const val a = o[key];
+    if (a.isUndefined() || a.isNull()) return out;
+    if (!a.isArray()) throw Error(ErrorCode::InvalidArgument, std::string(key) + " must be an array of " + what + " strings");
+    const size_t n = a["length"].as<size_t>();
+    for (size_t i = 0; i < n; ++i) {
+        if (!a[i].isString()) throw Error(ErrorCode::InvalidArgument, std::string(key) + " entries must be " + what + " strings");
+        out.push_back(a[i].as<std::string>());
+    }
+    return out;
+}
+
 QuantizeParams params_from(const val& o) {
     if (o.isNull() || o.typeOf().as<std::string>() != "object") throw Error(ErrorCode::InvalidArgument, "options must be an object");
     QuantizeParams p;
@@ -71,15 +85,8 @@ QuantizeParams params_from(const val& o) {
     p.dry_run = flag(o, "dryRun");
     if (const auto t = text(o, "outputTensorType")) p.output_tensor_type = storable_type(*t, "output tensor type");
     if (const auto t = text(o, "tokenEmbeddingType")) p.token_embedding_type = storable_type(*t, "token embedding type");
-    const val tt = o["tensorTypes"];
-    if (!tt.isUndefined() && !tt.isNull()) {
-        if (!tt.isArray()) throw Error(ErrorCode::InvalidArgument, "tensorTypes must be an array of \"regex=type\" strings");
-        const size_t n = tt["length"].as<size_t>();
-        for (size_t i = 0; i < n; ++i) {
-            if (!tt[i].isString()) throw Error(ErrorCode::InvalidArgument, "tensorTypes entries must be \"regex=type\" strings");
-            p.tensor_types.push_back(parse_tensor_type_override(tt[i].as<std::string>()));
-        }
-    }
+    for (const auto& a : strings(o, "tensorTypes", "\"regex=type\"")) p.tensor_types.push_back(parse_tensor_type_override(a));
+    for (const auto& a : strings(o, "overrideKv", "\"key=type:value\"")) p.kv_overrides.push_back(parse_kv_override(a));
     return p;
 }
 

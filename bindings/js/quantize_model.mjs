@@ -16,7 +16,8 @@ export function registerQuantizeEnvironment(e) {
 }
 
 const SESSION_KEYS = [
-  'type', 'pure', 'outputTensorType', 'tokenEmbeddingType', 'tensorTypes', 'allowRequantize', 'leaveOutputTensor', 'dryRun',
+  'type', 'pure', 'outputTensorType', 'tokenEmbeddingType', 'tensorTypes', 'overrideKv', 'allowRequantize',
+  'leaveOutputTensor', 'dryRun',
 ];
 
 // Plain data only: the same object is posted to every worker.
@@ -26,6 +27,30 @@ function sessionOptions(options) {
   if (o.tensorTypes !== undefined) {
     if (!Array.isArray(o.tensorTypes)) fail('InvalidArgument', 'tensorTypes must be an array of "regex=type" strings');
     o.tensorTypes = [...o.tensorTypes];
+  }
+  if (o.overrideKv !== undefined) {
+    if (!Array.isArray(o.overrideKv)) fail('InvalidArgument', 'overrideKv must be an array of "key=type:value" strings');
+    o.overrideKv = [...o.overrideKv];
+  }
+  return o;
+}
+
+// A mixed-precision plan (ql.planMixedPrecision, or the JSON quantize
+// --target-size writes) stands for type, tensorTypes and its metadata keys.
+function withPlan(options) {
+  const plan = options.plan;
+  if (plan === undefined || plan === null) return options;
+  if (typeof plan !== 'object' || typeof plan.ftype !== 'string' || !Array.isArray(plan.tensorTypes)) {
+    fail('InvalidArgument', 'plan must be a mixed-precision plan (ftype, tensorTypes, overrideKv)');
+  }
+  for (const k of ['type', 'tensorTypes', 'pure', 'outputTensorType', 'tokenEmbeddingType']) {
+    if (options[k] !== undefined && options[k] !== null) fail('InvalidArgument', `plan decides every tensor: do not pass ${k} as well`);
+  }
+  const o = { ...options, type: plan.ftype, tensorTypes: plan.tensorTypes };
+  o.overrideKv = [...(plan.overrideKv ?? []), ...(options.overrideKv ?? [])];
+  if ((o.imatrix === undefined || o.imatrix === null) && plan.imatrix) {
+    o.imatrix = plan.imatrix;
+    o.imatrixName ??= plan.imatrixName ?? (typeof plan.imatrix === 'string' ? plan.imatrix : undefined);
   }
   return o;
 }
@@ -63,7 +88,8 @@ export function convertTensor(m, session, index, bytes) {
   return withHeap(m, bytes, (p) => unwrap(session.convertTensor(index, p, bytes.length)));
 }
 
-async function readAll(source) {
+/** Every byte of a source (an imatrix file). */
+export async function readAll(source) {
   const src = await toByteSource(source);
   try {
     const bytes = await src.read(0, src.size);
@@ -160,6 +186,7 @@ function ownBuffer(bytes) {
 /** ql.quantizeModel: see quantlab.d.ts. */
 export async function quantizeModel(ql, input, options = {}) {
   if (options === null || typeof options !== 'object') fail('InvalidArgument', 'options must be an object');
+  options = withPlan(options);
   const { signal, onProgress, output } = options;
   const workers = options.workers ?? 1;
   if (!Number.isSafeInteger(workers) || workers < 1) fail('InvalidArgument', 'workers must be a positive integer');

@@ -364,8 +364,9 @@ void SensitivityScan::cell_step(size_t tensor, size_t cell) {
 MixMeasurement SensitivityScan::measure_mix(const std::vector<std::pair<std::string, GgmlType>>& mix) {
     if (!finished()) throw Error(ErrorCode::InvalidArgument, "the scan is not finished");
     if (!opt_.exact) throw Error(ErrorCode::InvalidArgument, "a proxy-only scan keeps no base distributions");
-    std::vector<std::vector<uint8_t>> bufs;
+    std::vector<std::vector<uint8_t>> bufs;  // tensors the cache has no room for
     std::vector<std::string> changed;
+    constexpr size_t kCacheLimit = size_t(128) << 20;
     auto restore = [&] {
         for (const auto& name : changed) model_->set_weight(name, GgmlType::F32, nullptr);
     };
@@ -378,8 +379,21 @@ MixMeasurement SensitivityScan::measure_mix(const std::vector<std::pair<std::str
             }
             if (idx == res_.tensors.size()) throw Error(ErrorCode::InvalidArgument, "no quantizable tensor '" + name + "'");
             if (type == res_.tensors[idx].stored_type) continue;
-            bufs.push_back(quantize_tensor(idx, type));
-            model_->set_weight(name, type, bufs.back().data());
+            const uint8_t* data = nullptr;
+            auto it = mix_cache_.find({idx, type});
+            if (it != mix_cache_.end()) {
+                data = it->second.data();
+            } else {
+                std::vector<uint8_t> q = quantize_tensor(idx, type);
+                if (mix_cache_bytes_ + q.size() <= kCacheLimit) {
+                    mix_cache_bytes_ += q.size();
+                    data = mix_cache_.emplace(std::make_pair(idx, type), std::move(q)).first->second.data();
+                } else {
+                    bufs.push_back(std::move(q));
+                    data = bufs.back().data();
+                }
+            }
+            model_->set_weight(name, type, data);
             changed.push_back(name);
         }
         double kld = 0.0, nll = 0.0;

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -154,6 +155,9 @@ private:
     std::vector<double> token_freq_;             // per vocabulary entry, over the scored chunks
     int64_t imatrix_steps_ = 0, n_steps_ = 0, done_ = 0;
     std::vector<std::pair<size_t, size_t>> cells_;  // (tensor, cell) in scan order
+    // measure_mix's quantized tensors: successive mixes share most of them.
+    std::map<std::pair<size_t, GgmlType>, std::vector<uint8_t>> mix_cache_;
+    size_t mix_cache_bytes_ = 0;
     size_t src_index_ = size_t(-1);
     std::vector<float> src_;
     double t_start_ = 0.0;
