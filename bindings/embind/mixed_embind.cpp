@@ -48,6 +48,18 @@ int64_t count(const val& o, const char* key, int64_t fallback) {
     return int64_t(d);
 }
 
+// An array of format names as "a,b,c" for parse_candidate_types.
+std::string type_list(const val& o, const char* key) {
+    const val t = o[key];
+    if (!t.isArray()) throw Error(ErrorCode::InvalidArgument, std::string(key) + " must be an array of format names");
+    std::string list;
+    for (size_t i = 0; i < t["length"].as<size_t>(); ++i) {
+        if (!t[i].isString()) throw Error(ErrorCode::InvalidArgument, std::string(key) + " must be an array of format names");
+        list += t[i].as<std::string>() + ",";
+    }
+    return list;
+}
+
 val nan_or(double d) { return std::isnan(d) ? val::null() : val(d); }
 
 val plan_object(const MixedPlan& p) {
@@ -94,6 +106,7 @@ val sensitivity_object(const SensitivityResult& r) {
     for (GgmlType t : r.types) types.call<void>("push", std::string(type_traits(t).name));
     o.set("types", types);
     o.set("exact", r.exact);
+    o.set("damageModel", std::string(r.damage == DamageModel::Smoothed ? "smoothed" : "measured"));
     o.set("nCtx", double(r.n_ctx));
     o.set("nChunks", double(r.n_chunks));
     o.set("nScored", double(r.n_scored));
@@ -118,6 +131,7 @@ val sensitivity_object(const SensitivityResult& r) {
             } else {
                 ci.set("bytes", double(c.bytes));
                 ci.set("kld", nan_or(c.kld));
+                ci.set("damage", nan_or(c.damage));
                 ci.set("proxy", nan_or(c.proxy));
             }
             cells.call<void>("push", ci);
@@ -153,15 +167,12 @@ public:
             const Tokenizer& tok = bindings::engine_tokenizer(engine);
             const val& o = options_;
             SensitivityOptions so;
-            if (has(o, "types")) {
-                std::string list;
-                const val t = o["types"];
-                if (!t.isArray()) throw Error(ErrorCode::InvalidArgument, "types must be an array of format names");
-                for (size_t i = 0; i < t["length"].as<size_t>(); ++i) {
-                    if (!t[i].isString()) throw Error(ErrorCode::InvalidArgument, "types must be an array of format names");
-                    list += t[i].as<std::string>() + ",";
-                }
-                so.types = parse_candidate_types(list);
+            if (has(o, "types")) so.types = parse_candidate_types(type_list(o, "types"));
+            if (has(o, "exactTypes")) so.exact_types = parse_candidate_types(type_list(o, "exactTypes"));
+            if (has(o, "damage")) {
+                const std::string d = o["damage"].isString() ? o["damage"].as<std::string>() : "";
+                if (d != "smoothed" && d != "measured") throw Error(ErrorCode::InvalidArgument, "damage must be 'smoothed' or 'measured'");
+                so.damage = d == "smoothed" ? DamageModel::Smoothed : DamageModel::Measured;
             }
             so.exact = !has(o, "exact") || o["exact"].as<bool>();
             so.n_ctx = count(o, "nCtx", 256);

@@ -110,6 +110,8 @@ export async function scanSensitivity(ql, model, options = {}) {
     checkSignal(signal);
     const wasmOptions = {
       types: options.types,
+      exactTypes: options.exactTypes,
+      damage: options.damage,
       exact: options.exact,
       nCtx: options.nCtx,
       chunks: options.chunks,

@@ -380,6 +380,13 @@ export interface SensitivityOptions {
   types?: string[];
   /** KLD through the engine (default) or only the imatrix-weighted error proxy. */
   exact?: boolean;
+  /** Formats measured through the engine (default: all); the others are estimated from the proxy. */
+  exactTypes?: string[];
+  /**
+   * What plans minimise: 'smoothed' (default) = per tensor, a gain fitted to its measured KLDs times
+   * the proxy; 'measured' = the measured KLDs themselves.
+   */
+  damage?: 'smoothed' | 'measured';
   /** Chunk length (default 256, at most the model's context). */
   nCtx?: number;
   /** Calibration chunks measured per tensor and format (default 2). */
@@ -405,6 +412,8 @@ export interface SensitivityCell {
   kld?: number | null;
   /** Expected squared output error per token (imatrix-weighted). */
   proxy?: number | null;
+  /** What plans minimise for this cell (see SensitivityOptions.damage). */
+  damage?: number | null;
 }
 
 export interface TensorSensitivity {
@@ -421,6 +430,7 @@ export interface TensorSensitivity {
 export interface SensitivityResult {
   types: string[];
   exact: boolean;
+  damageModel: 'smoothed' | 'measured';
   nCtx: number;
   nChunks: number;
   nScored: number;

@@ -20,7 +20,8 @@ namespace quantlab::cli {
 namespace {
 
 const char* const kValued[] = {"--target-size", "--target-bpw",  "--calibration", "--calibration-chunks", "--calibration-ctx",
-                               "--types",       "--plan-out",    "--imatrix-out", "--imatrix-chunks"};
+                               "--types",       "--plan-out",    "--imatrix-out", "--imatrix-chunks",
+                               "--exact-types", "--damage"};
 const char* const kFlags[] = {"--exact", "--proxy", "--no-verify"};
 
 // Default exact measure up to this many parameters (see quantlab sensitivity).
@@ -81,6 +82,8 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     SensitivityOptions so;
     so.exact = o.count("--exact") || (!o.count("--proxy") && n_params <= kExactParamLimit);
     if (o.count("--types")) so.types = parse_candidate_types(o["--types"]);
+    if (o.count("--exact-types")) so.exact_types = parse_candidate_types(o["--exact-types"]);
+    if (o.count("--damage")) so.damage = parse_damage_model(o["--damage"]);
     so.n_chunks = o.count("--calibration-chunks") ? int64_t(parse_double("--calibration-chunks", o["--calibration-chunks"])) : 2;
     so.n_ctx = o.count("--calibration-ctx") ? int64_t(parse_double("--calibration-ctx", o["--calibration-ctx"])) : 256;
     if (o.count("--imatrix-chunks")) so.imatrix_chunks = int64_t(parse_double("--imatrix-chunks", o["--imatrix-chunks"]));

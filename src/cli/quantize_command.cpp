@@ -44,6 +44,8 @@ void usage() {
         "  --calibration-ctx N     chunk length (default 256)\n"
         "  --types T,T,...         candidate formats (default: every weight format, and f16)\n"
         "  --exact | --proxy       measure KLD through the engine (default up to 20M parameters) or the proxy\n"
+        "  --exact-types T,...     formats measured exactly (default all); the rest estimated from the proxy\n"
+        "  --damage smoothed|measured  what the plan minimises (see quantlab sensitivity --help)\n"
         "  --no-verify             skip measuring the chosen mix on the calibration text\n"
         "  --plan-out FILE         write the plan as JSON (default out.gguf.plan.json)\n"
         "  --imatrix-chunks N      chunks of the text the importance matrix is computed from (default all)\n"

@@ -28,6 +28,9 @@ const char kHelp[] =
     "  --exact            KL divergence from the unmodified model through the engine (default for models\n"
     "                     up to 20M parameters)\n"
     "  --proxy            imatrix-weighted squared error only (default above 20M parameters)\n"
+    "  --exact-types T,.. formats measured exactly (default all); the rest estimated from the proxy\n"
+    "  --damage M         what plans minimise: smoothed (default: a gain per tensor fitted to its KLDs,\n"
+    "                     times the proxy) or measured (the KLDs as measured)\n"
     "  --chunks N         calibration chunks measured (default 2)\n"
     "  -c CTX             chunk length (default 256, at most the model's context)\n"
     "  --imatrix F        quantize candidates with this importance matrix (default: computed from the text)\n"
@@ -106,6 +109,8 @@ int run_sensitivity(int argc, char** argv) {
     SensitivityOptions so;
     so.exact = args.has("--exact") || (!args.has("--proxy") && n_params <= kExactParamLimit);
     if (args.has("--types")) so.types = parse_candidate_types(args.get("--types"));
+    if (args.has("--exact-types")) so.exact_types = parse_candidate_types(args.get("--exact-types"));
+    so.damage = parse_damage_model(args.get_or("--damage", "smoothed"));
     so.n_chunks = args.get_int("--chunks", 2);
     so.n_ctx = args.get_int("-c", 256);
     so.imatrix_chunks = args.get_int("--imatrix-chunks", -1);

@@ -35,6 +35,7 @@ std::string sensitivity_to_json(const SensitivityResult& r) {
     for (GgmlType t : r.types) j.value(type_traits(t).name);
     j.end_array();
     j.field("exact", r.exact).field("nCtx", r.n_ctx).field("nChunks", r.n_chunks).field("nScored", r.n_scored);
+    j.field("damageModel", r.damage == DamageModel::Smoothed ? "smoothed" : "measured");
     j.field("basePpl", r.base_ppl).field("imatrixComputed", r.imatrix_computed).field("seconds", r.seconds);
     j.key("tensors").begin_array();
     for (const auto& t : r.tensors) {
@@ -49,7 +50,7 @@ std::string sensitivity_to_json(const SensitivityResult& r) {
             if (!c.rejected.empty()) {
                 j.field("rejected", c.rejected);
             } else {
-                j.field("bytes", c.bytes).field("proxy", c.proxy).field("kld", c.kld);
+                j.field("bytes", c.bytes).field("proxy", c.proxy).field("kld", c.kld).field("damage", c.damage);
             }
             j.end_object();
         }

@@ -222,7 +222,7 @@ void MixedPlanner::rebuild() {
         p.name = u.name = t.name;
         for (const auto& c : t.cells) {
             if (!c.rejected.empty()) continue;
-            const double d = scan_.exact ? c.kld : c.proxy;
+            const double d = c.damage;
             if (std::isnan(d)) continue;
             const double damage = std::max(0.0, d) * scale_[i];
             p.options.push_back({c.type, padded(c.bytes, align), damage});
@@ -296,7 +296,8 @@ MixedPlan MixedPlanner::finish(const MixedTarget& target, uint64_t budget, const
     p.exact = scan_.exact;
     p.calibration = setup_.calibration;
     p.method = scan_.exact ? "quantlab: KLD of each tensor alone, " + std::to_string(scan_.n_chunks) + "x" +
-                                 std::to_string(scan_.n_ctx) + " calibration tokens; exact knapsack"
+                                 std::to_string(scan_.n_ctx) + " calibration tokens" +
+                                 (scan_.damage == DamageModel::Smoothed ? ", smoothed by the proxy" : "") + "; exact knapsack"
                            : "quantlab: imatrix-weighted squared error proxy; exact knapsack";
     if (setup_.will_verify) p.calibration_kld = 0.0;  // the key is written; the value comes with verification
     p.extra_metadata = setup_.extra_metadata;
@@ -409,16 +410,16 @@ MixedPlan verify_mixed_plan(SensitivityScan& scan, const MixedPlanner& original,
             const SensitivityCell* next = nullptr;
             const double scale = planner.damage_scale(cur.name);
             for (const auto& c : ts->cells) {
-                if (!c.rejected.empty() || std::isnan(c.kld) || c.bytes <= cur.bytes) continue;
-                if (std::max(0.0, c.kld) * scale >= cur.damage) continue;
-                if (!next || c.bytes < next->bytes || (c.bytes == next->bytes && c.kld < next->kld)) next = &c;
+                if (!c.rejected.empty() || std::isnan(c.damage) || c.bytes <= cur.bytes) continue;
+                if (std::max(0.0, c.damage) * scale >= cur.damage) continue;
+                if (!next || c.bytes < next->bytes || (c.bytes == next->bytes && c.damage < next->damage)) next = &c;
             }
             if (!next) continue;
             auto mix = mix_of(best);
             mix[i].second = next->type;
             const MixMeasurement m = scan.measure_mix(mix);
             const double gained = best.calibration_kld - m.kld;
-            const double predicted = cur.damage - std::max(0.0, next->kld) * scale;
+            const double predicted = cur.damage - std::max(0.0, next->damage) * scale;
             if (predicted > 0) planner.scale_damage(cur.name, std::clamp(gained / predicted, 0.25, 4.0));
             ++probed;
         }

@@ -65,6 +65,42 @@ std::vector<TensorSensitivity> sensitivity_tensors(const GgufHeader& h, const st
     return out;
 }
 
+DamageModel parse_damage_model(const std::string& name) {
+    if (name == "smoothed") return DamageModel::Smoothed;
+    if (name == "measured") return DamageModel::Measured;
+    throw Error(ErrorCode::InvalidArgument, "the damage model is 'smoothed' or 'measured', not '" + name + "'");
+}
+
+void estimate_damage(SensitivityResult& r, DamageModel model) {
+    r.damage = model;
+    std::vector<double> gains(r.tensors.size(), std::numeric_limits<double>::quiet_NaN()), known;
+    for (size_t i = 0; i < r.tensors.size(); ++i) {
+        double num = 0.0, den = 0.0;
+        for (const auto& c : r.tensors[i].cells) {
+            if (!c.rejected.empty() || !(c.kld > 0) || !(c.proxy > 0)) continue;
+            num += c.kld * std::log(c.kld / c.proxy);
+            den += c.kld;
+        }
+        if (den > 0) {
+            gains[i] = std::exp(num / den);
+            known.push_back(gains[i]);
+        }
+    }
+    // A tensor without a usable measurement (every KLD at the float noise
+    // floor) borrows the median gain of the others.
+    std::sort(known.begin(), known.end());
+    const double fallback = known.empty() ? 1.0 : known[known.size() / 2];
+    for (size_t i = 0; i < r.tensors.size(); ++i) {
+        const double gain = std::isnan(gains[i]) ? fallback : gains[i];
+        for (auto& c : r.tensors[i].cells) {
+            if (!c.rejected.empty()) continue;
+            if (!r.exact) c.damage = c.proxy;
+            else if (model == DamageModel::Measured && !std::isnan(c.kld)) c.damage = std::max(0.0, c.kld);
+            else c.damage = gain * c.proxy;  // also the formats a partial scan did not measure
+        }
+    }
+}
+
 struct SensitivityScan::Chunk {
     std::vector<int32_t> tokens;  // [n_ctx], BOS first
     std::vector<float> x;         // [(n_layer + 1)][n_ctx][n_embd]: the stream entering each layer
@@ -126,6 +162,29 @@ SensitivityScan::SensitivityScan(std::shared_ptr<LlamaModel> model, std::vector<
             if (res_.tensors[t].cells[c].rejected.empty()) cells_.emplace_back(t, c);
         }
     }
+    for (GgmlType t : opt_.exact_types) {
+        if (std::find(opt_.types.begin(), opt_.types.end(), t) == opt_.types.end()) {
+            throw Error(ErrorCode::InvalidArgument, std::string("exact format ") + type_traits(t).name + " is not a candidate");
+        }
+    }
+    // Which cells run through the engine: every allowed one, or those of the
+    // exact formats, and at least one per tensor (its smallest) for the gain.
+    measure_.resize(res_.tensors.size());
+    for (size_t t = 0; t < res_.tensors.size(); ++t) {
+        const auto& cells = res_.tensors[t].cells;
+        auto& m = measure_[t];
+        m.assign(cells.size(), false);
+        size_t smallest = cells.size();
+        bool any = false;
+        for (size_t c = 0; c < cells.size(); ++c) {
+            if (!cells[c].rejected.empty() || !opt_.exact) continue;
+            m[c] = opt_.exact_types.empty() ||
+                   std::find(opt_.exact_types.begin(), opt_.exact_types.end(), cells[c].type) != opt_.exact_types.end();
+            any = any || m[c];
+            if (smallest == cells.size() || cells[c].bytes < cells[smallest].bytes) smallest = c;
+        }
+        if (!any && smallest < cells.size()) m[smallest] = true;
+    }
     n_steps_ = imatrix_steps_ + opt_.n_chunks + int64_t(cells_.size());
 }
 
@@ -155,6 +214,7 @@ SensitivityProgress SensitivityScan::step() {
     p.step = done_;
     p.n_steps = n_steps_;
     if (finished()) {
+        estimate_damage(res_, opt_.damage);
         res_.seconds = now_seconds() - t_start_;
         src_.clear();
         src_.shrink_to_fit();
@@ -341,7 +401,7 @@ void SensitivityScan::cell_step(size_t tensor, size_t cell) {
     }
     c.proxy = proxy;
 
-    if (!opt_.exact) return;
+    if (!measure_[tensor][cell]) return;
     model_->set_weight(t.name, c.type, q.data());
     double kld = 0.0;
     try {

@@ -35,9 +35,27 @@
 
 namespace quantlab {
 
+// What a plan minimises per tensor and format.
+enum class DamageModel {
+    // The measured KLD as it is (the proxy for proxy-only scans).
+    Measured,
+    // gain_t x proxy, gain_t fitted per tensor to its measured KLDs (their
+    // KLD-weighted geometric mean of KLD / proxy): the measurements set how
+    // much each tensor matters, the proxy (free of sampling noise) how the
+    // formats compare on it. On the built-in model this ranks closer to a
+    // 16-chunk measurement than the 2-chunk measurement itself does
+    // (docs/mixed-precision.md).
+    Smoothed,
+};
+
 struct SensitivityOptions {
     std::vector<GgmlType> types;   // candidate formats; empty: default_candidate_types()
     bool exact = true;             // false: proxy only (one forward pass per chunk in all)
+    // Formats measured through the engine (empty: all); the others are
+    // estimated by the smoothed model from the proxy. Fewer is faster. A
+    // tensor none of these fits gets its smallest allowed format measured.
+    std::vector<GgmlType> exact_types;
+    DamageModel damage = DamageModel::Smoothed;
     int64_t n_ctx = 256;           // chunk length, clamped to the model's training context
     int64_t n_chunks = 2;          // calibration chunks measured (the first ones of the text)
     int64_t first_scored = -1;     // first scored position of a chunk; -1: n_ctx / 2 (llama-perplexity's)
@@ -58,6 +76,7 @@ struct SensitivityCell {
     std::string rejected;       // why the format cannot hold this tensor ("" = allowed)
     double proxy = std::numeric_limits<double>::quiet_NaN();
     double kld = std::numeric_limits<double>::quiet_NaN();  // exact measure (NaN if not measured)
+    double damage = std::numeric_limits<double>::quiet_NaN();  // what plans minimise (see DamageModel)
 };
 
 struct TensorSensitivity {
@@ -73,7 +92,8 @@ struct TensorSensitivity {
 struct SensitivityResult {
     std::vector<GgmlType> types;
     std::vector<TensorSensitivity> tensors;  // quantizable tensors, llama-quantize's order
-    bool exact = false;
+    bool exact = false;                      // KLDs were measured (and plans can be verified)
+    DamageModel damage = DamageModel::Smoothed;
     int64_t n_ctx = 0, n_chunks = 0, n_scored = 0;
     double base_ppl = 0.0;                   // of the unmodified model on the scored positions
     bool imatrix_computed = false;
@@ -92,6 +112,12 @@ struct SensitivityProgress {
 // cell per candidate type, sizes filled in and impossible formats rejected.
 std::vector<TensorSensitivity> sensitivity_tensors(const GgufHeader& h, const std::vector<GgmlType>& types,
                                                    bool has_imatrix);
+
+// "smoothed" or "measured"; Error(InvalidArgument) otherwise.
+DamageModel parse_damage_model(const std::string& name);
+
+// Fills the damage of every allowed cell of r by the model given (and records it).
+void estimate_damage(SensitivityResult& r, DamageModel model);
 
 // A whole mix measured on the scan's chunks.
 struct MixMeasurement {
@@ -155,6 +181,7 @@ private:
     std::vector<double> token_freq_;             // per vocabulary entry, over the scored chunks
     int64_t imatrix_steps_ = 0, n_steps_ = 0, done_ = 0;
     std::vector<std::pair<size_t, size_t>> cells_;  // (tensor, cell) in scan order
+    std::vector<std::vector<bool>> measure_;        // [tensor][cell]: run through the engine
     // measure_mix's quantized tensors: successive mixes share most of them.
     std::map<std::pair<size_t, GgmlType>, std::vector<uint8_t>> mix_cache_;
     size_t mix_cache_bytes_ = 0;

@@ -32,7 +32,7 @@ SensitivityResult synthetic_scan(const GgufHeader& h, const std::vector<GgmlType
         auto& t = r.tensors[i];
         const double gain = t.name == "output.weight" ? 50.0 : 1.0 + 0.5 * t.layer + 0.1 * double(i % 3);
         for (auto& c : t.cells) {
-            if (c.rejected.empty()) c.kld = gain * std::pow(2.0, -2.0 * type_traits(c.type).bits_per_weight());
+            if (c.rejected.empty()) c.kld = c.damage = gain * std::pow(2.0, -2.0 * type_traits(c.type).bits_per_weight());
         }
     }
     return r;
@@ -326,4 +326,55 @@ TEST_CASE("sensitivity: bad calibration input is a typed error", "[mixed][scan]"
     o = scan_options(c);
     SensitivityScan scan(c.model, c.tokens, o);
     REQUIRE_THROWS_AS(scan.measure_mix({}), Error);  // not finished
+}
+
+TEST_CASE("sensitivity: the smoothed damage is a per-tensor gain times the proxy", "[mixed]") {
+    SensitivityResult r;
+    r.exact = true;
+    r.types = {T("q4_K"), T("q6_K"), T("q8_0")};
+    TensorSensitivity t;
+    t.name = "blk.0.attn_q.weight";
+    const double proxy[] = {1.0, 0.1, 0.01}, noise[] = {1.1, 0.8, 1.0};
+    for (int i = 0; i < 3; ++i) {
+        SensitivityCell c;
+        c.type = r.types[size_t(i)];
+        c.proxy = proxy[i];
+        c.kld = 0.5 * proxy[i] * noise[i];
+        t.cells.push_back(c);
+    }
+    t.cells[2].kld = std::nan("");  // not measured: estimated all the same
+    r.tensors.push_back(t);
+    estimate_damage(r, DamageModel::Smoothed);
+    // gain: KLD-weighted geometric mean of 0.55 and 0.4
+    const double g = std::exp((0.55 * std::log(0.55) + 0.04 * std::log(0.4)) / 0.59);
+    for (int i = 0; i < 3; ++i) REQUIRE(r.tensors[0].cells[size_t(i)].damage == Approx(g * proxy[i]));
+    estimate_damage(r, DamageModel::Measured);
+    REQUIRE(r.tensors[0].cells[0].damage == Approx(0.55));
+    REQUIRE(r.tensors[0].cells[2].damage == Approx(g * 0.01));
+    r.exact = false;
+    estimate_damage(r, DamageModel::Smoothed);
+    REQUIRE(r.tensors[0].cells[1].damage == 0.1);
+    REQUIRE(parse_damage_model("measured") == DamageModel::Measured);
+    REQUIRE_THROWS_AS(parse_damage_model("raw"), Error);
+}
+
+TEST_CASE("sensitivity: a partial scan measures only the exact formats", "[mixed][scan]") {
+    const Calib c = calib();
+    SensitivityOptions o = scan_options(c);
+    o.exact_types = {T("q4_0")};
+    SensitivityScan scan(c.model, c.tokens, o);
+    scan.run();
+    for (const auto& t : scan.result().tensors) {
+        if (t.kind == "ffn_down") {  // q4_0 does not fit its rows: its smallest format (f16) is measured
+            REQUIRE(t.cells[3].kld >= 0);
+            REQUIRE(t.cells[3].damage >= 0);
+            continue;
+        }
+        REQUIRE(t.cells[0].kld > 0);
+        REQUIRE(std::isnan(t.cells[2].kld));
+        REQUIRE(t.cells[2].damage > 0);
+        REQUIRE(t.cells[2].damage < t.cells[0].damage);
+    }
+    o.exact_types = {T("q5_K")};
+    REQUIRE_THROWS_AS(SensitivityScan(c.model, c.tokens, o), Error);
 }
