@@ -178,6 +178,7 @@ public:
             so.n_ctx = count(o, "nCtx", 256);
             so.n_chunks = count(o, "chunks", 2);
             so.imatrix_chunks = count(o, "imatrixChunks", -1);
+            so.first_scored = count(o, "firstScored", 0);
             so.add_bos = tok.add_bos_default();
             so.bos = tok.bos();
             calibration_ = has(o, "calibrationName") ? o["calibrationName"].as<std::string>() : "calibration.txt";

@@ -115,6 +115,7 @@ export async function scanSensitivity(ql, model, options = {}) {
       exact: options.exact,
       nCtx: options.nCtx,
       chunks: options.chunks,
+      firstScored: options.firstScored,
       imatrixChunks: options.imatrixChunks,
       imatrixName: options.imatrixName ?? (typeof options.imatrix === 'string' ? options.imatrix : undefined),
       calibrationName: options.calibrationName,

@@ -391,6 +391,8 @@ export interface SensitivityOptions {
   nCtx?: number;
   /** Calibration chunks measured per tensor and format (default 2). */
   chunks?: number;
+  /** First scored position of each chunk (default 0: every position; -1: the second half). */
+  firstScored?: number;
   /** Chunks for the importance matrix computed from the text (default all; 0: none). */
   imatrixChunks?: number;
   /** Quantize candidates (and later the file) with this importance matrix instead. */

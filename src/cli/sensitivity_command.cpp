@@ -35,7 +35,7 @@ const char kHelp[] =
     "  -c CTX             chunk length (default 256, at most the model's context)\n"
     "  --imatrix F        quantize candidates with this importance matrix (default: computed from the text)\n"
     "  --imatrix-chunks N chunks for the computed importance matrix (default: all; 0: none)\n"
-    "  --first-scored N   first scored position of each chunk (default CTX/2, as llama-perplexity)\n"
+    "  --first-scored N   first scored position of each chunk (default 0: all; -1: CTX/2 as llama-perplexity)\n"
     "  -o FILE            also write the table as JSON\n"
     "  --plan-sizes S,... also plan (and verify) files of these sizes (bytes or K/M/G) from this one scan,\n"
     "  --plan-bpw B,...   or of these bits per weight, writing DIR/plan-<target>.json (and DIR/imatrix.gguf\n"
@@ -114,7 +114,7 @@ int run_sensitivity(int argc, char** argv) {
     so.n_chunks = args.get_int("--chunks", 2);
     so.n_ctx = args.get_int("-c", 256);
     so.imatrix_chunks = args.get_int("--imatrix-chunks", -1);
-    so.first_scored = args.get_int("--first-scored", -1);
+    so.first_scored = args.get_int("--first-scored", 0);
     so.add_bos = tok.add_bos_default();
     so.bos = tok.bos();
     so.dataset = args.get("-f");

@@ -58,7 +58,11 @@ struct SensitivityOptions {
     DamageModel damage = DamageModel::Smoothed;
     int64_t n_ctx = 256;           // chunk length, clamped to the model's training context
     int64_t n_chunks = 2;          // calibration chunks measured (the first ones of the text)
-    int64_t first_scored = -1;     // first scored position of a chunk; -1: n_ctx / 2 (llama-perplexity's)
+    // First scored position of a chunk. Every position (0) gives twice the
+    // evidence of llama-perplexity's second half (-1: n_ctx / 2) for the same
+    // forward passes; on the built-in model one chunk scored whole ranks
+    // tensors as well as two chunks' second halves (docs/mixed-precision.md).
+    int64_t first_scored = 0;
     // Importance matrix used to quantize every candidate (and later the file).
     // When null one is computed from the calibration text, output.weight
     // included, over imatrix_chunks chunks (-1: every chunk; 0: none).

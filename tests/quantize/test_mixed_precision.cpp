@@ -195,6 +195,7 @@ SensitivityOptions scan_options(const Calib& c) {
     o.n_ctx = 64;
     o.n_chunks = 2;
     o.imatrix_chunks = 4;
+    o.first_scored = -1;  // the second halves, as compute_perplexity scores them
     o.bos = c.bos;
     return o;
 }
