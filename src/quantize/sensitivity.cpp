@@ -71,32 +71,69 @@ DamageModel parse_damage_model(const std::string& name) {
     throw Error(ErrorCode::InvalidArgument, "the damage model is 'smoothed' or 'measured', not '" + name + "'");
 }
 
+namespace {
+
+// kld ~ gain * proxy + floor over a tensor's measured quantized formats, by
+// least squares on relative errors (weights 1 / kld^2), gain and floor >= 0.
+// The floor is what stays at high bit widths: the quantized activations
+// every quantized format multiplies with.
+struct DamageFit {
+    double gain = std::numeric_limits<double>::quiet_NaN();
+    double floor = 0.0;
+};
+
+DamageFit fit_damage(const TensorSensitivity& t) {
+    double sw = 0, swp = 0, swpp = 0, swk = 0, swpk = 0;
+    for (const auto& c : t.cells) {
+        if (!c.rejected.empty() || is_float_type(c.type) || !(c.kld > 0) || !(c.proxy > 0)) continue;
+        const double w = 1.0 / (c.kld * c.kld);
+        sw += w;
+        swp += w * c.proxy;
+        swpp += w * c.proxy * c.proxy;
+        swk += w * c.kld;
+        swpk += w * c.proxy * c.kld;
+    }
+    DamageFit f;
+    if (sw == 0) return f;
+    const double det = swpp * sw - swp * swp;
+    if (det > 1e-12 * swpp * sw) {
+        f.gain = (swpk * sw - swp * swk) / det;
+        f.floor = (swpp * swk - swp * swpk) / det;
+    }
+    if (!(det > 1e-12 * swpp * sw) || f.floor < 0) {  // one format measured, or no floor to speak of
+        f.gain = swpk / swpp;
+        f.floor = 0.0;
+    }
+    if (f.gain < 0) {
+        f.gain = 0.0;
+        f.floor = swk / sw;
+    }
+    return f;
+}
+
+}  // namespace
+
 void estimate_damage(SensitivityResult& r, DamageModel model) {
     r.damage = model;
-    std::vector<double> gains(r.tensors.size(), std::numeric_limits<double>::quiet_NaN()), known;
+    std::vector<DamageFit> fits(r.tensors.size());
+    std::vector<double> gains;
     for (size_t i = 0; i < r.tensors.size(); ++i) {
-        double num = 0.0, den = 0.0;
-        for (const auto& c : r.tensors[i].cells) {
-            if (!c.rejected.empty() || !(c.kld > 0) || !(c.proxy > 0)) continue;
-            num += c.kld * std::log(c.kld / c.proxy);
-            den += c.kld;
-        }
-        if (den > 0) {
-            gains[i] = std::exp(num / den);
-            known.push_back(gains[i]);
-        }
+        fits[i] = fit_damage(r.tensors[i]);
+        if (!std::isnan(fits[i].gain)) gains.push_back(fits[i].gain);
     }
-    // A tensor without a usable measurement (every KLD at the float noise
-    // floor) borrows the median gain of the others.
-    std::sort(known.begin(), known.end());
-    const double fallback = known.empty() ? 1.0 : known[known.size() / 2];
+    // A tensor with no usable measurement (only float formats, or every KLD
+    // at the float noise floor) borrows the median gain of the others.
+    std::sort(gains.begin(), gains.end());
+    const double fallback = gains.empty() ? 1.0 : gains[gains.size() / 2];
     for (size_t i = 0; i < r.tensors.size(); ++i) {
-        const double gain = std::isnan(gains[i]) ? fallback : gains[i];
+        DamageFit f = fits[i];
+        if (std::isnan(f.gain)) f = {fallback, 0.0};
         for (auto& c : r.tensors[i].cells) {
             if (!c.rejected.empty()) continue;
+            const bool measured = !std::isnan(c.kld);
             if (!r.exact) c.damage = c.proxy;
-            else if (model == DamageModel::Measured && !std::isnan(c.kld)) c.damage = std::max(0.0, c.kld);
-            else c.damage = gain * c.proxy;  // also the formats a partial scan did not measure
+            else if (measured && (model == DamageModel::Measured || is_float_type(c.type))) c.damage = std::max(0.0, c.kld);
+            else c.damage = f.gain * c.proxy + (is_float_type(c.type) ? 0.0 : f.floor);
         }
     }
 }

@@ -39,12 +39,14 @@ namespace quantlab {
 enum class DamageModel {
     // The measured KLD as it is (the proxy for proxy-only scans).
     Measured,
-    // gain_t x proxy, gain_t fitted per tensor to its measured KLDs (their
-    // KLD-weighted geometric mean of KLD / proxy): the measurements set how
-    // much each tensor matters, the proxy (free of sampling noise) how the
-    // formats compare on it. On the built-in model this ranks closer to a
-    // 16-chunk measurement than the 2-chunk measurement itself does
-    // (docs/mixed-precision.md).
+    // gain_t x proxy + floor_t, fitted per tensor to its measured KLDs (least
+    // squares on relative errors): the measurements set how much each tensor
+    // matters and what stays at high bit widths (the quantized activations
+    // every quantized format multiplies with), the proxy, free of sampling
+    // noise, how the formats compare on it. Float formats keep their measured
+    // KLD. A tensor measured in a few formats gets the others estimated, so
+    // partial scans (exact_types) cost a fraction of a full one
+    // (docs/mixed-precision.md has the comparison on the built-in model).
     Smoothed,
 };
 

@@ -329,32 +329,44 @@ TEST_CASE("sensitivity: bad calibration input is a typed error", "[mixed][scan]"
     REQUIRE_THROWS_AS(scan.measure_mix({}), Error);  // not finished
 }
 
-TEST_CASE("sensitivity: the smoothed damage is a per-tensor gain times the proxy", "[mixed]") {
+TEST_CASE("sensitivity: the smoothed damage is gain x proxy + floor, fitted per tensor", "[mixed]") {
     SensitivityResult r;
     r.exact = true;
-    r.types = {T("q4_K"), T("q6_K"), T("q8_0")};
+    r.types = {T("q3_K"), T("q4_K"), T("q6_K"), T("q8_0"), T("f16")};
     TensorSensitivity t;
     t.name = "blk.0.attn_q.weight";
-    const double proxy[] = {1.0, 0.1, 0.01}, noise[] = {1.1, 0.8, 1.0};
-    for (int i = 0; i < 3; ++i) {
+    const double proxy[] = {4.0, 1.0, 0.1, 0.01, 1e-5};
+    for (int i = 0; i < 5; ++i) {
         SensitivityCell c;
         c.type = r.types[size_t(i)];
         c.proxy = proxy[i];
-        c.kld = 0.5 * proxy[i] * noise[i];
+        c.kld = 0.5 * proxy[i] + 0.002;  // gain 0.5, floor 0.002: recovered exactly
         t.cells.push_back(c);
     }
-    t.cells[2].kld = std::nan("");  // not measured: estimated all the same
+    t.cells[4].kld = 1e-7;             // f16 keeps what was measured
+    t.cells[1].kld = std::nan("");     // not measured: estimated all the same
     r.tensors.push_back(t);
+    TensorSensitivity u = t;           // no floor: gain alone
+    u.name = "blk.1.attn_q.weight";
+    for (auto& c : u.cells) if (!std::isnan(c.kld) && c.type != GgmlType::F16) c.kld = 0.25 * c.proxy;
+    r.tensors.push_back(u);
+    TensorSensitivity v = t;           // nothing usable: borrows the median gain
+    v.name = "blk.2.attn_q.weight";
+    for (auto& c : v.cells) c.kld = std::nan("");
+    r.tensors.push_back(v);
     estimate_damage(r, DamageModel::Smoothed);
-    // gain: KLD-weighted geometric mean of 0.55 and 0.4
-    const double g = std::exp((0.55 * std::log(0.55) + 0.04 * std::log(0.4)) / 0.59);
-    for (int i = 0; i < 3; ++i) REQUIRE(r.tensors[0].cells[size_t(i)].damage == Approx(g * proxy[i]));
+    for (int i = 0; i < 4; ++i) {
+        REQUIRE(r.tensors[0].cells[size_t(i)].damage == Approx(0.5 * proxy[i] + 0.002));
+        REQUIRE(r.tensors[1].cells[size_t(i)].damage == Approx(0.25 * proxy[i]));
+    }
+    REQUIRE(r.tensors[0].cells[4].damage == 1e-7);
+    REQUIRE(r.tensors[2].cells[0].damage == Approx(0.5 * 4.0));  // median of gains 0.25 and 0.5: 0.5
     estimate_damage(r, DamageModel::Measured);
-    REQUIRE(r.tensors[0].cells[0].damage == Approx(0.55));
-    REQUIRE(r.tensors[0].cells[2].damage == Approx(g * 0.01));
+    REQUIRE(r.tensors[0].cells[0].damage == Approx(2.002));
+    REQUIRE(r.tensors[0].cells[1].damage == Approx(0.5 + 0.002));  // unmeasured: the fit
     r.exact = false;
     estimate_damage(r, DamageModel::Smoothed);
-    REQUIRE(r.tensors[0].cells[1].damage == 0.1);
+    REQUIRE(r.tensors[0].cells[2].damage == 0.1);
     REQUIRE(parse_damage_model("measured") == DamageModel::Measured);
     REQUIRE_THROWS_AS(parse_damage_model("raw"), Error);
 }
