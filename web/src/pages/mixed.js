@@ -76,7 +76,7 @@ function tensorGrid({ caption, tensors, value, text, title, id }) {
   return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': caption },
     h('table', { class: 'heatmap', id },
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'tensor'), g.kinds.map((k) => h('th', { scope: 'col' }, k)))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'layer'), g.kinds.map((k) => h('th', { scope: 'col' }, k)))),
       h('tbody', {}, rows)));
 }
 
@@ -137,7 +137,7 @@ export async function mount(root, app) {
       { key: 'bytes', label: 'size', numeric: true, format: (v) => fmtBytes(v) },
       { key: 'fixedKld', label: 'KLD of the type', numeric: true, format: (v) => fmt(v, 3) },
       { key: 'mixedBytes', label: 'plan size', numeric: true, format: (v) => (v === undefined ? '—' : fmtBytes(v)) },
-      { key: 'mixedKld', label: 'KLD of the plan', numeric: true, format: (v) => fmt(v, 3) },
+      { key: 'mixedKld', label: 'KLD of the plan', numeric: true, format: (v) => (typeof v === 'string' ? v : fmt(v, 3)) },
       { key: 'ratio', label: 'plan ÷ type', numeric: true, format: (v) => (v === undefined ? '—' : `${v.toFixed(2)}×`) },
     ],
     empty: 'Scan, then press “Measure the standard file types”.',
@@ -181,6 +181,10 @@ export async function mount(root, app) {
     const lo = Math.log2(Math.min(...bpws)), hi = Math.log2(Math.max(...bpws));
     const byName = new Map(p.tensors.map((t) => [t.name, t]));
     const tensors = scanned.result.tensors.map((t) => ({ ...t, planned: byName.get(t.name) }));
+    const used = [...new Set(p.tensors.map((t) => t.type))].sort((a, b) => bpwOf.get(a) - bpwOf.get(b));
+    const key = h('div', { class: 'hm-legend', id: 'mx-plan-key' }, h('span', {}, 'fewer bits'),
+      used.map((t) => h('span', { class: 'hm-chip', style: cellStyle((Math.log2(bpwOf.get(t)) - lo) / Math.max(1e-9, hi - lo)) },
+        `${typeLabel(t)} · ${bpwOf.get(t).toFixed(2)} bpw`)), h('span', {}, 'more bits'));
     planGrid.replaceChildren(tensorGrid({
       id: 'mx-plan-map',
       caption: 'The format chosen for each tensor (colour: bits per weight)',
@@ -188,7 +192,7 @@ export async function mount(root, app) {
       value: (t) => (t.planned ? (Math.log2(bpwOf.get(t.planned.type)) - lo) / Math.max(1e-9, hi - lo) : null),
       text: (t) => t.planned?.type ?? '—',
       title: (t) => `${t.name}: ${t.planned?.type}, ${fmtBytes(t.planned?.bytes)}, predicted KLD ${fmt(t.planned?.damage, 3)}`,
-    }));
+    }), key);
     const counts = {};
     for (const t of p.tensors) counts[t.type] = (counts[t.type] ?? 0) + 1;
     typeCounts.textContent = `Tensors per format: ${Object.entries(counts).sort((a, b) => (bpwOf.get(a[0]) ?? 0) - (bpwOf.get(b[0]) ?? 0)).map(([k, v]) => `${k} × ${v}`).join(', ')}.`;
@@ -236,12 +240,12 @@ export async function mount(root, app) {
   function drawCurve() {
     if (!scanned) return;
     const mib = (b) => b / 2 ** 20;
-    const series = [{ label: 'plans (predicted)', points: scanned.curve.points.filter((p) => p[1] > 0).map(([b, d]) => ({ x: mib(b), y: d })), showLine: true, pointRadius: 0, color: PALETTE[0], labels: false }];
+    const series = [{ label: 'plans (predicted)', points: scanned.curve.points.filter((p) => p[1] > 0).map(([b, d]) => ({ x: mib(b), y: d })), showLine: true, stepped: 'after', pointRadius: 0, color: PALETTE[0], labels: false }];
     const fixed = compared.filter((r) => r.fixed && r.fixed.kld > 0);
     const plans = compared.filter((r) => r.plan);
     if (fixed.length) series.push({ label: 'standard file types', points: fixed.map((r) => ({ x: mib(r.fixed.fileBytes), y: r.fixed.kld, name: r.type })), color: PALETTE[5], pointRadius: 5, pointStyle: 'rect' });
     if (plans.length) series.push({ label: 'plan at the same size (measured)', points: plans.map((r) => ({ x: mib(r.plan.fileBytes), y: r.plan.calibrationKld })), color: PALETTE[2], pointRadius: 5, labels: false });
-    if (plan) series.push({ label: 'this plan (predicted)', points: [{ x: mib(plan.fileBytes), y: plan.predicted, name: 'slider' }], color: PALETTE[3], pointRadius: 7, pointStyle: 'triangle' });
+    if (plan) series.push({ label: 'this plan (predicted)', points: [{ x: mib(plan.fileBytes), y: plan.predicted, name: 'chosen size' }], color: PALETTE[3], pointRadius: 7, pointStyle: 'triangle' });
     drawScatter(curveFig, { series, xTitle: 'file size (MiB)', yTitle: 'mean KLD (nats/token, log scale)', yLog: true });
   }
 
@@ -314,7 +318,9 @@ export async function mount(root, app) {
           type: x.type, bytes: x.fixed.fileBytes, fixedKld: x.fixed.kld, mixedBytes: x.plan.fileBytes, mixedKld: x.plan.calibrationKld,
           ratio: x.plan.calibrationKld / x.fixed.kld, _data: { type: x.type, fixed: x.fixed.kld, mixed: x.plan.calibrationKld },
         } : {
-          type: `${x.type} (no plan: ${x.planError.message})`, bytes: x.fixed.fileBytes, fixedKld: x.fixed.kld,
+          // No plan at that size (e.g. below every candidate's smallest mix): said in the plan's columns.
+          type: x.type, bytes: x.fixed.fileBytes, fixedKld: x.fixed.kld,
+          mixedKld: x.planError.code === 'InvalidArgument' ? 'smaller than any plan' : x.planError.message,
           _data: { type: x.type, fixed: x.fixed.kld, error: x.planError.code },
         })));
         sizeButtons.replaceChildren(...compared.filter((x) => x.plan).map((x) => h('button', {
@@ -343,7 +349,9 @@ export async function mount(root, app) {
       urls.push(u);
       return h('a', { href: u, download: name, class: 'button-link', id }, text);
     };
-    const cmd = `llama-quantize --imatrix ${r.imatrixName} ${r.plan.tensorTypes.map((a) => `--tensor-type '${a}'`).join(' ')} ${r.plan.overrideKv.map((a) => `--override-kv '${a}'`).join(' ')} model.gguf ${r.name} ${r.plan.ftype}`;
+    // One option a line (a shell continuation each), so the command reads without scrolling sideways.
+    const cmd = ['llama-quantize', `--imatrix ${r.imatrixName}`, ...r.plan.tensorTypes.map((a) => `--tensor-type '${a}'`),
+      ...r.plan.overrideKv.map((a) => `--override-kv '${a}'`), `model.gguf ${r.name} ${r.plan.ftype}`].join(' \\\n  ');
     downloads.replaceChildren(
       h('div', { class: 'row' },
         link(r.blob, r.name, 'mx-download', `Download ${r.name} (${fmtBytes(r.blob.size)})`),
