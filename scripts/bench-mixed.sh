@@ -115,17 +115,23 @@ node -e '
 echo
 echo "## llama.cpp's --target-bpw"
 echo
-ldir=build/llama-cpp-native
-if [ ! -d "$ldir/node_modules/@node-llama-cpp/linux-x64/bins" ]; then
-  (mkdir -p "$ldir" && cd "$ldir" && { [ -f package.json ] || echo '{"private": true}' > package.json; } &&
-   npm install --no-audit --no-fund --ignore-scripts node-llama-cpp@3.22.1 >/dev/null)
-fi
-lib=$(ls "$ldir"/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libllama.v*.so | head -1)
-if strings "$lib" | grep -qiE 'target_bpw|target-bpw'; then
-  echo "The prebuilt $(basename "$lib") mentions target_bpw: compare by hand (not automated)."
+# The prebuilt llama.cpp from npm (scripts/lib/llama-cpp-prebuilt.sh): shared
+# libraries only, no llama-quantize executable, so its options are read from
+# the library's strings and from the bundled source's tools/quantize.
+source scripts/lib/llama-cpp-prebuilt.sh
+llama_cpp_prebuilt
+quantize_tool=$(ls "$LLAMA_CPP_BINS" | grep -i quantize || true)
+lib_mentions=$(strings "$LLAMA_CPP_BINS"/libllama*.so | grep -ciE 'target_bpw|target-bpw' || true)
+src_mentions=$(grep -ciE 'target.bpw|target.size' "$LLAMA_CPP_SRC/tools/quantize/quantize.cpp" || true)
+echo "node-llama-cpp $LLAMA_CPP_VERSION (llama.cpp $LLAMA_CPP_COMMIT): quantize executable in the package:" \
+  "${quantize_tool:-none}; 'target_bpw' in libllama: $lib_mentions; '--target-bpw'/'--target-size' in" \
+  "tools/quantize/quantize.cpp: $src_mentions."
+if [ "$lib_mentions" = 0 ] && [ "$src_mentions" = 0 ]; then
+  echo
+  echo "The prebuilt llama.cpp has no --target-bpw (nor does the snapshot 3f545bec that ../shared's reference"
+  echo "data came from): there is nothing of llama.cpp's automatic type selection to compare against."
 else
-  echo "The prebuilt llama.cpp from npm (node-llama-cpp 3.22.1, $(basename "$lib")) has no --target-bpw /"
-  echo "target_bpw (no such string in the library): llama.cpp's automatic type selection (PR #15550) is"
-  echo "not in a release this project can install, so there is nothing to compare against."
+  echo
+  echo "This llama.cpp has a target-bpw option: compare by hand (not automated)."
 fi
 } | tee "$out/results.md"
