@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <map>
 #include <regex>
 
 #include "core/error.h"
@@ -281,7 +282,16 @@ uint64_t bytes_of(GgmlType t, const std::vector<int64_t>& ne) {
     return uint64_t(rows) * row_size(type_traits(t), ne[0]);
 }
 
-int read_int(const GgufHeader& h, const std::string& key, bool required, int fallback) {
+int read_int(const GgufHeader& h, const std::vector<KvOverride>& overrides, const std::string& key, bool required,
+             int fallback) {
+    // The loader takes an int override in place of the file's value; one of
+    // another kind it ignores (GGUFMeta::GKV::try_override). The loader keeps
+    // the first override of a key (map insert), the output file the last.
+    for (const auto& o : overrides) {
+        if (o.key != key) continue;
+        if (const auto v = override_int(o)) return int(*v);
+        break;
+    }
     const GgufValue* v = h.find(key);
     if (!v) {
         if (required) throw Error(ErrorCode::Format, "missing metadata key '" + key + "'");
@@ -294,6 +304,103 @@ int read_int(const GgufHeader& h, const std::string& key, bool required, int fal
         return a[0];
     }
     return int(v->as_i64());
+}
+
+// remap_layer of llama-quant.cpp: with layers to prune, blk.N of a pruned
+// layer is dropped (empty name) and the layers after the first pruned one
+// are renumbered consecutively, in the order names are first seen.
+class LayerRemap {
+public:
+    explicit LayerRemap(const std::vector<int>& prune) : prune_(prune) {}
+
+    std::string operator()(const std::string& name) {
+        if (prune_.empty()) return name;
+        static const std::regex kBlock(R"(blk\.(\d+)\.)");
+        std::smatch m;
+        if (!std::regex_search(name, m, kBlock)) return name;
+        int blk = 0;
+        try {
+            blk = std::stoi(m[1].str());
+        } catch (const std::exception&) {
+            throw Error(ErrorCode::Format, "tensor " + name + " has a layer number out of range");
+        }
+        auto it = mapped_.find(blk);
+        if (it == mapped_.end()) {
+            std::string id;
+            if (std::binary_search(prune_.begin(), prune_.end(), blk)) {
+                id.clear();
+            } else if (blk < prune_.front()) {
+                id = std::to_string(blk);
+                next_ = blk + 1;
+            } else {
+                id = std::to_string(next_++);
+            }
+            it = mapped_.emplace(blk, id).first;
+        }
+        if (it->second.empty()) return std::string();
+        std::string r = name;
+        r.replace(size_t(m.position(1)), size_t(m.length(1)), it->second);
+        return r;
+    }
+    // The layer count after pruning (llama-quantize writes it as block_count).
+    int next_id() const { return next_; }
+
+private:
+    const std::vector<int>& prune_;
+    std::map<int, std::string> mapped_;
+    int next_ = 0;
+};
+
+// Which output file each tensor goes to. --keep-split: its input part
+// (llama-quant.cpp; the parts are assumed contiguous, a part left without
+// tensors in the middle would crash llama-quantize, so it is refused here).
+// --split-max-size: gguf-split's rule on the quantized tensors in output
+// order: a new file starts when the padded tensor sizes of the current one
+// would exceed the limit (tools/gguf-split/gguf-split.cpp, split_strategy).
+void assign_output_files(QuantPlan& plan, const GgufHeader& input, const QuantizeParams& p) {
+    if (p.keep_split) {
+        plan.split_output = true;
+        int n = 1;
+        for (auto& t : plan.tensors) {
+            t.output_file = int(input.tensors[t.input_index].split);
+            n = std::max(n, t.output_file + 1);
+        }
+        std::vector<int> count(size_t(n), 0);
+        for (const auto& t : plan.tensors) ++count[size_t(t.output_file)];
+        for (int k = 1; k < n; ++k) {
+            if (count[size_t(k)] == 0) {
+                throw Error(ErrorCode::Unsupported, "--keep-split: part " + std::to_string(k + 1) + " of " +
+                                                        std::to_string(n) +
+                                                        " would hold no tensor after --prune-layers "
+                                                        "(llama-quantize cannot write that either)");
+            }
+        }
+        plan.n_output_files = n;
+    } else if (p.split_max_size > 0) {
+        plan.split_output = true;
+        int file = 0;
+        uint64_t used = 0;
+        size_t in_file = 0;
+        for (auto& t : plan.tensors) {
+            const uint64_t padded = (t.new_bytes + kGgufDefaultAlignment - 1) / kGgufDefaultAlignment * kGgufDefaultAlignment;
+            if (used + padded > p.split_max_size) {
+                if (in_file == 0) {
+                    throw Error(ErrorCode::InvalidArgument,
+                                "--split-max-size " + std::to_string(p.split_max_size) + " bytes is smaller than tensor " +
+                                    t.name + " (" + std::to_string(padded) +
+                                    " bytes): a split would hold no tensor, which gguf-split refuses too");
+                }
+                ++file;
+                used = padded;
+                in_file = 0;
+            } else {
+                used += padded;
+            }
+            t.output_file = file;
+            ++in_file;
+        }
+        plan.n_output_files = file + 1;
+    }
 }
 
 }  // namespace
@@ -324,7 +431,7 @@ TensorTypeOverride parse_tensor_type_override(const std::string& arg) {
     return o;
 }
 
-ModelInfo read_model_info(const GgufHeader& h) {
+ModelInfo read_model_info(const GgufHeader& h, const std::vector<KvOverride>& overrides) {
     const GgufValue* a = h.find("general.architecture");
     if (!a || a->type() != GgufType::STRING) throw Error(ErrorCode::Format, "missing metadata key 'general.architecture'");
     ModelInfo m;
@@ -335,10 +442,10 @@ ModelInfo read_model_info(const GgufHeader& h) {
                                                 "rules for 'llama' models)");
     }
     const std::string p = m.arch + ".";
-    m.n_layer = read_int(h, p + "block_count", true, 0);
-    m.n_head = read_int(h, p + "attention.head_count", true, 0);
-    m.n_head_kv = read_int(h, p + "attention.head_count_kv", false, m.n_head);
-    m.n_expert = read_int(h, p + "expert_count", false, 0);
+    m.n_layer = read_int(h, overrides, p + "block_count", true, 0);
+    m.n_head = read_int(h, overrides, p + "attention.head_count", true, 0);
+    m.n_head_kv = read_int(h, overrides, p + "attention.head_count_kv", false, m.n_head);
+    m.n_expert = read_int(h, overrides, p + "expert_count", false, 0);
     if (m.n_layer <= 0) throw Error(ErrorCode::Format, "block_count must be positive");
     // llama-model.cpp: an 80-layer llama with grouped-query attention is the 70B.
     m.is_70b = m.n_expert != 8 && m.n_layer == 80 && m.n_head != m.n_head_kv;
@@ -361,7 +468,7 @@ QuantPlan plan_quantization(const GgufHeader& input, const QuantizeParams& param
 
     QuantPlan plan;
     plan.ftype = params.ftype;
-    plan.model = read_model_info(input);
+    plan.model = read_model_info(input, params.kv_overrides);
 
     State s{params, plan.model, {}, 0, 0, 0, 0, 0, 0, 0, 0, true, 0, &plan.messages};
     for (const auto& o : params.tensor_types) {
@@ -376,25 +483,55 @@ QuantPlan plan_quantization(const GgufHeader& input, const QuantizeParams& param
         plan.overrides.push_back(std::move(r));
     }
 
+    if (params.keep_split && params.split_max_size > 0) {
+        throw Error(ErrorCode::InvalidArgument, "--keep-split and --split-max-size cannot be used together");
+    }
     std::vector<size_t> order(input.tensors.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
         return llama_weight_order_less(input.tensors[a].name, input.tensors[b].name);
     });
 
-    // init_quantize_state_counters: counted over every tensor of the model.
-    for (const auto& t : input.tensors) {
-        const Category c = category_of(t.name);
+    // --prune-layers renames in llama order, then drops; the rules below see the new names.
+    std::vector<std::string> out_names(input.tensors.size());
+    plan.block_count = plan.model.n_layer;
+    {
+        LayerRemap remap(params.prune_layers);
+        std::vector<size_t> kept;
+        for (size_t idx : order) {
+            out_names[idx] = remap(input.tensors[idx].name);
+            if (out_names[idx].empty()) {
+                plan.pruned.push_back(input.tensors[idx].name);
+            } else {
+                kept.push_back(idx);
+            }
+        }
+        order.swap(kept);
+        if (!params.prune_layers.empty()) plan.block_count = remap.next_id();
+    }
+    // --keep-split: llama-quantize writes the tensors part by part, in file order.
+    if (params.keep_split) {
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return input.tensors[a].file_offset < input.tensors[b].file_offset;
+        });
+    }
+
+    // init_quantize_state_counters: counted over every tensor that is written;
+    // the ffn counters use the layer count of the model as loaded (before pruning).
+    for (size_t idx : order) {
+        const Category c = category_of(out_names[idx]);
         if (is_attn_v_like(c)) ++s.n_attention_wv;
         if (c == Category::Output) s.tied_embeddings = false;
     }
     s.n_ffn_down = s.n_ffn_gate = s.n_ffn_up = plan.model.n_layer;
 
     for (size_t idx : order) {
-        const GgufTensorInfo& t = input.tensors[idx];
+        GgufTensorInfo t = input.tensors[idx];
+        t.name = out_names[idx];
         PlannedTensor pt;
         pt.input_index = idx;
         pt.name = t.name;
+        pt.input_name = input.tensors[idx].name;
         pt.ne = t.ne;
         pt.old_type = t.type;
         pt.allows_quantization = allows_quantization(params, t);
@@ -461,6 +598,7 @@ QuantPlan plan_quantization(const GgufHeader& input, const QuantizeParams& param
         plan.tensors.push_back(std::move(pt));
     }
     plan.n_fallback = s.n_fallback;
+    assign_output_files(plan, input, params);
 
     for (const auto& r : plan.overrides) {
         if (r.ignored_for_ftype) {
@@ -502,6 +640,51 @@ QuantPlan plan_quantization(const GgufHeader& input, const QuantizeParams& param
         plan.warnings.push_back("dry run completed, but " + what);
     }
     return plan;
+}
+
+std::vector<int> parse_prune_layers(const std::string& arg) {
+    std::vector<int> layers;
+    size_t start = 0;
+    for (;;) {
+        const size_t comma = arg.find(',', start);
+        const std::string item = arg.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        int id = -1;
+        try {
+            id = std::stoi(item);  // like llama-quantize: a leading number counts
+        } catch (const std::exception&) {
+            id = -1;
+        }
+        if (id < 0) throw Error(ErrorCode::InvalidArgument, "invalid layer id '" + item + "' in --prune-layers '" + arg + "'");
+        layers.push_back(id);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    std::sort(layers.begin(), layers.end());
+    layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
+    return layers;
+}
+
+uint64_t parse_split_size(const std::string& arg) {
+    size_t used = 0;
+    unsigned long long n = 0;
+    try {
+        if (arg.empty() || !std::isdigit(static_cast<unsigned char>(arg[0]))) throw std::invalid_argument(arg);
+        n = std::stoull(arg, &used);
+    } catch (const std::exception&) {
+        throw Error(ErrorCode::InvalidArgument, "--split-max-size '" + arg + "' is not a size (N, NM or NG)");
+    }
+    const std::string unit = arg.substr(used);
+    uint64_t scale = 1;
+    if (unit == "M") {
+        scale = 1000ull * 1000ull;  // gguf-split: megabytes, not MiB
+    } else if (unit == "G") {
+        scale = 1000ull * 1000ull * 1000ull;
+    } else if (!unit.empty()) {
+        throw Error(ErrorCode::InvalidArgument, "--split-max-size '" + arg + "': the unit must be M or G (10^6, 10^9 bytes) or none");
+    }
+    if (n == 0) throw Error(ErrorCode::InvalidArgument, "--split-max-size must be positive");
+    if (n > UINT64_MAX / scale) throw Error(ErrorCode::InvalidArgument, "--split-max-size '" + arg + "' is too large");
+    return uint64_t(n) * scale;
 }
 
 }  // namespace quantlab

@@ -55,25 +55,6 @@ void require_same_model(const std::vector<uint8_t>& got, const std::vector<uint8
     CHECK(got == want);  // header bytes and padding too
 }
 
-std::string temp_path(const std::string& tag) {
-    static std::atomic<unsigned> counter{0};
-    const char* dir = std::getenv("TMPDIR");
-    return std::string(dir ? dir : "/tmp") + "/quantlab-" + tag + "-" + std::to_string(std::random_device{}()) + "-" +
-           std::to_string(counter++) + ".gguf";
-}
-
-bool exists(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f) std::fclose(f);
-    return f != nullptr;
-}
-
-void write_file(const std::string& path, const std::vector<uint8_t>& data) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size()));
-    REQUIRE(out.good());
-}
-
 ModelQuantizeOptions options(LlamaFtype f, int nthreads = 1) {
     ModelQuantizeOptions o;
     o.params.ftype = f;
