@@ -67,6 +67,7 @@ SplitModel merge_split_headers(std::vector<GgufHeader> parts, std::vector<uint64
         m.header = std::move(parts[0]);
         m.part_size = {sizes[0]};
         m.part_base = {0};
+        m.part_source = {0};
         return m;
     }
     if (no[order[0]] != 0) {
@@ -75,7 +76,7 @@ SplitModel merge_split_headers(std::vector<GgufHeader> parts, std::vector<uint64
     }
     if (int(parts.size()) != n_split) {
         throw Error(ErrorCode::Format, "the model is split into " + std::to_string(n_split) + " files (split.count), " +
-                                           std::to_string(parts.size()) + " were given");
+                                           std::to_string(parts.size()) + " given: every part is needed");
     }
     m.header = first;
     m.header.tensors.clear();
@@ -89,6 +90,7 @@ SplitModel merge_split_headers(std::vector<GgufHeader> parts, std::vector<uint64
         }
         m.part_base.push_back(base);
         m.part_size.push_back(sizes[order[k]]);
+        m.part_source.push_back(order[k]);
         for (const GgufTensorInfo& t : p.tensors) {
             if (!seen.insert(t.name).second) throw Error(ErrorCode::Format, "invalid model: tensor '" + t.name + "' is duplicated");
             GgufTensorInfo v = t;

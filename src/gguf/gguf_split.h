@@ -44,6 +44,7 @@ struct SplitModel {
     GgufHeader header;
     std::vector<uint64_t> part_size;  // bytes of each part
     std::vector<uint64_t> part_base;  // where each part starts in the virtual file
+    std::vector<size_t> part_source;  // each part's index in the list merge_split_headers was given
     uint64_t total_size() const { return part_base.empty() ? 0 : part_base.back() + part_size.back(); }
 };
 

@@ -370,6 +370,8 @@ TEST_CASE("split models: parts are checked and merged as llama.cpp's loader does
     std::vector<std::vector<uint8_t>> shuffled = {parts[2], parts[0], parts[1]};
     const SplitModel m2 = merge_split_headers(headers_of(shuffled), sizes_of(shuffled));
     CHECK(m2.part_base == m.part_base);
+    CHECK(m2.part_source == std::vector<size_t>{1, 2, 0});
+    CHECK(m.part_source == std::vector<size_t>{0, 1, 2});
     CHECK(m2.header.tensors.front().file_offset == m.header.tensors.front().file_offset);
 
     auto fails = [](std::vector<std::vector<uint8_t>> p, const char* what) {
