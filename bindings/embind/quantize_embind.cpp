@@ -22,6 +22,7 @@
 #include "quantize/ftype.h"
 #include "quantize/imatrix.h"
 #include "quantize/quantize_session.h"
+#include "quantize/type_layout.h"
 
 using emscripten::val;
 using namespace quantlab;
@@ -258,14 +259,14 @@ private:
             val ti = val::object();
             ti.set("name", t.name);
             ti.set("shape", shape(t.ne));
-            ti.set("oldType", std::string(type_traits(t.old_type).name));
-            ti.set("newType", std::string(type_traits(t.new_type).name));
+            ti.set("oldType", std::string(type_layout(t.old_type).name));
+            ti.set("newType", std::string(type_layout(t.new_type).name));
             ti.set("oldBytes", double(t.old_bytes));
             ti.set("newBytes", double(t.new_bytes));
             ti.set("convert", t.convert);
             ti.set("requantize", t.requantize);
             ti.set("fellBack", t.fell_back);
-            if (t.fell_back) ti.set("fallbackFrom", std::string(type_traits(t.fallback_from).name));
+            if (t.fell_back) ti.set("fallbackFrom", std::string(type_layout(t.fallback_from).name));
             ti.set("override", t.override_index >= 0 ? val(p.overrides[size_t(t.override_index)].override_.pattern) : val::null());
             ti.set("requiresImatrix", t.requires_imatrix);
             // Where the caller reads it: its file (in the caller's order) and the offset in it.

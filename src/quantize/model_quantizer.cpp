@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "gguf/gguf_split.h"
 #include "quantize/quantize_session.h"
+#include "quantize/type_layout.h"
 
 namespace quantlab {
 
@@ -59,16 +60,16 @@ std::string format_tensor_shape(const std::vector<int64_t>& ne) {
 std::string format_tensor_line(const PlannedTensor& t, size_t i, size_t n, bool dry_run) {
     char buf[512];
     int len = std::snprintf(buf, sizeof buf, "[%4zu/%4zu] %s - [%s], type = %6s, ", i + 1, n, padded(t.name, 36).c_str(),
-                            format_tensor_shape(t.ne).c_str(), type_traits(t.old_type).name);
+                            format_tensor_shape(t.ne).c_str(), type_layout(t.old_type).name);
     const size_t at = len < 0 ? 0 : std::min(size_t(len), sizeof buf);
     if (!t.convert) {
         std::snprintf(buf + at, sizeof buf - at, "size = %8.3f MiB", mib(t.old_bytes));
     } else if (dry_run) {
         std::snprintf(buf + at, sizeof buf - at, "size = %8.2f MiB -> %8.2f MiB (%s)", mib(t.old_bytes),
-                      mib(t.new_bytes), type_traits(t.new_type).name);
+                      mib(t.new_bytes), type_layout(t.new_type).name);
     } else {
         std::snprintf(buf + at, sizeof buf - at, "converting to %s .. size = %8.2f MiB -> %8.2f MiB",
-                      type_traits(t.new_type).name, mib(t.old_bytes), mib(t.new_bytes));
+                      type_layout(t.new_type).name, mib(t.old_bytes), mib(t.new_bytes));
     }
     return buf;
 }

@@ -1,17 +1,19 @@
 // Rules from llama.cpp src/llama-quant.cpp (the version at the pinned commit
 // of ../shared/reference, 2026-08). Only the branches that can fire for the
 // ftypes quantlab produces and for the llama architecture are kept: the
-// IQ1/IQ2/IQ3/TQ/MXFP4 ftypes and the Falcon special cases cannot occur here.
+// MXFP4_MOE / Q1_0 / Q2_0 ftypes and the Falcon special cases cannot occur here.
 #include "quantize/quant_plan.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <initializer_list>
 #include <map>
 #include <regex>
 
 #include "core/error.h"
 #include "formats/type_traits.h"
+#include "quantize/type_layout.h"
 
 namespace quantlab {
 
@@ -98,8 +100,9 @@ bool allows_quantization(const QuantizeParams& p, const GgufTensorInfo& t) {
     return true;
 }
 
-const char* tname(GgmlType t) { return type_traits(t).name; }
-int64_t block_of(GgmlType t) { return type_traits(t).block_size; }
+// Layouts, not traits: a plan needs no kernels (type_layout.h).
+const char* tname(GgmlType t) { return type_layout(t).name; }
+int64_t block_of(GgmlType t) { return type_layout(t).block_size; }
 
 bool use_more_bits(int i_layer, int n_layers) {
     return i_layer < n_layers / 8 || i_layer >= 7 * n_layers / 8 || (i_layer - n_layers / 8) % 3 == 2;
@@ -137,6 +140,45 @@ struct State {
     }
 };
 
+bool is_any(F f, std::initializer_list<F> set) {
+    for (F x : set) {
+        if (f == x) return true;
+    }
+    return false;
+}
+
+// The 1- and 2-bit lattice mixes share one branch of llama_tensor_get_type_impl.
+bool is_iq1_iq2_ftype(F f) {
+    return is_any(f, {F::MOSTLY_IQ2_XXS, F::MOSTLY_IQ2_XS, F::MOSTLY_IQ1_S, F::MOSTLY_IQ2_S, F::MOSTLY_IQ2_M, F::MOSTLY_IQ1_M});
+}
+
+// That branch: attn_v, attn_k (8 experts), the first eighth of ffn_down and
+// attn_output get more bits; ffn_gate/ffn_up keep the base type (and, unlike
+// the other mixes, their counters are not advanced).
+GgmlType iq1_iq2_mix(State& s, GgmlType new_type, Category cat) {
+    const F ftype = s.p.ftype;
+    const ModelInfo& m = s.m;
+    const bool iq2_s_or_m = ftype == F::MOSTLY_IQ2_S || ftype == F::MOSTLY_IQ2_M;
+    if (is_attn_v_like(cat)) {
+        ++s.i_attention_wv;
+        if (m.n_gqa() >= 4 || m.n_expert >= 4) return T::Q4_K;
+        return iq2_s_or_m ? T::IQ3_S : T::Q2_K;
+    }
+    if (m.n_expert == 8 && cat == Category::AttnK) return T::Q4_K;
+    if (cat == Category::FfnDown) {
+        const bool first_eighth = s.i_ffn_down < s.n_ffn_down / 8;
+        ++s.i_ffn_down;
+        if (first_eighth) return iq2_s_or_m ? T::IQ3_S : T::Q2_K;
+        return new_type;
+    }
+    if (cat == Category::AttnOutput) {
+        if (m.n_expert == 8) return T::Q5_K;
+        if (ftype == F::MOSTLY_IQ1_S || ftype == F::MOSTLY_IQ1_M) return T::IQ2_XXS;
+        if (iq2_s_or_m) return T::IQ3_S;
+    }
+    return new_type;
+}
+
 // llama_tensor_get_type_impl, restricted to the ftypes of ftype.h on llama.
 GgmlType mix_type(State& s, GgmlType new_type, const GgufTensorInfo& t, Category cat) {
     const F ftype = s.p.ftype;
@@ -144,16 +186,27 @@ GgmlType mix_type(State& s, GgmlType new_type, const GgufTensorInfo& t, Category
     if (cat == Category::Output || (s.tied_embeddings && cat == Category::TokenEmbd)) {
         if (s.p.output_tensor_type) return *s.p.output_tensor_type;
         if (t.ne[0] % block_of(new_type) != 0) return T::Q8_0;
+        if (is_iq1_iq2_ftype(ftype) || ftype == F::MOSTLY_IQ3_XXS) return T::Q5_K;
         return new_type != T::Q8_0 ? T::Q6_K : new_type;
     }
     if (cat == Category::TokenEmbd) {
         if (s.p.token_embedding_type) return *s.p.token_embedding_type;
+        if (is_any(ftype, {F::MOSTLY_IQ2_XXS, F::MOSTLY_IQ2_XS, F::MOSTLY_IQ1_S, F::MOSTLY_IQ1_M})) return T::Q2_K;
+        if (is_any(ftype, {F::MOSTLY_IQ2_S, F::MOSTLY_IQ2_M, F::MOSTLY_IQ3_XXS})) return T::IQ3_S;
+        if (ftype == F::MOSTLY_TQ1_0 || ftype == F::MOSTLY_TQ2_0) return T::Q4_K;
         return new_type;
     }
+    if (is_iq1_iq2_ftype(ftype)) return iq1_iq2_mix(s, new_type, cat);
     if (is_attn_v_like(cat)) {
         if (ftype == F::MOSTLY_Q2_K) {
             new_type = m.n_gqa() >= 4 ? T::Q4_K : T::Q3_K;
         } else if (ftype == F::MOSTLY_Q2_K_S && m.n_gqa() >= 4) {
+            new_type = T::Q4_K;
+        } else if (ftype == F::MOSTLY_IQ3_XXS) {
+            new_type = m.n_gqa() >= 4 ? T::Q4_K : !s.p.has_imatrix ? T::IQ3_S : T::IQ3_XXS;
+        } else if ((ftype == F::MOSTLY_IQ3_XS || ftype == F::MOSTLY_IQ3_S) && m.n_gqa() >= 4) {
+            new_type = T::Q4_K;
+        } else if (ftype == F::MOSTLY_IQ3_M) {
             new_type = T::Q4_K;
         } else if (ftype == F::MOSTLY_Q3_K_M) {
             new_type = s.i_attention_wv < 2 ? T::Q5_K : T::Q4_K;
@@ -174,7 +227,14 @@ GgmlType mix_type(State& s, GgmlType new_type, const GgufTensorInfo& t, Category
         return new_type;
     }
     if (cat == Category::AttnK) {
-        if (m.n_expert == 8) new_type = T::Q8_0;
+        if (m.n_expert == 8) return T::Q8_0;
+        if (ftype == F::MOSTLY_IQ3_XS) return T::IQ3_XXS;
+        if (ftype == F::MOSTLY_IQ3_XXS) return T::IQ2_S;
+        return new_type;
+    }
+    if (cat == Category::AttnQ) {
+        if (ftype == F::MOSTLY_IQ3_XS) return T::IQ3_XXS;
+        if (ftype == F::MOSTLY_IQ3_XXS) return T::IQ2_S;
         return new_type;
     }
     if (cat == Category::FfnDown) {
@@ -184,9 +244,14 @@ GgmlType mix_type(State& s, GgmlType new_type, const GgufTensorInfo& t, Category
             new_type = T::Q3_K;
         } else if (ftype == F::MOSTLY_Q2_K_S) {
             if (i_layer < n_layer / 8) new_type = T::Q4_K;
+        } else if (ftype == F::MOSTLY_IQ3_XXS && !s.p.has_imatrix) {
+            new_type = i_layer < n_layer / 8 ? T::Q4_K : T::Q3_K;
         } else if (ftype == F::MOSTLY_Q3_K_M) {
             // Non-Falcon models always take the Q4_K branch past the first 1/16.
             new_type = i_layer < n_layer / 16 ? T::Q5_K : T::Q4_K;
+        } else if (ftype == F::MOSTLY_IQ3_M &&
+                   (i_layer < n_layer / 8 || (m.n_expert == 8 && use_more_bits(i_layer, n_layer)))) {
+            new_type = T::Q4_K;
         } else if (ftype == F::MOSTLY_Q3_K_L) {
             new_type = T::Q5_K;
         } else if (ftype == F::MOSTLY_Q4_K_M) {
@@ -207,29 +272,46 @@ GgmlType mix_type(State& s, GgmlType new_type, const GgufTensorInfo& t, Category
     }
     if (cat == Category::AttnOutput) {
         if (m.n_expert == 8) {
-            if (ftype == F::MOSTLY_Q2_K || ftype == F::MOSTLY_Q3_K_S || ftype == F::MOSTLY_Q3_K_M ||
-                ftype == F::MOSTLY_IQ4_NL || ftype == F::MOSTLY_Q4_K_S || ftype == F::MOSTLY_Q4_K_M ||
-                ftype == F::MOSTLY_IQ4_XS) {
+            if (is_any(ftype, {F::MOSTLY_Q2_K, F::MOSTLY_IQ3_XS, F::MOSTLY_IQ3_XXS, F::MOSTLY_Q3_K_S, F::MOSTLY_Q3_K_M,
+                               F::MOSTLY_IQ4_NL, F::MOSTLY_Q4_K_S, F::MOSTLY_Q4_K_M, F::MOSTLY_IQ3_S, F::MOSTLY_IQ3_M,
+                               F::MOSTLY_IQ4_XS})) {
                 new_type = T::Q5_K;
             }
         } else {
             if (ftype == F::MOSTLY_Q2_K) new_type = T::Q3_K;
+            else if (ftype == F::MOSTLY_IQ3_XXS) new_type = T::IQ3_S;
             else if (ftype == F::MOSTLY_Q3_K_M) new_type = T::Q4_K;
             else if (ftype == F::MOSTLY_Q3_K_L) new_type = T::Q5_K;
+            else if (ftype == F::MOSTLY_IQ3_M) new_type = T::Q4_K;
         }
         return new_type;
     }
-    if (cat == Category::FfnGate) {
-        s.layer_of(s.i_ffn_gate, t.name);  // validates expert layer numbers like llama.cpp
-        ++s.i_ffn_gate;
-        return new_type;
-    }
-    if (cat == Category::FfnUp) {
-        s.layer_of(s.i_ffn_up, t.name);
-        ++s.i_ffn_up;
+    if (cat == Category::FfnGate || cat == Category::FfnUp) {
+        int& counter = cat == Category::FfnGate ? s.i_ffn_gate : s.i_ffn_up;
+        const int n_layer = cat == Category::FfnGate ? s.n_ffn_gate : s.n_ffn_up;
+        const int i_layer = s.layer_of(counter, t.name);  // validates expert layer numbers like llama.cpp
+        // IQ3_XS: the middle three quarters of the layers drop to IQ3_XXS.
+        if (ftype == F::MOSTLY_IQ3_XS && i_layer >= n_layer / 8 && i_layer < 7 * n_layer / 8) new_type = T::IQ3_XXS;
+        ++counter;
         return new_type;
     }
     return new_type;
+}
+
+// tensor_requires_imatrix: the lattice types below 4 bits (ggml cannot
+// quantize most of them without one), and Q2_K inside a Q2_K_S file.
+bool tensor_requires_imatrix(const std::string& name, GgmlType t, F ftype) {
+    if (is_token_embd_name(name) || name == "output.weight") return false;
+    switch (t) {
+        case T::IQ3_XXS:
+        case T::IQ2_XXS:
+        case T::IQ2_XS:
+        case T::IQ2_S:
+        case T::IQ1_M:
+        case T::IQ1_S: return true;
+        case T::Q2_K: return ftype == F::MOSTLY_Q2_K_S;
+        default: return false;
+    }
 }
 
 std::string padded(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
@@ -248,9 +330,19 @@ GgmlType fallback_type(State& s, const GgufTensorInfo& t, GgmlType target, Plann
     if (ends_with(kind, ".weight")) kind.resize(kind.size() - 7);
     GgmlType r;
     switch (target) {
+        // 256-value lattice types fall back to the 32-value non-linear one.
+        case T::IQ1_S:
+        case T::IQ1_M:
+        case T::IQ2_XXS:
+        case T::IQ2_XS:
+        case T::IQ2_S:
+        case T::IQ3_XXS:
+        case T::IQ3_S:
         case T::IQ4_XS: r = T::IQ4_NL; break;
         case T::Q2_K:
-        case T::Q3_K: r = T::Q4_0; break;
+        case T::Q3_K:
+        case T::TQ1_0:
+        case T::TQ2_0: r = T::Q4_0; break;
         case T::Q4_K: r = T::Q5_0; break;
         case T::Q5_K: r = T::Q5_1; break;
         case T::Q6_K: r = T::Q8_0; break;
@@ -279,7 +371,8 @@ GgmlType fallback_type(State& s, const GgufTensorInfo& t, GgmlType target, Plann
 uint64_t bytes_of(GgmlType t, const std::vector<int64_t>& ne) {
     int64_t rows = 1;
     for (size_t i = 1; i < ne.size(); ++i) rows *= ne[i];
-    return uint64_t(rows) * row_size(type_traits(t), ne[0]);
+    const TypeLayout& l = type_layout(t);
+    return uint64_t(rows) * uint64_t(ne[0] / l.block_size) * l.type_size;
 }
 
 int read_int(const GgufHeader& h, const std::vector<KvOverride>& overrides, const std::string& key, bool required,
@@ -584,9 +677,7 @@ QuantPlan plan_quantization(const GgufHeader& input, const QuantizeParams& param
         pt.new_type = new_type;
         pt.convert = new_type != t.type;
         pt.requantize = pt.convert && !is_float_type(t.type);
-        pt.requires_imatrix =
-            pt.allows_quantization && !is_token_embd_name(t.name) && t.name != "output.weight" &&
-            new_type == T::Q2_K && params.ftype == F::MOSTLY_Q2_K_S;
+        pt.requires_imatrix = pt.allows_quantization && tensor_requires_imatrix(t.name, new_type, params.ftype);
         pt.old_bytes = t.size_bytes;
         pt.new_bytes = pt.convert ? bytes_of(new_type, t.ne) : t.size_bytes;
 
@@ -635,7 +726,8 @@ QuantPlan plan_quantization(const GgufHeader& input, const QuantizeParams& param
                 break;
             }
         }
-        const std::string what = std::string(info.name) + " requires an importance matrix (first tensor: " + first + ")";
+        const std::string what = std::string(info.name) + " requires an importance matrix (first tensor: " + first +
+                                 "); compute one with `quantlab imatrix` (or llama-imatrix) and pass it with --imatrix";
         if (!params.dry_run) throw Error(ErrorCode::InvalidArgument, what);
         plan.warnings.push_back("dry run completed, but " + what);
     }

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "formats/quantize.h"
+#include "quantize/type_layout.h"
 
 namespace quantlab {
 
@@ -144,6 +145,21 @@ QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : i
         }
     }
     for (const auto& name : imatrix_missing_) emit(opt_, "did not find imatrix weights for " + name);
+
+    // A plan may name types whose kernels quantlab does not have yet (it needs
+    // only their layout); converting, or checking, such a tensor cannot be
+    // done. Checked after the imatrix, whose problems llama-quantize reports.
+    if (!params.dry_run) {
+        for (const auto& t : plan_.tensors) {
+            const GgmlType missing = !has_kernels(t.old_type)                     ? t.old_type
+                                     : t.convert && !has_kernels(t.new_type) ? t.new_type
+                                                                              : GgmlType::F32;
+            if (missing == GgmlType::F32) continue;
+            throw Error(ErrorCode::Unsupported, std::string("quantlab has no ") + type_layout(missing).name +
+                                                    " kernels yet (tensor " + t.name + "): " + ftype_info(plan_.ftype).name +
+                                                    " can be planned (dry run) but not written");
+        }
+    }
     for (const auto& t : plan_.tensors) input_tensor_bytes_ += t.old_bytes;
 
     try {

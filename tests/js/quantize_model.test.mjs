@@ -304,6 +304,38 @@ describe('llama-quantize options', () => {
   });
 });
 
+describe('file types', () => {
+  const NEW_TYPES = ['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ2_M', 'IQ3_XXS', 'IQ3_XS', 'IQ3_S', 'IQ3_M', 'IQ1_S', 'IQ1_M', 'Q2_K_S', 'TQ1_0', 'TQ2_0'];
+
+  it('quantizeTypes lists the lattice and ternary file types with llama.cpp ids', () => {
+    const byName = Object.fromEntries(ql.quantizeTypes().map((t) => [t.name, t.id]));
+    for (const t of NEW_TYPES) expect(byName[t]).toBeTypeOf('number');
+    expect(byName).toMatchObject({ IQ2_XXS: 19, IQ2_XS: 20, IQ3_XS: 22, IQ3_XXS: 23, IQ1_S: 24, IQ2_M: 29, IQ1_M: 31, TQ1_0: 36, TQ2_0: 37 });
+  });
+
+  it("IQ2_XS on a GQA llama: llama-quantize's mix in a dry run, refused without an imatrix", async () => {
+    const src = syntheticLlama({ nEmbd: 256, nFf: 768, nLayer: 8, nVocab: 512, nHead: 8, nHeadKv: 2 });
+    const r = await ql.quantizeModel(src, { type: 'IQ2_XS', dryRun: true });
+    const types = Object.fromEntries(r.plan.tensors.map((t) => [t.name, t.newType]));
+    // llama_tensor_get_type_impl's IQ1/IQ2 branch (tests/quantize/llama_quantize_types.inc has every tensor).
+    expect(types).toMatchObject({
+      'output.weight': 'q5_K',
+      'token_embd.weight': 'q2_K',
+      'blk.0.attn_q.weight': 'iq2_xs',
+      'blk.0.attn_v.weight': 'q4_K',
+      'blk.0.ffn_down.weight': 'q2_K',
+      'blk.1.ffn_down.weight': 'iq2_xs',
+      'blk.5.attn_output.weight': 'iq2_xs',
+    });
+    expect(r.plan.needsImatrix).toBe(true);
+    expect(r.plan.warnings.join()).toMatch(/quantlab imatrix/);
+    const e = await rejection(ql.quantizeModel(src, { type: 'IQ2_XS', output: { write() {} } }));
+    expect(e).toBeInstanceOf(QuantlabError);
+    expect(e.code).toBe('InvalidArgument');
+    expect(e.message).toMatch(/importance matrix.*quantlab imatrix/);
+  });
+});
+
 describe('split models', () => {
   // stories260K as F32 parts of at most ~300 kB: gguf-split's layout.
   async function splitF32(workers = 1) {

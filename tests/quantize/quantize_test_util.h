@@ -62,9 +62,16 @@ inline GgufWriter llama_writer(const SynthLlama& s) {
         add(b + "attn_v.weight", {e, kv});
         add(b + "attn_output.weight", {e, e});
         add(b + "ffn_norm.weight", {e});
-        add(b + "ffn_gate.weight", {e, s.n_ff});
-        add(b + "ffn_down.weight", {s.n_ff, e});
-        add(b + "ffn_up.weight", {e, s.n_ff});
+        if (s.n_expert > 0) {  // Mixtral's layout: a router and 3-D expert tensors
+            add(b + "ffn_gate_inp.weight", {e, s.n_expert});
+            add(b + "ffn_gate_exps.weight", {e, s.n_ff, s.n_expert});
+            add(b + "ffn_down_exps.weight", {s.n_ff, e, s.n_expert});
+            add(b + "ffn_up_exps.weight", {e, s.n_ff, s.n_expert});
+        } else {
+            add(b + "ffn_gate.weight", {e, s.n_ff});
+            add(b + "ffn_down.weight", {s.n_ff, e});
+            add(b + "ffn_up.weight", {e, s.n_ff});
+        }
     }
     add("output_norm.weight", {e});
     if (s.with_output) add("output.weight", {e, s.n_vocab});

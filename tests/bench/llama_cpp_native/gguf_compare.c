@@ -7,6 +7,7 @@
 //        gguf_compare --merged A.gguf B.gguf   tensors of all parts together, no metadata
 //        gguf_compare --types A.gguf PLAN      A's tensor names and types against PLAN's
 //                                              "name type" lines (a quantlab dry run)
+//        gguf_compare --list A.gguf            prints A's "name type" lines
 // A file whose split.count is above 1 is the first of its parts; the others
 // are named like it (NAME-0000K-of-0000N.gguf). Prints one summary line and
 // at most 20 differences; exit status 0 when identical, 1 when not, 2 on error.
@@ -229,6 +230,14 @@ static int compare_types(const Model* a, const char* plan_path) {
 }
 
 int main(int argc, char** argv) {
+    if (argc == 3 && strcmp(argv[1], "--list") == 0) {
+        static Model m;
+        static Entry e[4096];
+        if (open_model(&m, argv[2])) return 2;
+        const int n = list_tensors(&m, -1, e, 4096);
+        for (int i = 0; i < n; ++i) printf("%s %s\n", e[i].name, ggml_type_name(e[i].t->type));
+        return 0;
+    }
     int merged = 0, types = 0, arg = 1;
     if (argc > 1 && strcmp(argv[1], "--merged") == 0) merged = 1, arg++;
     else if (argc > 1 && strcmp(argv[1], "--types") == 0) types = 1, arg++;
