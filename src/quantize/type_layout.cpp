@@ -13,7 +13,7 @@ namespace quantlab {
 namespace {
 
 // The file types' lattice and ternary tensor types, by their block structs.
-const TypeLayout* planned_layout(GgmlType t) {
+const TypeLayout* planned_layout_of(GgmlType t) {
     using T = GgmlType;
     static const struct {
         GgmlType type;
@@ -50,9 +50,11 @@ const TypeLayout& type_layout(GgmlType t) {
     for (const auto& [type, layout] : kFromTraits) {
         if (type == t) return layout;
     }
-    if (const TypeLayout* p = planned_layout(t)) return *p;
+    if (const TypeLayout* p = planned_layout_of(t)) return *p;
     throw Error(ErrorCode::UnknownType, "unknown or unsupported ggml type id " + std::to_string(uint32_t(t)));
 }
+
+const TypeLayout* block_struct_layout(GgmlType t) { return planned_layout_of(t); }
 
 bool has_kernels(GgmlType t) {
     const TypeTraits* tr = traits_row(t);

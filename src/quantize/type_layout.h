@@ -27,4 +27,8 @@ const TypeLayout& type_layout(GgmlType t);
 // True when the traits table has quantize and dequantize kernels for t.
 bool has_kernels(GgmlType t);
 
+// The layout from the block structs alone (nullptr for types not planned that
+// way): what type_layout falls back to before a type's traits row exists.
+const TypeLayout* block_struct_layout(GgmlType t);
+
 }  // namespace quantlab
