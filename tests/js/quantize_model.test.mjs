@@ -334,6 +334,31 @@ describe('file types', () => {
     expect(e.code).toBe('InvalidArgument');
     expect(e.message).toMatch(/importance matrix.*quantlab imatrix/);
   });
+
+  // Their kernels are on main: the whole-model output (byte-identical to
+  // llama-quantize's natively, scripts/compare-llama-quantize.sh TQ) is, in
+  // wasm too, each source tensor quantized to its planned type.
+  for (const type of ['TQ1_0', 'TQ2_0']) {
+    it(`${type} is written, every tensor as ql.quantize makes it`, async () => {
+      const src = syntheticLlama({ nEmbd: 256, nFf: 768, nLayer: 2, nVocab: 512, nHead: 8, nHeadKv: 2 });
+      const r = await ql.quantizeModel(src, { type, workers: 2 });
+      const out = await ql.readGgufHeader(r.blob);
+      expect(out.metadata['general.file_type']).toBe(ql.quantizeTypes().find((t) => t.name === type).id);
+      const planned = Object.fromEntries(r.plan.tensors.map((t) => [t.name, t.newType]));
+      const lower = type.toLowerCase();
+      expect(planned['blk.0.attn_q.weight']).toBe(lower);
+      expect(planned['blk.1.ffn_down.weight']).toBe(lower);
+      const source = Object.fromEntries((await ql.readGgufHeader(src)).tensors.map((t) => [t.name, t]));
+      for (const t of out.tensors) {
+        expect(t.type).toBe(planned[t.name]);
+        const s = source[t.name];
+        const f32 = new Float32Array((await src.read(s.fileOffset, s.size)).buffer);
+        const got = await bytesOf(r.blob.slice(t.fileOffset, t.fileOffset + t.size));
+        const want = t.type === 'f32' ? new Uint8Array(f32.buffer) : ql.quantize(f32, t.type, { rows: f32.length / s.shape[0] });
+        expect(sha256(got), t.name).toBe(sha256(want));
+      }
+    });
+  }
 });
 
 describe('split models', () => {
