@@ -141,7 +141,10 @@ QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : i
         weights_[i] = imatrix_for(opt_, t, imatrix_missing_);
         if (!weights_[i] && t.requires_imatrix && t.convert && !params.dry_run) {
             throw Error(ErrorCode::InvalidArgument,
-                        "missing importance matrix for tensor " + t.name + " in a very low-bit quantization");
+                        "missing importance matrix for tensor " + t.name +
+                            " in a very low-bit quantization (llama-quantize's words); the imatrix has no entry for it"
+                            " (left out by --include-weights/--exclude-weights, or made for another model): compute"
+                            " one for this model with `quantlab imatrix`");
         }
     }
     for (const auto& name : imatrix_missing_) emit(opt_, "did not find imatrix weights for " + name);

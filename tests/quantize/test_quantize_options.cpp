@@ -345,6 +345,21 @@ TEST_CASE("option --include-weights / --exclude-weights filter the imatrix by na
     CHECK(none == plain);
     o.imatrix_exclude = {"x"};
     CHECK_THROWS_AS(quantize_bytes(file, o), Error);
+
+    // A file type that needs an imatrix refuses one filtered down to other
+    // tensors, naming the first tensor left without, before writing anything.
+    ModelQuantizeOptions lo = options(LlamaFtype::MOSTLY_IQ2_XS);
+    lo.imatrix = &full;
+    lo.imatrix_include = {"ffn_"};
+    std::vector<uint8_t> out;
+    CHECK_THROWS_MATCHES(quantize_model(file.size(), memory_reader(file), memory_writer(out), lo), Error,
+                         Catch::Predicate<Error>([](const Error& e) {
+                             const std::string m = e.what();
+                             return e.code() == ErrorCode::InvalidArgument &&
+                                    m.find("missing importance matrix for tensor blk.0.attn_") != std::string::npos &&
+                                    m.find("quantlab imatrix") != std::string::npos;
+                         }));
+    CHECK(out.empty());
 }
 
 TEST_CASE("split models: parts are checked and merged as llama.cpp's loader does", "[quantize][split]") {
