@@ -116,7 +116,7 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     setup.imatrix_file = imatrix_file;
     setup.calibration = calib_path;
     setup.will_verify = so.exact && !o.count("--no-verify");
-    setup.extra_metadata = opt.params.kv_overrides;
+    for (const auto& kv : opt.params.kv_overrides) setup.extra_metadata.emplace_back(kv.key, kv.value());
     MixedPlanner planner(model->header(), scan.result(), setup);
     MixedPlan plan = planner.plan(target);
     if (setup.will_verify) plan = verify_mixed_plan(scan, planner, plan);

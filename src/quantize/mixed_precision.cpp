@@ -145,7 +145,8 @@ QuantizeParams MixedPlan::quantize_params() const {
     QuantizeParams p;
     p.ftype = ftype;
     for (const auto& a : tensor_type_args()) p.tensor_types.push_back(parse_tensor_type_override(a));
-    p.kv_overrides = metadata();
+    // Through the --override-kv parser, so the CLI arguments and this plan write the same keys.
+    for (const auto& a : override_kv_args()) p.kv_overrides.push_back(parse_kv_override(a));
     return p;
 }
 
@@ -205,7 +206,7 @@ Layout layout_of(const GgufHeader& input, const QuantizeParams& params, const Mi
     mo.imatrix_file = setup.imatrix_file;
     Layout l;
     l.plan = plan_quantization(input, mo.params);
-    const GgufWriter w = build_output_header(input, l.plan, mo);
+    const GgufWriter w = build_output_headers(input, l.plan, mo).front();  // one file: no split options
     l.data_offset = w.data_offset();
     l.file_bytes = w.file_size();
     return l;

@@ -53,7 +53,7 @@ const std::vector<GgmlType>& test_types() {
 
 }  // namespace
 
-TEST_CASE("mixed: target sizes and --override-kv arguments", "[mixed]") {
+TEST_CASE("mixed: target sizes and bits per weight", "[mixed]") {
     REQUIRE(parse_target_size("2289312").value == 2289312);
     REQUIRE(parse_target_size("2.5K").value == 2560);
     REQUIRE(parse_target_size("2.1M").value == std::floor(2.1 * 1048576));
@@ -64,17 +64,6 @@ TEST_CASE("mixed: target sizes and --override-kv arguments", "[mixed]") {
     REQUIRE(target_bpw(4.5).text() == "bpw 4.5");
     REQUIRE_THROWS_AS(target_bpw(0), Error);
     REQUIRE_THROWS_AS(target_bpw(std::nan("")), Error);
-
-    auto kv = parse_kv_override("a.b=int:-7");
-    REQUIRE(kv.second.type() == GgufType::UINT32);
-    REQUIRE(kv.second.as_u64() == 7);
-    REQUIRE(parse_kv_override("x=float:0.25").second.as_f64() == 0.25);
-    REQUIRE(parse_kv_override("x=bool:true").second.as_bool());
-    REQUIRE(parse_kv_override("x=str:hello world").second.as_string() == "hello world");
-    for (const char* bad : {"x", "=int:1", "x=int:", "x=int:1z", "x=bool:yes", "x=list:1", "x=float:"}) {
-        REQUIRE_THROWS_AS(parse_kv_override(bad), Error);
-    }
-    REQUIRE_THROWS_AS(parse_kv_override("x=str:" + std::string(128, 'a')), Error);
 }
 
 TEST_CASE("mixed: candidate formats come from the traits table", "[mixed]") {
