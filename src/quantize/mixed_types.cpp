@@ -61,7 +61,11 @@ std::string candidate_rejection(GgmlType type, const std::string& name, int64_t 
         return "rows of " + std::to_string(n_per_row) + " values are not whole " + t.name + " blocks of " +
                std::to_string(t.block_size);
     }
-    if (!has_imatrix && type_requires_imatrix(type, name)) return std::string(t.name) + " needs an importance matrix";
+    // llama-quantize's rule for the per-tensor choice, and ggml's for the quantizer itself
+    // (IQ2_XXS, IQ2_XS, IQ1_S take no tensor without importance data, token_embd included).
+    if (!has_imatrix && (type_requires_imatrix(type, name) || quantize_requires_imatrix(type))) {
+        return std::string(t.name) + " needs an importance matrix";
+    }
     return "";
 }
 

@@ -27,7 +27,7 @@ bool type_requires_imatrix(GgmlType type, const std::string& tensor_name);
 
 // Why tensor `name` with rows of n_per_row values cannot be stored as type,
 // or "" when it can: the row must be whole blocks, and imatrix-only types need
-// an importance matrix.
+// an importance matrix (has_imatrix: one with an entry for this tensor).
 std::string candidate_rejection(GgmlType type, const std::string& name, int64_t n_per_row, bool has_imatrix);
 
 }  // namespace quantlab

@@ -175,6 +175,7 @@ SensitivityScan::SensitivityScan(std::shared_ptr<LlamaModel> model, std::vector<
     const bool will_have_imatrix = opt_.imatrix ? !opt_.imatrix->entries.empty() : opt_.imatrix_chunks != 0;
     res_.types = opt_.types;
     res_.tensors = sensitivity_tensors(model_->header(), opt_.types, will_have_imatrix);
+    if (opt_.imatrix) reject_without_imatrix();
     if (res_.tensors.empty()) throw Error(ErrorCode::InvalidArgument, "the model has no tensor to quantize");
     res_.exact = opt_.exact;
     res_.n_ctx = opt_.n_ctx;
@@ -272,14 +273,7 @@ void SensitivityScan::imatrix_step() {
         computed_ = std::make_unique<ImatrixResult>(collector_->result());
         imatrix_ = computed_->to_imatrix_data();
         collector_.reset();
-        if (imatrix_.entries.empty()) {
-            // No entry at all: the imatrix-only formats cannot be used after all.
-            for (auto& t : res_.tensors) {
-                for (auto& c : t.cells) {
-                    if (c.rejected.empty()) c.rejected = candidate_rejection(c.type, t.name, t.ne[0], false);
-                }
-            }
-        }
+        reject_without_imatrix();
     }
 }
 
@@ -403,6 +397,17 @@ double SensitivityScan::chunk_kld(const Chunk& c, const std::vector<float>& logi
         if (nll) *nll -= double(lp[size_t(c.next[size_t(j - opt_.first_scored)])]);
     }
     return kld;
+}
+
+// A tensor the importance matrix has no entry for (token_embd, a lookup, never
+// has one) cannot take the imatrix-only formats after all.
+void SensitivityScan::reject_without_imatrix() {
+    for (auto& t : res_.tensors) {
+        if (imatrix_.find(t.name)) continue;
+        for (auto& c : t.cells) {
+            if (c.rejected.empty()) c.rejected = candidate_rejection(c.type, t.name, t.ne[0], false);
+        }
+    }
 }
 
 void SensitivityScan::cell_step(size_t tensor, size_t cell) {

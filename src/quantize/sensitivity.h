@@ -169,6 +169,7 @@ private:
     void imatrix_step();
     void base_step();
     void cell_step(size_t tensor, size_t cell);
+    void reject_without_imatrix();  // imatrix-only formats off for tensors the imatrix lacks
     double chunk_kld(const Chunk& c, const std::vector<float>& logits, double* nll) const;
     const std::vector<float>& source(size_t tensor);  // the tensor as f32, cached for the current tensor
     int first_layer(const TensorSensitivity& t) const;

@@ -3,6 +3,8 @@
 // the engine on llama.cpp's stories260K (whose 64-wide rows admit no K-quant).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 
 #include "core/error.h"
 #include "eval/perplexity.h"
@@ -12,6 +14,7 @@
 #include "quantize/mixed_types.h"
 #include "quantize_test_util.h"
 #include "support/reference_model.h"
+#include "support/test_support.h"
 
 using namespace quantlab;
 using namespace quantlab::test;
@@ -379,4 +382,37 @@ TEST_CASE("sensitivity: a partial scan measures only the exact formats", "[mixed
     }
     o.exact_types = {T("q5_K")};
     REQUIRE_THROWS_AS(SensitivityScan(c.model, c.tokens, o), Error);
+}
+
+TEST_CASE("sensitivity: imatrix-only formats are off for tensors the importance matrix lacks", "[mixed][scan]") {
+    // The built-in model's rows (256, 768 values) fit IQ2_XXS; token_embd is a
+    // lookup, so a computed importance matrix never has it, and ggml's IQ2_XXS
+    // quantizer takes no tensor without one.
+    const auto model = LlamaModel::load_file(models_dir() + "/quantlab-stories-4M.gguf");
+    const Tokenizer tok = Tokenizer::from_gguf(model->header());
+    std::ifstream in(models_dir() + "/heldout.txt");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto tokens = tok.tokenize(text.substr(0, 2000), true);
+    SensitivityOptions o;
+    o.types = {T("iq2_xxs"), T("q4_K")};
+    o.exact = false;  // the proxy alone: one forward pass
+    o.n_ctx = 32;
+    o.n_chunks = 1;
+    o.imatrix_chunks = 1;
+    o.bos = tok.bos();
+    SensitivityScan scan(model, tokens, o);
+    scan.run();
+    int measured = 0;
+    for (const auto& t : scan.result().tensors) {
+        INFO(t.name);
+        REQUIRE(t.cells[1].rejected == "");
+        if (t.name == "token_embd.weight") {
+            REQUIRE(t.cells[0].rejected.find("importance matrix") != std::string::npos);
+        } else {
+            REQUIRE(t.cells[0].rejected == "");
+            REQUIRE(t.cells[0].proxy > t.cells[1].proxy);  // 2.06 bits hurt more than 4.5
+            ++measured;
+        }
+    }
+    REQUIRE(measured == 29);
 }

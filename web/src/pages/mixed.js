@@ -240,7 +240,12 @@ export async function mount(root, app) {
   function drawCurve() {
     if (!scanned) return;
     const mib = (b) => b / 2 ** 20;
-    const series = [{ label: 'plans (predicted)', points: scanned.curve.points.filter((p) => p[1] > 0).map(([b, d]) => ({ x: mib(b), y: d })), showLine: true, stepped: 'after', pointRadius: 0, color: PALETTE[0], labels: false }];
+    // At most ~300 steps drawn (a scan gives hundreds to thousands): a step
+    // narrower than a pixel or two is invisible and only costs drawing time.
+    const pts = scanned.curve.points.filter((p) => p[1] > 0);
+    const minStep = pts.length > 300 ? (pts[pts.length - 1][0] - pts[0][0]) / 300 : 0;
+    const drawn = pts.filter((p, i) => i === 0 || i === pts.length - 1 || p[0] - pts[i - 1][0] >= minStep || i % Math.ceil(pts.length / 300) === 0);
+    const series = [{ label: 'plans (predicted)', points: drawn.map(([b, d]) => ({ x: mib(b), y: d })), showLine: true, stepped: 'after', pointRadius: 0, color: PALETTE[0], labels: false }];
     const fixed = compared.filter((r) => r.fixed && r.fixed.kld > 0);
     const plans = compared.filter((r) => r.plan);
     if (fixed.length) series.push({ label: 'standard file types', points: fixed.map((r) => ({ x: mib(r.fixed.fileBytes), y: r.fixed.kld, name: r.type })), color: PALETTE[5], pointRadius: 5, pointStyle: 'rect' });
