@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "formats/block_types.h"
 #include "formats/ref/float_formats_ref.h"
+#include "formats/ref/iq1_quants_ref.h"
 #include "formats/ref/iq_quants_ref.h"
 #include "formats/ref/k_quants_ref.h"
 #include "formats/ref/legacy_quants_ref.h"
@@ -125,6 +126,14 @@ std::vector<TypeTraits> build_table() {
           dequantize_row_q8_K_ref, nullptr},
          {SIMD128(quantize_row_q8_K_simd128), SIMD128(quantize_q8_K_simd128), SIMD128(dequantize_row_q8_K_simd128),
           nullptr}},
+        // ---- rows of the 1-bit lattice formats (IQ1_S, IQ1_M). ggml has no row
+        // quantizer for either; IQ1_S needs an importance matrix.
+        {"iq1_s", T::IQ1_S, QK_K, sizeof(block_iq1_s), true, T::Q8_K, true,
+         {nullptr, quantize_iq1_s_ref, dequantize_row_iq1_s_ref, vec_dot_iq1_s_q8_K_ref},
+         {}},
+        {"iq1_m", T::IQ1_M, QK_K, sizeof(block_iq1_m), true, T::Q8_K, true,
+         {nullptr, quantize_iq1_m_ref, dequantize_row_iq1_m_ref, vec_dot_iq1_m_q8_K_ref},
+         {}},
         // ---- rows of the non-linear formats (IQ4_NL, IQ4_XS)
         {"iq4_nl", T::IQ4_NL, QK4_NL, sizeof(block_iq4_nl), true, T::Q8_0, true,
          {quantize_row_iq4_nl_ref, quantize_iq4_nl_ref, dequantize_row_iq4_nl_ref, vec_dot_iq4_nl_q8_0_ref},
@@ -237,6 +246,17 @@ KernelSet resolve_kernels(const TypeTraits& t, KernelVariant v) {
 
 size_t row_size(const TypeTraits& t, int64_t n_per_row) {
     return size_t(n_per_row / t.block_size) * t.type_size;
+}
+
+bool quantize_requires_imatrix(GgmlType type) {
+    return type == GgmlType::IQ2_XXS || type == GgmlType::IQ2_XS || type == GgmlType::IQ1_S;
+}
+
+std::string imatrix_required_message(const char* type_name) {
+    return std::string(type_name) +
+           " needs an importance matrix: ggml does not quantize it without one. Compute one over a "
+           "calibration text with `quantlab imatrix -m model.gguf -f text.txt -o imatrix.gguf` (or llama-imatrix) "
+           "and pass it (quantize --imatrix, tensor-quantize --imatrix, the JS option { imatrix })";
 }
 
 }  // namespace quantlab

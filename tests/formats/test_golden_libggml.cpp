@@ -107,4 +107,6 @@ TEST_CASE("libggml golden vectors: quantize and dequantize byte for byte", "[gol
     CHECK(covered.count("TQ1_0") == 1);
     CHECK(covered.count("TQ2_0") == 1);
     CHECK(covered.count("MXFP4") == 1);
+    CHECK(covered.count("IQ1_S") == 1);
+    CHECK(covered.count("IQ1_M") == 1);
 }

@@ -46,6 +46,25 @@ const std::vector<std::string>& golden_cases() {
     return cases;
 }
 
+void quantize_row_for_test(const KernelSet& k, const float* x, void* q, int64_t n) {
+    if (k.quantize_row) {
+        k.quantize_row(x, q, n);
+        return;
+    }
+    const std::vector<float> ones(static_cast<size_t>(n), 1.0f);
+    REQUIRE(k.quantize != nullptr);
+    k.quantize(x, q, 1, n, ones.data());
+}
+
+long first_difference(const void* a, const void* b, size_t n) {
+    const auto* pa = static_cast<const uint8_t*>(a);
+    const auto* pb = static_cast<const uint8_t*>(b);
+    for (size_t i = 0; i < n; ++i) {
+        if (pa[i] != pb[i]) return long(i);
+    }
+    return -1;
+}
+
 std::vector<float> random_floats(size_t n, uint32_t seed, float scale) {
     std::vector<float> out(n);
     uint32_t x = seed ? seed : 1u;

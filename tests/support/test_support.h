@@ -28,6 +28,31 @@ std::vector<KernelVariant> variants_under_test();
 // The five input cases of ../shared/golden/README.md.
 const std::vector<std::string>& golden_cases();
 
+// Quantizes n values (one row) with kernels k for a test that needs some
+// valid blocks: k.quantize_row where the type has one, else (IQ2_XXS, IQ2_XS:
+// no quantizer without an importance matrix) k.quantize with all-ones
+// importance weights.
+void quantize_row_for_test(const KernelSet& k, const float* x, void* q, int64_t n);
+
+// Index of the first byte where a and b (n bytes each) differ, or -1.
+long first_difference(const void* a, const void* b, size_t n);
+
+// xorshift32 with a few distributions on top, for stress inputs.
+struct Rng {
+    uint32_t s;
+    explicit Rng(uint32_t seed) : s(seed ? seed : 1u) {}
+    uint32_t next() {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        return s;
+    }
+    float unif() { return float(next() >> 8) / 16777216.0f; }             // [0, 1)
+    float sym() { return unif() * 2.0f - 1.0f; }                           // [-1, 1)
+    float gauss() { return unif() + unif() + unif() + unif() - 2.0f; }  // bell-shaped, |.| < 2
+    int below(int n) { return int(next() % uint32_t(n)); }
+};
+
 // Deterministic test data: xorshift32 uniform in [-scale, scale).
 std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f);
 
