@@ -17,6 +17,8 @@
 #if QUANTLAB_SIMD128
 #include "formats/simd128/float_formats_gemm_simd128.h"
 #include "formats/simd128/float_formats_simd128.h"
+#include "formats/simd128/iq1_quants_gemm_simd128.h"
+#include "formats/simd128/iq1_quants_simd128.h"
 #include "formats/simd128/iq_quants_gemm_simd128.h"
 #include "formats/simd128/iq_quants_simd128.h"
 #include "formats/simd128/k_quants_gemm_simd128.h"
@@ -130,10 +132,12 @@ std::vector<TypeTraits> build_table() {
         // quantizer for either; IQ1_S needs an importance matrix.
         {"iq1_s", T::IQ1_S, QK_K, sizeof(block_iq1_s), true, T::Q8_K, true,
          {nullptr, quantize_iq1_s_ref, dequantize_row_iq1_s_ref, vec_dot_iq1_s_q8_K_ref},
-         {}},
+         {nullptr, SIMD128(quantize_iq1_s_simd128), SIMD128(dequantize_row_iq1_s_simd128),
+          SIMD128(vec_dot_iq1_s_q8_K_simd128), SIMD128(gemm_iq1_s_q8_K_simd128)}},
         {"iq1_m", T::IQ1_M, QK_K, sizeof(block_iq1_m), true, T::Q8_K, true,
          {nullptr, quantize_iq1_m_ref, dequantize_row_iq1_m_ref, vec_dot_iq1_m_q8_K_ref},
-         {}},
+         {nullptr, SIMD128(quantize_iq1_m_simd128), SIMD128(dequantize_row_iq1_m_simd128),
+          SIMD128(vec_dot_iq1_m_q8_K_simd128), SIMD128(gemm_iq1_m_q8_K_simd128)}},
         // ---- rows of the non-linear formats (IQ4_NL, IQ4_XS)
         {"iq4_nl", T::IQ4_NL, QK4_NL, sizeof(block_iq4_nl), true, T::Q8_0, true,
          {quantize_row_iq4_nl_ref, quantize_iq4_nl_ref, dequantize_row_iq4_nl_ref, vec_dot_iq4_nl_q8_0_ref},

@@ -235,3 +235,59 @@ TEST_CASE("IQ1 quantizers at the edges: zeros, ties, zero weights, squares that 
         }
     }
 }
+
+// ---------------------------------------------------------------- SIMD128 = reference
+
+TEST_CASE("IQ1 SIMD128 quantizers write the reference's bytes on stress inputs", "[iq1][simd]") {
+    if (!simd128_compiled()) {
+        SUCCEED("scalar-only build");
+        return;
+    }
+    // Distributions that stress the vectorised split search: bell-shaped,
+    // uniform, a few distinct values (ties everywhere), rare huge outliers,
+    // mostly-zero groups; importance weights absent (IQ1_M), uniform, random
+    // with zeros, and spanning nine decades.
+    Rng rng(2024);
+    const int64_t row = 2 * QK_K;
+    int rows_checked = 0;
+    for (int dist = 0; dist < 5; ++dist) {
+        for (int wkind = 0; wkind < 4; ++wkind) {
+            for (int rep = 0; rep < 3; ++rep) {
+                std::vector<float> x(static_cast<size_t>(row)), w(static_cast<size_t>(row));
+                for (auto& v : x) {
+                    switch (dist) {
+                        case 0: v = 0.05f * rng.gauss(); break;
+                        case 1: v = rng.sym(); break;
+                        case 2: v = 0.25f * float(rng.below(5) - 2); break;
+                        case 3: v = rng.below(64) == 0 ? 40.0f * rng.sym() : 0.01f * rng.gauss(); break;
+                        default: v = rng.below(4) == 0 ? rng.sym() : 0.0f; break;
+                    }
+                }
+                for (auto& v : w) {
+                    switch (wkind) {
+                        case 1: v = 1.0f; break;
+                        case 2: v = rng.below(5) == 0 ? 0.0f : rng.unif(); break;
+                        case 3: v = std::pow(10.0f, float(rng.below(9)) - 4.0f) * rng.unif(); break;
+                        default: v = 0.0f; break;
+                    }
+                }
+                for (GgmlType type : kIq1Types) {
+                    const auto& t = type_traits(type);
+                    const float* qw = wkind == 0 ? nullptr : w.data();
+                    if (qw == nullptr && quantize_requires_imatrix(type)) continue;
+                    INFO(t.name << " distribution " << dist << " weights " << wkind << " rep " << rep);
+                    std::vector<uint8_t> qa(quantized_size(t, size_t(row))), qb(qa.size());
+                    resolve_kernels(t, KernelVariant::Ref).quantize(x.data(), qa.data(), 1, row, qw);
+                    resolve_kernels(t, KernelVariant::Simd128).quantize(x.data(), qb.data(), 1, row, qw);
+                    CHECK(first_difference(qa.data(), qb.data(), qa.size()) == -1);
+                    std::vector<float> ya(static_cast<size_t>(row)), yb(static_cast<size_t>(row));
+                    resolve_kernels(t, KernelVariant::Ref).dequantize_row(qa.data(), ya.data(), row);
+                    resolve_kernels(t, KernelVariant::Simd128).dequantize_row(qa.data(), yb.data(), row);
+                    CHECK(first_difference(ya.data(), yb.data(), ya.size() * 4) == -1);
+                    ++rows_checked;
+                }
+            }
+        }
+    }
+    CHECK(rows_checked == 5 * 3 * (4 + 3));
+}

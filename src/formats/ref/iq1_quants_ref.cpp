@@ -15,8 +15,6 @@
 // group scales are coded in 3 bits against the super-block's fp16 scale.
 #include "formats/ref/iq1_quants_ref.h"
 
-#include <algorithm>
-
 #include "core/error.h"
 #include "formats/ref/iq1_search.h"
 #include "formats/type_traits.h"  // imatrix_required_message
@@ -25,82 +23,13 @@ namespace quantlab {
 
 using namespace iq1;
 
-namespace {
-
-// The hot steps of the search, one value / candidate at a time in ggml's order.
-struct Iq1RefSteps {
-    static void weights(const float* qw, const float* x, float sigma2, float* w, int n) {
-        for (int i = 0; i < n; ++i) w[i] = qw[i] * std::sqrt(sigma2 + x[i] * x[i]);
-    }
-
-    static void order(const float* x, int n, int* idx) {
-        for (int i = 0; i < n; ++i) idx[i] = i;
-        std::stable_sort(idx, idx + n, [x](int a, int b) { return x[a] < x[b]; });
-    }
-
-    static Split split_s(const float* sumx, const float* sumw) {
-        Split best;
-        float best_score = -FLT_MAX;
-        for (int i1 = 0; i1 <= kGroupS; ++i1) {
-            for (int i2 = i1; i2 <= kGroupS; ++i2) {
-                float sumqx, sumq2;
-                split_s_sums(sumx, sumw, i1, i2, kXp, &sumqx, &sumq2);
-                consider(sumqx, sumq2, i1, i2, 1, best_score, best);
-                split_s_sums(sumx, sumw, i1, i2, kXm, &sumqx, &sumq2);
-                consider(sumqx, sumq2, i1, i2, -1, best_score, best);
-            }
-        }
-        return best;
-    }
-
-    static Split split_m(const HalfSums& hs) {
-        Split best;
-        float best_score = -FLT_MAX;
-        for (int i1 = 0; i1 <= kGroupM; ++i1) {
-            for (int i2 = i1; i2 <= kGroupM; ++i2) {
-                float sumqx[4], sumq2[4];
-                split_m_sums(hs, i1, i2, sumqx, sumq2);
-                for (int k = 0; k < 4; ++k) consider(sumqx[k], sumq2[k], i1, i2, k, best_score, best);
-            }
-        }
-        return best;
-    }
-
-    // iq1_find_best_neighbour2: the listed point whose levels, valued xg and
-    // times scale, are nearest to x in weighted squared distance (the first
-    // on ties).
-    static int neighbour(const IqLattice& lat, const uint16_t* list, const float* x, const float* w, float scale,
-                         const float* xg, int8_t* L) {
-        float best_d2 = FLT_MAX;
-        int best = -1;
-        for (int j = 1; j <= int(list[0]); ++j) {
-            const int8_t* pg = lat.point(list[j]);
-            float d2 = 0;
-            for (int i = 0; i < 8; ++i) {
-                const float q = xg[(pg[i] - 1) / 2];
-                const float diff = scale * q - x[i];
-                d2 += w[i] * diff * diff;
-            }
-            if (d2 < best_d2) {
-                best_d2 = d2;
-                best = list[j];
-            }
-        }
-        if (best < 0) best = neighbour_fallback(lat, list, x, w, scale, xg);
-        levels_of_point(lat, best, L);
-        return best;
-    }
-};
-
-}  // namespace
-
 size_t quantize_iq1_s_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
     if (imatrix == nullptr) throw Error(ErrorCode::InvalidArgument, imatrix_required_message("iq1_s"));
-    return quantize_rows<block_iq1_s>(src, dst, nrows, n_per_row, imatrix, quantize_row_iq1_s<Iq1RefSteps>);
+    return quantize_rows<block_iq1_s>(src, dst, nrows, n_per_row, imatrix, quantize_row_iq1_s<RefSteps>);
 }
 
 size_t quantize_iq1_m_ref(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-    return quantize_rows<block_iq1_m>(src, dst, nrows, n_per_row, imatrix, quantize_row_iq1_m<Iq1RefSteps>);
+    return quantize_rows<block_iq1_m>(src, dst, nrows, n_per_row, imatrix, quantize_row_iq1_m<RefSteps>);
 }
 
 void dequantize_row_iq1_s_ref(const void* vx, float* y, int64_t k) {
