@@ -46,6 +46,49 @@ inline int beats(v128_t qx, v128_t q2, float best_score) {
 }
 
 struct Iq1SimdSteps : RefSteps {
+    // The indices sorted by value, ties in index order: what the reference's
+    // std::stable_sort gives (the order is unique), by insertion, without the
+    // stable sort's temporary buffer.
+    static void order(const float* x, int n, int* idx) {
+        for (int i = 0; i < n; ++i) {
+            int j = i;
+            while (j > 0 && x[i] < x[idx[j - 1]]) {
+                idx[j] = idx[j - 1];
+                --j;
+            }
+            idx[j] = i;
+        }
+    }
+
+    // iq1_find_best_neighbour2 with a table: coordinate i at level l adds
+    // w[i] * diff * diff, diff = scale * xg[l] - x[i], the reference's
+    // operations on the same values, so each listed point's distance is the
+    // reference's sum of table entries in coordinate order.
+    static int neighbour(const IqLattice& lat, const uint16_t* list, const float* x, const float* w, float scale,
+                         const float* xg, int8_t* L) {
+        float t[8][3];
+        for (int i = 0; i < 8; ++i) {
+            for (int l = 0; l < 3; ++l) {
+                const float diff = scale * xg[l] - x[i];
+                t[i][l] = w[i] * diff * diff;
+            }
+        }
+        float best_d2 = FLT_MAX;
+        int best = -1;
+        for (int j = 1; j <= int(list[0]); ++j) {
+            const int8_t* pg = lat.point(list[j]);
+            float d2 = 0;
+            for (int i = 0; i < 8; ++i) d2 += t[i][pg[i] >> 1];
+            if (d2 < best_d2) {
+                best_d2 = d2;
+                best = list[j];
+            }
+        }
+        if (best < 0) best = neighbour_fallback(lat, list, x, w, scale, xg);
+        levels_of_point(lat, best, L);
+        return best;
+    }
+
     // IQ1_S: for each i1, the candidates i2 = i1 .. 32 four at a time; per
     // i2 ggml tries x_p, then x_m.
     static Split split_s(const float* sumx, const float* sumw) {
