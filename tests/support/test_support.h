@@ -17,6 +17,10 @@ std::string golden_dir();
 // (scripts/golden-ggml.sh; override with QUANTLAB_FORMATS_GOLDEN_DIR).
 std::string formats_golden_dir();
 
+// The repository's models/ folder: the built-in model and its held-out text
+// (override with QUANTLAB_MODELS_DIR).
+std::string models_dir();
+
 // Reads a whole file; fails the current test (REQUIRE) if it cannot.
 std::vector<uint8_t> read_bytes(const std::string& path);
 std::vector<float> read_f32(const std::string& path);
