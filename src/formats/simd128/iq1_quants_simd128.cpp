@@ -66,19 +66,21 @@ struct Iq1SimdSteps : RefSteps {
     // reference's sum of table entries in coordinate order.
     static int neighbour(const IqLattice& lat, const uint16_t* list, const float* x, const float* w, float scale,
                          const float* xg, int8_t* L) {
-        float t[8][3];
-        for (int i = 0; i < 8; ++i) {
-            for (int l = 0; l < 3; ++l) {
-                const float diff = scale * xg[l] - x[i];
-                t[i][l] = w[i] * diff * diff;
-            }
+        alignas(16) float t[3][8];
+        const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 4);
+        const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+        for (int l = 0; l < 3; ++l) {
+            const v128_t q = wasm_f32x4_splat(scale * xg[l]);
+            const v128_t d0 = wasm_f32x4_sub(q, x0), d1 = wasm_f32x4_sub(q, x1);
+            wasm_v128_store(t[l], wasm_f32x4_mul(wasm_f32x4_mul(w0, d0), d0));
+            wasm_v128_store(t[l] + 4, wasm_f32x4_mul(wasm_f32x4_mul(w1, d1), d1));
         }
         float best_d2 = FLT_MAX;
         int best = -1;
         for (int j = 1; j <= int(list[0]); ++j) {
             const int8_t* pg = lat.point(list[j]);
             float d2 = 0;
-            for (int i = 0; i < 8; ++i) d2 += t[i][pg[i] >> 1];
+            for (int i = 0; i < 8; ++i) d2 += t[pg[i] >> 1][i];
             if (d2 < best_d2) {
                 best_d2 = d2;
                 best = list[j];
