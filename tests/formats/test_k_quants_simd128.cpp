@@ -64,7 +64,6 @@ const std::vector<KType>& ktypes() {
     return t;
 }
 
-
 struct Case {
     std::string name;
     std::vector<float> x;  // a multiple of QK_K values

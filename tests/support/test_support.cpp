@@ -20,10 +20,7 @@ std::string formats_golden_dir() {
     return QUANTLAB_FORMATS_GOLDEN_DIR;
 }
 
-std::string models_dir() {
-    if (const char* env = std::getenv("QUANTLAB_MODELS_DIR")) return env;
-    return QUANTLAB_MODELS_DIR;
-}
+std::string models_dir() { return QUANTLAB_MODELS_DIR; }
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -17,8 +17,7 @@ std::string golden_dir();
 // (scripts/golden-ggml.sh; override with QUANTLAB_FORMATS_GOLDEN_DIR).
 std::string formats_golden_dir();
 
-// The repository's models/ folder: the built-in model and its held-out text
-// (override with QUANTLAB_MODELS_DIR).
+// models/ of the repository: the built-in model and its held-out text.
 std::string models_dir();
 
 // Reads a whole file; fails the current test (REQUIRE) if it cannot.
@@ -38,10 +37,10 @@ const std::vector<std::string>& golden_cases();
 // importance weights.
 void quantize_row_for_test(const KernelSet& k, const float* x, void* q, int64_t n);
 
-// Index of the first byte where a and b (n bytes each) differ, or -1.
+// Index of the first byte where a and b differ, or -1 when the n bytes agree.
 long first_difference(const void* a, const void* b, size_t n);
 
-// xorshift32 with a few distributions on top, for stress inputs.
+// xorshift32 with a few distributions on top (the PRNG of the golden files).
 struct Rng {
     uint32_t s;
     explicit Rng(uint32_t seed) : s(seed ? seed : 1u) {}
@@ -51,9 +50,9 @@ struct Rng {
         s ^= s << 5;
         return s;
     }
-    float unif() { return float(next() >> 8) / 16777216.0f; }             // [0, 1)
-    float sym() { return unif() * 2.0f - 1.0f; }                           // [-1, 1)
-    float gauss() { return unif() + unif() + unif() + unif() - 2.0f; }  // bell-shaped, |.| < 2
+    float unif() { return float(next() >> 8) / 16777216.0f; }              // [0, 1)
+    float sym() { return unif() * 2.0f - 1.0f; }                            // [-1, 1)
+    float gauss() { return (unif() + unif() + unif() + unif() - 2.0f); }  // bell-shaped, |.| < 2
     int below(int n) { return int(next() % uint32_t(n)); }
 };
 
