@@ -30,7 +30,7 @@ inline void check_gemm(const TypeTraits& t, GemmFn gemm, int64_t n, int64_t rows
     std::vector<uint8_t> w(size_t(rows) * wrb), a(size_t(tokens) * arb);
     const auto wf = random_floats(size_t(rows * n), seed, scale);
     const auto af = random_floats(size_t(tokens * n), seed + 1, 1.0f);
-    for (int64_t r = 0; r < rows; ++r) t.ref.quantize_row(wf.data() + r * n, w.data() + size_t(r) * wrb, n);
+    for (int64_t r = 0; r < rows; ++r) quantize_row_for_test(t.ref, wf.data() + r * n, w.data() + size_t(r) * wrb, n);
     for (int64_t i = 0; i < tokens; ++i) ak.quantize_row(af.data() + i * n, a.data() + size_t(i) * arb, n);
     const size_t ys = size_t(rows) + 3;  // a stride wider than the rows: padding must stay untouched
     std::vector<float> y(size_t(tokens) * ys, -12345.0f);
