@@ -2,6 +2,8 @@
 // streaming quantizer (src/quantize/model_quantizer.h).
 #include "cli/quantize_command.h"
 
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/mixed_quantize.h"
 #include "core/error.h"
 #include "formats/type_traits.h"
 #include "quantize/ftype.h"
@@ -24,7 +27,12 @@ void usage() {
     std::printf(
         "usage: quantlab quantize [--pure] [--allow-requantize] [--leave-output-tensor] [--dry-run]\n"
         "                         [--output-tensor-type T] [--token-embedding-type T] [--tensor-type REGEX=T]...\n"
-        "                         [--imatrix FILE] in.gguf [out.gguf] TYPE [nthreads]\n\n"
+        "                         [--tensor-type-file F] [--imatrix FILE [--include-weights S]... | [--exclude-weights S]...]\n"
+        "                         [--override-kv KEY=TYPE:VALUE]... [--prune-layers L0,L1,...]\n"
+        "                         [--keep-split | --split-max-size N[M|G]] in.gguf [out.gguf] TYPE [nthreads]\n"
+        "       quantlab quantize (--target-size S | --target-bpw B) --calibration calib.txt [--imatrix FILE]\n"
+        "                         [mixed-precision options] in.gguf out.gguf [nthreads]\n\n"
+        "  in.gguf may be the first file of a split model (NAME-00001-of-0000N.gguf); the others are read beside it.\n\n"
         "  --pure                  no k-quant mixtures: every quantized tensor gets TYPE's base type\n"
         "  --allow-requantize      allow converting tensors that are already quantized\n"
         "  --leave-output-tensor   keep output.weight as it is\n"
@@ -32,7 +40,30 @@ void usage() {
         "  --output-tensor-type T  ggml type for output.weight\n"
         "  --token-embedding-type T  ggml type for token_embd.weight\n"
         "  --tensor-type REGEX=T   ggml type for tensors whose name matches REGEX (repeatable, first match wins)\n"
-        "  --imatrix FILE          importance matrix from llama-imatrix (.dat or .gguf)\n\n"
+        "  --tensor-type-file F    --tensor-type entries from a file, separated by spaces or newlines\n"
+        "  --imatrix FILE          importance matrix from llama-imatrix or quantlab imatrix (.dat or .gguf)\n"
+        "  --include-weights S     use the imatrix only for tensors whose name contains S (repeatable)\n"
+        "  --exclude-weights S     do not use the imatrix for tensors whose name contains S (repeatable)\n"
+        "  --override-kv K=T:V     set metadata key K in the output; T is int, float, bool or str (repeatable)\n"
+        "  --prune-layers L,...    drop these layers (blk.N) and renumber the rest\n"
+        "  --keep-split            write one output file per input file (split models)\n"
+        "  --split-max-size N      split the output like gguf-split: at most N bytes of tensors per file\n"
+        "                          (N, NM = N*10^6, NG = N*10^9)\n\n"
+        "mixed precision (one format per tensor chosen from measured sensitivity; docs/mixed-precision.md):\n"
+        "  --target-size S         file size: bytes, or with K, M, G (1024-based), e.g. 2.1M\n"
+        "  --target-bpw B          bits per weight over all tensors, as 'quant size' reports it\n"
+        "  --calibration FILE      calibration text (keep it apart from evaluation text)\n"
+        "  --calibration-chunks N  chunks measured per tensor and format (default 2)\n"
+        "  --calibration-ctx N     chunk length (default 256)\n"
+        "  --types T,T,...         candidate formats (default: every weight format, and f16)\n"
+        "  --exact | --proxy       measure KLD through the engine (default up to 20M parameters) or the proxy\n"
+        "  --exact-types T,...     formats measured exactly (default all); the rest estimated from the proxy\n"
+        "  --damage smoothed|measured  what the plan minimises (see quantlab sensitivity --help)\n"
+        "  --no-verify             skip measuring the chosen mix on the calibration text\n"
+        "  --plan-out FILE         write the plan as JSON (default out.gguf.plan.json)\n"
+        "  --imatrix-chunks N      chunks of the text the importance matrix is computed from (default all)\n"
+        "  --imatrix-out FILE      where the importance matrix computed from the text goes\n"
+        "                          (default out.gguf.imatrix.gguf; not written when --imatrix is given)\n\n"
         "TYPE (as llama-quantize; aliases Q3_K=Q3_K_M, Q4_K=Q4_K_M, Q5_K=Q5_K_M):\n");
     for (const auto& f : all_ftypes()) std::printf("  %2u  or  %-7s : %s\n", unsigned(f.ftype), f.name, f.description);
 }
@@ -61,6 +92,26 @@ std::string join(const std::vector<std::string>& v, size_t max_items) {
     return s;
 }
 
+// llama-quantize's --tensor-type-file: REGEX=TYPE entries separated by whitespace.
+std::vector<TensorTypeOverride> read_tensor_type_file(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw Error(ErrorCode::Io, "cannot open --tensor-type-file " + path + ": " + std::strerror(errno));
+    std::string text;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    std::vector<TensorTypeOverride> r;
+    size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        size_t j = i;
+        while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+        if (j > i) r.push_back(parse_tensor_type_override(text.substr(i, j - i)));
+        i = j;
+    }
+    return r;
+}
+
 }  // namespace
 
 int run_quantize(int argc, char** argv) {
@@ -68,6 +119,7 @@ int run_quantize(int argc, char** argv) {
     ModelQuantizeOptions opt;
     std::string imatrix_path;
     std::vector<std::string> pos;
+    std::vector<std::string> mixed;  // mixed-precision options, handed to run_mixed_quantize
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -91,8 +143,25 @@ int run_quantize(int argc, char** argv) {
             opt.params.token_embedding_type = type_traits_by_name(value()).type;
         } else if (a == "--tensor-type") {
             opt.params.tensor_types.push_back(parse_tensor_type_override(value()));
+        } else if (a == "--tensor-type-file") {
+            for (const auto& e : read_tensor_type_file(value())) opt.params.tensor_types.push_back(e);
         } else if (a == "--imatrix") {
             imatrix_path = value();
+        } else if (a == "--include-weights") {
+            opt.imatrix_include.push_back(value());
+        } else if (a == "--exclude-weights") {
+            opt.imatrix_exclude.push_back(value());
+        } else if (a == "--override-kv") {
+            opt.params.kv_overrides.push_back(parse_kv_override(value()));
+        } else if (a == "--prune-layers") {
+            opt.params.prune_layers = parse_prune_layers(value());
+        } else if (a == "--keep-split") {
+            opt.params.keep_split = true;
+        } else if (a == "--split-max-size") {
+            opt.params.split_max_size = parse_split_size(value());
+        } else if (is_mixed_option(a)) {
+            mixed.push_back(a);
+            if (mixed_option_takes_value(a)) mixed.push_back(value());
         } else if (a.rfind("--", 0) == 0) {
             throw Error(ErrorCode::InvalidArgument, "unknown option " + a + " (see quantlab quantize --help)");
         } else {
@@ -103,6 +172,10 @@ int run_quantize(int argc, char** argv) {
         usage();
         return 2;
     }
+    if (!opt.imatrix_include.empty() && !opt.imatrix_exclude.empty()) {
+        throw Error(ErrorCode::InvalidArgument, "--include-weights and --exclude-weights cannot be used together");
+    }
+    if (!mixed.empty()) return run_mixed_quantize(opt, imatrix_path, mixed, pos);
     // llama-quantize: in.gguf [out.gguf] TYPE [nthreads]; out.gguf is optional
     // when the second word already names a type.
     const std::string in_path = pos[0];
@@ -119,6 +192,7 @@ int run_quantize(int argc, char** argv) {
         if (!opt.params.dry_run) {
             const size_t slash = in_path.find_last_of('/');
             out_path = (slash == std::string::npos ? "" : in_path.substr(0, slash + 1)) + "ggml-model-" + ft->name + ".gguf";
+            // Split outputs are named ggml-model-TYPE-00001-of-0000N.gguf (output_split_paths).
         }
     }
     opt.params.ftype = ft->ftype;
@@ -181,7 +255,19 @@ int run_quantize(int argc, char** argv) {
     if (p.n_fallback > 0) {
         std::printf("WARNING: %d of %zu tensor(s) required fallback quantization\n", p.n_fallback, p.tensors.size());
     }
-    if (!opt.params.dry_run) std::printf("wrote %s (%llu bytes)\n", out_path.c_str(), (unsigned long long)r.bytes_written);
+    if (!opt.params.dry_run) {
+        if (p.split_output) {
+            for (const auto& f : output_split_paths(out_path, size_t(p.n_output_files))) std::printf("wrote %s\n", f.c_str());
+            std::printf("%d files, %llu bytes in all\n", p.n_output_files, (unsigned long long)r.bytes_written);
+        } else {
+            std::printf("wrote %s (%llu bytes)\n", out_path.c_str(), (unsigned long long)r.bytes_written);
+        }
+    } else if (p.split_output) {
+        std::printf("would write %d split files\n", p.n_output_files);
+    }
+    if (!p.pruned.empty()) {
+        std::printf("pruned %zu tensor(s); block_count = %d\n", p.pruned.size(), p.block_count);
+    }
     std::printf("main: quantize time = %10.2f ms\n", std::chrono::duration<double, std::milli>(t_end - t_q).count());
     std::printf("main:    total time = %10.2f ms\n", std::chrono::duration<double, std::milli>(t_end - t_start).count());
     return 0;
