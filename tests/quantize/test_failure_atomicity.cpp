@@ -19,19 +19,6 @@ using namespace quantlab::quant_test;
 
 namespace {
 
-bool exists(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f) std::fclose(f);
-    return f != nullptr;
-}
-
-void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f);
-    REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-    std::fclose(f);
-}
-
 ModelQuantizeOptions small_chunks() {
     ModelQuantizeOptions o;
     o.params.ftype = LlamaFtype::MOSTLY_Q4_K_M;
