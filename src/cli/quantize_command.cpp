@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/error.h"
 #include "formats/type_traits.h"
+#include "parallel/cpu_cores.h"
 #include "quantize/ftype.h"
 #include "quantize/imatrix.h"
 #include "quantize/model_quantizer.h"
@@ -23,7 +23,7 @@ void usage() {
     std::printf(
         "usage: quantlab quantize [--pure] [--allow-requantize] [--leave-output-tensor] [--dry-run]\n"
         "                         [--output-tensor-type T] [--token-embedding-type T] [--tensor-type REGEX=T]...\n"
-        "                         [--imatrix FILE] in.gguf [out.gguf] TYPE [nthreads]\n\n"
+        "                         [--imatrix FILE] [-t N] in.gguf [out.gguf] TYPE [nthreads]\n\n"
         "  --pure                  no k-quant mixtures: every quantized tensor gets TYPE's base type\n"
         "  --allow-requantize      allow converting tensors that are already quantized\n"
         "  --leave-output-tensor   keep output.weight as it is\n"
@@ -31,9 +31,22 @@ void usage() {
         "  --output-tensor-type T  ggml type for output.weight\n"
         "  --token-embedding-type T  ggml type for token_embd.weight\n"
         "  --tensor-type REGEX=T   ggml type for tensors whose name matches REGEX (repeatable, first match wins)\n"
-        "  --imatrix FILE          importance matrix from llama-imatrix (.dat or .gguf)\n\n"
+        "  --imatrix FILE          importance matrix from llama-imatrix (.dat or .gguf)\n"
+        "  -t, --threads N         threads (default: one per physical core; also the positional nthreads);\n"
+        "                          the output is the same for any count\n\n"
         "TYPE (as llama-quantize; aliases Q3_K=Q3_K_M, Q4_K=Q4_K_M, Q5_K=Q5_K_M):\n");
     for (const auto& f : all_ftypes()) std::printf("  %2u  or  %-7s : %s\n", unsigned(f.ftype), f.name, f.description);
+}
+
+int parse_threads(const std::string& what, const std::string& v) {
+    try {
+        size_t used = 0;
+        const int t = std::stoi(v, &used);
+        if (used != v.size() || t < 0) throw std::invalid_argument(v);
+        return t;
+    } catch (const std::exception&) {
+        throw Error(ErrorCode::InvalidArgument, what + " expects a thread count (0: one per physical core), got '" + v + "'");
+    }
 }
 
 std::string join(const std::vector<std::string>& v, size_t max_items) {
@@ -48,6 +61,7 @@ std::string join(const std::vector<std::string>& v, size_t max_items) {
 int run_quantize(int argc, char** argv) {
     const auto t_start = std::chrono::steady_clock::now();
     ModelQuantizeOptions opt;
+    int threads = 0;  // 0: one per physical core
     std::string imatrix_path;
     std::vector<std::string> pos;
     for (int i = 2; i < argc; ++i) {
@@ -75,6 +89,8 @@ int run_quantize(int argc, char** argv) {
             opt.params.tensor_types.push_back(parse_tensor_type_override(value()));
         } else if (a == "--imatrix") {
             imatrix_path = value();
+        } else if (a == "-t" || a == "--threads") {
+            threads = parse_threads(a, value());
         } else if (a.rfind("--", 0) == 0) {
             throw Error(ErrorCode::InvalidArgument, "unknown option " + a + " (see quantlab quantize --help)");
         } else {
@@ -104,19 +120,9 @@ int run_quantize(int argc, char** argv) {
         }
     }
     opt.params.ftype = ft->ftype;
-    int nthreads = int(std::thread::hardware_concurrency());
-    if (pos.size() > next) {
-        try {
-            size_t used = 0;
-            nthreads = std::stoi(pos[next], &used);
-            if (used != pos[next].size()) throw std::invalid_argument(pos[next]);
-        } catch (const std::exception&) {
-            throw Error(ErrorCode::InvalidArgument, "nthreads must be an integer, got '" + pos[next] + "'");
-        }
-        ++next;
-    }
+    if (pos.size() > next) threads = parse_threads("nthreads", pos[next++]);
     if (pos.size() > next) throw Error(ErrorCode::InvalidArgument, "unexpected argument '" + pos[next] + "'");
-    opt.nthreads = nthreads > 0 ? nthreads : 1;
+    opt.threads = resolve_thread_count(threads);
 
     ImatrixData imatrix;
     if (!imatrix_path.empty()) {
@@ -133,7 +139,7 @@ int run_quantize(int argc, char** argv) {
     } else {
         std::printf("main: quantizing '%s' to '%s' as %s", in_path.c_str(), out_path.c_str(), ft->name);
     }
-    std::printf(" using %d threads\n", opt.nthreads);
+    std::printf(" using %d threads\n", opt.threads);
     opt.log = [](const std::string& line) {
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);

@@ -1,9 +1,11 @@
 #include "formats/quantize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "core/error.h"
+#include "parallel/thread_pool.h"
 
 namespace quantlab {
 
@@ -69,7 +71,19 @@ void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, 
     if (k.quantize == nullptr) {
         throw Error(ErrorCode::Unsupported, std::string("quantization to ") + t.name + " is not implemented");
     }
-    k.quantize(x, out, int64_t(n / n_per_row), int64_t(n_per_row), opt.imatrix);
+    const int64_t rows = int64_t(n / n_per_row);
+    const int64_t tasks = opt.pool ? std::min<int64_t>(rows, 4 * int64_t(opt.pool->size())) : 1;
+    if (tasks <= 1) {
+        k.quantize(x, out, rows, int64_t(n_per_row), opt.imatrix);
+        return;
+    }
+    // Rows are quantized independently: any split writes the same bytes.
+    const size_t row_bytes = need / size_t(rows);
+    opt.pool->run(tasks, [&](int64_t task, int) {
+        const TaskRange r = task_range(rows, tasks, task);
+        k.quantize(x + size_t(r.begin) * n_per_row, out + size_t(r.begin) * row_bytes, r.end - r.begin,
+                   int64_t(n_per_row), opt.imatrix);
+    });
 }
 
 std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, const QuantizeOptions& opt) {
@@ -79,7 +93,8 @@ std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, con
     return out;
 }
 
-std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n, KernelVariant variant) {
+std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n, KernelVariant variant,
+                              ThreadPool* pool) {
     if (q == nullptr || q_len == 0 || n == 0) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
     const size_t need = quantized_size(t, n);
     if (q_len != need) {
@@ -91,7 +106,17 @@ std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_le
         throw Error(ErrorCode::Unsupported, std::string("dequantization of ") + t.name + " is not implemented");
     }
     std::vector<float> y(n);
-    k.dequantize_row(q, y.data(), int64_t(n));
+    const int64_t blocks = int64_t(n) / t.block_size;
+    const int64_t tasks = pool ? std::min<int64_t>(blocks / 256 + 1, 4 * int64_t(pool->size())) : 1;
+    if (tasks <= 1) {
+        k.dequantize_row(q, y.data(), int64_t(n));
+        return y;
+    }
+    pool->run(tasks, [&](int64_t task, int) {
+        const TaskRange r = task_range(blocks, tasks, task);
+        k.dequantize_row(q + size_t(r.begin) * t.type_size, y.data() + r.begin * t.block_size,
+                         (r.end - r.begin) * t.block_size);
+    });
     return y;
 }
 

@@ -117,7 +117,7 @@ ModelQuantizeResult quantize_model(uint64_t input_size, const ReadFn& read, cons
     const auto t0 = std::chrono::steady_clock::now();
     if (!read) throw Error(ErrorCode::InvalidArgument, "no input reader");
     if (!opt.params.dry_run && !write) throw Error(ErrorCode::InvalidArgument, "no output writer");
-    if (opt.nthreads < 1) throw Error(ErrorCode::InvalidArgument, "thread count must be at least 1");
+    if (opt.threads < 0) throw Error(ErrorCode::InvalidArgument, "thread count must not be negative");
 
     QuantizeSession session(read_gguf_header(input_size, read), opt);
     ModelQuantizeResult res;

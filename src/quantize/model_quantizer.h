@@ -39,7 +39,7 @@ struct ModelQuantizeOptions {
     QuantizeParams params;  // has_imatrix is derived from imatrix below
     const ImatrixData* imatrix = nullptr;
     std::string imatrix_file;  // recorded as quantize.imatrix.file
-    int nthreads = 1;          // rows of a tensor split across this many threads
+    int threads = 0;           // rows of a tensor split across this many threads; 0 = one per physical core
     KernelVariant variant = default_kernel_variant();
     size_t chunk_values = size_t(1) << 24;  // values converted per step (whole rows, at least one)
     ProgressFn progress;

@@ -77,7 +77,7 @@ void write_file(const std::string& path, const std::vector<uint8_t>& data) {
 ModelQuantizeOptions options(LlamaFtype f, int nthreads = 1) {
     ModelQuantizeOptions o;
     o.params.ftype = f;
-    o.nthreads = nthreads;
+    o.threads = nthreads;
     return o;
 }
 
