@@ -1,74 +1,146 @@
-// The native x86 gemm kernels must equal the SIMD128 vec_dot (and so the
-// SIMD128 gemm and the wasm build) bit for bit, on the same shapes.
+// The native x86 kernels must equal the SIMD128 ones (and so the wasm build)
+// bit for bit, at every kernel level this CPU runs (avx512vnni, avx2), on the
+// same shapes: the gemms against the SIMD128 vec_dot, the Q8_0 activation
+// quantizer byte for byte, attention's loops against their SIMD128 definitions.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "formats/gemm_check.h"
+#include "model/attention_kernels.h"
 #if QUANTLAB_X86_KERNELS
 #include "formats/x86/cpu_features.h"
 #include "formats/x86/native_gemm.h"
+#include "model/x86/attention_kernels_x86.h"
 #endif
 
 using namespace quantlab;
 using namespace quantlab::test;
 
-TEST_CASE("native x86 gemm equals the SIMD128 vec_dot bit for bit", "[simd][gemm][x86]") {
 #if QUANTLAB_X86_KERNELS
-    if (!x86::has_avx512vnni()) {
-        WARN("this CPU has no AVX-512 VNNI (or QUANTLAB_X86_KERNELS=off): native gemm kernels not run");
-        return;
+namespace {
+
+// The native levels this CPU runs, whatever QUANTLAB_X86_KERNELS says.
+std::vector<x86::Level> native_levels() {
+    std::vector<x86::Level> out;
+    for (x86::Level l : x86::supported_levels()) {
+        if (l != x86::Level::Off) out.push_back(l);
     }
-    int covered = 0;
-    for (const auto& t : all_type_traits()) {
-        const GemmFn g = x86::native_gemm(t.type);
-        if (!g) continue;
-        ++covered;
-        check_gemm_shapes(t, g);
-        // resolve_kernels hands it out in place of the SIMD128 one.
-        CHECK(resolve_kernels(t, KernelVariant::Simd128).gemm == g);
+    if (out.empty()) WARN("this CPU runs no native x86 kernel level (it lacks AVX2): not tested");
+    if (!x86::cpu_supports(x86::Level::Avx512Vnni)) WARN("this CPU has no AVX-512 VNNI: that level is not tested");
+    return out;
+}
+
+}  // namespace
+#endif
+
+TEST_CASE("native x86 gemm equals the SIMD128 vec_dot bit for bit at every level", "[simd][gemm][x86]") {
+#if QUANTLAB_X86_KERNELS
+    for (x86::Level level : native_levels()) {
+        int covered = 0;
+        for (const auto& t : all_type_traits()) {
+            const GemmFn g = x86::native_gemm(t.type, level);
+            if (!g) continue;
+            ++covered;
+            INFO("level " << x86::level_name(level) << ", " << t.name);
+            check_gemm_shapes(t, g);
+            // Values at the ends of every format's range against activations of
+            // +-127: the largest int16 pair sums vpmaddubsw sees (avx2).
+            check_gemm(t, g, t.block_size * 4, 7, 6, 1.0f, 11, true);
+            if (level == x86::active_level()) CHECK(resolve_kernels(t, KernelVariant::Simd128).gemm == g);
+        }
+        // Every quantized weight format: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL Q2_K..Q6_K IQ4_XS.
+        CHECK(covered >= 12);
     }
-    CHECK(covered >= 12);  // every quantized weight format: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL Q2_K..Q6_K IQ4_XS
 #else
     SUCCEED("not a native x86 SIMD128 build");
 #endif
 }
 
-TEST_CASE("native x86 activation quantizers equal the SIMD128 ones byte for byte", "[simd][x86]") {
+TEST_CASE("native x86 activation quantizers equal the SIMD128 ones byte for byte at every level", "[simd][x86]") {
 #if QUANTLAB_X86_KERNELS
-    if (!x86::has_avx512vnni()) {
-        WARN("this CPU has no AVX-512 VNNI (or QUANTLAB_X86_KERNELS=off): native quantizers not run");
-        return;
-    }
-    int covered = 0;
-    for (const auto& t : all_type_traits()) {
-        const QuantizeRowFn q = x86::native_quantize_row(t.type);
-        if (!q) continue;
-        ++covered;
-        const int64_t n = t.block_size * 64;
-        for (uint32_t seed = 1; seed <= 40; ++seed) {
-            auto x = random_floats(size_t(n), seed, seed % 3 == 0 ? 1e-30f : seed % 3 == 1 ? 1.0f : 1e30f);
-            // Special blocks: all zero, ties after scaling, NaN, infinities,
-            // subnormals, the largest floats, negative zero.
-            const float specials[] = {0.0f, -0.0f, 0.5f, -0.5f, 1.5f, 2.5f, 127.0f, -127.0f, 1e-45f, -1e-40f,
-                                      3.4e38f, -3.4e38f, INFINITY, -INFINITY, NAN};
-            const int64_t bs = t.block_size;
-            for (int64_t j = 0; j < bs; ++j) x[size_t(j)] = 0.0f;
-            // max 127 makes the scale exactly 1, so every other value is a .5 tie.
-            for (int64_t j = 0; j < bs; ++j) x[size_t(bs + j)] = j == 0 ? 127.0f : float(j) - 15.5f;
-            x[size_t(2 * bs + seed % bs)] = specials[seed % 15];
-            x[size_t(3 * bs + (seed * 7) % bs)] = specials[(seed + 5) % 15];
-            x[size_t(4 * bs + 3)] = specials[(seed + 11) % 15];
-            std::vector<uint8_t> want(row_size(t, n)), got(row_size(t, n), 0xAB);
-            t.simd128.quantize_row(x.data(), want.data(), n);
-            q(x.data(), got.data(), n);
-            INFO(t.name << " seed " << seed);
-            CHECK(std::memcmp(want.data(), got.data(), want.size()) == 0);
+    for (x86::Level level : native_levels()) {
+        int covered = 0;
+        for (const auto& t : all_type_traits()) {
+            const QuantizeRowFn q = x86::native_quantize_row(t.type, level);
+            if (!q) continue;
+            ++covered;
+            const int64_t n = t.block_size * 64;
+            for (uint32_t seed = 1; seed <= 40; ++seed) {
+                auto x = random_floats(size_t(n), seed, seed % 3 == 0 ? 1e-30f : seed % 3 == 1 ? 1.0f : 1e30f);
+                // Special blocks: all zero, ties after scaling, NaN, infinities,
+                // subnormals, the largest floats, negative zero.
+                const float specials[] = {0.0f, -0.0f, 0.5f, -0.5f, 1.5f, 2.5f, 127.0f, -127.0f, 1e-45f, -1e-40f,
+                                          3.4e38f, -3.4e38f, INFINITY, -INFINITY, NAN};
+                const int64_t bs = t.block_size;
+                for (int64_t j = 0; j < bs; ++j) x[size_t(j)] = 0.0f;
+                // max 127 makes the scale exactly 1, so every other value is a .5 tie.
+                for (int64_t j = 0; j < bs; ++j) x[size_t(bs + j)] = j == 0 ? 127.0f : float(j) - 15.5f;
+                x[size_t(2 * bs + seed % bs)] = specials[seed % 15];
+                x[size_t(3 * bs + (seed * 7) % bs)] = specials[(seed + 5) % 15];
+                x[size_t(4 * bs + 3)] = specials[(seed + 11) % 15];
+                std::vector<uint8_t> want(row_size(t, n)), got(row_size(t, n), 0xAB);
+                t.simd128.quantize_row(x.data(), want.data(), n);
+                q(x.data(), got.data(), n);
+                INFO("level " << x86::level_name(level) << ", " << t.name << " seed " << seed);
+                CHECK(std::memcmp(want.data(), got.data(), want.size()) == 0);
+            }
+            if (level == x86::active_level()) CHECK(resolve_kernels(t, KernelVariant::Simd128).quantize_row == q);
         }
-        CHECK(resolve_kernels(t, KernelVariant::Simd128).quantize_row == q);
+        CHECK(covered >= 1);
     }
-    CHECK(covered >= 1);
+#else
+    SUCCEED("not a native x86 SIMD128 build");
+#endif
+}
+
+TEST_CASE("native x86 attention loops equal the SIMD128 ones bit for bit at every level", "[attention][x86]") {
+#if QUANTLAB_X86_KERNELS
+    for (x86::Level level : native_levels()) {
+        const x86::AttentionKernels* k = x86::attention_kernels(level);
+        REQUIRE(k != nullptr);
+        for (int64_t d : {64, 8, 20, 6, 130, 96, 24}) {
+            const int64_t n = 37, stride = d + 5;
+            const auto v = random_floats(size_t(n * stride), 21, 2.0f);
+            auto ms = random_floats(size_t(n), 22, 1.0f);
+            auto vs = random_floats(size_t(n), 23, 1.0f);
+            for (int64_t j = 0; j < n; ++j) {
+                ms[size_t(j)] = j == 0 ? 0.0f : (j % 3 ? 1.0f : std::fabs(ms[size_t(j)]));
+                vs[size_t(j)] = std::fabs(vs[size_t(j)]) * (j == 5 ? 7e4f : 1.0f);  // one row past f16's range
+            }
+            std::vector<float> want(size_t(d), 0.0f), acc(size_t(d), 0.0f);
+            for (int64_t j = 0; j < n; ++j) {
+                if (ms[size_t(j)] != 1.0f) scale_round_f16(want.data(), ms[size_t(j)], d, KernelVariant::Simd128);
+                axpy_round_f16(want.data(), v.data() + j * stride, vs[size_t(j)], d, KernelVariant::Simd128);
+            }
+            const int64_t done = k->accumulate_values_f16(acc.data(), v.data(), stride, ms.data(), vs.data(), n, d);
+            INFO("level " << x86::level_name(level) << " d=" << d);
+            CHECK(done >= d / 16 * 16);
+            CHECK(done <= d);
+            CHECK(std::memcmp(acc.data(), want.data(), size_t(done) * sizeof(float)) == 0);
+        }
+        for (int64_t d : {32, 64, 128, 288}) {
+            const int64_t n_keys = 23, stride = 3 * d + 4;
+            const auto keys = random_floats(size_t(n_keys * stride), 31, 2.0f);
+            const auto qs = random_floats(size_t(4 * d), 32, 1.5f);
+            const float* q[4] = {qs.data(), qs.data() + d, qs.data() + 2 * d, qs.data() + 3 * d};
+            for (int nq = 1; nq <= 4; ++nq) {
+                std::vector<float> scores(size_t(4 * n_keys), -1.0f);
+                k->dot_f32_keys(keys.data() + 2, stride, n_keys, q, nq, d, scores.data());
+                int wrong = 0;
+                for (int qk = 0; qk < nq; ++qk) {
+                    for (int64_t j = 0; j < n_keys; ++j) {
+                        const float want = dot_f32(keys.data() + 2 + j * stride, q[qk], d, KernelVariant::Simd128);
+                        wrong += float_bits_of(scores[size_t(qk * n_keys + j)]) != float_bits_of(want);
+                    }
+                }
+                for (size_t i = size_t(nq * n_keys); i < scores.size(); ++i) wrong += scores[i] != -1.0f;
+                INFO("level " << x86::level_name(level) << " d=" << d << " nq=" << nq);
+                CHECK(wrong == 0);
+            }
+        }
+    }
 #else
     SUCCEED("not a native x86 SIMD128 build");
 #endif
