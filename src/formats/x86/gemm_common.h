@@ -32,6 +32,16 @@ struct Meet {
             return W::dot_us(acc, w, a);
         }
     }
+    // acc + the lane sums of w0 * a0 + w1 * a1. Without VNNI, when the int16
+    // pair sums of both fit, they are added before one vpmaddwd.
+    template <class W>
+    static typename W::I dot2(typename W::I acc, typename W::I w0, typename W::I a0, typename W::I w1, typename W::I a1) {
+        if constexpr (!W::kVnni && !kSigned && 2 * 2 * F::kMaxU * 127 <= 32767) {
+            return W::add_i32(acc, W::madd_i16(W::add_i16(W::maddubs(w0, a0), W::maddubs(w1, a1)), W::set1_i16(1)));
+        } else {
+            return dot<W>(dot<W>(acc, w0, a0), w1, a1);
+        }
+    }
 };
 
 using GemvFn = void (*)(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y);

@@ -242,7 +242,7 @@ void tile(int64_t nb, const uint8_t* wq, const float* wd, const float* wm, const
             const auto w0 = V::bcast128(wb), w1 = V::bcast128(wb + 16);
             const auto dw = V::set1_f(wd[r * nb + i]);
             for (int q = 0; q < Q; ++q) {
-                const auto s = M::template dot<V>(M::template dot<V>(c[q], w0, a0[q]), w1, a1[q]);
+                const auto s = M::template dot2<V>(c[q], w0, a0[q], w1, a1[q]);
                 acc[r][q] = V::add_f(acc[r][q], V::mul_f(V::cvt_f(s), V::mul_f(dw, da[q])));
                 if constexpr (F::kAffine) {
                     summs[r][q] = V::add_f(summs[r][q], V::mul_f(V::set1_f(wm[r * nb + i]), V::load_f(act[q * nb + i].s)));
@@ -326,7 +326,7 @@ inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8
     wl = M::template operand<W>(W::lane_class_order(wl));
     wh = M::template operand<W>(W::lane_class_order(wh));
     const auto start = M::kOffset ? W::load(c) : W::zero();
-    const auto sum = M::template dot<W>(M::template dot<W>(start, wl, W::load(a0)), wh, W::load(a1));
+    const auto sum = M::template dot2<W>(start, wl, W::load(a0), wh, W::load(a1));
     acc = W::add_groups_in_order(acc, W::mul_f(W::cvt_f(sum), W::mul_f(W::group_floats(dw), W::load_f(d))));
     if constexpr (F::kAffine) {
         for (int k = 0; k < W::kGroups; ++k) summs += h2f[b[k].m] * s[4 * k];

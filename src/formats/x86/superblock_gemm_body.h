@@ -265,6 +265,16 @@ struct IQ4XS {
     }
 };
 
+// Whether group sums are scaled by vpmaddwd instead of an int32 multiply:
+// scale * (q . a) per lane from maddubs + madd(scales), exact when the int16
+// pair sums (of the kGroupsPerScale groups sharing a scale, added) fit and no
+// offset correction needs scaling. Without VNNI that replaces madd(ones) +
+// mullo (pp -13 %, tg -8 % CPU time on synth512-q4_k_m at avx2); with VNNI,
+// vpdpbusd + vpmulld measured faster (pp +4 %, tg +13 % when replaced).
+template <class V, class F>
+constexpr bool kScaleByMadd = !V::kVnni && Meet<V, F>::kOffset == 0 && !Meet<V, F>::kSigned &&
+                              F::kGroupsPerScale * 2 * F::kMaxU * 127 <= 32767;
+
 // The four lane-class sums of one permuted 16-byte activation group, times
 // -offset: the start that makes value + offset products exact.
 inline __m128i offset_correction(__m128i group, int offset) {
@@ -364,11 +374,16 @@ void tile(int64_t nb, const SuperRow* w, const ActGroupSuper<V::kGroups>* act, i
                 const SuperRow& wr = w[r * nb + i];
                 const auto w0 = V::bcast128(wr.q[s]);
                 const auto w1 = S == 2 ? V::bcast128(wr.q[s + 1]) : w0;
-                const auto sc = V::set1_i32(wr.sc8[s]);
                 for (int q = 0; q < Q; ++q) {
-                    auto t = M::template dot<V>(c0[q], w0, a0[q]);
-                    if (S == 2) t = M::template dot<V>(t, w1, a1[q]);
-                    sumi[r][q] = V::add_i32(sumi[r][q], V::mullo_i32(t, sc));
+                    if constexpr (kScaleByMadd<V, F>) {
+                        auto p = V::maddubs(w0, a0[q]);
+                        if (S == 2) p = V::add_i16(p, V::maddubs(w1, a1[q]));
+                        sumi[r][q] = V::add_i32(sumi[r][q], V::madd_i16(p, V::set1_i16(wr.sc8[s])));
+                    } else {
+                        auto t = M::template dot<V>(c0[q], w0, a0[q]);
+                        if (S == 2) t = M::template dot<V>(t, w1, a1[q]);
+                        sumi[r][q] = V::add_i32(sumi[r][q], V::mullo_i32(t, V::set1_i32(wr.sc8[s])));
+                    }
                 }
             }
         }
@@ -499,9 +514,13 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             for (int z = 0; z < Z; ++z) {
                 int groups[G];
                 for (int l = 0; l < G; ++l) groups[l] = F::row_group(G, z, l);
-                const auto start = M::kOffset ? x.corr[z] : V::zero();
-                const auto t = M::template dot<V>(start, M::template operand<V>(q[z]), x.g[z]);
-                s = V::add_i32(s, V::mullo_i32(t, V::group_scales_i32(sc.sg, groups)));
+                if constexpr (kScaleByMadd<V, F>) {
+                    s = V::add_i32(s, V::madd_i16(V::maddubs(q[z], x.g[z]), V::group_scales_i16(sc.sg, groups)));
+                } else {
+                    const auto start = M::kOffset ? x.corr[z] : V::zero();
+                    const auto t = M::template dot<V>(start, M::template operand<V>(q[z]), x.g[z]);
+                    s = V::add_i32(s, V::mullo_i32(t, V::group_scales_i32(sc.sg, groups)));
+                }
             }
             __m128i sumi = V::fold_to_128(s);
             if constexpr (F::kTerm != Term::None) {

@@ -57,6 +57,8 @@ struct Vec128 {
     static I abs_i8(I v) { return _mm_abs_epi8(v); }
     static I sign_i8(I s, I w) { return _mm_sign_epi8(s, w); }
 
+    static I maddubs(I u, I s) { return _mm_maddubs_epi16(u, s); }
+    static I add_i16(I a, I b) { return _mm_add_epi16(a, b); }
     static I dot_us(I acc, I u, I s) {
         if constexpr (Vnni) {
             return _mm_dpbusd_epi32(acc, u, s);

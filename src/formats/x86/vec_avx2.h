@@ -18,7 +18,7 @@ struct VecAvx2 {
     static constexpr bool kVnni = false;
     // gemm tile shapes (rows x token groups) for the 32-value and super-block
     // formats, chosen by measurement (docs/benchmarks.md).
-    static constexpr int kTileRows32 = 4, kTileGroups32 = 1, kTileRowsK = 3, kTileGroupsK = 1;
+    static constexpr int kTileRows32 = 3, kTileGroups32 = 2, kTileRowsK = 2, kTileGroupsK = 2;
     using Narrow = Vec128<false>;
 
     static I zero() { return _mm256_setzero_si256(); }
@@ -81,6 +81,9 @@ struct VecAvx2 {
     }
     static I abs_i8(I v) { return _mm256_abs_epi8(v); }
     static I sign_i8(I s, I w) { return _mm256_sign_epi8(s, w); }
+    // Pair sums u * s as int16 (saturating: callers keep them in range).
+    static I maddubs(I u, I s) { return _mm256_maddubs_epi16(u, s); }
+    static I add_i16(I a, I b) { return _mm256_add_epi16(a, b); }
     static I dot_us(I acc, I u, I s) {
         return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
     }
@@ -88,6 +91,11 @@ struct VecAvx2 {
     static I group_scales_i32(__m128i sg, const int* g) {
         const char a = char(g[0]), b = char(g[1]);
         return _mm256_cvtepi8_epi32(_mm_shuffle_epi8(sg, _mm_setr_epi8(a, a, a, a, b, b, b, b, 0, 0, 0, 0, 0, 0, 0, 0)));
+    }
+    // Group k's eight int16 = sign-extended byte sg[g[k]].
+    static I group_scales_i16(__m128i sg, const int* g) {
+        const char a = char(g[0]), b = char(g[1]);
+        return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sg, _mm_setr_epi8(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b)));
     }
     static __m128i fold_to_128(I v) { return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); }
 
