@@ -129,6 +129,7 @@ struct VecAvx2 {
     }
 
     // Quantizer and attention helpers.
+    static F round_f16(F v) { return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); }
     static F trunc_f(F v) { return _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
     static MF ge_f(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
     static MF lt_f(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }

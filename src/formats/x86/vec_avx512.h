@@ -138,6 +138,7 @@ struct VecAvx512 {
     }
 
     // Quantizer and attention helpers.
+    static F round_f16(F v) { return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); }
     static F trunc_f(F v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
     static MF ge_f(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
     static MF lt_f(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }

@@ -12,19 +12,13 @@
 namespace quantlab::x86 {
 namespace {
 
-// round_f16_x4 of attention_kernels.cpp, lane for lane: (|x| + c) - c with
-// c = 2^(e+13) (at least 0.5), infinity from 65520 up, the sign put back.
+// round_f16_x4 of attention_kernels.cpp, lane for lane: that computes
+// fp16_to_fp32(fp32_to_fp16(x)) with round-to-nearest-even (infinity from
+// 65520 up, f16 subnormals below 2^-14; tests/model/test_attention_kernels.cpp),
+// which is what F16C's two conversions do in two instructions.
 template <class V>
 inline typename V::F round_f16(typename V::F x) {
-    const auto xi = V::cast_fi(x);
-    const auto sign_bit = V::set1_i32(int32_t(0x80000000u));
-    const auto ax = V::andnot_(sign_bit, xi);
-    const auto c = V::max_i32(V::add_i32(V::and_(ax, V::set1_i32(0x7f800000)), V::set1_i32(13 << 23)),
-                              V::set1_i32(0x3f000000));
-    const auto cf = V::cast_if(c);
-    const auto r = V::cast_fi(V::sub_f(V::add_f(V::cast_if(ax), cf), cf));
-    const auto inf = V::masked_i32(V::gt_i32(ax, V::set1_i32(0x477fefff)), V::set1_i32(0x7f800000));
-    return V::cast_if(V::or_(V::max_i32(r, inf), V::and_(xi, sign_bit)));
+    return V::round_f16(x);
 }
 
 // W registers of the accumulator stay in registers while every row passes.
