@@ -10,9 +10,9 @@
 #   perplexity (QUANTLAB_BENCH_PPL=1, the default): every reference file over
 #   ../shared/reference/eval.txt at context 128 under llama.cpp's builds and quantlab.
 # llama.cpp is the prebuilt CPU build in the npm package @node-llama-cpp/linux-x64
-# (pinned below; the loader picks the libggml-cpu-<variant>.so that suits this
-# CPU, or the one variant a directory offers); only its headers come from the
-# source bundle inside the npm package. Nothing is built from llama.cpp's
+# (installed by scripts/lib/llama-cpp-prebuilt.sh; the loader picks the
+# libggml-cpu-<variant>.so that suits this CPU, or the one variant a directory
+# offers); only its headers come from the source bundle inside the npm package. Nothing is built from llama.cpp's
 # sources. Needs npm, git, gcc and a built build/native-gcc/quantlab
 # (scripts/build.sh native).
 # Knobs: QUANTLAB_BENCH_ROUNDS (2), QUANTLAB_BENCH_REPS (5), QUANTLAB_BENCH_THREADS ("1 2"),
@@ -23,19 +23,16 @@ cd "$(dirname "$0")/.."
 root=$PWD
 shared=${QUANTLAB_SHARED:-$root/../shared}
 out=$root/build/llama-cpp-native
-version=3.22.1
 rounds=${QUANTLAB_BENCH_ROUNDS:-2}
 reps=${QUANTLAB_BENCH_REPS:-5}
 threads_list=${QUANTLAB_BENCH_THREADS:-1 2}
 models=${QUANTLAB_BENCH_MODELS:-q8_0 q4_0 q4_k_m}
 mkdir -p "$out"
-if [ ! -d "$out/node_modules/@node-llama-cpp/linux-x64/bins" ]; then
-  (cd "$out" && [ -f package.json ] || echo '{"private": true}' > package.json
-   npm install --no-audit --no-fund --ignore-scripts "node-llama-cpp@$version" >/dev/null)
-fi
-bins=$out/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
-src=$out/llama.cpp-src
-[ -d "$src" ] || git -c advice.detachedHead=false clone -q "$out/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$src"
+source scripts/lib/llama-cpp-prebuilt.sh
+llama_cpp_prebuilt
+version=$LLAMA_CPP_VERSION
+bins=$LLAMA_CPP_BINS
+src=$LLAMA_CPP_SRC
 libs=(-L"$bins" -l:libllama.v0.5.0.so -l:libggml.v0.5.0.so -l:libggml-base.so -Wl,-rpath,"$bins" -lm)
 for tool in llama_bench llama_perplexity; do
   gcc -O2 -std=gnu11 -Wall -o "$out/$tool" "tests/bench/llama_cpp_native/$tool.c" \

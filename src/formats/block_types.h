@@ -126,4 +126,92 @@ static_assert(sizeof(block_iq4_xs) == 136, "block_iq4_xs size");
 constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                       1,    13,   25,  38,  53,  69,  89,  113};
 
+// ---- lattice ("i-") quants below 4 bits. Each 256-value super-block is 32
+// groups of 8 (or 64 of 4) values; a group is an index into a grid of
+// lattice points (formats/iq_grids.h) plus signs, under per-32 or per-16
+// scales. Layout facts from ggml-common.h.
+
+struct block_iq2_xxs {           // 2.0625 bits per weight
+    ggml_half d;
+    uint16_t qs[QK_K / 8];       // per 32 values, two 32-bit words: four 8-bit grid indices (kIq2xxsGrid);
+                                 // four 7-bit sign indices (kIq2xsSigns) and a 4-bit scale on top
+};
+static_assert(sizeof(block_iq2_xxs) == 66, "block_iq2_xxs size");
+
+struct block_iq2_xs {            // 2.3125 bits per weight
+    ggml_half d;
+    uint16_t qs[QK_K / 8];       // per 8 values: 9-bit grid index (kIq2xsGrid), 7-bit sign index above it
+    uint8_t scales[QK_K / 32];   // two 4-bit scales per 32 values (low nibble: first 16)
+};
+static_assert(sizeof(block_iq2_xs) == 74, "block_iq2_xs size");
+
+struct block_iq2_s {             // 2.5625 bits per weight
+    ggml_half d;
+    uint8_t qs[QK_K / 4];        // first half: low 8 bits of the 32 grid indices (kIq2sGrid);
+                                 // second half: 32 raw sign bytes
+    uint8_t qh[QK_K / 32];       // high 2 bits of the four indices of each 32 values
+    uint8_t scales[QK_K / 32];   // two 4-bit scales per 32 values
+};
+static_assert(sizeof(block_iq2_s) == 82, "block_iq2_s size");
+
+struct block_iq3_xxs {           // 3.0625 bits per weight
+    ggml_half d;
+    uint8_t qs[3 * QK_K / 8];    // 64 8-bit grid indices of 4 values (kIq3xxsGrid), then per 32 values
+                                 // a 32-bit word: four 7-bit sign indices and a 4-bit scale on top
+};
+static_assert(sizeof(block_iq3_xxs) == 98, "block_iq3_xxs size");
+
+constexpr int IQ3S_N_SCALE = QK_K / 64;
+
+struct block_iq3_s {             // 3.4375 bits per weight
+    ggml_half d;
+    uint8_t qs[QK_K / 4];        // low 8 bits of the 64 grid indices of 4 values (kIq3sGrid)
+    uint8_t qh[QK_K / 32];       // 9th bit of each index
+    uint8_t signs[QK_K / 8];     // raw sign bytes, one per 8 values
+    uint8_t scales[IQ3S_N_SCALE];  // two 4-bit scales per 64 values
+};
+static_assert(sizeof(block_iq3_s) == 110, "block_iq3_s size");
+
+struct block_iq1_s {             // 1.5625 bits per weight
+    ggml_half d;
+    uint8_t qs[QK_K / 8];        // low 8 bits of the 32 grid indices (kIq1sGrid)
+    uint16_t qh[QK_K / 32];      // per 32 values: four 3-bit index tops, a 3-bit scale, the delta's sign (bit 15)
+};
+static_assert(sizeof(block_iq1_s) == 50, "block_iq1_s size");
+
+struct block_iq1_m {             // 1.75 bits per weight; no d field: its fp16 scale is spread over
+    uint8_t qs[QK_K / 8];        // the top nibbles of the four 16-bit scale words
+    uint8_t qh[QK_K / 16];       // per 8 values: 3-bit index top and the delta's sign bit (two groups a byte)
+    uint8_t scales[QK_K / 32];   // 3-bit scales per 16 values, and the block scale's nibbles
+};
+static_assert(sizeof(block_iq1_m) == 56, "block_iq1_m size");
+
+// ---- ternary formats (BitNet b1.58, TriLMs): values -1, 0, +1 times d.
+
+struct block_tq1_0 {             // 1.6875 bits per weight
+    uint8_t qs[(QK_K - 4 * QK_K / 64) / 5];  // 240 values, 5 trits a byte (base 3, scaled to 0..255)
+    uint8_t qh[QK_K / 64];       // 16 values, 4 trits a byte
+    ggml_half d;
+};
+static_assert(sizeof(block_tq1_0) == 54, "block_tq1_0 size");
+
+struct block_tq2_0 {             // 2.0625 bits per weight
+    uint8_t qs[QK_K / 4];        // 2 bits per value: 0, 1, 2 for -1, 0, +1
+    ggml_half d;
+};
+static_assert(sizeof(block_tq2_0) == 66, "block_tq2_0 size");
+
+// ---- MXFP4 (OCP microscaling): 32 e2m1 values under a shared power-of-two scale.
+
+constexpr int QK_MXFP4 = 32;
+
+struct block_mxfp4 {
+    uint8_t e;                   // E8M0 scale exponent
+    uint8_t qs[QK_MXFP4 / 2];    // 4-bit e2m1 codes, low nibbles = first half of the block
+};
+static_assert(sizeof(block_mxfp4) == 17, "block_mxfp4 size");
+
+// The e2m1 values doubled (ggml-common.h, kvalues_mxfp4): code c means kMxfp4Values[c] / 2.
+constexpr int8_t kMxfp4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
 }  // namespace quantlab

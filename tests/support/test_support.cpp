@@ -15,6 +15,11 @@ std::string shared_dir() {
 
 std::string golden_dir() { return shared_dir() + "/golden"; }
 
+std::string formats_golden_dir() {
+    if (const char* env = std::getenv("QUANTLAB_FORMATS_GOLDEN_DIR")) return env;
+    return QUANTLAB_FORMATS_GOLDEN_DIR;
+}
+
 std::vector<uint8_t> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     INFO("reading " << path);

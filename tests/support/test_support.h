@@ -13,6 +13,9 @@ namespace quantlab::test {
 // ../shared beside the repository (override with the QUANTLAB_SHARED_DIR env var).
 std::string shared_dir();
 std::string golden_dir();
+// tests/formats/golden: golden vectors from libggml kept in the repository
+// (scripts/golden-ggml.sh; override with QUANTLAB_FORMATS_GOLDEN_DIR).
+std::string formats_golden_dir();
 
 // Reads a whole file; fails the current test (REQUIRE) if it cannot.
 std::vector<uint8_t> read_bytes(const std::string& path);
