@@ -1,10 +1,11 @@
 // The native x86 kernels must equal the SIMD128 ones (and so the wasm build)
-// bit for bit, at every kernel level this CPU runs (avx512vnni, avx2), on the
+// bit for bit, at every kernel level this CPU runs (avx512vnni, avxvnni, avx2), on the
 // same shapes: the gemms against the SIMD128 vec_dot, the Q8_0 activation
 // quantizer byte for byte, attention's loops against their SIMD128 definitions.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "formats/gemm_check.h"
@@ -19,36 +20,62 @@ using namespace quantlab;
 using namespace quantlab::test;
 
 #if QUANTLAB_X86_KERNELS
+namespace quantlab::test {
+extern const x86::LevelKernels avxvnni_kernels_as_evex;  // x86_avxvnni_evex_kernels.cpp
+}
+
 namespace {
 
-// The native levels this CPU runs, whatever QUANTLAB_X86_KERNELS says.
-std::vector<x86::Level> native_levels() {
-    std::vector<x86::Level> out;
+// A kernel level under test: its name and table.
+struct LevelUnderTest {
+    std::string name;
+    x86::Level level;
+    const x86::LevelKernels* table;  // nullptr: the library's table of `level`
+};
+
+// The native levels this CPU runs, whatever QUANTLAB_X86_KERNELS says, and
+// the avxvnni level's code built with AVX-512's encoding of vpdpbusd where
+// only that encoding runs.
+std::vector<LevelUnderTest> native_levels() {
+    std::vector<LevelUnderTest> out;
     for (x86::Level l : x86::supported_levels()) {
-        if (l != x86::Level::Off) out.push_back(l);
+        if (l != x86::Level::Off) out.push_back({x86::level_name(l), l, nullptr});
+    }
+    if (!x86::cpu_supports(x86::Level::AvxVnni) && x86::cpu_supports(x86::Level::Avx512Vnni)) {
+        out.push_back({"avxvnni (EVEX vpdpbusd)", x86::Level::AvxVnni, &avxvnni_kernels_as_evex});
     }
     if (out.empty()) WARN("this CPU runs no native x86 kernel level (it lacks AVX2): not tested");
     if (!x86::cpu_supports(x86::Level::Avx512Vnni)) WARN("this CPU has no AVX-512 VNNI: that level is not tested");
     return out;
 }
 
+GemmFn gemm_of(const LevelUnderTest& l, GgmlType t) {
+    return l.table ? l.table->gemm(t) : x86::native_gemm(t, l.level);
+}
+
+QuantizeRowFn quantizer_of(const LevelUnderTest& l, GgmlType t) {
+    return l.table ? l.table->quantize_row(t) : x86::native_quantize_row(t, l.level);
+}
+
+bool is_active(const LevelUnderTest& l) { return !l.table && l.level == x86::active_level(); }
+
 }  // namespace
 #endif
 
 TEST_CASE("native x86 gemm equals the SIMD128 vec_dot bit for bit at every level", "[simd][gemm][x86]") {
 #if QUANTLAB_X86_KERNELS
-    for (x86::Level level : native_levels()) {
+    for (const LevelUnderTest& level : native_levels()) {
         int covered = 0;
         for (const auto& t : all_type_traits()) {
-            const GemmFn g = x86::native_gemm(t.type, level);
+            const GemmFn g = gemm_of(level, t.type);
             if (!g) continue;
             ++covered;
-            INFO("level " << x86::level_name(level) << ", " << t.name);
+            INFO("level " << level.name << ", " << t.name);
             check_gemm_shapes(t, g);
             // Values at the ends of every format's range against activations of
             // +-127: the largest int16 pair sums vpmaddubsw sees (avx2).
             check_gemm(t, g, t.block_size * 4, 7, 6, 1.0f, 11, true);
-            if (level == x86::active_level()) CHECK(resolve_kernels(t, KernelVariant::Simd128).gemm == g);
+            if (is_active(level)) CHECK(resolve_kernels(t, KernelVariant::Simd128).gemm == g);
         }
         // Every quantized weight format: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 IQ4_NL Q2_K..Q6_K IQ4_XS.
         CHECK(covered >= 12);
@@ -60,10 +87,10 @@ TEST_CASE("native x86 gemm equals the SIMD128 vec_dot bit for bit at every level
 
 TEST_CASE("native x86 activation quantizers equal the SIMD128 ones byte for byte at every level", "[simd][x86]") {
 #if QUANTLAB_X86_KERNELS
-    for (x86::Level level : native_levels()) {
+    for (const LevelUnderTest& level : native_levels()) {
         int covered = 0;
         for (const auto& t : all_type_traits()) {
-            const QuantizeRowFn q = x86::native_quantize_row(t.type, level);
+            const QuantizeRowFn q = quantizer_of(level, t.type);
             if (!q) continue;
             ++covered;
             const int64_t n = t.block_size * 64;
@@ -83,10 +110,10 @@ TEST_CASE("native x86 activation quantizers equal the SIMD128 ones byte for byte
                 std::vector<uint8_t> want(row_size(t, n)), got(row_size(t, n), 0xAB);
                 t.simd128.quantize_row(x.data(), want.data(), n);
                 q(x.data(), got.data(), n);
-                INFO("level " << x86::level_name(level) << ", " << t.name << " seed " << seed);
+                INFO("level " << level.name << ", " << t.name << " seed " << seed);
                 CHECK(std::memcmp(want.data(), got.data(), want.size()) == 0);
             }
-            if (level == x86::active_level()) CHECK(resolve_kernels(t, KernelVariant::Simd128).quantize_row == q);
+            if (is_active(level)) CHECK(resolve_kernels(t, KernelVariant::Simd128).quantize_row == q);
         }
         CHECK(covered >= 1);
     }
@@ -97,7 +124,9 @@ TEST_CASE("native x86 activation quantizers equal the SIMD128 ones byte for byte
 
 TEST_CASE("native x86 attention loops equal the SIMD128 ones bit for bit at every level", "[attention][x86]") {
 #if QUANTLAB_X86_KERNELS
-    for (x86::Level level : native_levels()) {
+    for (const LevelUnderTest& lut : native_levels()) {
+        const x86::Level level = lut.level;
+        if (lut.table) continue;  // attention has no int8 dot: avxvnni runs avx2's loops
         const x86::AttentionKernels* k = x86::attention_kernels(level);
         REQUIRE(k != nullptr);
         // Value scales that keep the f16 accumulator normal, push it into f16

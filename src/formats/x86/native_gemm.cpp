@@ -8,6 +8,7 @@ const LevelKernels* level_table(Level level) {
     if (!cpu_supports(level)) return nullptr;
     switch (level) {
         case Level::Avx512Vnni: return &kernels_avx512vnni;
+        case Level::AvxVnni: return &kernels_avxvnni;
         case Level::Avx2: return &kernels_avx2;
         default: return nullptr;
     }

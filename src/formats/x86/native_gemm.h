@@ -17,6 +17,7 @@ struct LevelKernels {
     QuantizeRowFn (*quantize_row)(GgmlType activations);
 };
 extern const LevelKernels kernels_avx2;
+extern const LevelKernels kernels_avxvnni;
 extern const LevelKernels kernels_avx512vnni;
 
 // The gemm of a level (the active one by default) for weights of type t, or nullptr.

@@ -1,7 +1,7 @@
 // The 128-bit backend of the x86 vector layer (vec_x86.h): one group per
 // register. Each level uses it as V::Narrow for panel unpacking and
-// remainders; kVnni says whether dot_us may be vpdpbusd (AVX-512 VNNI's
-// 128-bit form). Include after the level's target pragma.
+// remainders, with the level's dot_us (Dot). Include after the level's
+// target pragma.
 #pragma once
 
 #include "formats/x86/vec_x86.h"
@@ -9,14 +9,14 @@
 namespace quantlab::x86 {
 namespace {
 
-template <bool Vnni>
+template <DotKind Dot>
 struct Vec128 {
     using I = __m128i;
     using F = __m128;
     static constexpr int kGroups = 1;
     static constexpr int kFloats = 4;
-    static constexpr bool kVnni = Vnni;
-    using Narrow = Vec128<Vnni>;
+    static constexpr bool kVnni = Dot != DotKind::MaddUbs;
+    using Narrow = Vec128<Dot>;
 
     static I zero() { return _mm_setzero_si128(); }
     static I load(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
@@ -60,8 +60,10 @@ struct Vec128 {
     static I maddubs(I u, I s) { return _mm_maddubs_epi16(u, s); }
     static I add_i16(I a, I b) { return _mm_add_epi16(a, b); }
     static I dot_us(I acc, I u, I s) {
-        if constexpr (Vnni) {
+        if constexpr (Dot == DotKind::VnniEvex) {
             return _mm_dpbusd_epi32(acc, u, s);
+        } else if constexpr (Dot == DotKind::VnniVex) {
+            return _mm_dpbusd_avx_epi32(acc, u, s);
         } else {
             return _mm_add_epi32(acc, _mm_madd_epi16(_mm_maddubs_epi16(u, s), _mm_set1_epi16(1)));
         }

@@ -1,6 +1,7 @@
-// The 256-bit AVX2 backend of the x86 vector layer (vec_x86.h): two groups
-// per register; dot_us is vpmaddubsw + vpmaddwd (exact for u <= 128).
-// Include after target_avx2_begin.h.
+// The 256-bit backend of the x86 vector layer (vec_x86.h): two groups per
+// register. VecAvx2: dot_us is vpmaddubsw + vpmaddwd (exact for u <= 128);
+// include after target_avx2_begin.h. VecAvxVnni: dot_us is AVX-VNNI's
+// vpdpbusd (exact for any bytes); include after target_avxvnni_begin.h.
 #pragma once
 
 #include "formats/x86/vec_128.h"
@@ -8,18 +9,19 @@
 namespace quantlab::x86 {
 namespace {
 
-struct VecAvx2 {
+template <DotKind Dot>
+struct VecAvx2T {
     using I = __m256i;
     using F = __m256;
     using MF = __m256;   // float compare results
     using MI = __m256i;  // int32 compare results
     static constexpr int kGroups = 2;
     static constexpr int kFloats = 8;
-    static constexpr bool kVnni = false;
+    static constexpr bool kVnni = Dot != DotKind::MaddUbs;
     // gemm tile shapes (rows x token groups) for the 32-value and super-block
     // formats, chosen by measurement (docs/benchmarks.md).
     static constexpr int kTileRows32 = 3, kTileGroups32 = 2, kTileRowsK = 2, kTileGroupsK = 2;
-    using Narrow = Vec128<false>;
+    using Narrow = Vec128<Dot>;
 
     static I zero() { return _mm256_setzero_si256(); }
     static I load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
@@ -85,7 +87,13 @@ struct VecAvx2 {
     static I maddubs(I u, I s) { return _mm256_maddubs_epi16(u, s); }
     static I add_i16(I a, I b) { return _mm256_add_epi16(a, b); }
     static I dot_us(I acc, I u, I s) {
-        return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+        if constexpr (Dot == DotKind::VnniEvex) {
+            return _mm256_dpbusd_epi32(acc, u, s);
+        } else if constexpr (Dot == DotKind::VnniVex) {
+            return _mm256_dpbusd_avx_epi32(acc, u, s);
+        } else {
+            return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+        }
     }
     // Group k's four int32 = sign-extended byte sg[g[k]].
     static I group_scales_i32(__m128i sg, const int* g) {
@@ -151,6 +159,9 @@ struct VecAvx2 {
         _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packs_epi16(w, w));
     }
 };
+
+using VecAvx2 = VecAvx2T<DotKind::MaddUbs>;
+using VecAvxVnni = VecAvx2T<DotKind::VnniVex>;
 
 }  // namespace
 }  // namespace quantlab::x86

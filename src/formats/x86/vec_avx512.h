@@ -19,7 +19,7 @@ struct VecAvx512 {
     // gemm tile shapes (rows x token groups) for the 32-value and super-block
     // formats, chosen by measurement (docs/benchmarks.md).
     static constexpr int kTileRows32 = 6, kTileGroups32 = 2, kTileRowsK = 3, kTileGroupsK = 2;
-    using Narrow = Vec128<true>;
+    using Narrow = Vec128<DotKind::VnniEvex>;
 
     static I zero() { return _mm512_setzero_si512(); }
     static I load(const void* p) { return _mm512_loadu_si512(p); }

@@ -2,10 +2,11 @@
 // here and in src/model/x86) may use, so that each body is written once and
 // compiled once per x86 level (Highway's idea, without Highway's size):
 //
-//   level       translation units                     vector type V        groups
-//   avx512vnni  *_avx512vnni.cpp, target pragma        VecAvx512 (vec_avx512.h)  4
-//   avx2        *_avx2.cpp, target pragma              VecAvx2   (vec_avx2.h)    2
-//   either      panel unpacking, remainders            V::Narrow = Vec128<...>   1
+//   level       translation units                     vector type V              groups
+//   avx512vnni  *_avx512vnni.cpp, target pragma        VecAvx512   (vec_avx512.h)  4
+//   avxvnni     kernels_avxvnni.cpp, target pragma     VecAvxVnni  (vec_avx2.h)    2
+//   avx2        *_avx2.cpp, target pragma              VecAvx2     (vec_avx2.h)    2
+//   any         panel unpacking, remainders            V::Narrow = Vec128<...>     1
 //
 // A register of V holds V::kGroups 128-bit groups; every byte shuffle, shift
 // and multiply-add works inside a group, exactly as a SIMD128 register, so a
@@ -51,6 +52,10 @@
 
 namespace quantlab::x86 {
 namespace {
+
+// How a backend's dot_us is made: vpmaddubsw + vpmaddwd (AVX2), or vpdpbusd
+// in its AVX-512 VNNI (EVEX) or AVX-VNNI (VEX) encoding: the same instruction.
+enum class DotKind { MaddUbs, VnniEvex, VnniVex };
 
 // A growable 64-byte-aligned buffer, one per use and thread (thread_local).
 struct Scratch {
