@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# `npm start`: install what is missing, build the wasm module and serve the web app.
+# `npm start`: install what is missing, build the wasm module and the static
+# web app (web/dist), and serve it with COOP/COEP headers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-bash scripts/build.sh dist
-PORT=${PORT:-5173}
-echo "quantlab demo: open http://127.0.0.1:${PORT}/ (Ctrl-C to stop)"
-exec npx vite --config web/vite.config.mjs --port "$PORT"
+bash scripts/build.sh web
+exec node scripts/serve-web.mjs --port "${PORT:-5173}" web/dist

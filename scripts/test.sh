@@ -33,5 +33,5 @@ bash scripts/build.sh wasm
 ctest --test-dir build/wasm --output-on-failure
 
 step "JavaScript, npm package and browser tests"
-bash scripts/build.sh dist
+bash scripts/build.sh web   # the npm package in dist/ and the static site in web/dist/
 npx vitest run --config tests/vitest.config.mjs

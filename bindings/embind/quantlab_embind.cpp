@@ -12,6 +12,7 @@
 
 #include "guarded.h"
 #include "core/error.h"
+#include "formats/block_layout.h"
 #include "formats/quantize.h"
 #include "stats/error_stats.h"
 
@@ -50,6 +51,16 @@ val formats() {
         o.set("usesImatrix", t.uses_imatrix);
         o.set("hasSimd128", simd128_compiled() && (t.simd128.quantize_row || t.simd128.dequantize_row ||
                                                    t.simd128.vec_dot));
+        o.set("hasVecDot", t.ref.vec_dot != nullptr);
+        val layout = val::array();
+        for (const auto& f : block_layout(t.type)) {
+            val field = val::object();
+            field.set("name", std::string(f.name));
+            field.set("bytes", f.bytes);
+            field.set("what", std::string(f.what));
+            layout.call<void>("push", field);
+        }
+        o.set("layout", layout);
         list.call<void>("push", o);
     }
     return list;
@@ -121,6 +132,7 @@ val build_info() {
     val o = val::object();
     o.set("simd128", simd128_compiled());
     o.set("defaultKernel", std::string(kernel_variant_name(default_kernel_variant())));
+    o.set("threads", 1);  // kernels run on the calling thread
     return o;
 }
 

@@ -39,6 +39,10 @@ export interface FormatInfo {
   usesImatrix: boolean;
   /** Whether a SIMD128 kernel exists in this build. */
   hasSimd128: boolean;
+  /** False for activation-only types (q8_1, q8_K): they cannot be a weight in a dot product. */
+  hasVecDot: boolean;
+  /** The fields of one block in storage order (empty when not described yet). */
+  layout: { name: string; bytes: number; what: string }[];
 }
 
 export type Kernel = 'auto' | 'ref' | 'scalar' | 'simd128';
@@ -349,6 +353,57 @@ export interface QuantizeModelResult {
   blob?: Blob;
 }
 
+export interface MatmulBenchOptions {
+  /** Weight rows (output features), default 4096. */
+  rows?: number;
+  /** Row length (input features), default 4096; a multiple of the type's and its vecDotType's block. */
+  cols?: number;
+  /** Activation columns: 1 = generation (matrix × vector), 256 = a prompt batch. Default 1. */
+  nTokens?: number;
+  /** Repeat until this many milliseconds were measured (at least 3 samples), default 250. */
+  minMs?: number;
+  /** At most this many samples (default 1000). */
+  maxReps?: number;
+  seed?: number;
+}
+
+export interface MatmulBenchResult {
+  /** Multiplications timed (small matrices are repeated so each sample lasts >= 5 ms). */
+  reps: number;
+  /** Median seconds of one multiplication, activation quantization included. */
+  seconds: number;
+  bestSeconds: number;
+  /** 2·rows·cols·nTokens / seconds / 1e9. */
+  gflops: number;
+  /** Weight bytes / seconds / 1e9 (each weight byte is read once per multiplication). */
+  weightGBps: number;
+  weightBytes: number;
+  activationBytes: number;
+  /** Sum of the outputs (identical for every kernel variant). */
+  checksum: number;
+}
+
+/** A llama model's shape (llama.cpp's hparams). */
+export interface LlamaShape {
+  nVocab: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  /** Below nHead: grouped-query attention. Default nHead. */
+  nHeadKv?: number;
+  nFf: number;
+  nCtxTrain?: number;
+  /** No output.weight: the token embedding is reused (Llama 3.2 1B/3B). */
+  tiedEmbeddings?: boolean;
+}
+
+export interface SyntheticModelSource {
+  /** The size the whole file would have. */
+  size: number;
+  nParams: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
 export interface ModelFileType {
   name: string;
   id: number;
@@ -359,6 +414,8 @@ export declare class Quantlab {
   /** True when this build has SIMD128 kernels. */
   readonly simd128: boolean;
   readonly defaultKernel: 'ref' | 'simd128';
+  /** Threads the kernels run with (1: this build is single-threaded). */
+  readonly threads: number;
   formats(): FormatInfo[];
   format(type: string): FormatInfo;
   quantizedSize(type: string, n: number): number;
@@ -376,6 +433,14 @@ export declare class Quantlab {
   quantizeModel(input: ModelSource, options: QuantizeModelOptions): Promise<QuantizeModelResult>;
   /** The model types quantizeModel accepts. */
   quantizeTypes(): ModelFileType[];
+  /** Time weight × activations through the engine's kernel path (the tutorial's matmul benchmark). */
+  benchMatmul(type: string, options?: MatmulBenchOptions): MatmulBenchResult;
+  /**
+   * A llama of the given shape as a header-only source (weights read as
+   * zeros in `type`: F32, F16 or BF16, default F16), for size plans with
+   * quantizeModel(source, { type, dryRun: true }).
+   */
+  syntheticLlama(shape: LlamaShape, options?: { type?: 'F32' | 'F16' | 'BF16' }): SyntheticModelSource;
 }
 
 export interface LoadOptions {

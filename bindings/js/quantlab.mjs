@@ -36,6 +36,7 @@ export class Quantlab {
     const info = module.buildInfo();
     this.simd128 = info.simd128;
     this.defaultKernel = info.defaultKernel;
+    this.threads = info.threads ?? 1;
   }
 
   /** The traits table: one entry per tensor type. */
@@ -168,6 +169,38 @@ export class Quantlab {
   /** The model file types quantizeModel accepts: [{name, id, description}]. */
   quantizeTypes() {
     return this._m.quantizeFtypes();
+  }
+
+  /**
+   * Time a rows × cols weight matrix of `type` times nTokens activation
+   * columns through the engine's kernel path (activations quantized to the
+   * type's vecDotType, then its gemm): {seconds, gflops, weightGBps, ...}.
+   */
+  benchMatmul(type, options = {}) {
+    requireType(type);
+    if (options === null || typeof options !== 'object') fail('InvalidArgument', 'options must be an object');
+    const { rows, cols, nTokens, minMs, maxReps, seed } = options;
+    return unwrap(this._m.benchMatmul(type, { rows, cols, nTokens, minMs, maxReps, seed }));
+  }
+
+  /**
+   * A llama model of the given shape that exists only as its GGUF header:
+   * a {size, read} source whose tensor data reads as zeros, for
+   * quantizeModel(source, {dryRun: true}) size plans of models you do not have.
+   */
+  syntheticLlama(shape, { type = 'F16' } = {}) {
+    requireType(type);
+    const { header, fileSize, nParams } = unwrap(this._m.llamaShapedGguf(shape ?? null, type));
+    return {
+      size: fileSize,
+      nParams,
+      async read(offset, length) {
+        const n = Math.max(0, Math.min(length, fileSize - offset));
+        const out = new Uint8Array(n);
+        if (offset < header.length) out.set(header.subarray(offset, Math.min(header.length, offset + n)));
+        return out;
+      },
+    };
   }
 
   _alloc(bytes) {

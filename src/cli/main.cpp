@@ -7,6 +7,7 @@
 
 #include "cli/bench_command.h"
 #include "cli/imatrix_command.h"
+#include "cli/matmul_bench_command.h"
 #include "cli/model_commands.h"
 #include "cli/quantize_command.h"
 #include "cli/tensor_commands.h"
@@ -36,6 +37,8 @@ const Command kCommands[] = {
     {"perplexity", quantlab::cli::run_perplexity,
      "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--kl-divergence-base FILE [--kl-divergence]] [--scalar] [-t N]"},
     {"bench", quantlab::cli::run_bench, "-m M.gguf [-p 256] [-n 64] [-r 3] [--scalar] [-t N] (pp/tg tokens/s)"},
+    {"bench-matmul", quantlab::cli::run_bench_matmul,
+     "[--type T] [--rows 4096] [--cols 4096] [-n 1] [--min-ms 250] [--scalar] [-t N] (GFLOP/s vs F32)"},
     {"imatrix", quantlab::cli::run_imatrix, "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--process-output] [-t N] -o out.gguf"},
     {"train", quantlab::cli::run_train, "[--corpus-words N | --text FILE] [--steps N | --minutes M] [--out M.gguf] [-t N] (--help)"},
 };

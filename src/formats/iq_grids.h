@@ -2,7 +2,7 @@
 // point into and the sign tables, as ggml defines them (ggml-common.h:
 // iq2xxs_grid, iq2xs_grid, iq2s_grid, iq3xxs_grid, iq3s_grid, iq1s_grid,
 // ksigns_iq2xs, kmask_iq2xs). iq_grids.cpp is generated from what libggml
-// decodes (scripts/gen-iq-grids.mjs); tests/formats/test_iq_grids.cpp checks
+// decodes (scripts/gen-format-tables.mjs); tests/formats/test_iq_grids.cpp checks
 // every entry against those dumps.
 //
 // A grid entry packs one point: byte j (little-endian) is coordinate j. A

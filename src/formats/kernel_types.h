@@ -53,4 +53,12 @@ inline size_t quantize_rows_with(QuantizeRowFn row, size_t row_bytes, const floa
     return size_t(nrows) * row_bytes;
 }
 
+// The QuantizeFn of a format whose chunk path is its row quantizer and which
+// ignores an importance matrix (ggml's quantize_q8_0, quantize_tq1_0, ...):
+// Row over each row of n_per_row values, BytesPerBlock bytes per BlockSize values.
+template <QuantizeRowFn Row, size_t BytesPerBlock, int64_t BlockSize>
+size_t quantize_rows_ignoring_imatrix(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float*) {
+    return quantize_rows_with(Row, size_t(n_per_row / BlockSize) * BytesPerBlock, src, dst, nrows, n_per_row);
+}
+
 }  // namespace quantlab

@@ -11,6 +11,8 @@
 #include "formats/ref/iq_quants_ref.h"
 #include "formats/ref/k_quants_ref.h"
 #include "formats/ref/legacy_quants_ref.h"
+#include "formats/ref/mxfp4_ref.h"
+#include "formats/ref/ternary_quants_ref.h"
 #if QUANTLAB_SIMD128
 #include "formats/simd128/float_formats_gemm_simd128.h"
 #include "formats/simd128/float_formats_simd128.h"
@@ -20,6 +22,9 @@
 #include "formats/simd128/k_quants_simd128.h"
 #include "formats/simd128/legacy_quants_gemm_simd128.h"
 #include "formats/simd128/legacy_quants_simd128.h"
+#include "formats/simd128/mxfp4_simd128.h"
+#include "formats/simd128/ternary_quants_gemm_simd128.h"
+#include "formats/simd128/ternary_quants_simd128.h"
 #define SIMD128(fn) fn
 #else
 #define SIMD128(fn) nullptr
@@ -33,6 +38,10 @@
 namespace quantlab {
 
 namespace {
+
+// The chunk quantizer of a 256-value format that ignores an imatrix.
+template <QuantizeRowFn Row, class Block>
+constexpr QuantizeFn rows_of = quantize_rows_ignoring_imatrix<Row, sizeof(Block), QK_K>;
 
 std::vector<TypeTraits> build_table() {
     using T = GgmlType;
@@ -127,6 +136,27 @@ std::vector<TypeTraits> build_table() {
          {SIMD128(quantize_row_iq4_xs_simd128), SIMD128(quantize_iq4_xs_simd128),
           SIMD128(dequantize_row_iq4_xs_simd128), SIMD128(vec_dot_iq4_xs_q8_K_simd128),
           SIMD128(gemm_iq4_xs_q8_K_simd128)}},
+        // ---- MXFP4: 32 e2m1 values under a power-of-two scale; ggml ignores an imatrix
+        {"mxfp4", T::MXFP4, QK_MXFP4, sizeof(block_mxfp4), true, T::Q8_0, false,
+         {quantize_row_mxfp4_ref, quantize_rows_ignoring_imatrix<quantize_row_mxfp4_ref, sizeof(block_mxfp4), QK_MXFP4>,
+          dequantize_row_mxfp4_ref, vec_dot_mxfp4_q8_0_ref},
+         {SIMD128(quantize_row_mxfp4_simd128),
+          SIMD128((quantize_rows_ignoring_imatrix<quantize_row_mxfp4_simd128, sizeof(block_mxfp4), QK_MXFP4>)),
+          SIMD128(dequantize_row_mxfp4_simd128), SIMD128(vec_dot_mxfp4_q8_0_simd128),
+          SIMD128(gemm_mxfp4_q8_0_simd128)}},
+        // ---- rows of the ternary formats (TQ1_0, TQ2_0): ggml ignores an imatrix
+        {"tq1_0", T::TQ1_0, QK_K, sizeof(block_tq1_0), true, T::Q8_K, false,
+         {quantize_row_tq1_0_ref, rows_of<quantize_row_tq1_0_ref, block_tq1_0>, dequantize_row_tq1_0_ref,
+          vec_dot_tq1_0_q8_K_ref},
+         {SIMD128(quantize_row_tq1_0_simd128), SIMD128((rows_of<quantize_row_tq1_0_simd128, block_tq1_0>)),
+          SIMD128(dequantize_row_tq1_0_simd128), SIMD128(vec_dot_tq1_0_q8_K_simd128),
+          SIMD128(gemm_tq1_0_q8_K_simd128)}},
+        {"tq2_0", T::TQ2_0, QK_K, sizeof(block_tq2_0), true, T::Q8_K, false,
+         {quantize_row_tq2_0_ref, rows_of<quantize_row_tq2_0_ref, block_tq2_0>, dequantize_row_tq2_0_ref,
+          vec_dot_tq2_0_q8_K_ref},
+         {SIMD128(quantize_row_tq2_0_simd128), SIMD128((rows_of<quantize_row_tq2_0_simd128, block_tq2_0>)),
+          SIMD128(dequantize_row_tq2_0_simd128), SIMD128(vec_dot_tq2_0_q8_K_simd128),
+          SIMD128(gemm_tq2_0_q8_K_simd128)}},
     };
 }
 

@@ -18,8 +18,8 @@ afterAll(async () => {
 describe('engine in Chromium', () => {
   it('greedy text and perplexity equal llama.cpp\'s', async () => {
     const r = await page.evaluate(async () => {
-      const ql = window.quantlab;
-      const blob = async (n) => (await fetch(`/__ref/${n}`)).blob();
+      const ql = await window.loadQuantlab();
+      const blob = async (n) => (await fetch(`__ref/${n}`)).blob();
       const f32 = await ql.loadModel(await blob('stories260K-f32.gguf'), { nCtx: 128 });
       const gen = await f32.generateText('Once upon a time', { nPredict: 40, temperature: 0 });
       const text = await (await blob('eval.txt')).text();

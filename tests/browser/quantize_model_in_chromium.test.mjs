@@ -1,4 +1,4 @@
-// ql.quantizeModel inside Chromium (the built web app's window.quantlab):
+// ql.quantizeModel inside Chromium (the built web app's window.loadQuantlab(): the npm API on the page's thread):
 // stories260K-f32 to Q4_K_M on the page's thread and on two Web Workers,
 // byte-identical to llama-quantize's file, with progress and cancellation.
 // The page is served without COOP/COEP: workers must not need them.
@@ -23,8 +23,8 @@ describe('quantizeModel in Chromium', () => {
   it('Q4_K_M with 1 and 2 workers equals the reference file, with progress', async () => {
     const want = createHash('sha256').update(readFileSync(`${sharedDir}/reference/stories260K-q4_k_m.gguf`)).digest('hex');
     const runs = await page.evaluate(async () => {
-      const ql = window.quantlab;
-      const input = await (await fetch('/__ref/stories260K-f32.gguf')).blob();
+      const ql = await window.loadQuantlab();
+      const input = await (await fetch('__ref/stories260K-f32.gguf')).blob();
       const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
       const out = [];
       for (const workers of [1, 2]) {
@@ -58,8 +58,8 @@ describe('quantizeModel in Chromium', () => {
 
   it('an AbortSignal cancels with QuantlabError Cancelled, and the page keeps working', async () => {
     const r = await page.evaluate(async () => {
-      const ql = window.quantlab;
-      const input = await (await fetch('/__ref/stories260K-f32.gguf')).blob();
+      const ql = await window.loadQuantlab();
+      const input = await (await fetch('__ref/stories260K-f32.gguf')).blob();
       const codes = [];
       for (const workers of [1, 2]) {
         const ac = new AbortController();

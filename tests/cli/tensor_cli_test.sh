@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The quantlab CLI on ggml's golden vectors: tensor-quantize must write the
-# golden bytes, tensor-dequantize the golden floats, for every golden format;
-# bad input must fail with a message and leave no output file.
+# golden bytes, tensor-dequantize the golden floats, for every golden format
+# (../shared/golden, and tests/formats/golden for the formats the CLI knows:
+# several rows, an importance matrix); bad input must fail with a message and
+# leave no output file.
 set -u
-q=$1 golden=$2/golden
+q=$1 golden=$2/golden libggml_golden=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0 pass=0
@@ -22,6 +24,25 @@ for dir in "$golden"/*/; do
   "$q" tensor-quantize --type "$t" --in "$dir/prng.in.f32" --out "$work/q4.bin" --rows 4 >/dev/null
   check cmp -s "$work/q4.bin" "$dir/prng.q.bin"
 done
+
+# tests/formats/golden: the multirow case (4 rows of 512) with and without
+# its importance matrix, for every type the CLI implements.
+covered=""
+for dir in "$libggml_golden"/*/; do
+  t=$(basename "$dir")
+  [ -f "$dir/multirow_imatrix.in.f32" ] || continue
+  "$q" formats | awk '{print tolower($1)}' | grep -qx "$(tr 'A-Z' 'a-z' <<<"$t")" || continue
+  covered="$covered $t"
+  for c in multirow multirow_imatrix; do
+    [ -f "$dir/$c.q.bin" ] || continue
+    im=(); [ -f "$dir/$c.imatrix.f32" ] && im=(--imatrix "$dir/$c.imatrix.f32")
+    "$q" tensor-quantize --type "$t" --in "$dir/$c.in.f32" --out "$work/q.bin" --rows 4 "${im[@]}" >/dev/null
+    check cmp -s "$work/q.bin" "$dir/$c.q.bin"
+    "$q" tensor-dequantize --type "$t" --in "$dir/$c.q.bin" --out "$work/y.f32" --n 2048 --rows 4 >/dev/null
+    check cmp -s "$work/y.f32" "$dir/$c.deq.f32"
+  done
+done
+check grep -q "TQ1_0 TQ2_0" <<<"$covered"
 
 # Errors: non-zero exit, a message naming the problem, no output left behind.
 head -c 132 "$golden/Q8_0/prng.in.f32" > "$work/bad.f32"   # 33 floats

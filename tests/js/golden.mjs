@@ -23,3 +23,27 @@ export function goldenCase(type, name) {
     dequantized: new Float32Array(bytes(`${dir}/${name}.deq.f32`).buffer),
   };
 }
+
+// tests/formats/golden: libggml's vectors for the newer formats
+// (scripts/golden-ggml.sh), one case per MANIFEST.txt line
+// "TYPE CASE N N_PER_ROW yes|no BYTES MAX_ERR RMS".
+export const libggmlGoldenDir = fileURLToPath(new URL('../formats/golden', import.meta.url));
+
+export function libggmlGoldenCases() {
+  return readFileSync(`${libggmlGoldenDir}/MANIFEST.txt`, 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter((f) => f.length === 8 && !f[0].startsWith('#') && (f[4] === 'yes' || f[4] === 'no'))
+    .map(([type, name, n, nPerRow, imatrix]) => {
+      const base = `${libggmlGoldenDir}/${type}/${name}`;
+      return {
+        type,
+        name,
+        rows: Number(n) / Number(nPerRow),
+        input: new Float32Array(bytes(`${base}.in.f32`).buffer),
+        imatrix: imatrix === 'yes' ? new Float32Array(bytes(`${base}.imatrix.f32`).buffer) : undefined,
+        quantized: bytes(`${base}.q.bin`),
+        dequantized: new Float32Array(bytes(`${base}.deq.f32`).buffer),
+      };
+    });
+}

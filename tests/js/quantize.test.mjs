@@ -1,7 +1,7 @@
 // The npm API under Node, loaded exactly as a user would (dist/node.mjs).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadQuantlab, QuantlabError } from '../../dist/node.mjs';
-import { goldenCase, goldenCases, hasGolden } from './golden.mjs';
+import { goldenCase, goldenCases, hasGolden, libggmlGoldenCases } from './golden.mjs';
 
 let ql;
 beforeAll(async () => {
@@ -53,6 +53,27 @@ describe('golden vectors through the JS API', () => {
       expect(checked).toContain('q8_0');
     });
   }
+
+  for (const kernel of ['ref', 'simd128']) {
+    it(`matches libggml's vectors in tests/formats/golden for every format it implements (${kernel})`, () => {
+      const known = new Set(ql.formats().map((f) => f.name.toUpperCase()));
+      const checked = new Set();
+      for (const c of libggmlGoldenCases()) {
+        if (!known.has(c.type)) continue;
+        const q = ql.quantize(c.input, c.type, { kernel, rows: c.rows, imatrix: c.imatrix });
+        expect(q, `${c.type}/${c.name}`).toEqual(c.quantized);
+        const y = ql.dequantize(c.quantized, c.type, c.input.length, { kernel });
+        expect(new Uint8Array(y.buffer), `${c.type}/${c.name} deq`).toEqual(new Uint8Array(c.dequantized.buffer));
+        checked.add(c.type);
+      }
+      expect([...checked]).toEqual(expect.arrayContaining(['TQ1_0', 'TQ2_0', 'MXFP4']));
+    });
+  }
+
+  it('lists the ternary formats with their traits', () => {
+    expect(ql.format('tq1_0')).toMatchObject({ name: 'tq1_0', id: 34, blockSize: 256, typeSize: 54, vecDotType: 'q8_K' });
+    expect(ql.format('TQ2_0')).toMatchObject({ name: 'tq2_0', id: 35, blockSize: 256, typeSize: 66, vecDotType: 'q8_K' });
+  });
 
   it('quantizes several rows at once', () => {
     const g = goldenCase('q8_0', 'prng');

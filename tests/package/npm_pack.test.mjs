@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, servePreview } from '../browser/chromium.mjs';
+import { startStaticServer } from '../../scripts/serve-web.mjs';
+import { launchChromium } from '../browser/chromium.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let work, tarball, project, packed;
@@ -88,7 +89,7 @@ document.getElementById('result').textContent = 'PASS ' + q.length + ' ' + ql.de
     const assets = readdirSync(join(project, 'dist/assets'));
     expect(assets.some((f) => f.endsWith('.wasm'))).toBe(true);
 
-    const server = await servePreview(project);
+    const server = await startStaticServer({ root: join(project, 'dist'), isolation: false });
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();

@@ -1,30 +1,35 @@
-// Entry of the tutorial page: load the wasm module, then wire up the steps.
-import { loadQuantlab } from 'quantlab';
-import { setupStep1 } from './step1_tensor.js';
-import { setupStep2 } from './step2_quantize.js';
-import { setupStep3 } from './step3_perplexity.js';
-import { setupStep4 } from './step4_generate.js';
+// Entry: navigation, routing and the runtime line in the header. The wasm
+// module itself only ever loads in workers (lib/workers.js).
+import { pages } from './pages/index.js';
+import { startRouter } from './router.js';
+import { worker } from './lib/workers.js';
+import { h } from './lib/dom.js';
 import './style.css';
 
-async function main() {
-  const backend = document.getElementById('backend');
-  const state = { quantlab: await loadQuantlab(), tensor: null, models: new Map() };
-  backend.textContent = state.quantlab.simd128 ? 'SIMD128' : 'scalar';
-  // The API is on window for anyone who opens the console (and for the browser tests).
-  window.quantlab = state.quantlab;
-  document.body.dataset.ready = 'true';
+// For the console (and the API tests): the npm API on this thread, loaded on
+// demand as a separate chunk: `const ql = await loadQuantlab()`.
+window.loadQuantlab = (options) => import('quantlab').then((m) => m.loadQuantlab(options));
 
-  const step2 = setupStep2(state);
-  const step1 = setupStep1(state, () => step2.enable());
-  step1.run(); // start with a tensor on screen
-  setupStep3(state);
-  setupStep4(state);
+const info = worker('app').call('info');
+const app = { info, pages };
+
+async function showRuntime() {
+  const el = document.getElementById('runtime');
+  try {
+    const i = await info;
+    const isolation = i.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated';
+    el.replaceChildren(
+      h('span', { class: 'badge' }, i.simd128 ? 'WebAssembly SIMD128' : 'WebAssembly (scalar)'),
+      h('span', { class: 'badge', id: 'thread-count', dataset: { threads: i.threads } }, `${i.threads} thread${i.threads === 1 ? '' : 's'}`),
+      h('span', { class: 'badge', title: 'COOP/COEP headers: needed for a threaded module' }, isolation),
+    );
+    document.body.dataset.ready = 'true';
+  } catch (e) {
+    el.textContent = `The WebAssembly module failed to load: ${e.message}`;
+    el.classList.add('error-box');
+    document.body.dataset.ready = 'error';
+  }
 }
 
-main().catch((e) => {
-  document.body.dataset.ready = 'error';
-  const p = document.createElement('p');
-  p.className = 'error';
-  p.textContent = `quantlab failed to start: ${e.message}`;
-  document.querySelector('main').prepend(p);
-});
+showRuntime();
+startRouter({ pages, main: document.getElementById('main'), nav: document.getElementById('nav'), app, fallback: 'tutorial' });

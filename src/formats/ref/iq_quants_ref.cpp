@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "formats/block_types.h"
+#include "formats/ref/nibble_table_dot.h"
 #include "formats/ref/quant_search.h"  // nearest_int, kGroupMaxEps (shared with the K-quants)
 
 namespace quantlab {
@@ -199,12 +200,7 @@ float vec_dot_iq4_nl_q8_0_ref(int64_t n, const void* vx, const void* vy) {
     float sumf = 0.0f;
     for (int64_t ib = 0; ib < nb; ++ib) {
         const float d = fp16_to_fp32(y[ib].d) * fp16_to_fp32(x[ib].d);
-        int32_t sumi1 = 0, sumi2 = 0;
-        for (int j = 0; j < QK4_NL / 2; ++j) {
-            sumi1 += y[ib].qs[j] * kIq4nlValues[x[ib].qs[j] & 0xf];
-            sumi2 += y[ib].qs[j + QK4_NL / 2] * kIq4nlValues[x[ib].qs[j] >> 4];
-        }
-        sumf += d * float(sumi1 + sumi2);
+        sumf += d * float(nibble_table_dot32(x[ib].qs, kIq4nlValues, y[ib].qs));
     }
     return sumf;
 }
@@ -265,20 +261,10 @@ float vec_dot_iq4_xs_q8_K_ref(int64_t n, const void* vx, const void* vy) {
             h = uint16_t(h >> 4);
             const float d1 = d4d8 * float(ls1 - 32);
             const float d2 = d4d8 * float(ls2 - 32);
-            int32_t sumi1 = 0, sumi2 = 0;
-            for (int j = 0; j < 16; ++j) {
-                sumi1 += q8[j] * kIq4nlValues[qs[j] & 0xf];
-                sumi2 += q8[j + 16] * kIq4nlValues[qs[j] >> 4];
-            }
-            sumf += d1 * float(sumi1 + sumi2);
+            sumf += d1 * float(nibble_table_dot32(qs, kIq4nlValues, q8));
             qs += 16;
             q8 += 32;
-            sumi1 = sumi2 = 0;
-            for (int j = 0; j < 16; ++j) {
-                sumi1 += q8[j] * kIq4nlValues[qs[j] & 0xf];
-                sumi2 += q8[j + 16] * kIq4nlValues[qs[j] >> 4];
-            }
-            sumf += d2 * float(sumi1 + sumi2);
+            sumf += d2 * float(nibble_table_dot32(qs, kIq4nlValues, q8));
             qs += 16;
             q8 += 32;
         }

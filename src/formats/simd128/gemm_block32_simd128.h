@@ -1,6 +1,6 @@
 // The matrix-multiply loop shared by every weight format whose blocks hold 32
 // values and pair with Q8_0 or Q8_1 activations (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-// IQ4_NL). Each format only says how to unpack one block to 32 signed values
+// IQ4_NL, MXFP4). Each format only says how to unpack one block to 32 signed values
 // (formats/simd128/legacy_quants_gemm_simd128.cpp); this loop does the rest:
 //
 //   1. Activations: every token's Q8 row is widened once to int16 plus float
@@ -18,6 +18,9 @@
 // vectors [0..7], [8..15], [16..23], [24..31] makes the same lanes, and
 // integer sums are exact, so the floats that follow are the same operations
 // on the same values: the results are identical, not merely close.
+// With Total (MXFP4), the vec_dot instead adds each block's lanes into one
+// int32 and takes one scalar float step, total += (dx * dy) * float(sum), in
+// block order (ggml's scalar order); the tile then does the same.
 #pragma once
 
 #include <algorithm>
@@ -72,16 +75,16 @@ inline void unpack_q8_rows(const void* a, size_t row_bytes, int64_t rows, int64_
 
 // R rows x T tokens over nb blocks. w/a point at the first row/token of the
 // tile inside unpacked panels of row length n.
-template <int R, int T, bool Affine>
+template <int R, int T, bool Affine, bool Total = false>
 inline void block32_tile(int64_t n, const Block32Rows& W, int64_t r0, const Block32Rows& A, int64_t t0, float* y,
                          size_t y_stride, int64_t y_row0) {
     const int64_t nb = n / 32;
     v128_t acc[R][T];
-    float summs[R][T];
+    float summs[R][T], total[R][T];
     for (int r = 0; r < R; ++r) {
         for (int t = 0; t < T; ++t) {
             acc[r][t] = wasm_f32x4_splat(0.0f);
-            summs[r][t] = 0.0f;
+            summs[r][t] = total[r][t] = 0.0f;
         }
     }
     const int16_t* wq[R];
@@ -112,6 +115,10 @@ inline void block32_tile(int64_t n, const Block32Rows& W, int64_t r0, const Bloc
                     wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(wq[r] + o + 16), a2),
                                    wasm_i32x4_dot_i16x8(wasm_v128_load(wq[r] + o + 24), a3)));
                 const float d = wd[r][i] * ad[t][i];
+                if (Total) {
+                    total[r][t] += d * float(i32x4_hsum(s));
+                    continue;
+                }
                 acc[r][t] = wasm_f32x4_add(acc[r][t], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
                 if (Affine) summs[r][t] += wm[r][i] * as[t][i];
             }
@@ -119,20 +126,20 @@ inline void block32_tile(int64_t n, const Block32Rows& W, int64_t r0, const Bloc
     }
     for (int r = 0; r < R; ++r) {
         for (int t = 0; t < T; ++t) {
-            const float v = f32x4_hsum(acc[r][t]);
+            const float v = Total ? total[r][t] : f32x4_hsum(acc[r][t]);
             y[size_t(t0 + t) * y_stride + size_t(y_row0 + r)] = Affine ? v + summs[r][t] : v;
         }
     }
 }
 
-template <int R, bool Affine>
+template <int R, bool Affine, bool Total = false>
 inline void block32_tile_tokens(int64_t n, const Block32Rows& W, int64_t r0, const Block32Rows& A, int64_t t0,
                                 int64_t nt, float* y, size_t y_stride, int64_t y_row0) {
     switch (nt) {
-        case 1: block32_tile<R, 1, Affine>(n, W, r0, A, t0, y, y_stride, y_row0); break;
-        case 2: block32_tile<R, 2, Affine>(n, W, r0, A, t0, y, y_stride, y_row0); break;
-        case 3: block32_tile<R, 3, Affine>(n, W, r0, A, t0, y, y_stride, y_row0); break;
-        default: block32_tile<R, 4, Affine>(n, W, r0, A, t0, y, y_stride, y_row0); break;
+        case 1: block32_tile<R, 1, Affine, Total>(n, W, r0, A, t0, y, y_stride, y_row0); break;
+        case 2: block32_tile<R, 2, Affine, Total>(n, W, r0, A, t0, y, y_stride, y_row0); break;
+        case 3: block32_tile<R, 3, Affine, Total>(n, W, r0, A, t0, y, y_stride, y_row0); break;
+        default: block32_tile<R, 4, Affine, Total>(n, W, r0, A, t0, y, y_stride, y_row0); break;
     }
 }
 
@@ -147,7 +154,7 @@ constexpr int kTileRows = 4;
 
 // UnpackRows(w, row_bytes, rows, n, out) writes rows weight rows to int16.
 // UnpackActs does the same for the activation rows (Q8_0 or Q8_1).
-template <bool Affine, class UnpackRows, class UnpackActs>
+template <bool Affine, class UnpackRows, class UnpackActs, bool Total = false>
 void gemm_block32(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
                   int64_t n_tokens, float* y, size_t y_stride, UnpackRows unpack_rows, UnpackActs unpack_acts) {
     if (n_rows <= 0 || n_tokens <= 0) return;
@@ -169,12 +176,12 @@ void gemm_block32(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, 
             const int64_t nt = std::min<int64_t>(4, n_tokens - t0);
             int64_t r = 0;
             for (; r + kTileRows <= pr; r += kTileRows) {
-                block32_tile_tokens<kTileRows, Affine>(n, panel, r, acts, t0, nt, y, y_stride, p0 + r);
+                block32_tile_tokens<kTileRows, Affine, Total>(n, panel, r, acts, t0, nt, y, y_stride, p0 + r);
             }
             switch (pr - r) {
-                case 1: block32_tile_tokens<1, Affine>(n, panel, r, acts, t0, nt, y, y_stride, p0 + r); break;
-                case 2: block32_tile_tokens<2, Affine>(n, panel, r, acts, t0, nt, y, y_stride, p0 + r); break;
-                case 3: block32_tile_tokens<3, Affine>(n, panel, r, acts, t0, nt, y, y_stride, p0 + r); break;
+                case 1: block32_tile_tokens<1, Affine, Total>(n, panel, r, acts, t0, nt, y, y_stride, p0 + r); break;
+                case 2: block32_tile_tokens<2, Affine, Total>(n, panel, r, acts, t0, nt, y, y_stride, p0 + r); break;
+                case 3: block32_tile_tokens<3, Affine, Total>(n, panel, r, acts, t0, nt, y, y_stride, p0 + r); break;
                 default: break;
             }
         }

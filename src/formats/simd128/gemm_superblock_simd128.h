@@ -1,5 +1,5 @@
 // The matrix-multiply loop shared by the 256-value super-block formats that
-// pair with Q8_K activations (Q2_K .. Q6_K, IQ4_XS). Each format only says
+// pair with Q8_K activations (Q2_K .. Q6_K, IQ4_XS, TQ1_0, TQ2_0). Each format only says
 // how to unpack one super-block (k_quants_gemm_simd128.cpp,
 // iq_quants_gemm_simd128.cpp); this loop does the rest, in the shape of
 // gemm_block32_simd128.h:
@@ -28,9 +28,10 @@
 // dot_i16x8 on the same vectors. Integer sums are exact (and wrap the same
 // way if they ever did), so every int32 lane equals the vec_dot's, and the
 // float steps that follow are the same operations in the same order:
-//   acc  += float(sumi) * (d_a * d_w)          every format
+//   acc  += float(sumi) * (d_a * d_w)          every format but BlockTotal's
 //   accm += float(pm) * (d_a * dmin_w)         Q2_K, Q4_K, Q5_K
 //   result = hsum(acc) [- hsum(accm)]
+//   total += float(hsum(sumi)) * (d_a * d_w)   BlockTotal (TQ1_0, TQ2_0): result = total
 // Results are identical, not merely close.
 #pragma once
 
@@ -45,11 +46,16 @@
 
 namespace quantlab::simd {
 
-// How the bsums of the activations enter a super-block's result.
+// How the bsums of the activations enter a super-block's result, and how
+// the float steps go.
 enum class SuperblockTerm {
     None,  // Q3_K, IQ4_XS: signed values, nothing else
     Mins,  // Q2_K, Q4_K, Q5_K: accm += float(dot(bsums, mins)) * (d_a * dmin)
     Q6,    // Q6_K: sumi -= dot(bsums, scales) << 5 (values stored unsigned 0..63)
+    // TQ1_0, TQ2_0: signed values; the vec_dot (like ggml's scalar one) adds
+    // the whole super-block into one int32 and takes one scalar float step,
+    // total += float(sum) * (d_a * d_w), so the four lanes are added first.
+    BlockTotal,
 };
 
 // Unpacked rows (weights or activations) of n values, nb = n / 256:
@@ -123,10 +129,15 @@ template <int R, int T, SuperblockTerm Term>
 inline void superblock_tile(int64_t n, const SuperblockRows& W, int64_t r0, const SuperblockRows& A, int64_t t0,
                             float* y, size_t y_stride, int64_t y_row0) {
     constexpr bool kMins = Term == SuperblockTerm::Mins;
+    constexpr bool kTotal = Term == SuperblockTerm::BlockTotal;
     const int64_t nb = n / QK_K;
     v128_t acc[R][T], accm[R][T];
+    float total[R][T];
     for (int r = 0; r < R; ++r) {
-        for (int t = 0; t < T; ++t) acc[r][t] = accm[r][t] = wasm_f32x4_splat(0.0f);
+        for (int t = 0; t < T; ++t) {
+            acc[r][t] = accm[r][t] = wasm_f32x4_splat(0.0f);
+            total[r][t] = 0.0f;
+        }
     }
     for (int64_t i = 0; i < nb; ++i) {
         const int16_t* wq[R];
@@ -152,6 +163,10 @@ inline void superblock_tile(int64_t n, const SuperblockRows& W, int64_t r0, cons
             for (int t = 0; t < T; ++t) {
                 const size_t ao = size_t((t0 + t) * nb + i);
                 v128_t sumi = s[r][t];
+                if (kTotal) {
+                    total[r][t] += float(i32x4_hsum(sumi)) * (A.d[ao] * W.d[wo]);
+                    continue;
+                }
                 if (Term != SuperblockTerm::None) {
                     // The vec_dot's bsums term, on the same two vector pairs.
                     const int16_t* bs = A.aux.data() + 16 * ao;
@@ -174,7 +189,9 @@ inline void superblock_tile(int64_t n, const SuperblockRows& W, int64_t r0, cons
     }
     for (int r = 0; r < R; ++r) {
         for (int t = 0; t < T; ++t) {
-            const float v = kMins ? f32x4_hsum(acc[r][t]) - f32x4_hsum(accm[r][t]) : f32x4_hsum(acc[r][t]);
+            const float v = kTotal  ? total[r][t]
+                            : kMins ? f32x4_hsum(acc[r][t]) - f32x4_hsum(accm[r][t])
+                                    : f32x4_hsum(acc[r][t]);
             y[size_t(t0 + t) * y_stride + size_t(y_row0 + r)] = v;
         }
     }

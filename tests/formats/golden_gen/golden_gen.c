@@ -10,8 +10,10 @@
 //
 //   golden_gen check-shared DIR   same inputs and same bytes as DIR (../shared/golden) for its 13 types?
 //   golden_gen cases OUT          OUT/<TYPE>/<case>.{in.f32,imatrix.f32,q.bin,deq.f32} + OUT/MANIFEST.txt lines
-//   golden_gen tables OUT         OUT/tables/*.bin: every lattice grid and sign table entry read back
-//                                 through ggml's to_float from crafted blocks
+//   golden_gen tables OUT         OUT/tables/*: every lattice grid and sign table entry read back
+//                                 through ggml's to_float from crafted blocks, and how MXFP4's
+//                                 quantizer rounds log2 just below powers of two
+//   golden_gen bench [MB [TYPE]]  libggml's quantize / dequantize speed for those types
 //   golden_gen lattices OUT.txt RAW_DIR IQ2_DATA_OFF IQ3_DATA_OFF
 //                                 digests and samples of ggml's kmap / kneighbors for every grid in
 //                                 OUT.txt, the raw arrays in RAW_DIR (offsets of the two static
@@ -500,19 +502,69 @@ static void dump_tables(const char* out) {
         write_file(path, kv, sizeof kv);
     }
     // E8M0 scale as MXFP4 decodes it (half the power of two), all 256 codes:
-    // value index 2 (e2m1 1.0, doubled: 2) times the half scale.
+    // code 1 (e2m1 0.5, doubled: 1) times the half scale.
     {
         float half[256];
         uint8_t b[17];
-        memset(b, 0x22, sizeof b);
+        memset(b, 0x11, sizeof b);
         for (int e = 0; e < 256; ++e) {
             b[0] = (uint8_t)e;
             to_float(GGML_TYPE_MXFP4, b, y, 32);
-            half[e] = y[0] / 2.0f;
+            half[e] = y[0];
         }
         snprintf(path, sizeof path, "%s/tables/e8m0_half.f32", out);
         write_file(path, half, sizeof half);
     }
+}
+
+// MXFP4's scale exponent is (uint8)(floorf(log2f(amax)) - 2 + 127): it
+// depends on how log2f rounds just below a power of two, where the result
+// can round up to the integer. For every power 2^n (n = -148 .. 128; 2^128
+// is the top of the float range) this counts the floats just below it that
+// ggml's quantizer gives 2^n's exponent, and checks that they are exactly the
+// first ones below it (the next 1024 all get the exponent of 2^(n-1)).
+static uint8_t mxfp4_exponent_of(float amax) {
+    float x[32] = {0};
+    uint8_t q[17];
+    x[0] = amax;
+    ggml_quantize_chunk(GGML_TYPE_MXFP4, x, q, 0, 1, 32, NULL);
+    return q[0];
+}
+
+static void dump_mxfp4_log2(const char* out) {
+    char path[1024];
+    uint16_t counts[277];
+    for (int n = -148; n <= 128; ++n) {
+        const uint32_t pbits = (uint32_t)(n >= -126 ? (uint32_t)(n + 127) << 23 : 1u << (n + 149));  // 2^n (2^128: +inf)
+        const uint8_t up = (uint8_t)(n - 2 + 127);
+        const uint8_t down = (uint8_t)(n - 3 + 127);
+        if (n <= 127) {
+            float p;
+            memcpy(&p, &pbits, 4);
+            if (mxfp4_exponent_of(p) != up) die("%s: a power of two has an unexpected exponent", "mxfp4");
+        }
+        const uint32_t below = n > -126 ? (1u << 23) : pbits - (pbits >> 1);  // floats in [2^(n-1), 2^n)
+        const uint32_t scan = below < 1024 + 64 ? below : 1024 + 64;
+        uint32_t count = 0;
+        int in_run = 1;
+        for (uint32_t k = 1; k <= scan; ++k) {
+            const uint32_t u = pbits - k;
+            float x;
+            memcpy(&x, &u, 4);
+            const uint8_t e = mxfp4_exponent_of(x);
+            if (e == up && in_run) {
+                ++count;
+            } else if (e == down) {
+                in_run = 0;
+            } else {
+                die("%s: rounded-up exponents are not the first floats below a power of two", "mxfp4");
+            }
+        }
+        if (count >= 1024) die("%s: more than 1024 floats round up", "mxfp4");
+        counts[n + 148] = (uint16_t)count;
+    }
+    snprintf(path, sizeof path, "%s/tables/mxfp4_log2_roundup.u16", out);
+    write_file(path, counts, sizeof counts);
 }
 
 // ---------------------------------------------------------------- lattices
@@ -613,7 +665,57 @@ static void dump_lattices(const char* txt_path, const char* raw_dir, unsigned lo
     fclose(txt);
 }
 
+// ---------------------------------------------------------------- bench
+// libggml's own single-thread speed for the new types, in MB/s of float32
+// data like quantlab_bench (rows of 4096, best run; importance weights for
+// every type, since three of them require them): the "beside libggml" column.
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void bench(double mb, const char* only) {
+    const int64_t row = 4096, n = ((int64_t)(mb * 1024 * 1024 / 4) / row) * row;
+    float* x = gen_prng(n);
+    float* w = gen_imatrix(row, 7);
+    float* y = malloc(sizeof(float) * (size_t)n);
+    uint8_t* q = malloc((size_t)n * 4);
+    printf("libggml (prebuilt) single thread, %lld floats, MB/s of f32 data\n%-8s %12s %12s\n", (long long)n, "type",
+           "quantize", "dequantize");
+    for (size_t ti = 0; ti < sizeof new_types / sizeof new_types[0]; ++ti) {
+        const enum ggml_type t = new_types[ti].type;
+        if (only && strcmp(only, new_types[ti].dir) != 0) continue;
+        ggml_quantize_init(t);  // the one-off lattice build is not part of the rate
+        // As quantlab_bench: repeat until 0.4 s have passed (at least twice), keep the best.
+        double best_q = 0, best_d = 0, spent_q = 0, spent_d = 0;
+        for (int rep = 0; rep < 2 || spent_q < 0.4; ++rep) {
+            const double t0 = seconds_now();
+            ggml_quantize_chunk(t, x, q, 0, n / row, row, w);
+            const double s = seconds_now() - t0;
+            spent_q += s;
+            if ((double)n * 4 / 1e6 / s > best_q) best_q = (double)n * 4 / 1e6 / s;
+        }
+        for (int rep = 0; rep < 2 || spent_d < 0.4; ++rep) {
+            const double t0 = seconds_now();
+            to_float(t, q, y, n);
+            const double s = seconds_now() - t0;
+            spent_d += s;
+            if ((double)n * 4 / 1e6 / s > best_d) best_d = (double)n * 4 / 1e6 / s;
+        }
+        printf("%-8s %12.1f %12.1f\n", new_types[ti].dir, best_q, best_d);
+    }
+    free(x);
+    free(w);
+    free(y);
+    free(q);
+}
+
 int main(int argc, char** argv) {
+    if (argc >= 2 && strcmp(argv[1], "bench") == 0) {
+        bench(argc >= 3 ? atof(argv[2]) : 4.0, argc >= 4 ? argv[3] : NULL);
+        return 0;
+    }
     if (argc >= 3 && strcmp(argv[1], "check-shared") == 0) return check_shared(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "cases") == 0) {
         make_dir(argv[2]);
@@ -623,12 +725,13 @@ int main(int argc, char** argv) {
     if (argc >= 3 && strcmp(argv[1], "tables") == 0) {
         make_dir(argv[2]);
         dump_tables(argv[2]);
+        dump_mxfp4_log2(argv[2]);
         return 0;
     }
     if (argc >= 6 && strcmp(argv[1], "lattices") == 0) {
         dump_lattices(argv[2], argv[3], strtoul(argv[4], NULL, 16), strtoul(argv[5], NULL, 16));
         return 0;
     }
-    fprintf(stderr, "usage: golden_gen check-shared DIR | cases OUT | tables OUT | lattices OUT.txt RAW_DIR IQ2_DATA_OFF IQ3_DATA_OFF\n");
+    fprintf(stderr, "usage: golden_gen check-shared DIR | cases OUT | tables OUT | bench [MB [TYPE]] | lattices OUT.txt RAW_DIR IQ2_DATA_OFF IQ3_DATA_OFF\n");
     return 2;
 }
