@@ -85,6 +85,48 @@ TEST_CASE("native x86 gemm equals the SIMD128 vec_dot bit for bit at every level
 #endif
 }
 
+// Formats without a kernel at some level (new formats land SIMD128-first)
+// must still run there: the dispatcher hands out the SIMD128 gemm. ctest
+// re-runs [gemm] under QUANTLAB_X86_KERNELS=avx2 and =off, so this covers
+// every level the CPU runs, and every format any branch adds.
+TEST_CASE("every weight format dispatches at the active level: its x86 gemm or else SIMD128's", "[simd][gemm][x86]") {
+    if (!simd128_compiled()) {
+        SUCCEED("scalar-only build: no gemm kernels");
+        return;
+    }
+    int formats = 0, native = 0;
+    for (const auto& t : all_type_traits()) {
+        if (!t.simd128.gemm || !t.simd128.vec_dot) continue;
+        ++formats;
+        const KernelSet k = resolve_kernels(t, KernelVariant::Simd128);
+#if QUANTLAB_X86_KERNELS
+        const GemmFn level_gemm = x86::native_gemm(t.type);
+        const QuantizeRowFn level_quantizer = x86::native_quantize_row(t.vec_dot_type);
+        const std::string level = x86::level_name(x86::active_level());
+#else
+        const GemmFn level_gemm = nullptr;
+        const QuantizeRowFn level_quantizer = nullptr;
+        const std::string level = "none";
+#endif
+        INFO("level " << level << ", " << t.name);
+        native += level_gemm != nullptr;
+        CHECK(k.gemm == (level_gemm ? level_gemm : t.simd128.gemm));
+        const TypeTraits& at = type_traits(t.vec_dot_type);
+        if (at.simd128.quantize_row) {
+            CHECK(resolve_kernels(at, KernelVariant::Simd128).quantize_row ==
+                  (level_quantizer ? level_quantizer : at.simd128.quantize_row));
+        }
+        check_gemm(t, k.gemm, t.block_size * 3, 7, 5, 1.0f, 21);
+    }
+    CHECK(formats >= 18);
+#if QUANTLAB_X86_KERNELS
+    if (x86::active_level() == x86::Level::Off) CHECK(native == 0);
+    if (x86::active_level() != x86::Level::Off) CHECK(native >= 12);
+#else
+    CHECK(native == 0);
+#endif
+}
+
 TEST_CASE("native x86 activation quantizers equal the SIMD128 ones byte for byte at every level", "[simd][x86]") {
 #if QUANTLAB_X86_KERNELS
     for (const LevelUnderTest& level : native_levels()) {
