@@ -39,8 +39,11 @@ export async function parseGgufHeader(ql, source) {
 }
 
 export async function loadModel(ql, source, options = {}) {
-  const { nCtx = 0, onProgress, signal, kernel = 'auto' } = options;
+  const { nCtx = 0, onProgress, signal, kernel = 'auto', threads = 0 } = options;
   if (!Number.isSafeInteger(nCtx) || nCtx < 0) fail('InvalidArgument', 'nCtx must be a non-negative integer');
+  if (!Number.isSafeInteger(threads) || threads < 0 || threads > 256) {
+    fail('InvalidArgument', 'threads must be an integer from 0 (one per core) to 256');
+  }
   const src = await toByteSource(source);
   const engine = new ql._m.Engine();
   try {
@@ -64,7 +67,7 @@ export async function loadModel(ql, source, options = {}) {
       loaded += t.size;
       onProgress?.({ phase: 'load', tensor: t.name, loaded, total });
     }
-    const modelInfo = unwrap(engine.finish(nCtx, kernel));
+    const modelInfo = unwrap(engine.finish(nCtx, kernel, threads));
     return new Model(ql, engine, info, modelInfo);
   } catch (e) {
     engine.delete();
