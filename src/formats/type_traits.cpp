@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "formats/block_types.h"
 #include "formats/ref/float_formats_ref.h"
+#include "formats/ref/iq3_quants_ref.h"
 #include "formats/ref/iq_quants_ref.h"
 #include "formats/ref/k_quants_ref.h"
 #include "formats/ref/legacy_quants_ref.h"
@@ -16,6 +17,8 @@
 #if QUANTLAB_SIMD128
 #include "formats/simd128/float_formats_gemm_simd128.h"
 #include "formats/simd128/float_formats_simd128.h"
+#include "formats/simd128/iq3_quants_gemm_simd128.h"
+#include "formats/simd128/iq3_quants_simd128.h"
 #include "formats/simd128/iq_quants_gemm_simd128.h"
 #include "formats/simd128/iq_quants_simd128.h"
 #include "formats/simd128/k_quants_gemm_simd128.h"
@@ -136,6 +139,17 @@ std::vector<TypeTraits> build_table() {
          {SIMD128(quantize_row_iq4_xs_simd128), SIMD128(quantize_iq4_xs_simd128),
           SIMD128(dequantize_row_iq4_xs_simd128), SIMD128(vec_dot_iq4_xs_q8_K_simd128),
           SIMD128(gemm_iq4_xs_q8_K_simd128)}},
+        // ---- rows of the 3-bit lattice formats (IQ3_XXS, IQ3_S)
+        {"iq3_xxs", T::IQ3_XXS, QK_K, sizeof(block_iq3_xxs), true, T::Q8_K, true,
+         {quantize_row_iq3_xxs_ref, quantize_iq3_xxs_ref, dequantize_row_iq3_xxs_ref, vec_dot_iq3_xxs_q8_K_ref},
+         {SIMD128(quantize_row_iq3_xxs_simd128), SIMD128(quantize_iq3_xxs_simd128),
+          SIMD128(dequantize_row_iq3_xxs_simd128), SIMD128(vec_dot_iq3_xxs_q8_K_simd128),
+          SIMD128(gemm_iq3_xxs_q8_K_simd128)}},
+        {"iq3_s", T::IQ3_S, QK_K, sizeof(block_iq3_s), true, T::Q8_K, true,
+         {quantize_row_iq3_s_ref, quantize_iq3_s_ref, dequantize_row_iq3_s_ref, vec_dot_iq3_s_q8_K_ref},
+         {SIMD128(quantize_row_iq3_s_simd128), SIMD128(quantize_iq3_s_simd128),
+          SIMD128(dequantize_row_iq3_s_simd128), SIMD128(vec_dot_iq3_s_q8_K_simd128),
+          SIMD128(gemm_iq3_s_q8_K_simd128)}},
         // ---- MXFP4: 32 e2m1 values under a power-of-two scale; ggml ignores an imatrix
         {"mxfp4", T::MXFP4, QK_MXFP4, sizeof(block_mxfp4), true, T::Q8_0, false,
          {quantize_row_mxfp4_ref, quantize_rows_ignoring_imatrix<quantize_row_mxfp4_ref, sizeof(block_mxfp4), QK_MXFP4>,

@@ -51,13 +51,6 @@ const TypeTraits* implemented(const std::string& name) {
     }
 }
 
-long first_difference(const uint8_t* a, const uint8_t* b, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-        if (a[i] != b[i]) return long(i);
-    }
-    return -1;
-}
-
 }  // namespace
 
 TEST_CASE("libggml golden vectors: quantize and dequantize byte for byte", "[golden][libggml]") {
@@ -107,4 +100,6 @@ TEST_CASE("libggml golden vectors: quantize and dequantize byte for byte", "[gol
     CHECK(covered.count("TQ1_0") == 1);
     CHECK(covered.count("TQ2_0") == 1);
     CHECK(covered.count("MXFP4") == 1);
+    CHECK(covered.count("IQ3_XXS") == 1);
+    CHECK(covered.count("IQ3_S") == 1);
 }

@@ -23,14 +23,6 @@ bool has_golden(const TypeTraits& t) {
     return probe.good();
 }
 
-// Index of the first differing byte, or -1.
-long first_difference(const uint8_t* a, const uint8_t* b, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-        if (a[i] != b[i]) return long(i);
-    }
-    return -1;
-}
-
 }  // namespace
 
 TEST_CASE("golden vectors exist for the formats under test", "[golden]") {

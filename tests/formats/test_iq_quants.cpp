@@ -15,27 +15,6 @@
 using namespace quantlab;
 using namespace quantlab::test;
 
-namespace {
-
-// A Q8_K activation row built directly (d and int8 quants), so the IQ4_XS dot
-// product is tested independently of any Q8_K quantizer.
-std::vector<block_q8_K> make_q8_K(size_t nb, uint32_t seed) {
-    std::vector<block_q8_K> y(nb);
-    const auto r = random_floats(nb * QK_K, seed, 127.0f);
-    for (size_t b = 0; b < nb; ++b) {
-        y[b].d = 0.01f + 0.003f * float(b);
-        for (int j = 0; j < QK_K; ++j) y[b].qs[j] = int8_t(std::lround(r[b * QK_K + size_t(j)]));
-        for (int g = 0; g < QK_K / 16; ++g) {
-            int s = 0;
-            for (int j = 0; j < 16; ++j) s += y[b].qs[16 * g + j];
-            y[b].bsums[g] = int16_t(s);
-        }
-    }
-    return y;
-}
-
-}  // namespace
-
 // ---------------------------------------------------------------- layouts
 
 TEST_CASE("IQ4_NL looks nibbles up in the non-linear table", "[iq]") {

@@ -14,11 +14,14 @@
 #include "formats/kernel_types.h"
 #include "formats/ref/k_quants_ref.h"
 #include "formats/type_traits.h"
+#include "support/test_support.h"
 #if QUANTLAB_SIMD128
 #include "formats/simd128/k_quants_simd128.h"
 #endif
 
 using namespace quantlab;
+using quantlab::test::first_difference;
+using quantlab::test::Rng;
 
 #if QUANTLAB_SIMD128
 
@@ -60,22 +63,6 @@ const std::vector<KType>& ktypes() {
     };
     return t;
 }
-
-// xorshift32 with a few distributions on top.
-struct Rng {
-    uint32_t s;
-    explicit Rng(uint32_t seed) : s(seed ? seed : 1u) {}
-    uint32_t next() {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        return s;
-    }
-    float unif() { return float(next() >> 8) / 16777216.0f; }              // [0, 1)
-    float sym() { return unif() * 2.0f - 1.0f; }                            // [-1, 1)
-    float gauss() { return (unif() + unif() + unif() + unif() - 2.0f); }  // bell-shaped, |.| < 2
-    int below(int n) { return int(next() % uint32_t(n)); }
-};
 
 struct Case {
     std::string name;
@@ -207,15 +194,6 @@ std::vector<Case> make_cases() {
         cases.push_back(std::move(c));
     }
     return cases;
-}
-
-long first_difference(const void* a, const void* b, size_t n) {
-    const auto* pa = static_cast<const uint8_t*>(a);
-    const auto* pb = static_cast<const uint8_t*>(b);
-    for (size_t i = 0; i < n; ++i) {
-        if (pa[i] != pb[i]) return long(i);
-    }
-    return -1;
 }
 
 double rel_rms_error(const std::vector<float>& x, const std::vector<float>& y) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "formats/block_types.h"
 #include "formats/quantize.h"
 
 namespace quantlab::test {
@@ -21,6 +22,10 @@ std::vector<float> roundtrip(const TypeTraits& t, const std::vector<float>& x, c
 double weighted_sq_error(const std::vector<float>& x, const std::vector<float>& y, const std::vector<float>& w);
 double rmse(const std::vector<float>& x, const std::vector<float>& y);
 bool all_finite(const std::vector<float>& y);
+
+// A Q8_K activation row built directly (d and int8 quants, bsums), so dot
+// products are tested independently of any Q8_K quantizer.
+std::vector<block_q8_K> make_q8_K(size_t nb, uint32_t seed);
 
 // Test rows with a few large values, as real weight rows have.
 std::vector<float> weights_like(size_t n, uint32_t seed);

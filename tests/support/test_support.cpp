@@ -20,6 +20,8 @@ std::string formats_golden_dir() {
     return QUANTLAB_FORMATS_GOLDEN_DIR;
 }
 
+std::string models_dir() { return QUANTLAB_MODELS_DIR; }
+
 std::vector<uint8_t> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     INFO("reading " << path);
@@ -44,6 +46,15 @@ std::vector<KernelVariant> variants_under_test() {
 const std::vector<std::string>& golden_cases() {
     static const std::vector<std::string> cases{"prng", "gauss_outliers", "zeros", "const", "large"};
     return cases;
+}
+
+long first_difference(const void* a, const void* b, size_t n) {
+    const auto* pa = static_cast<const uint8_t*>(a);
+    const auto* pb = static_cast<const uint8_t*>(b);
+    for (size_t i = 0; i < n; ++i) {
+        if (pa[i] != pb[i]) return long(i);
+    }
+    return -1;
 }
 
 std::vector<float> random_floats(size_t n, uint32_t seed, float scale) {

@@ -17,6 +17,9 @@ std::string golden_dir();
 // (scripts/golden-ggml.sh; override with QUANTLAB_FORMATS_GOLDEN_DIR).
 std::string formats_golden_dir();
 
+// models/ of the repository: the built-in model and its held-out text.
+std::string models_dir();
+
 // Reads a whole file; fails the current test (REQUIRE) if it cannot.
 std::vector<uint8_t> read_bytes(const std::string& path);
 std::vector<float> read_f32(const std::string& path);
@@ -27,6 +30,25 @@ std::vector<KernelVariant> variants_under_test();
 
 // The five input cases of ../shared/golden/README.md.
 const std::vector<std::string>& golden_cases();
+
+// Index of the first byte where a and b differ, or -1 when the n bytes agree.
+long first_difference(const void* a, const void* b, size_t n);
+
+// xorshift32 with a few distributions on top (the PRNG of the golden files).
+struct Rng {
+    uint32_t s;
+    explicit Rng(uint32_t seed) : s(seed ? seed : 1u) {}
+    uint32_t next() {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        return s;
+    }
+    float unif() { return float(next() >> 8) / 16777216.0f; }              // [0, 1)
+    float sym() { return unif() * 2.0f - 1.0f; }                            // [-1, 1)
+    float gauss() { return (unif() + unif() + unif() + unif() - 2.0f); }  // bell-shaped, |.| < 2
+    int below(int n) { return int(next() % uint32_t(n)); }
+};
 
 // Deterministic test data: xorshift32 uniform in [-scale, scale).
 std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f);
