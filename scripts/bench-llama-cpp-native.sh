@@ -107,16 +107,16 @@ done
   echo "|---|---|---|$(for t in $threads_list; do printf -- '---:|'; done)---|"
   awk -v tl="$threads_list" '
     BEGIN { n = split(tl, T, " ") }
-    { for (i = 0; i < 2; i++) { key = $2 "|" $3 "|" (i ? "tg64" : "pp256"); v[key, $1, $4] = $(7 + i); keys[key] = 1; rounds[$1] = 1 } }
+    { for (i = 0; i < 2; i++) { key = $2 "|" $3 "|" (i ? "tg64" : "pp256"); v[key, $1, $4] = $(7 + i); keys[key] = 1; if ($1 > nr) nr = $1 } }
     END {
       for (key in keys) {
         split(key, k, "|"); line = "| " k[1] " | " k[2] " | " k[3] " |"; ratios = ""
         for (j = 1; j <= n; j++) {
           cell = ""
-          for (r in rounds) cell = cell (cell == "" ? "" : " / ") v[key, r, T[j]]
+          for (r = 1; r <= nr; r++) cell = cell (cell == "" ? "" : " / ") v[key, r, T[j]]
           line = line " " cell " |"
         }
-        for (r in rounds) {
+        for (r = 1; r <= nr; r++) {
           if (v[key, r, T[1]] > 0) ratios = ratios (ratios == "" ? "" : " / ") sprintf("%.2f", v[key, r, T[n]] / v[key, r, T[1]])
         }
         print line " " ratios " |"
