@@ -49,6 +49,7 @@ val formats() {
         o.set("isQuantized", t.is_quantized);
         o.set("vecDotType", std::string(type_traits(t.vec_dot_type).name));
         o.set("usesImatrix", t.uses_imatrix);
+        o.set("requiresImatrix", quantize_requires_imatrix(t.type));
         o.set("hasSimd128", simd128_compiled() && (t.simd128.quantize_row || t.simd128.dequantize_row ||
                                                    t.simd128.vec_dot));
         o.set("hasVecDot", t.ref.vec_dot != nullptr);

@@ -37,6 +37,8 @@ export interface FormatInfo {
   vecDotType: string;
   /** Whether quantize() honours an importance matrix. */
   usesImatrix: boolean;
+  /** ggml refuses to quantize this type without an importance matrix (IQ2_XXS, IQ2_XS, IQ1_S): quantize() throws InvalidArgument. */
+  requiresImatrix: boolean;
   /** Whether a SIMD128 kernel exists in this build. */
   hasSimd128: boolean;
   /** False for activation-only types (q8_1, q8_K): they cannot be a weight in a dot product. */

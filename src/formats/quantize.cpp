@@ -53,6 +53,9 @@ void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, 
                                                " bytes but " + t.name + " needs " + std::to_string(need));
     }
     require_finite(x, n, "input");
+    if (opt.imatrix == nullptr && quantize_requires_imatrix(t.type)) {
+        throw Error(ErrorCode::InvalidArgument, imatrix_required_message(t.name));
+    }
     if (opt.imatrix != nullptr) {
         if (opt.imatrix_len != n_per_row) {
             throw Error(ErrorCode::BufferSize, "importance matrix has " + std::to_string(opt.imatrix_len) +

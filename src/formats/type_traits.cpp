@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "formats/block_types.h"
 #include "formats/ref/float_formats_ref.h"
+#include "formats/ref/iq2_quants_ref.h"
 #include "formats/ref/iq3_quants_ref.h"
 #include "formats/ref/iq_quants_ref.h"
 #include "formats/ref/k_quants_ref.h"
@@ -17,6 +18,8 @@
 #if QUANTLAB_SIMD128
 #include "formats/simd128/float_formats_gemm_simd128.h"
 #include "formats/simd128/float_formats_simd128.h"
+#include "formats/simd128/iq2_quants_gemm_simd128.h"
+#include "formats/simd128/iq2_quants_simd128.h"
 #include "formats/simd128/iq3_quants_gemm_simd128.h"
 #include "formats/simd128/iq3_quants_simd128.h"
 #include "formats/simd128/iq_quants_gemm_simd128.h"
@@ -128,6 +131,20 @@ std::vector<TypeTraits> build_table() {
           dequantize_row_q8_K_ref, nullptr},
          {SIMD128(quantize_row_q8_K_simd128), SIMD128(quantize_q8_K_simd128), SIMD128(dequantize_row_q8_K_simd128),
           nullptr}},
+        // ---- rows of the 2-bit lattice formats (IQ2_XXS, IQ2_XS, IQ2_S). ggml has no
+        // row quantizer for IQ2_XXS / IQ2_XS: they need an importance matrix.
+        {"iq2_xxs", T::IQ2_XXS, QK_K, sizeof(block_iq2_xxs), true, T::Q8_K, true,
+         {nullptr, quantize_iq2_xxs_ref, dequantize_row_iq2_xxs_ref, vec_dot_iq2_xxs_q8_K_ref},
+         {nullptr, SIMD128(quantize_iq2_xxs_simd128), SIMD128(dequantize_row_iq2_xxs_simd128),
+          SIMD128(vec_dot_iq2_xxs_q8_K_simd128), SIMD128(gemm_iq2_xxs_q8_K_simd128)}},
+        {"iq2_xs", T::IQ2_XS, QK_K, sizeof(block_iq2_xs), true, T::Q8_K, true,
+         {nullptr, quantize_iq2_xs_ref, dequantize_row_iq2_xs_ref, vec_dot_iq2_xs_q8_K_ref},
+         {nullptr, SIMD128(quantize_iq2_xs_simd128), SIMD128(dequantize_row_iq2_xs_simd128),
+          SIMD128(vec_dot_iq2_xs_q8_K_simd128), SIMD128(gemm_iq2_xs_q8_K_simd128)}},
+        {"iq2_s", T::IQ2_S, QK_K, sizeof(block_iq2_s), true, T::Q8_K, true,
+         {quantize_row_iq2_s_ref, quantize_iq2_s_ref, dequantize_row_iq2_s_ref, vec_dot_iq2_s_q8_K_ref},
+         {SIMD128(quantize_row_iq2_s_simd128), SIMD128(quantize_iq2_s_simd128), SIMD128(dequantize_row_iq2_s_simd128),
+          SIMD128(vec_dot_iq2_s_q8_K_simd128), SIMD128(gemm_iq2_s_q8_K_simd128)}},
         // ---- rows of the non-linear formats (IQ4_NL, IQ4_XS)
         {"iq4_nl", T::IQ4_NL, QK4_NL, sizeof(block_iq4_nl), true, T::Q8_0, true,
          {quantize_row_iq4_nl_ref, quantize_iq4_nl_ref, dequantize_row_iq4_nl_ref, vec_dot_iq4_nl_q8_0_ref},
@@ -251,6 +268,17 @@ KernelSet resolve_kernels(const TypeTraits& t, KernelVariant v) {
 
 size_t row_size(const TypeTraits& t, int64_t n_per_row) {
     return size_t(n_per_row / t.block_size) * t.type_size;
+}
+
+bool quantize_requires_imatrix(GgmlType type) {
+    return type == GgmlType::IQ2_XXS || type == GgmlType::IQ2_XS || type == GgmlType::IQ1_S;
+}
+
+std::string imatrix_required_message(const char* type_name) {
+    return std::string(type_name) +
+           " needs an importance matrix: ggml does not quantize it without one. Compute one over a "
+           "calibration text with `quantlab imatrix -m model.gguf -f text.txt -o imatrix.gguf` (or llama-imatrix) "
+           "and pass it (quantize --imatrix, tensor-quantize --imatrix, the JS option { imatrix })";
 }
 
 }  // namespace quantlab

@@ -59,4 +59,13 @@ KernelSet resolve_kernels(const TypeTraits& t, KernelVariant v);
 // Bytes of one row of n_per_row values (which must be a multiple of block_size).
 size_t row_size(const TypeTraits& t, int64_t n_per_row);
 
+// ggml_quantize_requires_imatrix: the types ggml refuses to quantize without
+// an importance matrix (IQ2_XXS, IQ2_XS, IQ1_S). quantize() throws
+// Error(InvalidArgument) with imatrix_required_message for them.
+bool quantize_requires_imatrix(GgmlType type);
+
+// What to tell a caller that quantized such a type without weights: the
+// reason and how to get an importance matrix (`quantlab imatrix`).
+std::string imatrix_required_message(const char* type_name);
+
 }  // namespace quantlab

@@ -56,6 +56,11 @@ check grep -q "UnknownType: unknown tensor type 'q9_9'" <<<"$msg"
 msg=$("$q" tensor-dequantize --type q8_0 --in "$golden/Q8_0/prng.q.bin" --out "$work/never.f32" --n 64 2>&1); rc=$?
 check test "$rc" -ne 0
 check grep -q "BufferSize" <<<"$msg"
+# IQ2_XXS without an importance matrix: refused, and the message says how to get one.
+msg=$("$q" tensor-quantize --type iq2_xxs --in "$golden/Q8_0/prng.in.f32" --out "$work/never.bin" 2>&1); rc=$?
+check test "$rc" -ne 0
+check grep -q "InvalidArgument: iq2_xxs needs an importance matrix.*quantlab imatrix" <<<"$msg"
+check test ! -e "$work/never.bin"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

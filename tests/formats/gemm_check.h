@@ -37,7 +37,7 @@ inline void check_gemm(const TypeTraits& t, GemmFn gemm, int64_t n, int64_t rows
         for (float& x : wf) x = std::copysign(scale, x);
         for (float& x : af) x = std::copysign(1.0f, x);
     }
-    for (int64_t r = 0; r < rows; ++r) t.ref.quantize_row(wf.data() + r * n, w.data() + size_t(r) * wrb, n);
+    for (int64_t r = 0; r < rows; ++r) quantize_row_for_test(t.ref, wf.data() + r * n, w.data() + size_t(r) * wrb, n);
     for (int64_t i = 0; i < tokens; ++i) ak.quantize_row(af.data() + i * n, a.data() + size_t(i) * arb, n);
     const size_t ys = size_t(rows) + 3;  // a stride wider than the rows: padding must stay untouched
     std::vector<float> y(size_t(tokens) * ys, -12345.0f);

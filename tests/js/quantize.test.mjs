@@ -67,6 +67,7 @@ describe('golden vectors through the JS API', () => {
         checked.add(c.type);
       }
       expect([...checked]).toEqual(expect.arrayContaining(['TQ1_0', 'TQ2_0', 'MXFP4']));
+      expect([...checked]).toEqual(expect.arrayContaining(['IQ2_XXS', 'IQ2_XS', 'IQ2_S']));
     });
   }
 
@@ -130,6 +131,23 @@ describe('bad input', () => {
     expect(errorOf(() => ql.errorStats(x, x.subarray(0, 32))).code).toBe('BufferSize');
     expect(errorOf(() => ql.quantize(x, 'q8_0', { imatrix: new Float32Array(3) })).code).toBe('BufferSize');
     expect(errorOf(() => ql.quantize(x, 'q8_0', { kernel: 'avx' })).code).toBe('InvalidArgument');
+  });
+
+  it('refuses IQ2_XXS / IQ2_XS without an importance matrix, saying how to get one', () => {
+    const w = new Float32Array(512).map((_, i) => Math.sin(i * 0.37));
+    for (const type of ['iq2_xxs', 'iq2_xs']) {
+      expect(ql.format(type).requiresImatrix).toBe(true);
+      const e = errorOf(() => ql.quantize(w, type));
+      expect(e).toBeInstanceOf(QuantlabError);
+      expect(e.code).toBe('InvalidArgument');
+      expect(e.message).toMatch(new RegExp(`^${type} needs an importance matrix`));
+      expect(e.message).toMatch(/quantlab imatrix/);
+      // With weights it quantizes: 2 super-blocks of 66 / 74 bytes.
+      const q = ql.quantize(w, type, { imatrix: new Float32Array(512).fill(1) });
+      expect(q.length).toBe(2 * ql.format(type).typeSize);
+    }
+    expect(ql.format('iq2_s').requiresImatrix).toBe(false);
+    expect(ql.quantize(w, 'iq2_s').length).toBe(2 * 82);
   });
 
   it('keeps working after every error', () => {

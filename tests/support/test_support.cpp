@@ -20,7 +20,10 @@ std::string formats_golden_dir() {
     return QUANTLAB_FORMATS_GOLDEN_DIR;
 }
 
-std::string models_dir() { return QUANTLAB_MODELS_DIR; }
+std::string models_dir() {
+    if (const char* env = std::getenv("QUANTLAB_MODELS_DIR")) return env;
+    return QUANTLAB_MODELS_DIR;
+}
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -46,6 +49,16 @@ std::vector<KernelVariant> variants_under_test() {
 const std::vector<std::string>& golden_cases() {
     static const std::vector<std::string> cases{"prng", "gauss_outliers", "zeros", "const", "large"};
     return cases;
+}
+
+void quantize_row_for_test(const KernelSet& k, const float* x, void* q, int64_t n) {
+    if (k.quantize_row) {
+        k.quantize_row(x, q, n);
+        return;
+    }
+    const std::vector<float> ones(static_cast<size_t>(n), 1.0f);
+    REQUIRE(k.quantize != nullptr);
+    k.quantize(x, q, 1, n, ones.data());
 }
 
 long first_difference(const void* a, const void* b, size_t n) {

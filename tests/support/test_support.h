@@ -17,7 +17,8 @@ std::string golden_dir();
 // (scripts/golden-ggml.sh; override with QUANTLAB_FORMATS_GOLDEN_DIR).
 std::string formats_golden_dir();
 
-// models/ of the repository: the built-in model and its held-out text.
+// The repository's models/ folder: the built-in model and its held-out text
+// (override with QUANTLAB_MODELS_DIR).
 std::string models_dir();
 
 // Reads a whole file; fails the current test (REQUIRE) if it cannot.
@@ -31,10 +32,16 @@ std::vector<KernelVariant> variants_under_test();
 // The five input cases of ../shared/golden/README.md.
 const std::vector<std::string>& golden_cases();
 
-// Index of the first byte where a and b differ, or -1 when the n bytes agree.
+// Quantizes n values (one row) with kernels k for a test that needs some
+// valid blocks: k.quantize_row where the type has one, else (IQ2_XXS, IQ2_XS:
+// no quantizer without an importance matrix) k.quantize with all-ones
+// importance weights.
+void quantize_row_for_test(const KernelSet& k, const float* x, void* q, int64_t n);
+
+// Index of the first byte where a and b (n bytes each) differ, or -1.
 long first_difference(const void* a, const void* b, size_t n);
 
-// xorshift32 with a few distributions on top (the PRNG of the golden files).
+// xorshift32 with a few distributions on top, for stress inputs.
 struct Rng {
     uint32_t s;
     explicit Rng(uint32_t seed) : s(seed ? seed : 1u) {}
@@ -44,9 +51,9 @@ struct Rng {
         s ^= s << 5;
         return s;
     }
-    float unif() { return float(next() >> 8) / 16777216.0f; }              // [0, 1)
-    float sym() { return unif() * 2.0f - 1.0f; }                            // [-1, 1)
-    float gauss() { return (unif() + unif() + unif() + unif() - 2.0f); }  // bell-shaped, |.| < 2
+    float unif() { return float(next() >> 8) / 16777216.0f; }             // [0, 1)
+    float sym() { return unif() * 2.0f - 1.0f; }                           // [-1, 1)
+    float gauss() { return unif() + unif() + unif() + unif() - 2.0f; }  // bell-shaped, |.| < 2
     int below(int n) { return int(next() % uint32_t(n)); }
 };
 

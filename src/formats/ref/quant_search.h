@@ -318,10 +318,31 @@ inline float make_qkx3_quants(int n, int nmax, const float* x, const float* weig
     return scale;
 }
 
+// The weighted squared error of make_qp_quants' 8 trial scales (is = -4..-1,
+// 1..4): mse[t] = sum_i w_i * (x_i - scale[t] * min(nmax, round(iscale[t] * x_i)))^2
+// in index order. A SIMD caller may pass its own, computing the same floats.
+using QpTrialErrorsFn = void (*)(int n, int nmax, const float* x, const float* w, const float* iscale,
+                                 const float* scale, float* mse);
+
+inline void qp_trial_errors(int n, int nmax, const float* x, const float* w, const float* iscale, const float* scale,
+                            float* mse) {
+    for (int t = 0; t < 8; ++t) {
+        float e = 0;
+        for (int i = 0; i < n; ++i) {
+            int l = nearest_int(iscale[t] * x[i]);
+            l = qmin(nmax, l);
+            const float diff = x[i] - scale[t] * float(l);
+            e += w[i] * diff * diff;
+        }
+        mse[t] = e;
+    }
+}
+
 // Quantizes non-negative values (sub-block scales or mins) to [0, nmax] with
 // weights quant_weights: 9-point scale grid, then coordinate descent. L is
 // uint8_t on purpose: ggml stores the unclamped rounding into uint8_t too.
-inline float make_qp_quants(int n, int nmax, const float* x, uint8_t* L, const float* quant_weights) {
+inline float make_qp_quants(int n, int nmax, const float* x, uint8_t* L, const float* quant_weights,
+                            QpTrialErrorsFn trial_errors = qp_trial_errors) {
     float max = 0;
     for (int i = 0; i < n; ++i) max = qmax(max, x[i]);
     if (max < kGroupMaxEps) {
@@ -336,20 +357,17 @@ inline float make_qp_quants(int n, int nmax, const float* x, uint8_t* L, const f
         const float diff = x[i] - scale * float(L[i]);
         best_mse += quant_weights[i] * diff * diff;
     }
-    for (int is = -4; is <= 4; ++is) {
-        if (is == 0) continue;
-        const float iscale_is = (0.1f * float(is) + float(nmax)) / max;
-        const float scale_is = 1 / iscale_is;
-        float mse = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = nearest_int(iscale_is * x[i]);
-            l = qmin(nmax, l);
-            const float diff = x[i] - scale_is * float(l);
-            mse += quant_weights[i] * diff * diff;
-        }
-        if (mse < best_mse) {
-            best_mse = mse;
-            iscale = iscale_is;
+    float iscale_is[8], scale_is[8], mse[8];
+    for (int t = 0; t < 8; ++t) {
+        const int is = t < 4 ? t - 4 : t - 3;
+        iscale_is[t] = (0.1f * float(is) + float(nmax)) / max;
+        scale_is[t] = 1 / iscale_is[t];
+    }
+    trial_errors(n, nmax, x, quant_weights, iscale_is, scale_is, mse);
+    for (int t = 0; t < 8; ++t) {
+        if (mse[t] < best_mse) {
+            best_mse = mse[t];
+            iscale = iscale_is[t];
         }
     }
     float sumlx = 0;
