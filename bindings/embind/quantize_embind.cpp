@@ -18,9 +18,11 @@
 #include "guarded.h"
 #include "core/error.h"
 #include "formats/type_traits.h"
+#include "gguf/gguf_split.h"
 #include "quantize/ftype.h"
 #include "quantize/imatrix.h"
 #include "quantize/quantize_session.h"
+#include "quantize/type_layout.h"
 
 using emscripten::val;
 using namespace quantlab;
@@ -59,6 +61,50 @@ GgmlType storable_type(const std::string& name, const char* what) {
     return t;
 }
 
+std::vector<std::string> strings(const val& o, const char* key) {
+    const val v = o[key];
+    std::vector<std::string> r;
+    if (v.isUndefined() || v.isNull()) return r;
+    if (!v.isArray()) throw Error(ErrorCode::InvalidArgument, std::string(key) + " must be an array of strings");
+    const size_t n = v["length"].as<size_t>();
+    for (size_t i = 0; i < n; ++i) {
+        if (!v[i].isString()) throw Error(ErrorCode::InvalidArgument, std::string(key) + " must be an array of strings");
+        r.push_back(v[i].as<std::string>());
+    }
+    return r;
+}
+
+// pruneLayers: layer numbers (an array) or llama-quantize's "L0,L1,..." text.
+std::vector<int> prune_layers(const val& o) {
+    const val v = o["pruneLayers"];
+    if (v.isUndefined() || v.isNull()) return {};
+    if (v.isString()) return parse_prune_layers(v.as<std::string>());
+    if (!v.isArray()) throw Error(ErrorCode::InvalidArgument, "pruneLayers must be an array of layer numbers");
+    std::string text;
+    const size_t n = v["length"].as<size_t>();
+    if (n == 0) return {};
+    for (size_t i = 0; i < n; ++i) {
+        const val e = v[i];
+        if (e.typeOf().as<std::string>() != "number" || !val::global("Number").call<bool>("isSafeInteger", e) ||
+            e.as<double>() < 0) {
+            throw Error(ErrorCode::InvalidArgument, "pruneLayers must hold non-negative integers");
+        }
+        text += (i ? "," : "") + std::to_string(int64_t(e.as<double>()));
+    }
+    return parse_prune_layers(text);
+}
+
+// splitMaxSize: bytes (a number) or gguf-split's "N", "NM", "NG" text.
+uint64_t split_max_size(const val& o) {
+    const val v = o["splitMaxSize"];
+    if (v.isUndefined() || v.isNull()) return 0;
+    if (v.isString()) return parse_split_size(v.as<std::string>());
+    if (v.typeOf().as<std::string>() != "number" || !val::global("Number").call<bool>("isSafeInteger", v) || v.as<double>() <= 0) {
+        throw Error(ErrorCode::InvalidArgument, "splitMaxSize must be a positive integer (bytes) or a size such as \"2G\"");
+    }
+    return uint64_t(v.as<double>());
+}
+
 QuantizeParams params_from(const val& o) {
     if (o.isNull() || o.typeOf().as<std::string>() != "object") throw Error(ErrorCode::InvalidArgument, "options must be an object");
     QuantizeParams p;
@@ -71,15 +117,11 @@ QuantizeParams params_from(const val& o) {
     p.dry_run = flag(o, "dryRun");
     if (const auto t = text(o, "outputTensorType")) p.output_tensor_type = storable_type(*t, "output tensor type");
     if (const auto t = text(o, "tokenEmbeddingType")) p.token_embedding_type = storable_type(*t, "token embedding type");
-    const val tt = o["tensorTypes"];
-    if (!tt.isUndefined() && !tt.isNull()) {
-        if (!tt.isArray()) throw Error(ErrorCode::InvalidArgument, "tensorTypes must be an array of \"regex=type\" strings");
-        const size_t n = tt["length"].as<size_t>();
-        for (size_t i = 0; i < n; ++i) {
-            if (!tt[i].isString()) throw Error(ErrorCode::InvalidArgument, "tensorTypes entries must be \"regex=type\" strings");
-            p.tensor_types.push_back(parse_tensor_type_override(tt[i].as<std::string>()));
-        }
-    }
+    for (const auto& e : strings(o, "tensorTypes")) p.tensor_types.push_back(parse_tensor_type_override(e));
+    for (const auto& e : strings(o, "overrideKv")) p.kv_overrides.push_back(parse_kv_override(e));
+    p.prune_layers = prune_layers(o);
+    p.keep_split = flag(o, "keepSplit");
+    p.split_max_size = split_max_size(o);
     return p;
 }
 
@@ -108,21 +150,43 @@ public:
         });
     }
 
-    // header_ptr holds a prefix of the input file. When it is too short the
-    // result is {complete: false, bytesNeeded} and the caller retries longer.
-    val begin(uintptr_t header_ptr, double len, double file_size, val options) {
+    // parts: one {ptr, len, size} per input file (several for a split
+    // model, in any order), ptr holding a prefix of len bytes of a file of
+    // size bytes. When a prefix is too short the result is {complete: false,
+    // part, bytesNeeded} and the caller retries with that part longer.
+    val begin(val parts, val options) {
         return guarded([&] {
             if (session_) throw Error(ErrorCode::InvalidArgument, "begin was already called");
             const QuantizeParams params = params_from(options);
-            auto r = parse_gguf_header(reinterpret_cast<const uint8_t*>(header_ptr), size_t(len), uint64_t(file_size));
-            val o = val::object();
-            o.set("complete", r.complete);
-            if (!r.complete) {
-                o.set("bytesNeeded", double(r.bytes_needed));
-                return o;
+            if (!parts.isArray() || parts["length"].as<size_t>() == 0) {
+                throw Error(ErrorCode::InvalidArgument, "begin needs at least one input part");
             }
+            const size_t n = parts["length"].as<size_t>();
+            std::vector<GgufHeader> headers;
+            std::vector<uint64_t> sizes;
+            val o = val::object();
+            for (size_t k = 0; k < n; ++k) {
+                const val p = parts[k];
+                const uint64_t size = uint64_t(p["size"].as<double>());
+                auto r = parse_gguf_header(reinterpret_cast<const uint8_t*>(p["ptr"].as<uintptr_t>()),
+                                           size_t(p["len"].as<double>()), size);
+                if (!r.complete) {
+                    o.set("complete", false);
+                    o.set("part", double(k));
+                    o.set("bytesNeeded", double(r.bytes_needed));
+                    return o;
+                }
+                headers.push_back(std::move(r.header));
+                sizes.push_back(size);
+            }
+            o.set("complete", true);
+            SplitModel model = merge_split_headers(std::move(headers), sizes);
+            part_base_ = model.part_base;
+            part_source_ = model.part_source;
             ModelQuantizeOptions mo;
             mo.params = params;
+            mo.imatrix_include = strings(options, "includeWeights");
+            mo.imatrix_exclude = strings(options, "excludeWeights");
             if (!imatrix_.entries.empty()) {
                 mo.imatrix = &imatrix_;
                 mo.imatrix_file = imatrix_name_;
@@ -130,15 +194,17 @@ public:
             // Bounds the f32 staging buffer next to the whole tensor the
             // caller already copied in (4M values = 16 MiB).
             mo.chunk_values = size_t(1) << 22;
-            session_ = std::make_unique<QuantizeSession>(std::move(r.header), std::move(mo));
+            session_ = std::make_unique<QuantizeSession>(std::move(model.header), std::move(mo));
             o.set("plan", plan_object());
             return o;
         });
     }
 
-    val header_bytes() const {
+    val header_bytes(double file) const {
         return guarded([&] {
-            const auto hb = live().header_bytes();
+            QuantizeSession& s = live();
+            if (file < 0 || size_t(file) >= s.n_output_files()) throw Error(ErrorCode::InvalidArgument, "output file out of range");
+            const auto hb = s.header_bytes(size_t(file));
             return val::global("Uint8Array").new_(emscripten::typed_memory_view(hb.size(), hb.data()));
         });
     }
@@ -193,17 +259,22 @@ private:
             val ti = val::object();
             ti.set("name", t.name);
             ti.set("shape", shape(t.ne));
-            ti.set("oldType", std::string(type_traits(t.old_type).name));
-            ti.set("newType", std::string(type_traits(t.new_type).name));
+            ti.set("oldType", std::string(type_layout(t.old_type).name));
+            ti.set("newType", std::string(type_layout(t.new_type).name));
             ti.set("oldBytes", double(t.old_bytes));
             ti.set("newBytes", double(t.new_bytes));
             ti.set("convert", t.convert);
             ti.set("requantize", t.requantize);
             ti.set("fellBack", t.fell_back);
-            if (t.fell_back) ti.set("fallbackFrom", std::string(type_traits(t.fallback_from).name));
+            if (t.fell_back) ti.set("fallbackFrom", std::string(type_layout(t.fallback_from).name));
             ti.set("override", t.override_index >= 0 ? val(p.overrides[size_t(t.override_index)].override_.pattern) : val::null());
             ti.set("requiresImatrix", t.requires_imatrix);
-            ti.set("inputOffset", double(s.input_offset(i)));
+            // Where the caller reads it: its file (in the caller's order) and the offset in it.
+            const uint32_t part = s.input().tensors[t.input_index].split;
+            ti.set("inputName", t.input_name);
+            ti.set("inputFile", double(part_source_.at(part)));
+            ti.set("inputOffset", double(s.input_offset(i) - part_base_.at(part)));
+            ti.set("outputFile", t.output_file);
             if (s.output_size() > 0) {
                 ti.set("outputOffset", double(s.output_offset(i)));
                 ti.set("outputBytes", double(s.output_bytes(i)));
@@ -235,12 +306,26 @@ private:
         o.set("bitsPerWeight", p.new_bpw());
         o.set("headerSize", s.output_size() > 0 ? double(s.header_bytes().size()) : 0.0);
         o.set("outputSize", double(s.output_size()));
+        o.set("inputFiles", double(part_base_.size()));
+        o.set("splitOutput", p.split_output);
+        val files = val::array();
+        for (size_t f = 0; f < s.n_output_files(); ++f) {
+            val fo = val::object();
+            fo.set("headerSize", s.output_size() > 0 ? double(s.header_bytes(f).size()) : 0.0);
+            fo.set("size", double(s.output_file_size(f)));
+            files.call<void>("push", fo);
+        }
+        o.set("outputFiles", files);
+        o.set("pruned", string_array(p.pruned));
+        o.set("blockCount", p.block_count);
         return o;
     }
 
     ImatrixData imatrix_;
     std::string imatrix_name_;
     std::unique_ptr<QuantizeSession> session_;
+    std::vector<uint64_t> part_base_;   // where each input part starts in the virtual file
+    std::vector<size_t> part_source_;   // each part's index in the caller's list
     std::vector<uint8_t> out_;
 };
 

@@ -17,17 +17,34 @@ export function registerQuantizeEnvironment(e) {
 
 const SESSION_KEYS = [
   'type', 'pure', 'outputTensorType', 'tokenEmbeddingType', 'tensorTypes', 'allowRequantize', 'leaveOutputTensor', 'dryRun',
+  'overrideKv', 'pruneLayers', 'includeWeights', 'excludeWeights', 'keepSplit', 'splitMaxSize',
 ];
+const LIST_KEYS = ['tensorTypes', 'overrideKv', 'includeWeights', 'excludeWeights'];
 
 // Plain data only: the same object is posted to every worker.
 function sessionOptions(options) {
   const o = {};
   for (const k of SESSION_KEYS) if (options[k] !== undefined && options[k] !== null) o[k] = options[k];
-  if (o.tensorTypes !== undefined) {
-    if (!Array.isArray(o.tensorTypes)) fail('InvalidArgument', 'tensorTypes must be an array of "regex=type" strings');
-    o.tensorTypes = [...o.tensorTypes];
+  for (const k of LIST_KEYS) {
+    if (o[k] === undefined) continue;
+    if (!Array.isArray(o[k])) fail('InvalidArgument', `${k} must be an array of strings`);
+    o[k] = [...o[k]];
   }
+  if (Array.isArray(o.pruneLayers)) o.pruneLayers = [...o.pruneLayers];
   return o;
+}
+
+function splitSiblings(input) {
+  const m = typeof input === 'string' ? /^(.*)-00001-of-(\d{5})\.gguf$/.exec(input) : null;
+  const n = m ? Number(m[2]) : 1;
+  return n > 1 ? splitFileNames(m[1], n) : [input];
+}
+
+/** llama-quantize's names for split outputs: NAME-00001-of-0000N.gguf, ".gguf" dropped from NAME. */
+export function splitFileNames(name, n) {
+  const prefix = name.endsWith('.gguf') ? name.slice(0, -5) : name;
+  const pad = (k) => String(k).padStart(5, '0');
+  return Array.from({ length: n }, (_, k) => `${prefix}-${pad(k + 1)}-of-${pad(n)}.gguf`);
 }
 
 function withHeap(m, bytes, fn) {
@@ -42,19 +59,30 @@ function withHeap(m, bytes, fn) {
 }
 
 /**
- * A wasm QuantizeSession begun from the input's header prefix. Returns
- * {session, begun} where begun is {complete, bytesNeeded} or {complete, plan}.
+ * A wasm QuantizeSession begun from the header prefixes of the input's
+ * files (one, or every part of a split model). Returns {session, begun}
+ * where begun is {complete, part, bytesNeeded} or {complete, plan}.
  * Shared with quantize_worker.mjs so every converter is set up identically.
  */
-export function beginSession(m, prefix, fileSize, options, imatrix, session = null) {
+export function beginSession(m, prefixes, sizes, options, imatrix, session = null) {
   const s = session ?? new m.QuantizeSession();
+  const ptrs = [];
   try {
     if (imatrix && !session) withHeap(m, imatrix.bytes, (p) => unwrap(s.setImatrix(p, imatrix.bytes.length, imatrix.name)));
-    const begun = withHeap(m, prefix, (p) => unwrap(s.begin(p, prefix.length, fileSize, options)));
+    const parts = prefixes.map((prefix, k) => {
+      const ptr = m._malloc(Math.max(1, prefix.length)) >>> 0;
+      if (ptr === 0) fail('OutOfMemory', `cannot allocate ${prefix.length} bytes of WebAssembly memory`);
+      ptrs.push(ptr);
+      m.HEAPU8.set(prefix, ptr);
+      return { ptr, len: prefix.length, size: sizes[k] };
+    });
+    const begun = unwrap(s.begin(parts, options));
     return { session: s, begun };
   } catch (e) {
     if (!session) s.delete(); // a caller's session is the caller's to delete
     throw e;
+  } finally {
+    for (const p of ptrs) m._free(p);
   }
 }
 
@@ -81,7 +109,37 @@ function imatrixName(options) {
   return 'imatrix';
 }
 
-// Every output kind behind {write(chunk), close(), abort()}.
+// Every output kind behind {write(chunk), close(), abort()}. A split output
+// (plan.splitOutput) gets one sink per file: output is then undefined (Blobs),
+// a path prefix (Node) or a function ({index, count, name}) => output.
+async function openSinks(output, plan, options) {
+  if (!plan.splitOutput) return [await openSink(output)];
+  const n = plan.outputFiles.length;
+  const names = splitFileNames(
+    typeof output === 'string' ? output : (options.outputName ?? `ggml-model-${plan.type}.gguf`),
+    n,
+  );
+  if (output !== undefined && output !== null && typeof output !== 'string' && typeof output !== 'function') {
+    fail('InvalidArgument', `this quantization writes ${n} split files: output must be undefined, a path prefix (Node) or a function ({index, count, name}) => output`);
+  }
+  const sinks = [];
+  try {
+    for (let k = 0; k < n; ++k) {
+      const target = typeof output === 'function' ? await output({ index: k, count: n, name: names[k] }) : typeof output === 'string' ? names[k] : undefined;
+      if (typeof output === 'function' && (target === undefined || target === null)) {
+        fail('InvalidArgument', `the output function returned nothing for ${names[k]}`);
+      }
+      const sink = await openSink(target);
+      sink.name = names[k];
+      sinks.push(sink);
+    }
+  } catch (e) {
+    for (const sink of sinks) await sink.abort(e);
+    throw e;
+  }
+  return sinks;
+}
+
 async function openSink(output) {
   if (output === undefined || output === null) {
     // Parts stay Blobs: a browser may keep them on disk, never in wasm memory.
@@ -168,30 +226,37 @@ export async function quantizeModel(ql, input, options = {}) {
   const m = ql._m;
   const t0 = performance.now();
   checkSignal(signal);
-  const src = await toByteSource(input);
+  // A split model is a list of its files (any order); one file is one source.
+  // A path (Node) to a first part NAME-00001-of-0000N.gguf brings its siblings,
+  // as llama.cpp's loader finds them.
+  const inputs = Array.isArray(input) ? input : splitSiblings(input);
+  if (inputs.length === 0) fail('InvalidArgument', 'no model file given');
+  const srcs = [];
   let session = null;
-  let sink = null;
+  let sinks = [];
   const pool = [];
   try {
+    for (const i of inputs) srcs.push(await toByteSource(i));
     const imatrix =
       options.imatrix === undefined || options.imatrix === null
         ? null
         : { bytes: await readAll(options.imatrix), name: imatrixName(options) };
     checkSignal(signal);
 
-    // Grow the header prefix until it parses.
-    let len = Math.min(src.size, 1 << 20);
-    let prefix, plan;
+    // Grow each file's header prefix until every one parses.
+    const sizes = srcs.map((src) => src.size);
+    const prefixes = await Promise.all(srcs.map((src) => src.read(0, Math.min(src.size, 1 << 20))));
+    let plan;
     for (;;) {
-      prefix = await src.read(0, len);
-      const r = beginSession(m, prefix, src.size, opts, imatrix, session);
+      const r = beginSession(m, prefixes, sizes, opts, imatrix, session);
       session = r.session;
       if (r.begun.complete) {
         plan = r.begun.plan;
         break;
       }
-      if (!(r.begun.bytesNeeded > len)) fail('Format', 'invalid GGUF: header is truncated');
-      len = r.begun.bytesNeeded;
+      const k = r.begun.part;
+      if (!(r.begun.bytesNeeded > prefixes[k].length)) fail('Format', 'invalid GGUF: header is truncated');
+      prefixes[k] = await srcs[k].read(0, r.begun.bytesNeeded);
     }
     if (plan.dryRun) return { plan, bytesWritten: 0, seconds: (performance.now() - t0) / 1000 };
 
@@ -200,16 +265,27 @@ export async function quantizeModel(ql, input, options = {}) {
     const bytesTotal = plan.inputTensorBytes;
     let bytesRead = 0;
     let bytesWritten = 0;
-    sink = await openSink(output);
-    const write = async (chunk) => {
-      await sink.write(chunk);
+    sinks = await openSinks(output, plan, options);
+    // Files are written one after another, each header before its tensors.
+    let file = -1;
+    const startFile = async (f) => {
+      while (file < f) {
+        file++;
+        const header = unwrap(session.headerBytes(file));
+        await sinks[file].write(header);
+        bytesWritten += header.length;
+      }
+    };
+    const write = async (i, chunk) => {
+      await startFile(tensors[i].outputFile);
+      await sinks[file].write(chunk);
       bytesWritten += chunk.length;
     };
-    await write(unwrap(session.headerBytes()));
+    await startFile(0);
 
     const readTensor = async (i) => {
       const t = tensors[i];
-      const bytes = await src.read(t.inputOffset, t.oldBytes);
+      const bytes = await srcs[t.inputFile].read(t.inputOffset, t.oldBytes);
       if (bytes.length !== t.oldBytes) fail('Format', `tensor '${t.name}' is cut short by the end of the file`);
       bytesRead += bytes.length;
       return bytes;
@@ -235,15 +311,15 @@ export async function quantizeModel(ql, input, options = {}) {
         checkSignal(signal);
         const bytes = await readTensor(i);
         checkSignal(signal);
-        await write(convertTensor(m, session, i, bytes));
+        await write(i, convertTensor(m, session, i, bytes));
         progress(i);
         await pause();
       }
     } else {
       const init = {
         type: 'init',
-        prefix: prefix.slice(),
-        fileSize: src.size,
+        prefixes: prefixes.map((p) => p.slice()),
+        sizes,
         options: opts,
         imatrix,
         wasmBinary: typeof env.wasmBinary === 'function' ? env.wasmBinary() : null,
@@ -256,21 +332,27 @@ export async function quantizeModel(ql, input, options = {}) {
       await runPool(pool, n, { signal, readTensor, write, progress });
     }
     checkSignal(signal);
+    await startFile(sinks.length - 1); // files left without tensors still get their header
     if (bytesWritten !== plan.outputSize) {
       fail('Internal', `wrote ${bytesWritten} bytes, the plan promised ${plan.outputSize}`);
     }
-    await sink.close();
+    // Only now does any output become final (a path is renamed from .partial).
+    for (const sink of sinks) await sink.close();
     const result = { plan, bytesWritten, seconds: (performance.now() - t0) / 1000 };
-    if (sink.blob) result.blob = sink.blob;
-    sink = null;
+    if (plan.splitOutput) {
+      result.files = sinks.map((sink, k) => ({ name: sink.name, size: plan.outputFiles[k].size, ...(sink.blob ? { blob: sink.blob } : {}) }));
+    } else if (sinks[0].blob) {
+      result.blob = sinks[0].blob;
+    }
+    sinks = [];
     return result;
   } catch (e) {
-    await sink?.abort(e);
+    for (const sink of sinks) await sink.abort(e);
     throw e;
   } finally {
     for (const w of pool) w.terminate();
     session?.delete();
-    await src.close?.();
+    for (const src of srcs) await src.close?.();
   }
 }
 
@@ -314,7 +396,7 @@ async function runPool(pool, n, { signal, readTensor, write, progress }) {
       while (done.has(nextWrite)) {
         const out = done.get(nextWrite);
         done.delete(nextWrite);
-        await write(out);
+        await write(nextWrite, out);
         progress(nextWrite);
         nextWrite++;
         checkSignal(signal);

@@ -18,7 +18,7 @@ globalThis.onmessage = async (event) => {
   try {
     if (msg.type === 'init') {
       m = await createQuantlabModule(msg.wasmBinary ? { wasmBinary: msg.wasmBinary } : {});
-      const r = beginSession(m, msg.prefix, msg.fileSize, msg.options, msg.imatrix);
+      const r = beginSession(m, msg.prefixes, msg.sizes, msg.options, msg.imatrix);
       session = r.session;
       if (!r.begun.complete) throw Object.assign(new Error('the header prefix is incomplete'), { code: 'Internal' });
       post({ type: 'begun', outputSize: r.begun.plan.outputSize });

@@ -255,8 +255,14 @@ export interface PlannedTensor {
   /** The tensorTypes pattern that decided the type, or null. */
   override: string | null;
   requiresImatrix: boolean;
+  /** Its name in the input (differs from name when pruneLayers renumbered its layer). */
+  inputName: string;
+  /** Which input file holds it (0 unless the model is split) and where in that file. */
+  inputFile: number;
   inputOffset: number;
-  /** Absent in a dry run whose plan cannot be written. */
+  /** Which output file it goes to (0 unless the output is split). */
+  outputFile: number;
+  /** In its output file; absent in a dry run whose plan cannot be written. */
   outputOffset?: number;
   outputBytes?: number;
 }
@@ -296,8 +302,18 @@ export interface QuantizePlan {
   /** Bits per weight of the output's tensor data. */
   bitsPerWeight: number;
   headerSize: number;
-  /** The exact size of the output file (0 for an unwritable dry-run plan). */
+  /** The exact size of the output (all files; 0 for an unwritable dry-run plan). */
   outputSize: number;
+  /** Input files read (the parts of a split model). */
+  inputFiles: number;
+  /** Written as split files (keepSplit or splitMaxSize), named NAME-00001-of-0000N.gguf. */
+  splitOutput: boolean;
+  /** One entry per output file. */
+  outputFiles: { headerSize: number; size: number }[];
+  /** Input tensors pruneLayers dropped. */
+  pruned: string[];
+  /** The output's block_count (the layer count after pruneLayers). */
+  blockCount: number;
 }
 
 export interface QuantizeModelProgress {
@@ -320,6 +336,24 @@ export type QuantizeModelOutput =
   /** Node only: written to path + '.partial', renamed when complete, removed on error or cancel. */
   | string;
 
+/** One file of a split output, as passed to a SplitOutputFunction. */
+export interface SplitOutputFile {
+  index: number;
+  count: number;
+  /** llama-quantize's name: NAME-00001-of-0000N.gguf. */
+  name: string;
+}
+
+/**
+ * Where each file of a split output (keepSplit, splitMaxSize) goes. undefined
+ * resolves with result.files[].blob; a string (Node) is a path prefix, ".gguf"
+ * dropped, each part written through '.partial' and renamed once all are complete.
+ */
+export type QuantizeModelSplitOutput =
+  | undefined
+  | string
+  | ((file: SplitOutputFile) => QuantizeModelOutput | Promise<QuantizeModelOutput>);
+
 export interface QuantizeModelOptions {
   /** llama-quantize's model type: "Q8_0", "Q4_0", "Q4_K_M", ... (case-insensitive; a number works too). */
   type: string;
@@ -335,8 +369,22 @@ export interface QuantizeModelOptions {
   allowRequantize?: boolean;
   /** --leave-output-tensor */
   leaveOutputTensor?: boolean;
+  /** --override-kv entries, "KEY=TYPE:VALUE" with TYPE int, float, bool or str; written in order. */
+  overrideKv?: string[];
+  /** --prune-layers: layers to drop (the rest are renumbered), as numbers or "0,3,5". */
+  pruneLayers?: number[] | string;
+  /** --keep-split: one output file per input file of a split model. */
+  keepSplit?: boolean;
+  /** gguf-split's --split-max-size on the output: bytes, or "500M" / "2G" (10^6 / 10^9). */
+  splitMaxSize?: number | string;
+  /** Base name of split output files when output is not a path (default "ggml-model-TYPE.gguf"). */
+  outputName?: string;
   /** A llama-imatrix file (legacy .dat or GGUF). */
   imatrix?: ModelSource;
+  /** --include-weights: use the imatrix only for tensors whose name contains one of these. */
+  includeWeights?: string[];
+  /** --exclude-weights: do not use the imatrix for tensors whose name contains one of these. */
+  excludeWeights?: string[];
   /** Recorded as quantize.imatrix.file; defaults to the path or File name. */
   imatrixName?: string;
   /** Plan only: nothing is read past the header and nothing is written. */
@@ -352,15 +400,19 @@ export interface QuantizeModelOptions {
    * transferred (detached) when they hold exactly one tensor.
    */
   workers?: number;
-  output?: QuantizeModelOutput;
+  /** For a split output (plan.splitOutput) see QuantizeModelSplitOutput. */
+  output?: QuantizeModelOutput | QuantizeModelSplitOutput;
 }
 
 export interface QuantizeModelResult {
   plan: QuantizePlan;
+  /** All output files together. */
   bytesWritten: number;
   seconds: number;
-  /** The whole file, when no output was given. */
+  /** The whole file, when no output was given (not for split outputs). */
   blob?: Blob;
+  /** Split outputs: every file, with a Blob when no output was given. */
+  files?: { name: string; size: number; blob?: Blob }[];
 }
 
 export interface MatmulBenchOptions {
@@ -438,9 +490,10 @@ export declare class Quantlab {
   readGgufHeader(source: ModelSource): Promise<GgufHeaderInfo>;
   /**
    * Quantize a whole GGUF model like llama-quantize, streamed one tensor at a
-   * time, so files larger than 4 GB work; see QuantizeModelOptions.
+   * time, so files larger than 4 GB work; see QuantizeModelOptions. A split
+   * model (NAME-00001-of-0000N.gguf, ...) is given as the list of its files.
    */
-  quantizeModel(input: ModelSource, options: QuantizeModelOptions): Promise<QuantizeModelResult>;
+  quantizeModel(input: ModelSource | ModelSource[], options: QuantizeModelOptions): Promise<QuantizeModelResult>;
   /** The model types quantizeModel accepts. */
   quantizeTypes(): ModelFileType[];
   /** Time weight × activations through the engine's kernel path (the tutorial's matmul benchmark). */

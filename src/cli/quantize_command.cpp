@@ -2,6 +2,8 @@
 // streaming quantizer (src/quantize/model_quantizer.h).
 #include "cli/quantize_command.h"
 
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -23,7 +25,10 @@ void usage() {
     std::printf(
         "usage: quantlab quantize [--pure] [--allow-requantize] [--leave-output-tensor] [--dry-run]\n"
         "                         [--output-tensor-type T] [--token-embedding-type T] [--tensor-type REGEX=T]...\n"
-        "                         [--imatrix FILE] [-t N] in.gguf [out.gguf] TYPE [nthreads]\n\n"
+        "                         [--tensor-type-file F] [--imatrix FILE [--include-weights S]... | [--exclude-weights S]...]\n"
+        "                         [--override-kv KEY=TYPE:VALUE]... [--prune-layers L0,L1,...]\n"
+        "                         [--keep-split | --split-max-size N[M|G]] [-t N] in.gguf [out.gguf] TYPE [nthreads]\n\n"
+        "  in.gguf may be the first file of a split model (NAME-00001-of-0000N.gguf); the others are read beside it.\n\n"
         "  --pure                  no k-quant mixtures: every quantized tensor gets TYPE's base type\n"
         "  --allow-requantize      allow converting tensors that are already quantized\n"
         "  --leave-output-tensor   keep output.weight as it is\n"
@@ -31,7 +36,15 @@ void usage() {
         "  --output-tensor-type T  ggml type for output.weight\n"
         "  --token-embedding-type T  ggml type for token_embd.weight\n"
         "  --tensor-type REGEX=T   ggml type for tensors whose name matches REGEX (repeatable, first match wins)\n"
-        "  --imatrix FILE          importance matrix from llama-imatrix (.dat or .gguf)\n"
+        "  --tensor-type-file F    --tensor-type entries from a file, separated by spaces or newlines\n"
+        "  --imatrix FILE          importance matrix from llama-imatrix or quantlab imatrix (.dat or .gguf)\n"
+        "  --include-weights S     use the imatrix only for tensors whose name contains S (repeatable)\n"
+        "  --exclude-weights S     do not use the imatrix for tensors whose name contains S (repeatable)\n"
+        "  --override-kv K=T:V     set metadata key K in the output; T is int, float, bool or str (repeatable)\n"
+        "  --prune-layers L,...    drop these layers (blk.N) and renumber the rest\n"
+        "  --keep-split            write one output file per input file (split models)\n"
+        "  --split-max-size N      split the output like gguf-split: at most N bytes of tensors per file\n"
+        "                          (N, NM = N*10^6, NG = N*10^9)\n"
         "  -t, --threads N         threads (default: one per physical core; also the positional nthreads);\n"
         "                          the output is the same for any count\n\n"
         "TYPE (as llama-quantize; aliases Q3_K=Q3_K_M, Q4_K=Q4_K_M, Q5_K=Q5_K_M):\n");
@@ -54,6 +67,26 @@ std::string join(const std::vector<std::string>& v, size_t max_items) {
     for (size_t i = 0; i < v.size() && i < max_items; ++i) s += (i ? ", " : "") + v[i];
     if (v.size() > max_items) s += ", ...";
     return s;
+}
+
+// llama-quantize's --tensor-type-file: REGEX=TYPE entries separated by whitespace.
+std::vector<TensorTypeOverride> read_tensor_type_file(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw Error(ErrorCode::Io, "cannot open --tensor-type-file " + path + ": " + std::strerror(errno));
+    std::string text;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    std::vector<TensorTypeOverride> r;
+    size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        size_t j = i;
+        while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+        if (j > i) r.push_back(parse_tensor_type_override(text.substr(i, j - i)));
+        i = j;
+    }
+    return r;
 }
 
 }  // namespace
@@ -87,10 +120,24 @@ int run_quantize(int argc, char** argv) {
             opt.params.token_embedding_type = type_traits_by_name(value()).type;
         } else if (a == "--tensor-type") {
             opt.params.tensor_types.push_back(parse_tensor_type_override(value()));
+        } else if (a == "--tensor-type-file") {
+            for (const auto& e : read_tensor_type_file(value())) opt.params.tensor_types.push_back(e);
         } else if (a == "--imatrix") {
             imatrix_path = value();
         } else if (a == "-t" || a == "--threads") {
             threads = parse_threads(a, value());
+        } else if (a == "--include-weights") {
+            opt.imatrix_include.push_back(value());
+        } else if (a == "--exclude-weights") {
+            opt.imatrix_exclude.push_back(value());
+        } else if (a == "--override-kv") {
+            opt.params.kv_overrides.push_back(parse_kv_override(value()));
+        } else if (a == "--prune-layers") {
+            opt.params.prune_layers = parse_prune_layers(value());
+        } else if (a == "--keep-split") {
+            opt.params.keep_split = true;
+        } else if (a == "--split-max-size") {
+            opt.params.split_max_size = parse_split_size(value());
         } else if (a.rfind("--", 0) == 0) {
             throw Error(ErrorCode::InvalidArgument, "unknown option " + a + " (see quantlab quantize --help)");
         } else {
@@ -100,6 +147,9 @@ int run_quantize(int argc, char** argv) {
     if (pos.size() < 2) {
         usage();
         return 2;
+    }
+    if (!opt.imatrix_include.empty() && !opt.imatrix_exclude.empty()) {
+        throw Error(ErrorCode::InvalidArgument, "--include-weights and --exclude-weights cannot be used together");
     }
     // llama-quantize: in.gguf [out.gguf] TYPE [nthreads]; out.gguf is optional
     // when the second word already names a type.
@@ -117,6 +167,7 @@ int run_quantize(int argc, char** argv) {
         if (!opt.params.dry_run) {
             const size_t slash = in_path.find_last_of('/');
             out_path = (slash == std::string::npos ? "" : in_path.substr(0, slash + 1)) + "ggml-model-" + ft->name + ".gguf";
+            // Split outputs are named ggml-model-TYPE-00001-of-0000N.gguf (output_split_paths).
         }
     }
     opt.params.ftype = ft->ftype;
@@ -160,7 +211,19 @@ int run_quantize(int argc, char** argv) {
     if (p.n_fallback > 0) {
         std::printf("WARNING: %d of %zu tensor(s) required fallback quantization\n", p.n_fallback, p.tensors.size());
     }
-    if (!opt.params.dry_run) std::printf("wrote %s (%llu bytes)\n", out_path.c_str(), (unsigned long long)r.bytes_written);
+    if (!opt.params.dry_run) {
+        if (p.split_output) {
+            for (const auto& f : output_split_paths(out_path, size_t(p.n_output_files))) std::printf("wrote %s\n", f.c_str());
+            std::printf("%d files, %llu bytes in all\n", p.n_output_files, (unsigned long long)r.bytes_written);
+        } else {
+            std::printf("wrote %s (%llu bytes)\n", out_path.c_str(), (unsigned long long)r.bytes_written);
+        }
+    } else if (p.split_output) {
+        std::printf("would write %d split files\n", p.n_output_files);
+    }
+    if (!p.pruned.empty()) {
+        std::printf("pruned %zu tensor(s); block_count = %d\n", p.pruned.size(), p.block_count);
+    }
     std::printf("main: quantize time = %10.2f ms\n", std::chrono::duration<double, std::milli>(t_end - t_q).count());
     std::printf("main:    total time = %10.2f ms\n", std::chrono::duration<double, std::milli>(t_end - t_start).count());
     return 0;

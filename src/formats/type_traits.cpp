@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "formats/block_types.h"
 #include "formats/ref/float_formats_ref.h"
+#include "formats/ref/iq1_quants_ref.h"
 #include "formats/ref/iq2_quants_ref.h"
 #include "formats/ref/iq3_quants_ref.h"
 #include "formats/ref/iq_quants_ref.h"
@@ -18,6 +19,8 @@
 #if QUANTLAB_SIMD128
 #include "formats/simd128/float_formats_gemm_simd128.h"
 #include "formats/simd128/float_formats_simd128.h"
+#include "formats/simd128/iq1_quants_gemm_simd128.h"
+#include "formats/simd128/iq1_quants_simd128.h"
 #include "formats/simd128/iq2_quants_gemm_simd128.h"
 #include "formats/simd128/iq2_quants_simd128.h"
 #include "formats/simd128/iq3_quants_gemm_simd128.h"
@@ -131,6 +134,16 @@ std::vector<TypeTraits> build_table() {
           dequantize_row_q8_K_ref, nullptr},
          {SIMD128(quantize_row_q8_K_simd128), SIMD128(quantize_q8_K_simd128), SIMD128(dequantize_row_q8_K_simd128),
           nullptr}},
+        // ---- rows of the 1-bit lattice formats (IQ1_S, IQ1_M). ggml has no row
+        // quantizer for either; IQ1_S needs an importance matrix.
+        {"iq1_s", T::IQ1_S, QK_K, sizeof(block_iq1_s), true, T::Q8_K, true,
+         {nullptr, quantize_iq1_s_ref, dequantize_row_iq1_s_ref, vec_dot_iq1_s_q8_K_ref},
+         {nullptr, SIMD128(quantize_iq1_s_simd128), SIMD128(dequantize_row_iq1_s_simd128),
+          SIMD128(vec_dot_iq1_s_q8_K_simd128), SIMD128(gemm_iq1_s_q8_K_simd128)}},
+        {"iq1_m", T::IQ1_M, QK_K, sizeof(block_iq1_m), true, T::Q8_K, true,
+         {nullptr, quantize_iq1_m_ref, dequantize_row_iq1_m_ref, vec_dot_iq1_m_q8_K_ref},
+         {nullptr, SIMD128(quantize_iq1_m_simd128), SIMD128(dequantize_row_iq1_m_simd128),
+          SIMD128(vec_dot_iq1_m_q8_K_simd128), SIMD128(gemm_iq1_m_q8_K_simd128)}},
         // ---- rows of the 2-bit lattice formats (IQ2_XXS, IQ2_XS, IQ2_S). ggml has no
         // row quantizer for IQ2_XXS / IQ2_XS: they need an importance matrix.
         {"iq2_xxs", T::IQ2_XXS, QK_K, sizeof(block_iq2_xxs), true, T::Q8_K, true,

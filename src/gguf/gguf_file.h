@@ -27,6 +27,7 @@ struct GgufTensorInfo {
     uint64_t offset = 0;       // relative to the start of the data section
     uint64_t size_bytes = 0;   // unpadded
     uint64_t file_offset = 0;  // absolute: data_offset + offset
+    uint32_t split = 0;        // the part of a split model holding it (gguf_split.h)
 
     int64_t n_elements() const;
     int64_t n_rows() const { return ne.empty() || ne[0] == 0 ? 0 : n_elements() / ne[0]; }

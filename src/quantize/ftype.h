@@ -29,10 +29,22 @@ enum class LlamaFtype : uint32_t {
     MOSTLY_Q5_K_S = 16,
     MOSTLY_Q5_K_M = 17,
     MOSTLY_Q6_K = 18,
+    MOSTLY_IQ2_XXS = 19,
+    MOSTLY_IQ2_XS = 20,
     MOSTLY_Q2_K_S = 21,
+    MOSTLY_IQ3_XS = 22,
+    MOSTLY_IQ3_XXS = 23,
+    MOSTLY_IQ1_S = 24,
     MOSTLY_IQ4_NL = 25,
+    MOSTLY_IQ3_S = 26,
+    MOSTLY_IQ3_M = 27,
+    MOSTLY_IQ2_S = 28,
+    MOSTLY_IQ2_M = 29,
     MOSTLY_IQ4_XS = 30,
+    MOSTLY_IQ1_M = 31,
     MOSTLY_BF16 = 32,
+    MOSTLY_TQ1_0 = 36,
+    MOSTLY_TQ2_0 = 37,
 };
 
 struct FtypeInfo {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 
 #include "core/error.h"
 #include "gguf/gguf_file.h"
@@ -165,6 +166,26 @@ ImatrixData read_imatrix_file(const std::string& path) {
     std::fclose(f);
     if (failed) throw Error(ErrorCode::Io, "error reading imatrix " + path);
     return parse_imatrix(buf.data(), buf.size());
+}
+
+ImatrixData filter_imatrix(const ImatrixData& im, const std::vector<std::string>& include,
+                           const std::vector<std::string>& exclude) {
+    if (!include.empty() && !exclude.empty()) {
+        throw Error(ErrorCode::InvalidArgument, "--include-weights and --exclude-weights cannot be used together");
+    }
+    auto contains_any = [](const std::string& name, const std::vector<std::string>& parts) {
+        for (const auto& p : parts) {
+            if (name.find(p) != std::string::npos) return true;
+        }
+        return false;
+    };
+    ImatrixData r = im;
+    if (include.empty() && exclude.empty()) return r;
+    for (auto it = r.entries.begin(); it != r.entries.end();) {
+        const bool keep = include.empty() ? !contains_any(it->first, exclude) : contains_any(it->first, include);
+        it = keep ? std::next(it) : r.entries.erase(it);
+    }
+    return r;
 }
 
 }  // namespace quantlab

@@ -34,4 +34,12 @@ struct ImatrixData {
 ImatrixData parse_imatrix(const uint8_t* data, size_t len);
 ImatrixData read_imatrix_file(const std::string& path);
 
+// llama-quantize's --exclude-weights / --include-weights (prepare_imatrix in
+// tools/quantize/quantize.cpp): drop the entries whose name contains any
+// exclude string, or keep only those whose name contains an include string.
+// Throws Error(InvalidArgument) when both lists are given, as llama-quantize
+// refuses that combination.
+ImatrixData filter_imatrix(const ImatrixData& im, const std::vector<std::string>& include,
+                           const std::vector<std::string>& exclude);
+
 }  // namespace quantlab

@@ -40,6 +40,8 @@ struct ModelQuantizeOptions {
     const ImatrixData* imatrix = nullptr;
     std::string imatrix_file;  // recorded as quantize.imatrix.file
     int threads = 0;           // rows of a tensor split across this many threads; 0 = one per physical core
+    std::vector<std::string> imatrix_include;  // --include-weights: keep only entries whose name contains one
+    std::vector<std::string> imatrix_exclude;  // --exclude-weights: drop entries whose name contains one
     KernelVariant variant = default_kernel_variant();
     size_t chunk_values = size_t(1) << 24;  // values converted per step (whole rows, at least one)
     ProgressFn progress;
@@ -56,22 +58,45 @@ struct ModelQuantizeResult {
 // Reads and parses a GGUF header through a callback, growing the prefix as needed.
 GgufHeader read_gguf_header(uint64_t file_size, const ReadFn& read);
 
-// The output header: the input's metadata in order, then general.quantization_version
-// and general.file_type (moved to the end as ggml's gguf_set_val does), split keys
-// removed, quantize.imatrix.* when an imatrix is used, and the planned tensors.
-GgufWriter build_output_header(const GgufHeader& input, const QuantPlan& plan, const ModelQuantizeOptions& opt);
+// The output headers, one per output file (plan.n_output_files), as
+// llama-quantize writes them: the input's metadata in order, then
+// general.quantization_version and general.file_type (moved to the end as
+// ggml's gguf_set_val does), split keys removed, --override-kv entries,
+// quantize.imatrix.* when an imatrix is used, <arch>.block_count after
+// --prune-layers, and the planned tensors. Split outputs carry split.no /
+// split.count / split.tensors.count as llama-quantize --keep-split or
+// gguf-split (--split-max-size) write them; files after the first hold only those.
+std::vector<GgufWriter> build_output_headers(const GgufHeader& input, const QuantPlan& plan,
+                                             const ModelQuantizeOptions& opt);
+
+// Called before the first byte of output file `file` (of n_files) when the
+// plan writes several files (--keep-split, --split-max-size); the bytes of
+// the files arrive one file after another through the same WriteFn.
+using NextFileFn = std::function<void(size_t file, size_t n_files)>;
 
 // Plans, writes the header, then converts and writes each tensor. In a dry
 // run (opt.params.dry_run) nothing is read past the header and write may be empty.
 ModelQuantizeResult quantize_model(uint64_t input_size, const ReadFn& read, const WriteFn& write,
-                                   const ModelQuantizeOptions& opt);
+                                   const ModelQuantizeOptions& opt, const NextFileFn& next_file = {});
+// The same from a parsed header (e.g. a split model merged by
+// merge_split_headers, read through a ReadFn over its virtual file).
+ModelQuantizeResult quantize_model(GgufHeader input, const ReadFn& read, const WriteFn& write,
+                                   const ModelQuantizeOptions& opt, const NextFileFn& next_file = {});
 
-// Native files: writes out_path + ".partial" and renames it at the end; on any
-// error or cancellation the partial file is removed. out_path may be empty in a dry run.
+// Native files. in_path may be the first part of a split model
+// (name-00001-of-0000N.gguf): the other parts are found beside it, as
+// llama.cpp's loader finds them. Writes out_path + ".partial" and renames it
+// at the end; on any error or cancellation the partial file is removed.
+// Split outputs go to output_split_paths(out_path, n), each written the
+// same way. out_path may be empty in a dry run.
 ModelQuantizeResult quantize_model_file(const std::string& in_path, const std::string& out_path,
                                         const ModelQuantizeOptions& opt);
 
-// "[   64,   512,     1,     1]" without the brackets, as llama_format_tensor_shape.
+// The files of a split output as llama-quantize names them: out_path without
+// a trailing ".gguf", then "-00001-of-0000N.gguf", ...
+std::vector<std::string> output_split_paths(const std::string& out_path, size_t n_files);
+
+// "    64,    512,      1,      1" (the text between the brackets), as llama_format_tensor_shape.
 std::string format_tensor_shape(const std::vector<int64_t>& ne);
 // One llama-quantize progress line for tensor i (0-based) of n.
 std::string format_tensor_line(const PlannedTensor& t, size_t i, size_t n, bool dry_run);

@@ -14,6 +14,7 @@
 #include "formats/ggml_type.h"
 #include "gguf/gguf_file.h"
 #include "quantize/ftype.h"
+#include "quantize/kv_override.h"
 
 namespace quantlab {
 
@@ -38,7 +39,20 @@ struct QuantizeParams {
     std::vector<TensorTypeOverride> tensor_types;  // --tensor-type, first match wins
     bool has_imatrix = false;            // an importance matrix will be supplied
     bool dry_run = false;                // plan only: report problems instead of throwing
+    std::vector<int> prune_layers;       // --prune-layers (parse_prune_layers: sorted, unique)
+    std::vector<KvOverride> kv_overrides;  // --override-kv, in order
+    bool keep_split = false;             // --keep-split: one output file per input part
+    uint64_t split_max_size = 0;         // --split-max-size in bytes (gguf-split's rule); 0: one file
 };
+
+// "L0,L1,..." as llama-quantize's --prune-layers: non-negative layer numbers
+// (each read like std::stoi), returned sorted without repeats. Throws
+// Error(InvalidArgument) naming a bad entry.
+std::vector<int> parse_prune_layers(const std::string& arg);
+
+// "N" bytes, or "NM" / "NG" (10^6 / 10^9 bytes) as gguf-split's
+// --split-max-size. Throws Error(InvalidArgument).
+uint64_t parse_split_size(const std::string& arg);
 
 // The hyperparameters llama-quant.cpp's rules look at.
 struct ModelInfo {
@@ -52,12 +66,14 @@ struct ModelInfo {
 };
 
 // Throws Error(Unsupported) for architectures other than llama and
-// Error(Format) when a required key is missing.
-ModelInfo read_model_info(const GgufHeader& h);
+// Error(Format) when a required key is missing. Integer overrides of the
+// keys read replace the file's values, as llama.cpp's loader reads them.
+ModelInfo read_model_info(const GgufHeader& h, const std::vector<KvOverride>& overrides = {});
 
 struct PlannedTensor {
     size_t input_index = 0;  // into GgufHeader::tensors
-    std::string name;
+    std::string name;        // in the output (--prune-layers renumbers blk.N)
+    std::string input_name;  // in the input; the imatrix is looked up by it
     std::vector<int64_t> ne;
     GgmlType old_type = GgmlType::F32;
     GgmlType new_type = GgmlType::F32;
@@ -70,6 +86,7 @@ struct PlannedTensor {
     bool requires_imatrix = false;
     uint64_t old_bytes = 0;
     uint64_t new_bytes = 0;
+    int output_file = 0;  // which output file holds it (--keep-split / --split-max-size)
 };
 
 struct OverrideReport {
@@ -86,6 +103,10 @@ struct QuantPlan {
     std::vector<OverrideReport> overrides;
     std::vector<std::string> messages;   // override and fallback notes, llama-quantize's wording
     std::vector<std::string> warnings;   // problems a dry run reports instead of throwing
+    std::vector<std::string> pruned;     // input tensors --prune-layers dropped
+    int block_count = 0;                 // written as <arch>.block_count after --prune-layers
+    int n_output_files = 1;
+    bool split_output = false;           // written as split files (even one: --keep-split of one file)
     int n_fallback = 0;
     int n_requantize = 0;
     bool needs_imatrix = false;

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "formats/quantize.h"
 #include "parallel/cpu_cores.h"
+#include "quantize/type_layout.h"
 
 namespace quantlab {
 
@@ -51,7 +52,9 @@ void validate_rows(const TypeTraits& tr, const KernelSet& k, const uint8_t* data
 
 const float* imatrix_for(const ModelQuantizeOptions& opt, const PlannedTensor& t, std::vector<std::string>& missing) {
     if (!opt.imatrix || opt.imatrix->entries.empty() || !t.convert) return nullptr;
-    const std::vector<float>* e = opt.imatrix->find(t.name);
+    // By the input name: llama-quant.cpp maps a layer renumbered by
+    // --prune-layers back to its original name (remap_imatrix).
+    const std::vector<float>* e = opt.imatrix->find(t.input_name);
     if (!e) {
         missing.push_back(t.name);
         return nullptr;
@@ -73,6 +76,15 @@ void emit(const ModelQuantizeOptions& opt, const std::string& line) {
 
 QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : in_(std::move(input)), opt_(std::move(opt)) {
     if (opt_.threads < 0) throw Error(ErrorCode::InvalidArgument, "thread count must not be negative");
+    if (!opt_.imatrix_include.empty() || !opt_.imatrix_exclude.empty()) {
+        // filter_imatrix refuses both lists at once, with or without an imatrix.
+        filtered_imatrix_ = filter_imatrix(opt_.imatrix ? *opt_.imatrix : ImatrixData(), opt_.imatrix_include,
+                                           opt_.imatrix_exclude);
+        if (opt_.imatrix) {
+            opt_.imatrix = &filtered_imatrix_;
+            emit(opt_, "have " + std::to_string(filtered_imatrix_.entries.size()) + " importance matrix entries");
+        }
+    }
     QuantizeParams params = opt_.params;
     params.has_imatrix = opt_.imatrix && !opt_.imatrix->entries.empty();
     plan_ = plan_quantization(in_, params);
@@ -86,30 +98,59 @@ QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : i
         weights_[i] = imatrix_for(opt_, t, imatrix_missing_);
         if (!weights_[i] && t.requires_imatrix && t.convert && !params.dry_run) {
             throw Error(ErrorCode::InvalidArgument,
-                        "missing importance matrix for tensor " + t.name + " in a very low-bit quantization");
+                        "missing importance matrix for tensor " + t.name +
+                            " in a very low-bit quantization (llama-quantize's words); the imatrix has no entry for it"
+                            " (left out by --include-weights/--exclude-weights, or made for another model): compute"
+                            " one for this model with `quantlab imatrix`");
         }
     }
     for (const auto& name : imatrix_missing_) emit(opt_, "did not find imatrix weights for " + name);
+
+    // A plan may name types whose kernels quantlab does not have yet (it needs
+    // only their layout); converting, or checking, such a tensor cannot be
+    // done. Checked after the imatrix, whose problems llama-quantize reports.
+    if (!params.dry_run) {
+        for (const auto& t : plan_.tensors) {
+            const GgmlType missing = !has_kernels(t.old_type)                     ? t.old_type
+                                     : t.convert && !has_kernels(t.new_type) ? t.new_type
+                                                                              : GgmlType::F32;
+            if (missing == GgmlType::F32) continue;
+            throw Error(ErrorCode::Unsupported, std::string("quantlab has no ") + type_layout(missing).name +
+                                                    " kernels yet (tensor " + t.name + "): " + ftype_info(plan_.ftype).name +
+                                                    " can be planned (dry run) but not written");
+        }
+    }
     for (const auto& t : plan_.tensors) input_tensor_bytes_ += t.old_bytes;
 
     try {
-        header_ = build_output_header(in_, plan_, opt_);
+        headers_ = build_output_headers(in_, plan_, opt_);
+        std::vector<size_t> next(headers_.size(), 0);
+        for (const auto& t : plan_.tensors) slot_.push_back(next[size_t(t.output_file)]++);
         has_layout_ = true;
     } catch (const Error&) {
         if (!params.dry_run) throw;
+        headers_.assign(size_t(std::max(1, plan_.n_output_files)), GgufWriter());
     }
     pool_ = std::make_unique<ThreadPool>(resolve_thread_count(opt_.threads));
     scratch_.resize(static_cast<size_t>(pool_->size()));
 }
 
+uint64_t QuantizeSession::output_size() const {
+    uint64_t n = 0;
+    for (size_t f = 0; f < headers_.size(); ++f) n += output_file_size(f);
+    return n;
+}
+
 uint64_t QuantizeSession::output_offset(size_t i) const {
     if (!has_layout_) throw Error(ErrorCode::InvalidArgument, "a dry run has no output layout");
-    return header_.data_offset() + header_.tensors().at(i).offset;
+    const GgufWriter& h = headers_.at(output_file(i));
+    return h.data_offset() + h.tensors().at(slot_.at(i)).offset;
 }
 
 uint64_t QuantizeSession::output_bytes(size_t i) const {
     if (!has_layout_) throw Error(ErrorCode::InvalidArgument, "a dry run has no output layout");
-    return header_.tensors().at(i).size_bytes + header_.padding_after(i);
+    const GgufWriter& h = headers_.at(output_file(i));
+    return h.tensors().at(slot_.at(i)).size_bytes + h.padding_after(slot_.at(i));
 }
 
 uint64_t QuantizeSession::input_offset(size_t i) const {
@@ -195,7 +236,7 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
         throw Error(e.code(), t.name + ": " + what);
     }
     static const uint8_t zeros[64] = {};
-    for (uint64_t pad = header_.padding_after(i); pad > 0;) {
+    for (uint64_t pad = headers_.at(output_file(i)).padding_after(slot_.at(i)); pad > 0;) {
         const size_t k = size_t(std::min<uint64_t>(pad, sizeof zeros));
         write(zeros, k);
         pad -= k;

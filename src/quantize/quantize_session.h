@@ -32,13 +32,18 @@ public:
     // Converted tensors the imatrix had no entry for.
     const std::vector<std::string>& imatrix_missing() const { return imatrix_missing_; }
 
-    // The output layout. In a dry run a plan that cannot be written (it
-    // carries warnings instead) has no layout: output_size() is then 0.
-    std::vector<uint8_t> header_bytes() const { return header_.header_bytes(); }
-    uint64_t output_size() const { return has_layout_ ? header_.file_size() : 0; }
-    uint64_t output_offset(size_t i) const;  // where tensor i starts in the output file
+    // The output layout: one file, or several (plan().n_output_files) with
+    // --keep-split / --split-max-size, each a header followed by its tensors
+    // in plan order. In a dry run a plan that cannot be written (it carries
+    // warnings instead) has no layout: output_size() is then 0.
+    size_t n_output_files() const { return headers_.size(); }
+    std::vector<uint8_t> header_bytes(size_t file = 0) const { return headers_.at(file).header_bytes(); }
+    uint64_t output_file_size(size_t file) const { return has_layout_ ? headers_.at(file).file_size() : 0; }
+    uint64_t output_size() const;            // all files together
+    size_t output_file(size_t i) const { return size_t(plan_.tensors.at(i).output_file); }
+    uint64_t output_offset(size_t i) const;  // where tensor i starts in its output file
     uint64_t output_bytes(size_t i) const;   // its data plus the padding after it
-    uint64_t input_offset(size_t i) const;   // where tensor i starts in the input file
+    uint64_t input_offset(size_t i) const;   // where tensor i starts in the input (virtual) file
     uint64_t input_bytes(size_t i) const { return plan_.tensors.at(i).old_bytes; }
     uint64_t input_tensor_bytes() const { return input_tensor_bytes_; }
 
@@ -53,7 +58,9 @@ private:
     GgufHeader in_;
     ModelQuantizeOptions opt_;
     QuantPlan plan_;
-    GgufWriter header_;
+    ImatrixData filtered_imatrix_;   // after --include-weights / --exclude-weights
+    std::vector<GgufWriter> headers_;  // one per output file
+    std::vector<size_t> slot_;         // tensor i's index in its file's header
     bool has_layout_ = false;
     std::vector<const float*> weights_;
     std::vector<std::string> imatrix_missing_;

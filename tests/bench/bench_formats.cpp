@@ -176,13 +176,18 @@ int main(int argc, char** argv) {
             if (v == KernelVariant::Simd128 && !simd128_compiled()) continue;
             const KernelSet k = resolve_kernels(t, v);
             if (!k.quantize || !k.dequantize_row) continue;
-            // Types that quantize only with an importance matrix (IQ2_XXS, IQ2_XS)
-            // get it in both columns, as ggml_quantize_bench's quantize+imat.
-            const float* im0 = quantize_requires_imatrix(t.type) ? imatrix.data() : nullptr;
-            const double qs = best_mb_per_s(n * 4, [&] { k.quantize(x.data(), q.data(), int64_t(n) / row, row, im0); });
+            // A type ggml quantizes only with an importance matrix (IQ1_S, IQ2_XXS,
+            // IQ2_XS) has no plain column ("-"); its blocks are made with weights.
+            const bool needs_imatrix = quantize_requires_imatrix(t.type);
+            const float* plain_w = needs_imatrix ? imatrix.data() : nullptr;
+            if (needs_imatrix) k.quantize(x.data(), q.data(), int64_t(n) / row, row, plain_w);
+            const double qs = needs_imatrix ? 0.0 : best_mb_per_s(n * 4, [&] {
+                k.quantize(x.data(), q.data(), int64_t(n) / row, row, nullptr);
+            });
             const double ds = best_mb_per_s(n * 4, [&] { k.dequantize_row(q.data(), y.data(), int64_t(n)); });
-            std::printf("%-8s %-8s %12.1f %12.1f", t.name, kernel_variant_name(v), qs, ds);
-            if (with_imatrix && t.uses_imatrix) {
+            if (needs_imatrix) std::printf("%-8s %-8s %12s %12.1f", t.name, kernel_variant_name(v), "-", ds);
+            else std::printf("%-8s %-8s %12.1f %12.1f", t.name, kernel_variant_name(v), qs, ds);
+            if ((with_imatrix || needs_imatrix) && t.uses_imatrix) {
                 const double qi = best_mb_per_s(
                     n * 4, [&] { k.quantize(x.data(), q.data(), int64_t(n) / row, row, imatrix.data()); });
                 std::printf("  %13.1f", qi);
@@ -192,7 +197,7 @@ int main(int argc, char** argv) {
             if (with_dot && k.vec_dot) {
                 const KernelSet ak = resolve_kernels(type_traits(t.vec_dot_type), v);
                 ak.quantize_row(x.data(), act.data(), int64_t(n));
-                k.quantize(x.data(), q.data(), int64_t(n) / row, row, im0);
+                k.quantize(x.data(), q.data(), int64_t(n) / row, row, plain_w);
                 const size_t wrb = row_size(t, row), arb = row_size(type_traits(t.vec_dot_type), row);
                 volatile float sink = 0;
                 const double dt = best_mb_per_s(n * 4, [&] {

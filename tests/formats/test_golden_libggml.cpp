@@ -102,13 +102,15 @@ TEST_CASE("libggml golden vectors: quantize and dequantize byte for byte", "[gol
     }
     // Guards against a silently empty run: the formats implemented so far,
     // with every one of their cases (MANIFEST.txt: 10 with an importance
-    // matrix for IQ2_XXS / IQ2_XS, 20 for the others).
+    // matrix for IQ1_S / IQ2_XXS / IQ2_XS, 20 for the others).
     CHECK(exact["TQ1_0"] == 20);
     CHECK(exact["TQ2_0"] == 20);
     CHECK(exact["MXFP4"] == 20);
     CHECK(exact["IQ2_XXS"] == 10);
     CHECK(exact["IQ2_XS"] == 10);
     CHECK(exact["IQ2_S"] == 20);
+    CHECK(exact["IQ1_S"] == 10);
+    CHECK(exact["IQ1_M"] == 20);
     CHECK(exact["IQ3_XXS"] == 20);
     CHECK(exact["IQ3_S"] == 20);
 }

@@ -2,7 +2,7 @@
 // stories260K, every output kind, workers, cancellation and typed errors;
 // then a synthetic model larger than 4 GB streamed through wasm32.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -252,6 +252,215 @@ describe('cancellation and errors', () => {
     expect(rq.plan.nRequantize).toBeGreaterThan(0);
     const r = await ql.quantizeModel(F32, { type: 'Q4_K_M' });
     expect(sha256(await bytesOf(r.blob))).toBe(sha256(readFileSync(ref('stories260K-q4_k_m.gguf'))));
+  });
+});
+
+describe('llama-quantize options', () => {
+  it('overrideKv, pruneLayers, includeWeights and excludeWeights', async () => {
+    const kv = await ql.quantizeModel(F32, {
+      type: 'Q4_K_M',
+      overrideKv: ['general.name=str:renamed', 'llama.context_length=int:-77', 'test.flag=bool:true'],
+    });
+    const meta = (await ql.readGgufHeader(kv.blob)).metadata;
+    expect(meta['general.name']).toBe('renamed');
+    expect(meta['llama.context_length']).toBe(77); // llama-quantize writes int overrides as u32 of |value|
+    expect(meta['test.flag']).toBe(true);
+    for (const bad of [['nokey'], ['k=long:1'], ['general.alignment=int:64']]) {
+      expect((await rejection(ql.quantizeModel(F32, { type: 'Q4_K_M', dryRun: true, overrideKv: bad }))).code).toBe('InvalidArgument');
+    }
+
+    for (const pruneLayers of [[3, 1, 1], '1,3']) {
+      const p = (await ql.quantizeModel(F32, { type: 'Q4_K_M', dryRun: true, pruneLayers })).plan;
+      expect(p.blockCount).toBe(3);
+      expect(p.pruned).toHaveLength(18);
+      expect(p.tensors).toHaveLength(30);
+      expect(p.tensors.find((t) => t.name === 'blk.1.attn_q.weight').inputName).toBe('blk.2.attn_q.weight');
+      expect(p.tensors.find((t) => t.name === 'blk.2.ffn_up.weight').inputName).toBe('blk.4.ffn_up.weight');
+    }
+    const pruned = await ql.quantizeModel(F32, { type: 'Q4_K_M', pruneLayers: [1, 3] });
+    expect((await ql.readGgufHeader(pruned.blob)).metadata['llama.block_count']).toBe(3);
+    for (const bad of [[-1], [1.5], 'x']) {
+      expect((await rejection(ql.quantizeModel(F32, { type: 'Q4_K_M', dryRun: true, pruneLayers: bad }))).code).toBe('InvalidArgument');
+    }
+
+    const h = await ql.readGgufHeader(F32);
+    const weights = h.tensors.filter((t) => t.shape.length === 2);
+    const enc = new TextEncoder();
+    const parts = [new Int32Array([weights.length])];
+    for (const t of weights) {
+      const name = enc.encode(t.name);
+      parts.push(new Int32Array([name.length]), name, new Int32Array([1, t.shape[0]]));
+      parts.push(Float32Array.from({ length: t.shape[0] }, (_, j) => 1 + (j % 5)));
+    }
+    const dat = new Blob(parts);
+    const inc = await ql.quantizeModel(F32, { type: 'Q4_K_M', imatrix: dat, includeWeights: ['attn_'], dryRun: true });
+    expect(inc.plan.imatrixMissing.every((n) => !n.includes('attn_'))).toBe(true);
+    expect(inc.plan.imatrixMissing).toContain('blk.0.ffn_down.weight');
+    const exc = await ql.quantizeModel(F32, { type: 'Q4_K_M', imatrix: dat, excludeWeights: ['ffn_'] });
+    expect(exc.plan.imatrixMissing).toHaveLength(15);
+    expect((await ql.readGgufHeader(exc.blob)).metadata['quantize.imatrix.entries_count']).toBe(weights.length - 15);
+    const both = await rejection(ql.quantizeModel(F32, { type: 'Q4_K_M', imatrix: dat, includeWeights: ['a'], excludeWeights: ['b'] }));
+    expect(both.code).toBe('InvalidArgument');
+  });
+});
+
+describe('file types', () => {
+  const NEW_TYPES = ['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ2_M', 'IQ3_XXS', 'IQ3_XS', 'IQ3_S', 'IQ3_M', 'IQ1_S', 'IQ1_M', 'Q2_K_S', 'TQ1_0', 'TQ2_0'];
+
+  it('quantizeTypes lists the lattice and ternary file types with llama.cpp ids', () => {
+    const byName = Object.fromEntries(ql.quantizeTypes().map((t) => [t.name, t.id]));
+    for (const t of NEW_TYPES) expect(byName[t]).toBeTypeOf('number');
+    expect(byName).toMatchObject({ IQ2_XXS: 19, IQ2_XS: 20, IQ3_XS: 22, IQ3_XXS: 23, IQ1_S: 24, IQ2_M: 29, IQ1_M: 31, TQ1_0: 36, TQ2_0: 37 });
+  });
+
+  it("IQ2_XS on a GQA llama: llama-quantize's mix in a dry run, refused without an imatrix", async () => {
+    const src = syntheticLlama({ nEmbd: 256, nFf: 768, nLayer: 8, nVocab: 512, nHead: 8, nHeadKv: 2 });
+    const r = await ql.quantizeModel(src, { type: 'IQ2_XS', dryRun: true });
+    const types = Object.fromEntries(r.plan.tensors.map((t) => [t.name, t.newType]));
+    // llama_tensor_get_type_impl's IQ1/IQ2 branch (tests/quantize/llama_quantize_types.inc has every tensor).
+    expect(types).toMatchObject({
+      'output.weight': 'q5_K',
+      'token_embd.weight': 'q2_K',
+      'blk.0.attn_q.weight': 'iq2_xs',
+      'blk.0.attn_v.weight': 'q4_K',
+      'blk.0.ffn_down.weight': 'q2_K',
+      'blk.1.ffn_down.weight': 'iq2_xs',
+      'blk.5.attn_output.weight': 'iq2_xs',
+    });
+    expect(r.plan.needsImatrix).toBe(true);
+    expect(r.plan.warnings.join()).toMatch(/quantlab imatrix/);
+    const e = await rejection(ql.quantizeModel(src, { type: 'IQ2_XS', output: { write() {} } }));
+    expect(e).toBeInstanceOf(QuantlabError);
+    expect(e.code).toBe('InvalidArgument');
+    expect(e.message).toMatch(/importance matrix.*quantlab imatrix/);
+  });
+
+  // File types whose kernels are on main (and need no imatrix): the
+  // whole-model output (byte-identical to llama-quantize's natively,
+  // scripts/compare-llama-quantize.sh) is, in wasm too, each source tensor
+  // quantized to its planned type.
+  for (const type of ['TQ1_0', 'TQ2_0', 'IQ3_S']) {
+    it(`${type} is written, every tensor as ql.quantize makes it`, async () => {
+      const src = syntheticLlama({ nEmbd: 256, nFf: 768, nLayer: 2, nVocab: 512, nHead: 8, nHeadKv: 2 });
+      const r = await ql.quantizeModel(src, { type, workers: 2 });
+      const out = await ql.readGgufHeader(r.blob);
+      expect(out.metadata['general.file_type']).toBe(ql.quantizeTypes().find((t) => t.name === type).id);
+      const planned = Object.fromEntries(r.plan.tensors.map((t) => [t.name, t.newType]));
+      const lower = type.toLowerCase();
+      expect(Object.values(planned).filter((t) => t === lower).length).toBeGreaterThan(5);
+      const source = Object.fromEntries((await ql.readGgufHeader(src)).tensors.map((t) => [t.name, t]));
+      for (const t of out.tensors) {
+        expect(t.type).toBe(planned[t.name]);
+        const s = source[t.name];
+        const f32 = new Float32Array((await src.read(s.fileOffset, s.size)).buffer);
+        const got = await bytesOf(r.blob.slice(t.fileOffset, t.fileOffset + t.size));
+        const want = t.type === 'f32' ? new Uint8Array(f32.buffer) : ql.quantize(f32, t.type, { rows: f32.length / s.shape[0] });
+        expect(sha256(got), t.name).toBe(sha256(want));
+      }
+    });
+  }
+});
+
+describe('split models', () => {
+  // stories260K as F32 parts of at most ~300 kB: gguf-split's layout.
+  async function splitF32(workers = 1) {
+    const r = await ql.quantizeModel(F32, { type: 'F32', splitMaxSize: 300_000, workers, outputName: 'stories.gguf' });
+    expect(r.plan.splitOutput).toBe(true);
+    return r;
+  }
+
+  it('splitMaxSize writes gguf-split parts, which quantize (in any order) to the unsplit result', async () => {
+    const r = await splitF32();
+    const n = r.files.length;
+    expect(n).toBeGreaterThan(2);
+    expect(r.blob).toBeUndefined();
+    expect(r.files.map((f) => f.name)).toEqual(
+      Array.from({ length: n }, (_, k) => `stories-${String(k + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.gguf`),
+    );
+    expect(r.files.reduce((s, f) => s + f.size, 0)).toBe(r.bytesWritten);
+    for (const [k, f] of r.files.entries()) {
+      expect(f.blob.size).toBe(f.size);
+      const meta = (await ql.readGgufHeader(f.blob)).metadata;
+      expect(meta['split.no']).toBe(k);
+      expect(meta['split.count']).toBe(n);
+      expect(meta['split.tensors.count']).toBe(48);
+      expect(Object.keys(meta).length === 3).toBe(k > 0);
+    }
+    const r2 = await splitF32(2);
+    for (const [k, f] of r2.files.entries()) expect(sha256(await bytesOf(f.blob))).toBe(sha256(await bytesOf(r.files[k].blob)));
+
+    const want = sha256(readFileSync(ref('stories260K-q4_k_m.gguf')));
+    const blobs = r.files.map((f) => f.blob).reverse();
+    for (const workers of [1, 2]) {
+      const q = await ql.quantizeModel(blobs, { type: 'Q4_K_M', workers });
+      expect(q.plan.inputFiles).toBe(n);
+      expect(new Set(q.plan.tensors.map((t) => t.inputFile)).size).toBe(n);
+      expect(sha256(await bytesOf(q.blob))).toBe(want);
+    }
+
+    const kept = await ql.quantizeModel(blobs, { type: 'Q4_K_M', keepSplit: true, outputName: 'q.gguf' });
+    expect(kept.files.map((f) => f.name)[0]).toBe(`q-00001-of-0000${n}.gguf`);
+    for (const [k, f] of kept.files.entries()) {
+      const h = await ql.readGgufHeader(f.blob);
+      expect(h.metadata['split.no']).toBe(k);
+      expect(h.tensors.map((t) => t.name)).toEqual((await ql.readGgufHeader(r.files[k].blob)).tensors.map((t) => t.name));
+    }
+
+    const one = await rejection(ql.quantizeModel(r.files[0].blob, { type: 'Q4_K_M' }));
+    expect(one).toBeInstanceOf(QuantlabError);
+    expect(one.code).toBe('Format');
+    expect(one.message).toMatch(/every part/);
+    expect((await rejection(ql.quantizeModel(blobs.slice(0, 2), { type: 'Q4_K_M' }))).message).toMatch(/first part/);
+    const stream = await rejection(ql.quantizeModel(F32, { type: 'F32', splitMaxSize: 300_000, output: new WritableStream() }));
+    expect(stream.code).toBe('InvalidArgument');
+    for (const bad of [{ splitMaxSize: '1.5G' }, { splitMaxSize: -3 }, { splitMaxSize: 10 }, { splitMaxSize: '1M', keepSplit: true }]) {
+      expect((await rejection(ql.quantizeModel(F32, { type: 'F32', dryRun: true, ...bad }))).code).toBe('InvalidArgument');
+    }
+  });
+
+  it('Node paths: parts written through .partial, read back from the first part path; output functions', async () => {
+    const prefix = join(tmp, 'parts.gguf');
+    const r = await ql.quantizeModel(F32, { type: 'F32', splitMaxSize: '2M', output: prefix, pruneLayers: [4] });
+    expect(r.files).toHaveLength(1); // all of it fits in 2 MB: still a split file, as gguf-split writes it
+    const first = join(tmp, 'parts-00001-of-00001.gguf');
+    expect(existsSync(first)).toBe(true);
+    expect(existsSync(prefix)).toBe(false);
+
+    const split = await ql.quantizeModel(F32, { type: 'F32', splitMaxSize: 300_000, output: join(tmp, 's') });
+    const names = split.files.map((f) => f.name);
+    expect(names[0]).toBe(join(tmp, `s-00001-of-0000${names.length}.gguf`));
+    for (const f of names) {
+      expect(existsSync(f)).toBe(true);
+      expect(existsSync(`${f}.partial`)).toBe(false);
+    }
+    const q = await ql.quantizeModel(names[0], { type: 'Q4_K_M' });
+    expect(q.plan.inputFiles).toBe(names.length);
+    expect(sha256(await bytesOf(q.blob))).toBe(sha256(readFileSync(ref('stories260K-q4_k_m.gguf'))));
+
+    const got = {};
+    const viaFn = await ql.quantizeModel(names[0], {
+      type: 'Q8_0',
+      tensorTypes: FFN_DOWN_F16,
+      keepSplit: true,
+      output: ({ index, count, name }) => {
+        got[name] = [];
+        expect(count).toBe(names.length);
+        expect(index).toBeLessThan(count);
+        return { write: (c) => got[name].push(c.slice()) };
+      },
+    });
+    expect(Object.keys(got)).toEqual(viaFn.files.map((f) => f.name));
+    const sizes = Object.values(got).map((chunks) => chunks.reduce((s, c) => s + c.length, 0));
+    expect(sizes).toEqual(viaFn.files.map((f) => f.size));
+
+    // Cancelled: no part and no .partial remains.
+    const ac = new AbortController();
+    const out = join(tmp, 'cancelled.gguf');
+    const e = await rejection(
+      ql.quantizeModel(F32, { type: 'F32', splitMaxSize: 300_000, output: out, signal: ac.signal, onProgress: (p) => p.index === 30 && ac.abort() }),
+    );
+    expect(e.code).toBe('Cancelled');
+    expect(readdirSync(tmp).filter((f) => f.startsWith('cancelled'))).toEqual([]);
   });
 });
 

@@ -2,8 +2,13 @@
 // with GgufWriter, in-memory readers/writers, and tensor access.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -57,9 +62,16 @@ inline GgufWriter llama_writer(const SynthLlama& s) {
         add(b + "attn_v.weight", {e, kv});
         add(b + "attn_output.weight", {e, e});
         add(b + "ffn_norm.weight", {e});
-        add(b + "ffn_gate.weight", {e, s.n_ff});
-        add(b + "ffn_down.weight", {s.n_ff, e});
-        add(b + "ffn_up.weight", {e, s.n_ff});
+        if (s.n_expert > 0) {  // Mixtral's layout: a router and 3-D expert tensors
+            add(b + "ffn_gate_inp.weight", {e, s.n_expert});
+            add(b + "ffn_gate_exps.weight", {e, s.n_ff, s.n_expert});
+            add(b + "ffn_down_exps.weight", {s.n_ff, e, s.n_expert});
+            add(b + "ffn_up_exps.weight", {e, s.n_ff, s.n_expert});
+        } else {
+            add(b + "ffn_gate.weight", {e, s.n_ff});
+            add(b + "ffn_down.weight", {s.n_ff, e});
+            add(b + "ffn_up.weight", {e, s.n_ff});
+        }
     }
     add("output_norm.weight", {e});
     if (s.with_output) add("output.weight", {e, s.n_vocab});
@@ -139,5 +151,25 @@ inline std::vector<uint8_t> tensor_bytes(const std::vector<uint8_t>& file, const
 }
 
 inline std::string ref_file(const std::string& name) { return shared_dir() + "/reference/" + name; }
+
+// A fresh path under $TMPDIR (or /tmp) ending in .gguf.
+inline std::string temp_path(const std::string& tag) {
+    static std::atomic<unsigned> counter{0};
+    const char* dir = std::getenv("TMPDIR");
+    return std::string(dir ? dir : "/tmp") + "/quantlab-" + tag + "-" + std::to_string(std::random_device{}()) + "-" +
+           std::to_string(counter++) + ".gguf";
+}
+
+inline bool exists(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f) std::fclose(f);
+    return f != nullptr;
+}
+
+inline void write_file(const std::string& path, const std::vector<uint8_t>& data) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size()));
+    REQUIRE(out.good());
+}
 
 }  // namespace quantlab::quant_test

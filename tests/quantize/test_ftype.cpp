@@ -13,6 +13,8 @@ TEST_CASE("ftype values are llama.h's", "[quantize][ftype]") {
         {"F32", 0},     {"F16", 1},     {"Q4_0", 2},    {"Q4_1", 3},    {"Q8_0", 7},    {"Q5_0", 8},    {"Q5_1", 9},
         {"Q2_K", 10},   {"Q3_K_S", 11}, {"Q3_K_M", 12}, {"Q3_K_L", 13}, {"Q4_K_S", 14}, {"Q4_K_M", 15}, {"Q5_K_S", 16},
         {"Q5_K_M", 17}, {"Q6_K", 18},   {"Q2_K_S", 21}, {"IQ4_NL", 25}, {"IQ4_XS", 30}, {"BF16", 32},
+        {"IQ2_XXS", 19}, {"IQ2_XS", 20}, {"IQ3_XS", 22}, {"IQ3_XXS", 23}, {"IQ1_S", 24},  {"IQ3_S", 26},
+        {"IQ3_M", 27},   {"IQ2_S", 28},  {"IQ2_M", 29},  {"IQ1_M", 31},   {"TQ1_0", 36},  {"TQ2_0", 37},
     };
     CHECK(all_ftypes().size() == std::size(expected));
     for (const auto& [name, value] : expected) {
@@ -33,7 +35,14 @@ TEST_CASE("ftype names parse case-insensitively, with aliases and numbers", "[qu
     CHECK(parse_ftype("iq4_xs").default_type == GgmlType::IQ4_XS);
     CHECK(parse_ftype("Q3_K_L").default_type == GgmlType::Q3_K);
     CHECK(try_parse_ftype("out.gguf") == nullptr);
-    CHECK(try_parse_ftype("19") == nullptr);  // IQ2_XXS: not produced by quantlab
+    CHECK(parse_ftype("19").ftype == LlamaFtype::MOSTLY_IQ2_XXS);
+    CHECK(try_parse_ftype("33") == nullptr);  // Q4_0_4_4: removed from llama.cpp
+    // llama_ftype_get_default_type: the mixes' base types.
+    CHECK(parse_ftype("IQ2_S").default_type == GgmlType::IQ2_XS);
+    CHECK(parse_ftype("IQ2_M").default_type == GgmlType::IQ2_S);
+    CHECK(parse_ftype("IQ3_XS").default_type == GgmlType::IQ3_S);
+    CHECK(parse_ftype("IQ3_M").default_type == GgmlType::IQ3_S);
+    CHECK(parse_ftype("tq1_0").default_type == GgmlType::TQ1_0);
     CHECK(try_parse_ftype("") == nullptr);
     try {
         parse_ftype("Q4_K_X");

@@ -10,6 +10,7 @@
 
 #include "formats/quantize.h"
 #include "quantize/model_quantizer.h"
+#include "quantize/type_layout.h"
 #include "quantize_test_util.h"
 
 using namespace quantlab;
@@ -53,25 +54,6 @@ void require_same_model(const std::vector<uint8_t>& got, const std::vector<uint8
         CHECK(tensor_bytes(got, a) == tensor_bytes(want, b));
     }
     CHECK(got == want);  // header bytes and padding too
-}
-
-std::string temp_path(const std::string& tag) {
-    static std::atomic<unsigned> counter{0};
-    const char* dir = std::getenv("TMPDIR");
-    return std::string(dir ? dir : "/tmp") + "/quantlab-" + tag + "-" + std::to_string(std::random_device{}()) + "-" +
-           std::to_string(counter++) + ".gguf";
-}
-
-bool exists(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f) std::fclose(f);
-    return f != nullptr;
-}
-
-void write_file(const std::string& path, const std::vector<uint8_t>& data) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size()));
-    REQUIRE(out.good());
 }
 
 ModelQuantizeOptions options(LlamaFtype f, int nthreads = 1) {
@@ -422,10 +404,23 @@ TEST_CASE("round trip: stories260K through every ftype re-parses and dequantizes
         INFO(f.name);
         ModelQuantizeOptions o = options(f.ftype, 2);
         // 32-block base types have no fallback for the 172-wide ffn_down rows.
-        const int64_t blk = type_traits(f.default_type).block_size;
+        const int64_t blk = type_layout(f.default_type).block_size;
         if (blk == 32) o.params.tensor_types = {parse_tensor_type_override("ffn_down=f16")};
-        if (f.ftype == LlamaFtype::MOSTLY_Q2_K_S) o.imatrix = &neutral;
+        QuantizeParams dry = o.params;
+        dry.dry_run = true;
+        const QuantPlan plan = plan_quantization(src, dry);
+        if (plan.needs_imatrix) o.imatrix = &neutral;
         const std::string out = temp_path("roundtrip");
+        bool writable = true;
+        for (const auto& t : plan.tensors) writable &= has_kernels(t.new_type);
+        if (!writable) {
+            // A type whose kernels have not landed: refused before anything is written.
+            CHECK_THROWS_MATCHES(quantize_model_file(in, out, o), Error, Catch::Predicate<Error>([](const Error& e) {
+                                     return e.code() == ErrorCode::Unsupported;
+                                 }));
+            CHECK_FALSE(exists(out + ".partial"));
+            continue;
+        }
         const auto r = quantize_model_file(in, out, o);
         const GgufHeader h = read_gguf_header_from_file(out);
         const auto bytes = read_bytes(out);

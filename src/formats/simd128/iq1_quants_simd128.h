@@ -1,0 +1,25 @@
+// SIMD128 twins of the kernels in formats/ref/iq1_quants_ref.h: same contract
+// (identical bytes / floats; dot products within 1e-5 relative, and equal
+// bit for bit to the SIMD128 gemm of iq1_quants_gemm_simd128.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace quantlab {
+
+size_t quantize_iq1_s_simd128(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+size_t quantize_iq1_m_simd128(const float* src, void* dst, int64_t nrows, int64_t n_per_row, const float* imatrix);
+
+void dequantize_row_iq1_s_simd128(const void* x, float* y, int64_t k);
+void dequantize_row_iq1_m_simd128(const void* x, float* y, int64_t k);
+
+float vec_dot_iq1_s_q8_K_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_iq1_m_q8_K_simd128(int64_t n, const void* x, const void* y);
+
+// The same dot products with the activation row already widened to int16
+// (gemm_superblock's single-token path widens it once for all rows).
+float vec_dot_iq1_s_q8_K_wide_simd128(int64_t n, const void* x, const void* y, const int16_t* y16);
+float vec_dot_iq1_m_q8_K_wide_simd128(int64_t n, const void* x, const void* y, const int16_t* y16);
+
+}  // namespace quantlab
