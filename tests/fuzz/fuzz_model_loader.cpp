@@ -239,6 +239,11 @@ void run(const std::vector<uint8_t>& file, uint8_t mode, bool forward) {
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    quantlab::fuzz::warm_up_one_time_tables();
+    return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0) return 0;
     const uint8_t mode = data[0];

@@ -107,6 +107,11 @@ void check_gemm(const TypeTraits& t, KernelVariant v, const std::vector<uint8_t>
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    quantlab::fuzz::warm_up_one_time_tables();
+    return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FuzzedDataProvider p(data, size);
     const auto& types = all_type_traits();

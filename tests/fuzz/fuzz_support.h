@@ -44,6 +44,29 @@ private:
     uint64_t s_;
 };
 
+// The i-quants' lattice neighbour maps and SIMD tables are built on first use:
+// milliseconds natively, but over ten seconds under ASan + coverage, which
+// libFuzzer would charge to (and time out on) whichever input came first.
+// Fuzz targets build them once in LLVMFuzzerInitialize instead.
+inline void warm_up_one_time_tables() {
+    std::vector<float> x(256), w(256, 1.0f);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * float(int(i % 17) - 8);
+    for (const auto& t : all_type_traits()) {
+        for (auto v : {KernelVariant::Ref, KernelVariant::Simd128}) {
+            QuantizeOptions o;
+            o.variant = v;
+            o.n_per_row = int64_t(x.size());
+            o.imatrix = w.data();
+            o.imatrix_len = w.size();
+            try {
+                (void)quantize(t, x.data(), x.size(), o);
+            } catch (const Error&) {
+                // types that do not quantize (or a variant not in this build)
+            }
+        }
+    }
+}
+
 // Four rows of valid blocks of type t and width ne0 (random values quantized
 // with the reference kernel), made once per (type, width): quantizing per fuzz
 // input would dominate a run, and the loader does not care what values are.
@@ -55,9 +78,11 @@ inline const std::vector<uint8_t>& valid_rows(const TypeTraits& t, int64_t ne0) 
         rows.resize(4 * row);
         Rng rng(uint64_t(ne0) * 131 + uint64_t(t.type));
         std::vector<float> x(static_cast<size_t>(ne0));
+        // Unit importance: IQ1_S / IQ2_XXS / IQ2_XS quantize only with one.
+        const std::vector<float> w(static_cast<size_t>(ne0), 1.0f);
         for (size_t r = 0; r < 4; ++r) {
             for (auto& v : x) v = rng.uniform();
-            t.ref.quantize(x.data(), rows.data() + r * row, 1, ne0, nullptr);
+            t.ref.quantize(x.data(), rows.data() + r * row, 1, ne0, w.data());
         }
     }
     return rows;
