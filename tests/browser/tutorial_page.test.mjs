@@ -81,10 +81,17 @@ describe('tutorial page', () => {
     expect(Number(row('Q4_K_M')[1])).toBeGreaterThan(4.81); // llama.cpp's table: 4.84
     expect(Number(row('Q4_K_M')[1])).toBeLessThan(4.87);
     const info = await page.evaluate(() => window.loadQuantlab().then((ql) => ql.quantizeTypes().map((t) => t.name)));
-    for (const name of ['IQ3_XS', 'IQ2_XS']) {
-      if (info.includes(name)) expect(Number(row(name)[1])).toBeGreaterThan(2);
-      else expect(row(name)[1]).toBe('not in this build yet');
+    // Every row of the tutorial's table is in this build, the lattice and ternary types included.
+    const bpw = (name) => Number(row(name)[1]);
+    for (const name of ['IQ3_M', 'IQ3_S', 'IQ3_XS', 'IQ3_XXS', 'IQ2_M', 'IQ2_S', 'IQ2_XS', 'IQ2_XXS', 'TQ2_0', 'IQ1_M', 'TQ1_0', 'IQ1_S']) {
+      expect(info).toContain(name);
+      expect(bpw(name)).toBeGreaterThan(1.5);
+      expect(bpw(name)).toBeLessThan(bpw('Q3_K_M'));
     }
+    expect(rows.some((r) => r[1] === 'not in this build yet')).toBe(false);
+    // Smaller in the order llama.cpp lists them.
+    const order = ['Q3_K_M', 'IQ3_M', 'IQ3_S', 'IQ3_XS', 'IQ3_XXS', 'IQ2_M', 'IQ2_S', 'IQ2_XS', 'IQ2_XXS', 'IQ1_M', 'IQ1_S'];
+    for (let i = 1; i < order.length; i++) expect(bpw(order[i])).toBeLessThan(bpw(order[i - 1]));
     // 70B: grouped-query attention shrinks the KV cache 8×.
     await resetLongTasks(page);
     await page.selectOption('#step-5 select', '70B');
