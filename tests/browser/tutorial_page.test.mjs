@@ -49,6 +49,13 @@ describe('tutorial page', () => {
     expect(mae / s.mae).toBeLessThan(1 + 1e-9);
     expect(Number(await data('#step3-metrics', 'cosine'))).toBeGreaterThan(0.99);
     expect(await page.locator('#step-3 tbody tr').count()).toBe(13);
+    expect(await page.isHidden('#step2-importance')).toBe(true);
+    // IQ2_XXS, which ggml refuses without an importance vector, is given ones for a generated tensor.
+    await page.selectOption('#step-2 select >> nth=0', 'iq2_xxs');
+    await page.click('#step-2 button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#step2-metrics')?.dataset.type === 'iq2_xxs', null, { timeout: 120_000 });
+    expect(Number(await data('#step2-metrics', 'bytes'))).toBe((4096 * 4096 / 256) * 66);
+    expect(await page.textContent('#step2-importance')).toMatch(/^IQ2_XXS cannot be quantized without an importance matrix \(ggml refuses\): it was given an importance vector of ones \(a generated tensor/);
     await expectResponsive(page);
   });
 
@@ -70,7 +77,7 @@ describe('tutorial page', () => {
     await expectResponsive(page);
   });
 
-  it('Step 5: Llama 2 7B from the real planner, KV cache for 4096 tokens, missing formats marked', async () => {
+  it('Step 5: Llama 2 7B from the real planner, KV cache for 4096 tokens, every row of the table planned', async () => {
     await page.waitForSelector('#step5-metrics[data-status="done"]', { timeout: 60_000 });
     expect(Number(await data('#step5-metrics', 'params'))).toBe(6738415616);
     // f16 K and V: 2 × 32 layers × 4096 tokens × 4096 × 2 bytes

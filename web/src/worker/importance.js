@@ -29,7 +29,7 @@ export async function imatrixEntry(ql, bytes, name, cols) {
  * progress) returns the built-in model's imatrix bytes (cached by the caller).
  */
 export async function importanceFor(ql, origin, cols, computeImatrix, signal, progress) {
-  const ones = (why) => ({ weights: new Float32Array(cols).fill(1), text: `an importance vector of ones (${why}): every column counts the same, so they minimise plain squared error` });
+  const ones = (why) => ({ weights: new Float32Array(cols).fill(1), text: `an importance vector of ones (${why}): every column counts the same, so the quantizer minimises plain squared error` });
   if (!origin) return ones('a generated tensor has no activations to weigh its columns by');
   if (origin.source?.kind !== 'builtin') return ones('the importance matrix is computed for the built-in model only: running another model over the text here could take long');
   const bytes = await computeImatrix(signal, progress);

@@ -71,13 +71,15 @@ export function tensorJobs(ql, { computeImatrix }) {
       return setTensor(x, n / cols, cols, `${name} (${t.type.toUpperCase()}, ${t.shape.join(' × ')})`, performance.now() - t0, { source, name });
     },
 
-    quantizeTensor({ type, kernel = 'auto' }) {
-      const { x } = requireTensor();
+    async quantizeTensor({ type, kernel = 'auto' }, { signal, progress } = {}) {
+      const { x, cols, origin } = requireTensor();
+      // IQ1_S, IQ2_XXS, IQ2_XS get an importance vector, as in the atlas.
+      const importance = ql.format(type).requiresImatrix ? await importanceFor(ql, origin, cols, computeImatrix, signal, progress) : null;
       const t0 = performance.now();
-      const q = ql.quantize(x, type, { ...perRow(type), kernel });
+      const q = ql.quantize(x, type, { ...perRow(type), kernel, imatrix: importance?.weights });
       const ms = performance.now() - t0;
       Object.assign(state, { q, qType: type, y: null });
-      return { type, bytes: q.length, originalBytes: x.byteLength, n: x.length, ms, firstBlock: Array.from(q.subarray(0, ql.format(type).typeSize)) };
+      return { type, bytes: q.length, originalBytes: x.byteLength, n: x.length, ms, importance: importance?.text, firstBlock: Array.from(q.subarray(0, ql.format(type).typeSize)) };
     },
 
     compareTensor({ kernel = 'auto', bins = 60, samples = 12 }) {
