@@ -4,13 +4,18 @@
 # Prints a Markdown table. Usage:
 #   scripts/quant-table.sh MODEL.gguf TEXT.txt [CTX] [TYPES...]
 # Default types: the tutorial's Q8_0 Q6_K Q5_K_M Q4_K_M Q4_0 Q3_K_M Q2_K.
+# IMATRIX=FILE (from `quantlab imatrix`): the lattice types IQ1_*, IQ2_*,
+# IQ3_* are quantized with it, as llama.cpp users quantize them (most refuse
+# to quantize without one); every other type without.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=$1 text=$2 ctx=${3:-256}
 shift $(( $# >= 3 ? 3 : $# ))
 types=("$@")
 [ ${#types[@]} -gt 0 ] || types=(Q8_0 Q6_K Q5_K_M Q4_K_M Q4_0 Q3_K_M Q2_K)
-bash scripts/build.sh native >/dev/null
+# Only the CLI is needed: configure once as build.sh does, then build that target.
+[ -f build/native-gcc/CMakeCache.txt ] || bash scripts/build.sh native >/dev/null
+cmake --build build/native-gcc -j"${QUANTLAB_JOBS:-2}" --target quantlab >/dev/null
 q=build/native-gcc/quantlab
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -24,7 +29,9 @@ echo "|---|---:|---:|---|---|---|---:|---|"
 printf '| original | %.2f | %.2f | %s | — | — | — | — |\n' "$(awk "BEGIN{print $size/1048576}")" "$(awk "BEGIN{print 8*$size/$params}")" "$base_ppl"
 for t in "${types[@]}"; do
   out="$work/$t.gguf"
-  $q quantize "$model" "$out" "$t" 1 > "$work/$t.log" 2>&1
+  im=()
+  [[ -n "${IMATRIX:-}" && $t =~ ^IQ[123]_ ]] && im=(--imatrix "$IMATRIX")
+  $q quantize "${im[@]}" "$model" "$out" "$t" 1 > "$work/$t.log" 2>&1
   # A row length that does not fit the intended type makes quantize print "falling back".
   fallbacks=$(grep -c 'falling back' "$work/$t.log" || true)
   r=$($q perplexity -m "$out" -f "$text" -c "$ctx" --kl-divergence-base "$work/base.kld" --kl-divergence 2>/dev/null)
@@ -33,6 +40,6 @@ for t in "${types[@]}"; do
   kld=$(echo "$r" | sed -nE 's/^Mean +KLD: *([0-9.]+) ± *([0-9.]+).*/\1 ± \2/p')
   same=$(echo "$r" | sed -nE 's/^Same top p: *([0-9.]+) ±.*/\1 %/p')
   qsize=$(stat -c %s "$out")
-  printf '| %s | %.2f | %.2f | %s | %s | %s | %s | %s |\n' "$t" "$(awk "BEGIN{print $qsize/1048576}")" \
+  printf '| %s | %.2f | %.2f | %s | %s | %s | %s | %s |\n' "$t${im[*]:+ (imatrix)}" "$(awk "BEGIN{print $qsize/1048576}")" \
     "$(awk "BEGIN{print 8*$qsize/$params}")" "$ppl" "$dppl" "$kld" "$same" "$([ "$fallbacks" = 0 ] && echo none || echo "$fallbacks (see log)")"
 done

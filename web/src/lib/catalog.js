@@ -13,10 +13,27 @@ export const TUTORIAL_TABLE = [
   { label: 'Q4_K_M', fileType: 'Q4_K_M', use: 'the common default: good quality, ~4.8 bits per weight' },
   { label: 'Q4_0', fileType: 'Q4_0', use: 'legacy 4-bit, simple and fast' },
   { label: 'Q3_K_M', fileType: 'Q3_K_M', use: 'when 4-bit does not fit' },
-  { label: 'Q2_K', fileType: 'Q2_K', use: 'smallest k-quant; visible quality loss' },
+  { label: 'IQ3_M', fileType: 'IQ3_M', use: '3-bit lattice mix; best with an importance matrix' },
+  { label: 'IQ3_S', fileType: 'IQ3_S', use: '3-bit lattice quant; best with an importance matrix' },
   { label: 'IQ3_XS', fileType: 'IQ3_XS', use: '3-bit lattice quant; needs an importance matrix' },
+  { label: 'IQ3_XXS', fileType: 'IQ3_XXS', use: 'smallest 3-bit lattice quant; needs an importance matrix' },
+  { label: 'Q2_K', fileType: 'Q2_K', use: 'smallest k-quant; visible quality loss' },
+  { label: 'IQ2_M', fileType: 'IQ2_M', use: '2-bit lattice mix; needs an importance matrix' },
+  { label: 'IQ2_S', fileType: 'IQ2_S', use: '2-bit lattice mix; needs an importance matrix' },
   { label: 'IQ2_XS', fileType: 'IQ2_XS', use: 'extreme compression; needs an importance matrix' },
+  { label: 'IQ2_XXS', fileType: 'IQ2_XXS', use: 'extreme compression; needs an importance matrix' },
+  { label: 'TQ2_0', fileType: 'TQ2_0', use: 'ternary weights (models trained ternary, e.g. BitNet); large loss on others' },
+  { label: 'IQ1_M', fileType: 'IQ1_M', use: 'last resort below 2 bits; needs an importance matrix' },
+  { label: 'TQ1_0', fileType: 'TQ1_0', use: 'ternary weights packed at 1.69 bits; for ternary-trained models' },
+  { label: 'IQ1_S', fileType: 'IQ1_S', use: 'the smallest format; needs an importance matrix' },
 ];
+
+/**
+ * The lattice file types (IQ1_*, IQ2_*, IQ3_*): quantized with an importance
+ * matrix, as llama.cpp recommends for them (llama-quantize refuses most of
+ * them without one). The other types are quantized without.
+ */
+export const usesImatrixFileType = (name) => /^IQ[123]_/i.test(name);
 
 export function hasFileType(info, name) {
   return info.fileTypes.some((t) => t.name.toUpperCase() === name.toUpperCase());

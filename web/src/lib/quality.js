@@ -9,7 +9,7 @@ export const QUALITY_SETTINGS = { ctx: 256, chunks: 0 };
 function key(info, type, s) {
   // A different build (new formats, new kernels) measures afresh.
   const build = `${info.formats.length}.${info.fileTypes.length}.${info.simd128}`;
-  return `quantlab.quality.v1|${build}|${s.ctx}|${s.chunks}|${type}`;
+  return `quantlab.quality.v2|${build}|${s.ctx}|${s.chunks}|${type}`;
 }
 
 export function cached(info, type, settings = QUALITY_SETTINGS) {

@@ -137,7 +137,7 @@ export async function mount(root, app) {
 
 function engineCard(info, w, threads) {
   const types = TUTORIAL_TABLE.filter((t) => hasFileType(info, t.fileType));
-  const boxes = checks('File types', types.map((t) => ({ value: t.fileType, label: t.label, checked: !/^IQ/.test(t.fileType) })));
+  const boxes = checks('File types', types.map((t) => ({ value: t.fileType, label: t.label, checked: !/^[IT]Q/.test(t.fileType) })));
   const nPrompt = numberInput({ value: 128, min: 1, max: 255 });
   const nGen = numberInput({ value: 32, min: 1, max: 255 });
   const run = h('button', { type: 'submit' }, 'Measure tokens/s');

@@ -2,6 +2,7 @@
 // step 4, the perplexity lab, the atlas's quality column), generation, and
 // the engine's tokens/s. Models and the base model's log-probabilities are
 // cached in this worker, keyed by source, context and text.
+import { usesImatrixFileType } from '../lib/catalog.js';
 import { heldoutText, sourceBlob, sourceKey, sourceName, textKey } from './sources.js';
 
 const cancelled = () => Object.assign(new Error('the operation was cancelled'), { name: 'QuantlabError', code: 'Cancelled' });
@@ -57,7 +58,9 @@ export function modelJobs(ql) {
     const blob = await sourceBlob(source);
     const plan = (await ql.quantizeModel(blob, { type, dryRun: true })).plan;
     let imatrix = null;
-    if (plan.needsImatrix) imatrix = await imatrixFor(source, blob, text, ctx, chunks, signal, progress);
+    // The types llama-quantize refuses without an imatrix, and the other
+    // lattice types, which llama.cpp users quantize with one too.
+    if (plan.needsImatrix || usesImatrixFileType(type)) imatrix = await imatrixFor(source, blob, text, ctx, chunks, signal, progress);
     progress?.({ phase: 'quantize', fraction: 0 });
     const t0 = performance.now();
     const r = await ql.quantizeModel(blob, {

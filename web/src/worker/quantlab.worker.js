@@ -11,6 +11,9 @@ import { tensorJobs } from './tensor_jobs.js';
 
 const handlers = {};
 const ready = loadQuantlab().then((ql) => {
+  const models = modelJobs(ql);
+  // The atlas weighs a model tensor by the built-in model's imatrix.
+  const computeImatrix = (signal, progress) => models.computeImatrix({ source: { kind: 'builtin' }, ctx: 256, chunks: 0 }, { signal, progress });
   Object.assign(
     handlers,
     {
@@ -24,8 +27,8 @@ const ready = loadQuantlab().then((ql) => {
         hardwareConcurrency: self.navigator?.hardwareConcurrency ?? 1,
       }),
     },
-    tensorJobs(ql),
-    modelJobs(ql),
+    tensorJobs(ql, { computeImatrix }),
+    models,
     quantizeJobs(ql),
     benchJobs(ql),
     mixedJobs(ql),

@@ -2,9 +2,11 @@
 // stays in this worker; the page receives summaries, histograms and a few
 // sample values, never the 64 MB array.
 import { bulkHistogram, describe, makeTensor } from '../lib/tensor_gen.js';
+import { importanceFor } from './importance.js';
 import { sourceBlob } from './sources.js';
 
-const state = { x: null, rows: 0, cols: 0, label: '', q: null, qType: null, y: null };
+// origin: null for a generated tensor, {source, name} for a tensor of a GGUF.
+const state = { x: null, rows: 0, cols: 0, label: '', origin: null, q: null, qType: null, y: null };
 
 function summary(ms) {
   const { x, rows, cols } = state;
@@ -21,8 +23,8 @@ function summary(ms) {
   };
 }
 
-function setTensor(x, rows, cols, label, ms) {
-  Object.assign(state, { x, rows, cols, label, q: null, qType: null, y: null });
+function setTensor(x, rows, cols, label, ms, origin = null) {
+  Object.assign(state, { x, rows, cols, label, origin, q: null, qType: null, y: null });
   return summary(ms);
 }
 
@@ -36,7 +38,8 @@ function perRow(type) {
   return { rows: state.rows };
 }
 
-export function tensorJobs(ql) {
+/** computeImatrix(signal, progress): the built-in model's imatrix bytes from the held-out text. */
+export function tensorJobs(ql, { computeImatrix }) {
   return {
     makeTensor({ rows, cols, dist, std, seed }) {
       if (!(rows >= 1 && cols >= 1 && rows * cols <= 64 * 1024 * 1024)) {
@@ -65,16 +68,18 @@ export function tensorJobs(ql) {
       const n = t.shape.reduce((a, b) => a * b, 1);
       const x = t.type === 'f32' ? new Float32Array(bytes.buffer, 0, n) : ql.dequantize(bytes, t.type, n);
       const cols = t.shape[0];
-      return setTensor(x, n / cols, cols, `${name} (${t.type.toUpperCase()}, ${t.shape.join(' × ')})`, performance.now() - t0);
+      return setTensor(x, n / cols, cols, `${name} (${t.type.toUpperCase()}, ${t.shape.join(' × ')})`, performance.now() - t0, { source, name });
     },
 
-    quantizeTensor({ type, kernel = 'auto' }) {
-      const { x } = requireTensor();
+    async quantizeTensor({ type, kernel = 'auto' }, { signal, progress } = {}) {
+      const { x, cols, origin } = requireTensor();
+      // IQ1_S, IQ2_XXS, IQ2_XS get an importance vector, as in the atlas.
+      const importance = ql.format(type).requiresImatrix ? await importanceFor(ql, origin, cols, computeImatrix, signal, progress) : null;
       const t0 = performance.now();
-      const q = ql.quantize(x, type, { ...perRow(type), kernel });
+      const q = ql.quantize(x, type, { ...perRow(type), kernel, imatrix: importance?.weights });
       const ms = performance.now() - t0;
       Object.assign(state, { q, qType: type, y: null });
-      return { type, bytes: q.length, originalBytes: x.byteLength, n: x.length, ms, firstBlock: Array.from(q.subarray(0, ql.format(type).typeSize)) };
+      return { type, bytes: q.length, originalBytes: x.byteLength, n: x.length, ms, importance: importance?.text, firstBlock: Array.from(q.subarray(0, ql.format(type).typeSize)) };
     },
 
     compareTensor({ kernel = 'auto', bins = 60, samples = 12 }) {
@@ -100,7 +105,16 @@ export function tensorJobs(ql) {
 
     /** Every format on the current tensor: size, error and speed (the format atlas). */
     async atlas({ types }, { signal, progress }) {
-      const { x } = requireTensor();
+      const { x, cols, origin } = requireTensor();
+      // The formats ggml cannot quantize without an importance vector get
+      // one (importance.js says which); the others are quantized without.
+      const needs = new Set(types.filter((t) => ql.format(t).requiresImatrix));
+      let importance = null;
+      if (needs.size) {
+        importance = await importanceFor(ql, origin, cols, computeImatrix, signal,
+          (p) => progress({ index: 0, total: types.length, type: 'importance', phase: 'imatrix', fraction: p.fraction ?? 0 }));
+        progress({ index: 0, total: types.length, type: 'importance', importance: { types: [...needs], text: importance.text } });
+      }
       const rows = [];
       for (const [k, type] of types.entries()) {
         if (signal.aborted) throw Object.assign(new Error('the operation was cancelled'), { name: 'QuantlabError', code: 'Cancelled' });
@@ -108,13 +122,13 @@ export function tensorJobs(ql) {
         let row;
         try {
           const t0 = performance.now();
-          const q = ql.quantize(x, type, perRow(type));
+          const q = ql.quantize(x, type, { ...perRow(type), imatrix: needs.has(type) ? importance.weights : undefined });
           const t1 = performance.now();
           const y = ql.dequantize(q, type, x.length);
           const t2 = performance.now();
           const s = ql.errorStats(x, y);
           row = {
-            type, bytes: q.length, bpw: (8 * q.length) / x.length, ratio: x.byteLength / q.length,
+            type, imatrix: needs.has(type), bytes: q.length, bpw: (8 * q.length) / x.length, ratio: x.byteLength / q.length,
             mae: s.mae, rmse: s.rmse, maxAbs: s.maxAbs, snrDb: s.snrDb, cosine: s.cosine,
             quantizeGBps: x.byteLength / 1e6 / (t1 - t0), dequantizeGBps: x.byteLength / 1e6 / (t2 - t1),
           };

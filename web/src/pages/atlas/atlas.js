@@ -26,6 +26,7 @@ export async function mount(root, app) {
   const src = tensorSource({ rows: 1024, cols: 4096, colsMultiple: 256, withStd: false, onlyMatrices: true, worker: w, panel, buttons: [run] });
   const fig = chartFigure({ caption: '', label: 'Error against bits per weight for every format, log scale, with the Pareto front', height: 340 });
   const tensorLine = h('p', { class: 'muted', id: 'atlas-tensor' });
+  const importanceLine = h('p', { class: 'note', id: 'atlas-importance', hidden: true });
   let results = [];
 
   const table = dataTable({
@@ -54,7 +55,7 @@ export async function mount(root, app) {
     const onFront = new Set(front.map((p) => p.name));
     const missing = missingFormats(info).map((f) => ({ label: typeLabel(f.name), na: true, bpw: f.bpw, _class: 'na' }));
     table.setRows([
-      ...results.map((r) => ({ ...r, label: typeLabel(r.type), pareto: onFront.has(typeLabel(r.type)), _class: onFront.has(typeLabel(r.type)) ? 'best' : undefined, _data: { type: r.type } })),
+      ...results.map((r) => ({ ...r, label: typeLabel(r.type) + (r.imatrix ? ' (imatrix)' : ''), pareto: onFront.has(typeLabel(r.type)), _class: onFront.has(typeLabel(r.type)) ? 'best' : undefined, _data: { type: r.type } })),
       ...missing,
     ]);
     drawScatter(fig, {
@@ -75,10 +76,17 @@ export async function mount(root, app) {
         const t = await src.make(signal);
         tensorLine.textContent = `Tensor: ${t.label} (${t.n.toLocaleString('en-US')} values).`;
         results = [];
+        importanceLine.hidden = true;
         table.setStatus('running');
         return w.call('atlas', { types }, {
           signal,
           onProgress: (p) => {
+            if (p.phase === 'imatrix') return set(0, `computing the built-in model\u2019s importance matrix on the held-out text: ${Math.round(100 * p.fraction)} %`);
+            if (p.importance) {
+              importanceLine.textContent = `${p.importance.types.map(typeLabel).join(', ')} cannot be quantized without an importance matrix (ggml refuses): they were given ${p.importance.text}. Every other format was quantized without one. The errors are unweighted.`;
+              importanceLine.hidden = false;
+              return undefined;
+            }
             if (p.row) {
               results.push(p.row);
               if (results.length % 4 === 0 || p.index === p.total) render();
@@ -96,8 +104,8 @@ export async function mount(root, app) {
 
   root.append(
     h('h1', { id: 'atlas-title' }, 'Format atlas'),
-    h('p', { class: 'lede' }, `Every tensor format this build has (${types.length}, read from the module), on the same tensor: how many bits each weight costs, how much error that buys, and how fast it is in this tab. Formats ggml has that this build lacks are listed too.`),
-    card({ id: 'atlas-formats', title: 'Size, error and speed on one tensor' }, form, panel.el, tensorLine, fig.el, table.el,
+    h('p', { class: 'lede' }, `Every tensor format this build has (${types.length}, read from the module), on the same tensor: how many bits each weight costs, how much error that buys, and how fast it is in this tab. ${missingFormats(info).length ? 'Formats ggml has that this build lacks are listed too.' : 'All of ggml\u2019s weight formats are here, the lattice (IQ) and ternary (TQ) ones included.'}`),
+    card({ id: 'atlas-formats', title: 'Size, error and speed on one tensor' }, form, panel.el, tensorLine, importanceLine, fig.el, table.el,
       note('Speeds are single runs in this worker, on one core: compare them with each other, not across machines. Types with no dot product of their own (Q8_1, Q8_K) are the activation formats the others multiply with.')),
     qualitySection(info),
   );

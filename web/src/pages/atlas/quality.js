@@ -58,7 +58,7 @@ export function qualitySection(info) {
     const rec = recommend(measured.filter((r) => !['FP16', 'BF16'].includes(r.label)).map((r) => ({ ...r, type: r.label })));
     const im = measured.filter((r) => r.imatrix).map((r) => r.label);
     imNote.hidden = im.length === 0;
-    imNote.textContent = `${im.join(', ')} need${im.length === 1 ? 's' : ''} an importance matrix: it was computed in this page from the held-out text (model.computeImatrix) before quantizing.`;
+    imNote.textContent = `${im.join(', ')} ${im.length === 1 ? 'was' : 'were'} quantized with an importance matrix computed in this page from the held-out text (model.computeImatrix, as llama-imatrix; same context and chunks as the scores), as llama.cpp users quantize the lattice types. The other rows use none.`;
     fig.el.hidden = !rec;
     if (!rec) {
       recs.replaceChildren(h('p', { class: 'muted' }, 'Recommendations appear once the formats are measured.'));
@@ -96,7 +96,8 @@ export function qualitySection(info) {
   return card({
     id: 'atlas-quality', title: 'Which format to pick: measured on a real model',
     intro: h('p', {}, 'The tutorial\u2019s format table. Its quality column is not a claim: it comes from quantizing the built-in model to each file type in this tab and scoring it on the held-out stories ' +
-      `(context ${QUALITY_SETTINGS.ctx}, all chunks unless you choose fewer) against the F32 original, as llama-perplexity --kl-divergence does. Results are kept for this browser session.`),
+      `(context ${QUALITY_SETTINGS.ctx}, all chunks unless you choose fewer) against the F32 original, as llama-perplexity --kl-divergence does. ` +
+      'The lattice types (IQ1_*, IQ2_*, IQ3_*) are quantized with an importance matrix computed here from the same held-out text; the others without. Results are kept for this browser session.'),
   }, h('div', { class: 'controls' }, field('Chunks of 256 tokens (0 = all)', chunks, 'Fewer chunks: faster, wider error bars.'), run), panel.el, table.el, imNote,
   note(`Quality bands by mean KL divergence (nats per token): ${BANDS.map((b) => `${b.word} < ${b.max === Infinity ? '∞' : b.max}`).join(', ')}. On a model this small perplexity moves little, so KLD is the measure that separates formats.`),
   h('h3', {}, 'Recommendations'), recs, fig.el);

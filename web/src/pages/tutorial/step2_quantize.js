@@ -7,9 +7,9 @@ import { progressPanel } from '../../lib/progress.js';
 import { PALETTE } from '../../lib/theme.js';
 import { card, metricsGrid, setMetrics } from '../../lib/ui.js';
 
-const code = (type, rows) => `
-// ggml's exact bytes; rows tells the quantizer where rows end
-const q = ql.quantize(x, '${type}', { rows: ${rows} });   // Uint8Array
+const code = (type, rows, imatrix = false) => `
+// ggml's exact bytes; rows tells the quantizer where rows end${imatrix ? '\n// imatrix: one importance weight per column (Float32Array), required for this type' : ''}
+const q = ql.quantize(x, '${type}', { rows: ${rows}${imatrix ? ', imatrix' : ''} });   // Uint8Array
 console.log(x.byteLength / q.length);                    // compression ratio
 ql.format('${type}');  // {blockSize, typeSize, bitsPerWeight, layout, ...}`;
 
@@ -39,6 +39,7 @@ export function step2(ctx) {
   const layout = h('div', { id: 'step2-layout' }, blockLayout(ctx.info.formats.find((f) => f.name === 'q4_K') ?? formats[0]));
   const snippet = h('div', {}, codeBlock(code('q4_K', 4096)));
   const panel = progressPanel({ label: 'Quantizing' });
+  const importanceNote = h('p', { class: 'note', id: 'step2-importance', hidden: true });
   fmtSel.addEventListener('change', () => layout.replaceChildren(blockLayout(ctx.info.formats.find((f) => f.name === fmtSel.value))));
   ctx.events.addEventListener('tensor', () => {
     run.disabled = false;
@@ -50,13 +51,17 @@ export function step2(ctx) {
     onsubmit: async (e) => {
       e.preventDefault();
       const type = fmtSel.value;
-      const r = await panel.run((signal) => ctx.worker.call('quantizeTensor', { type, kernel: kernel.value }, { signal }), {
+      const r = await panel.run((signal, set) => ctx.worker.call('quantizeTensor', { type, kernel: kernel.value }, {
+        signal, onProgress: (p) => set(p.fraction ?? 0, `computing the built-in model\u2019s importance matrix on the held-out text: ${Math.round(100 * (p.fraction ?? 0))} %`),
+      }), {
         buttons: [run], doneText: (r) => `Quantized ${fmtInt(r.n)} values to ${typeLabel(r.type)} in ${fmtMs(r.ms)}.`,
       });
       if (!r) {
         out.dataset.status = 'error';
         return;
       }
+      importanceNote.hidden = !r.importance;
+      importanceNote.textContent = r.importance ? `${typeLabel(type)} cannot be quantized without an importance matrix (ggml refuses): it was given ${r.importance}.` : '';
       const ratio = r.originalBytes / r.bytes;
       const bpw = (8 * r.bytes) / r.n;
       setMetrics(out, [
@@ -67,7 +72,7 @@ export function step2(ctx) {
         ['time', fmtMs(r.ms)],
         ['throughput', `${(r.originalBytes / 1e6 / r.ms).toFixed(2)} GB/s of FP32`],
       ], { status: 'done', type, bytes: r.bytes, ratio, bpw, ms: r.ms });
-      snippet.replaceChildren(codeBlock(code(type, ctx.tensor.rows)));
+      snippet.replaceChildren(codeBlock(code(type, ctx.tensor.rows, !!r.importance)));
       layout.replaceChildren(blockLayout(ctx.info.formats.find((f) => f.name === type), r.firstBlock));
       ctx.quantized = r;
       ctx.events.dispatchEvent(new CustomEvent('quantized', { detail: r }));
@@ -78,5 +83,5 @@ export function step2(ctx) {
     id: 'step-2', num: 2, title: 'Quantize it',
     intro: 'A quantized format cuts each row into blocks and stores every block as small integers plus one or two scales. ' +
       'K-quants (Q4_K …) group 256 values into a super-block whose sub-block scales are themselves quantized.',
-  }, form, snippet, panel.el, out, h('h3', {}, 'One block, drawn to scale'), layout);
+  }, form, snippet, panel.el, importanceNote, out, h('h3', {}, 'One block, drawn to scale'), layout);
 }
