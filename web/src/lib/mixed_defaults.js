@@ -10,12 +10,15 @@
 // Measured exactly: one format per size tier where plans at the standard
 // types' sizes choose (Q3_K_M … Q5_K_M), and each tier's likely best:
 //   q2_K, iq3_xxs, iq3_s, iq4_xs, q4_K, q5_K, q6_K, q8_0, f16.
-// Estimated: formats at the same size as a measured one and usually worse
-// there (q3_K beside iq3_s, mxfp4 beside iq4_xs, q4_0 and iq4_nl beside q4_K,
-// q5_0 beside q5_K),
-// formats a bigger measured one beats for little more size (q4_1, q5_1), and
-// the 1–2.6 bpw lattice and ternary formats, chosen only far below Q3_K_M's
-// size (iq1_s, iq1_m, tq1_0, iq2_xxs, tq2_0, iq2_xs, iq2_s).
+// Estimated (checked on a full exact scan of the built-in model, 1 chunk of
+// 256 tokens, docs/mixed-precision.md): formats at a measured one's size and
+// no better there (q3_K ~ iq3_s and iq4_nl ~ q4_K, each lower on about half
+// the tensors; mxfp4 worse than iq4_xs on 30/30 tensors, q4_0 than q4_K on
+// 22/30, q5_0 than q5_K on 19/30), formats a slightly bigger measured one
+// beats (q4_1 by q5_K on 30/30, q5_1 by q6_K on 28/30), and the 1-2.6 bpw
+// lattice and ternary formats, chosen only far below Q3_K_M's size. The
+// plans at the sizes of Q3_K_M, Q4_K_M and Q5_K_M of that full scan used
+// only measured formats (iq3_xxs iq3_s iq4_xs q4_K q5_K q6_K).
 export const EXACT_DEFAULT = ['q2_K', 'iq3_xxs', 'iq3_s', 'iq4_xs', 'q4_K', 'q5_K', 'q6_K', 'q8_0', 'f16'];
 
 /** The formats of `candidates` the page measures exactly by default (all when none of them is in the list). */

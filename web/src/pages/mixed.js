@@ -112,7 +112,7 @@ export async function mount(root, app) {
   ], 'main');
   const exactList = EXACT_DEFAULT.filter((t) => formats.some((f) => f.name === t)).map(typeLabel).join(', ');
   const measureField = h('div', {}, field('Measure', measureMode), h('p', { class: 'hint', id: 'mx-exact-hint' },
-    `Measured exactly by default: ${exactList}. The other formats are estimated from the proxy (imatrix-weighted error), scaled per tensor to fit that tensor\u2019s measured ones: they sit at the same size as a measured format and are usually worse there, or far below Q3_K_M\u2019s size.`));
+    `Measured exactly by default: ${exactList}. The other formats are estimated from the proxy (imatrix-weighted error), scaled per tensor to fit that tensor\u2019s measured ones: each is about as good as or beaten by a measured format of about its size, or lies far below Q3_K_M\u2019s size.`));
   const calib = h('textarea', { rows: 4, spellcheck: 'false' });
   const calibDefault = w.call('calibrationText').then((t) => {
     if (!calib.value) calib.value = t;
