@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -65,6 +66,23 @@ void usage() {
         "                          (default out.gguf.imatrix.gguf; not written when --imatrix is given)\n\n"
         "TYPE (as llama-quantize; aliases Q3_K=Q3_K_M, Q4_K=Q4_K_M, Q5_K=Q5_K_M):\n");
     for (const auto& f : all_ftypes()) std::printf("  %2u  or  %-7s : %s\n", unsigned(f.ftype), f.name, f.description);
+}
+
+// Ctrl-C (SIGINT) or SIGTERM during a quantization: the progress callback
+// sees the flag and cancels, quantize_model_file removes out.gguf.partial, and
+// the command exits with 128 + the signal number. A second signal gets the
+// default action (SA_RESETHAND): the user insisted.
+volatile std::sig_atomic_t g_signal = 0;
+
+extern "C" void on_signal(int sig) { g_signal = sig; }
+
+void catch_interrupts() {
+    struct sigaction sa = {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
 }
 
 std::string join(const std::vector<std::string>& v, size_t max_items) {
@@ -213,8 +231,17 @@ int run_quantize(int argc, char** argv) {
         std::fflush(stdout);
     };
 
+    catch_interrupts();
+    opt.progress = [](const QuantizeProgress&) { return g_signal == 0; };
     const auto t_q = std::chrono::steady_clock::now();
-    const ModelQuantizeResult r = quantize_model_file(in_path, opt.params.dry_run ? std::string() : out_path, opt);
+    ModelQuantizeResult r;
+    try {
+        r = quantize_model_file(in_path, opt.params.dry_run ? std::string() : out_path, opt);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::Cancelled || g_signal == 0) throw;
+        std::fprintf(stderr, "quantlab: interrupted (signal %d); no output was written\n", int(g_signal));
+        return 128 + int(g_signal);
+    }
     const auto t_end = std::chrono::steady_clock::now();
     const QuantPlan& p = r.plan;
 

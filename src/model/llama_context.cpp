@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/checked_alloc.h"
 #include "core/error.h"
 #include "model/attention_kernels.h"
 #include "model/ops.h"
@@ -17,19 +18,30 @@ LlamaContext::LlamaContext(std::shared_ptr<const LlamaModel> model, const Contex
     const auto& p = model_->hparams();
     n_ctx_ = opt.n_ctx > 0 ? opt.n_ctx : p.n_ctx_train;
     n_batch_ = std::max<int64_t>(1, std::min(opt.n_batch, n_ctx_));
-    k_cache_.assign(size_t(p.n_layer * n_ctx_ * p.n_embd_kv()), 0);
-    v_cache_.assign(k_cache_.size(), 0);
-    const size_t nb = size_t(n_batch_);
-    x_.resize(nb * p.n_embd);        // [n][E] residual stream
-    xn_.resize(nb * p.n_embd);       // [n][E] normalized
-    q_.resize(nb * p.n_embd);        // [n][E]
-    k_.resize(nb * p.n_embd_kv());   // [n][Ekv]
-    v_.resize(nb * p.n_embd_kv());   // [n][Ekv]
-    attn_.resize(nb * p.n_embd);     // [n][E]
-    o_.resize(nb * p.n_embd);        // [n][E]
-    gate_.resize(nb * p.n_ff);       // [n][F]
-    up_.resize(nb * p.n_ff);         // [n][F]
-    ffn_.resize(nb * p.n_embd);      // [n][E]
+    // n_ctx comes from the caller or the file: the cache size is checked, so
+    // a hostile context length is an OutOfMemory error naming the size.
+    const std::string kv = "the KV cache (" + std::to_string(n_ctx_) + " positions)";
+    const uint64_t kv_floats = checked_product({p.n_layer, n_ctx_, p.n_embd_kv(), 2});  // k and v
+    checked_count(kv_floats, sizeof(float), kv);
+    try {
+        assign_checked(k_cache_, {p.n_layer, n_ctx_, p.n_embd_kv()}, kv);
+        assign_checked(v_cache_, {p.n_layer, n_ctx_, p.n_embd_kv()}, kv);
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::OutOfMemory) throw_out_of_memory(kv_floats * sizeof(float), kv);
+        throw;
+    }
+    const int64_t nb = n_batch_;
+    const char* scratch = "the forward pass's scratch buffers";
+    assign_checked(x_, {nb, p.n_embd}, scratch);       // [n][E] residual stream
+    assign_checked(xn_, {nb, p.n_embd}, scratch);      // [n][E] normalized
+    assign_checked(q_, {nb, p.n_embd}, scratch);       // [n][E]
+    assign_checked(k_, {nb, p.n_embd_kv()}, scratch);  // [n][Ekv]
+    assign_checked(v_, {nb, p.n_embd_kv()}, scratch);  // [n][Ekv]
+    assign_checked(attn_, {nb, p.n_embd}, scratch);    // [n][E]
+    assign_checked(o_, {nb, p.n_embd}, scratch);       // [n][E]
+    assign_checked(gate_, {nb, p.n_ff}, scratch);      // [n][F]
+    assign_checked(up_, {nb, p.n_ff}, scratch);        // [n][F]
+    assign_checked(ffn_, {nb, p.n_embd}, scratch);     // [n][E]
 }
 
 const std::vector<float>& LlamaContext::decode(const int32_t* tokens, int64_t n, bool all_logits) {

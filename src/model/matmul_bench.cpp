@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/checked_alloc.h"
 #include "core/error.h"
 #include "formats/quantize.h"
 #include "model/ops.h"
@@ -52,10 +53,14 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
     }
 
     // The weight, quantized once (not timed): what a model file holds.
+    // Sizes from the caller: checked, so a product that wraps wasm32's
+    // size_t is OutOfMemory naming it, not a small buffer read as a large one.
     const size_t row_bytes = row_size(t, opt.cols);
-    std::vector<uint8_t> w(row_bytes * size_t(opt.rows));
+    std::vector<uint8_t> w;
+    assign_checked(w, {int64_t(row_bytes), opt.rows}, "the benchmark's weight matrix");
     {
-        std::vector<float> wf(size_t(opt.rows) * size_t(opt.cols));
+        std::vector<float> wf;
+        assign_checked(wf, {opt.rows, opt.cols}, "the benchmark's weight matrix");
         fill(wf, opt.seed);
         // Uniform importance: formats that cannot quantize without an
         // importance matrix (the IQ2/IQ1 family) get one, the rest are unaffected.
@@ -67,9 +72,10 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
         qo.variant = opt.variant;
         quantize_into(t, wf.data(), wf.size(), w.data(), w.size(), qo);
     }
-    std::vector<float> x(size_t(opt.n_tokens) * size_t(opt.cols));
+    std::vector<float> x, y;
+    assign_checked(x, {opt.n_tokens, opt.cols}, "the benchmark's activations");
     fill(x, opt.seed + 1);
-    std::vector<float> y(size_t(opt.n_tokens) * size_t(opt.rows));
+    assign_checked(y, {opt.n_tokens, opt.rows}, "the benchmark's output");
     std::vector<uint8_t> aq;
 
     WeightMatrix m;

@@ -80,14 +80,23 @@ void parallel_rows(int64_t n, int64_t row_values, int nthreads, Fn fn) {
 // scales are finite.
 void validate_rows(const TypeTraits& tr, const KernelSet& k, const uint8_t* data, int64_t nrows, int64_t ne0,
                    std::vector<float>& scratch, const std::string& name, int64_t first_row, const char* what) {
-    const size_t rs = row_size(tr, ne0);
-    scratch.resize(size_t(ne0));
+    const int64_t r = first_non_finite_row(tr, k, data, nrows, ne0, scratch);
+    if (r >= 0) {
+        throw Error(ErrorCode::NonFinite, std::string(what) + ": tensor " + name + " row " +
+                                              std::to_string(first_row + r) + " holds a non-finite value");
+    }
+}
+
+// The input of a conversion, checked row by row so the error names where
+// the NaN/Inf is in the model, not in a chunk.
+void require_finite_rows(const float* x, int64_t nrows, int64_t ne0, const std::string& name, int64_t first_row) {
     for (int64_t r = 0; r < nrows; ++r) {
-        k.dequantize_row(data + size_t(r) * rs, scratch.data(), ne0);
         for (int64_t i = 0; i < ne0; ++i) {
-            if (!std::isfinite(scratch[size_t(i)])) {
-                throw Error(ErrorCode::NonFinite, std::string(what) + ": tensor " + name + " row " +
-                                                      std::to_string(first_row + r) + " holds a non-finite value");
+            const float v = x[size_t(r * ne0 + i)];
+            if (!std::isfinite(v)) {
+                throw Error(ErrorCode::NonFinite, "tensor " + name + " row " + std::to_string(first_row + r) +
+                                                      " column " + std::to_string(i) + " holds " +
+                                                      (std::isnan(v) ? "NaN" : "Inf") + " in the input");
             }
         }
     }
@@ -210,7 +219,6 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
     const TypeTraits& tin = type_traits(t.old_type);
     const TypeTraits& tout = type_traits(t.new_type);
     const KernelSet kin = resolve_kernels(tin, opt.variant);
-    const KernelSet kout = resolve_kernels(tout, opt.variant);
     const int64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
     const int64_t ne1 = t.ne.size() > 1 ? t.ne[1] : 1;
     const int64_t ne2 = t.ne.size() > 2 ? t.ne[2] : 1;
@@ -246,8 +254,7 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
                 } else {
                     f32_buf.resize(size_t(nr * ne0));
                     out_buf.resize(size_t(nr) * out_row);
-                    parallel_rows(nr, ne0, nthreads, [&](int tid, int64_t b, int64_t e) {
-                        std::vector<float>& sc = scratch[size_t(tid)];
+                    parallel_rows(nr, ne0, nthreads, [&](int, int64_t b, int64_t e) {
                         float* x = f32_buf.data() + size_t(b * ne0);
                         const uint8_t* q = in_buf.data() + size_t(b) * in_row;
                         if (t.old_type == GgmlType::F32) {
@@ -257,15 +264,16 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
                                 kin.dequantize_row(in_buf.data() + size_t(r) * in_row, f32_buf.data() + size_t(r * ne0), ne0);
                             }
                         }
+                        require_finite_rows(x, e - b, ne0, t.name, first_row + b);
                         QuantizeOptions qo;
                         qo.n_per_row = ne0;
                         qo.imatrix = im;
                         qo.imatrix_len = im ? size_t(ne0) : 0;
                         qo.variant = opt.variant;
+                        qo.first_row = first_row + b;
                         uint8_t* y = out_buf.data() + size_t(b) * out_row;
+                        // Validates every row it writes (first_non_finite_row), as ggml_validate_row_data.
                         quantize_into(tout, x, size_t((e - b) * ne0), y, size_t(e - b) * out_row, qo);
-                        validate_rows(tout, kout, y, e - b, ne0, sc, t.name, first_row + b,
-                                      "quantized data validation failed");
                     });
                     if (!out_buf.empty()) write(out_buf.data(), out_buf.size());
                 }

@@ -74,4 +74,11 @@ TEST_CASE("bench_matmul: bad requests are typed errors", "[bench][matmul]") {
     CHECK(code("q4_K", o) == "BadLength");
     o = small(0);
     CHECK(code("f32", o) == "InvalidArgument");
+    // Sizes whose product does not fit 64 bits (nor wasm32's size_t): refused before allocating.
+    o = small(1);
+    o.rows = int64_t(1) << 62;
+    CHECK(code("q8_0", o) == "OutOfMemory");
+    o = small(1);
+    o.n_tokens = int64_t(1) << 62;
+    CHECK(code("f32", o) == "OutOfMemory");
 }
