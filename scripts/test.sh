@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `npm test`: every test, from a fresh machine. Exits non-zero on any failure.
 #   1. native g++ build (SIMD128 via SIMDe) -> Catch2 under ctest
-#   2. native clang++ build, scalar kernels only -> Catch2 under ctest
-#   3. clang ASan+UBSan+LeakSanitizer build: the committed fuzz regression inputs,
+#   2. the thread pool's tests under ThreadSanitizer (g++)
+#   3. native clang++ build, scalar kernels only -> Catch2 under ctest
+#   4. clang ASan+UBSan+LeakSanitizer build: the committed fuzz regression inputs,
 #      each libFuzzer target for 20 s, and the Catch2 suite (leaks fail it)
-#   4. wasm build (-msimd128) -> Catch2 under Node through ctest
-#   5. JS API tests, npm-pack test and browser tests under Vitest
+#   5. wasm build (-msimd128) -> Catch2 under Node through ctest
+#   6. JS API tests, npm-pack test and browser tests under Vitest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -15,6 +16,10 @@ step() { printf '\n==== %s\n' "$*"; }
 step "native g++ (SIMD128 through SIMDe)"
 bash scripts/build.sh native
 ctest --test-dir build/native-gcc --output-on-failure -j2
+
+step "thread pool and thread-count tests under ThreadSanitizer"
+bash scripts/build.sh tsan
+ctest --test-dir build/native-tsan --output-on-failure -R pool_under_tsan
 
 step "native clang++ (scalar reference only)"
 bash scripts/build.sh native-scalar

@@ -121,7 +121,9 @@ public:
     }
 
     // Step 2 (after JS copied every tensor into dataPtr): validate and build a context.
-    val finish(double n_ctx, std::string kernel) {
+    // threads: the context's pool size (0 = one per physical core); a module
+    // built without pthreads always runs 1, which info().threads reports.
+    val finish(double n_ctx, std::string kernel, double threads) {
         return guarded([&] {
             if (!model_) throw Error(ErrorCode::InvalidArgument, "begin() was not called");
             model_->finalize();
@@ -130,6 +132,7 @@ public:
             co.n_ctx = bindings::int_arg(n_ctx, "nCtx", 0, INT32_MAX);
             co.n_batch = 512;
             co.variant = kernel == "ref" ? KernelVariant::Ref : default_kernel_variant();
+            co.threads = int(threads);
             imat_.reset();  // its observer lives on the old context
             ctx_ = std::make_unique<LlamaContext>(model_, co);
             return info();
@@ -143,6 +146,7 @@ public:
         o.set("nVocab", double(p.n_vocab));
         o.set("nCtxTrain", double(p.n_ctx_train));
         o.set("nCtx", double(ctx_ ? ctx_->n_ctx() : 0));
+        o.set("threads", ctx_ ? ctx_->threads() : 0);
         o.set("nEmbd", double(p.n_embd));
         o.set("nLayer", double(p.n_layer));
         o.set("nHead", double(p.n_head));

@@ -62,6 +62,7 @@ export async function loadModel(ql, source, options) {
   const signal = signalOption(options.signal);
   const kernel = options.kernel ?? 'auto';
   if (kernel !== 'auto' && kernel !== 'ref') fail('InvalidArgument', `kernel must be 'auto' or 'ref', got ${show(kernel)}`);
+  const threads = intOption(options.threads, 'threads', 0, 256, 0);  // 0: one per core
   const src = await toByteSource(source);
   const engine = new ql._m.Engine();
   try {
@@ -85,7 +86,7 @@ export async function loadModel(ql, source, options) {
       loaded += t.size;
       onProgress?.({ phase: 'load', tensor: t.name, loaded, total });
     }
-    const modelInfo = unwrap(engine.finish(nCtx, kernel));
+    const modelInfo = unwrap(engine.finish(nCtx, kernel, threads));
     return new Model(ql, engine, info, modelInfo);
   } catch (e) {
     engine.delete();

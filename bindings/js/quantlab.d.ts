@@ -139,12 +139,20 @@ export interface ModelInfo {
   tensorBytes: number;
   bitsPerWeight: number;
   tokenizer: string;
+  /** Threads the model's forward pass runs on (1 in the single-threaded module). */
+  threads: number;
 }
 
 export interface LoadModelOptions {
   /** KV cache length; 0 = the model's training context. */
   nCtx?: number;
   kernel?: 'auto' | 'ref';
+  /**
+   * The model's thread pool: 0 (default) = one per physical core. Results do
+   * not depend on it. The single-threaded wasm module (no pthreads) always
+   * runs 1; `model.info.threads` says how many the model runs with.
+   */
+  threads?: number;
   onProgress?: (p: { phase: 'load'; tensor: string; loaded: number; total: number }) => void;
   signal?: AbortSignal;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "parallel/thread_pool.h"
 
 namespace quantlab {
 
@@ -118,14 +119,25 @@ void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, 
     }
     const int64_t nrows = int64_t(n / n_per_row);
     std::vector<float> rescaled;
-    k.quantize(x, out, nrows, int64_t(n_per_row), importance_in_range(opt.imatrix, opt.imatrix_len, rescaled));
+    const float* importance = importance_in_range(opt.imatrix, opt.imatrix_len, rescaled);
+    const size_t rs = row_size(t, int64_t(n_per_row));
+    const int64_t tasks = opt.pool ? std::min<int64_t>(nrows, 4 * int64_t(opt.pool->size())) : 1;
+    if (tasks <= 1) {
+        k.quantize(x, out, nrows, int64_t(n_per_row), importance);
+    } else {
+        // Rows are quantized independently: any split writes the same bytes.
+        opt.pool->run(tasks, [&](int64_t task, int) {
+            const TaskRange r = task_range(nrows, tasks, task);
+            k.quantize(x + size_t(r.begin) * n_per_row, out + size_t(r.begin) * rs, r.end - r.begin,
+                       int64_t(n_per_row), importance);
+        });
+    }
     // Finite input can still overflow a format's f16 scales (|x| beyond about
     // 65504 times the largest code): such blocks decode to Inf/NaN, and ggml
     // refuses them when a model is loaded. Say so instead of returning them.
     // Some formats (q3_K, q6_K, iq4_xs) instead collapse such a row to finite
     // zeros; a row whose largest value is beyond f16's range and does not
     // come back at least half as large is refused the same way.
-    const size_t rs = row_size(t, int64_t(n_per_row));
     std::vector<float> y(n_per_row);
     for (int64_t r = 0; r < nrows; ++r) {
         k.dequantize_row(out + size_t(r) * rs, y.data(), int64_t(n_per_row));
@@ -152,7 +164,8 @@ std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, con
     return out;
 }
 
-std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n, KernelVariant variant) {
+std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n, KernelVariant variant,
+                              ThreadPool* pool) {
     if (q == nullptr || q_len == 0 || n == 0) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
     const size_t need = quantized_size(t, n);
     if (q_len != need) {
@@ -164,7 +177,17 @@ std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_le
         throw Error(ErrorCode::Unsupported, std::string("dequantization of ") + t.name + " is not implemented");
     }
     std::vector<float> y(n);
-    k.dequantize_row(q, y.data(), int64_t(n));
+    const int64_t blocks = int64_t(n) / t.block_size;
+    const int64_t tasks = pool ? std::min<int64_t>(blocks / 256 + 1, 4 * int64_t(pool->size())) : 1;
+    if (tasks <= 1) {
+        k.dequantize_row(q, y.data(), int64_t(n));
+        return y;
+    }
+    pool->run(tasks, [&](int64_t task, int) {
+        const TaskRange r = task_range(blocks, tasks, task);
+        k.dequantize_row(q + size_t(r.begin) * t.type_size, y.data() + r.begin * t.block_size,
+                         (r.end - r.begin) * t.block_size);
+    });
     return y;
 }
 

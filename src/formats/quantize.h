@@ -11,12 +11,15 @@
 
 namespace quantlab {
 
+class ThreadPool;
+
 struct QuantizeOptions {
     int64_t n_per_row = 0;          // 0: the whole input is one row
     const float* imatrix = nullptr; // optional importance weights, one per column
     size_t imatrix_len = 0;
     KernelVariant variant = default_kernel_variant();
     int64_t first_row = 0;          // errors number rows from here (the input is a slice of a larger tensor)
+    ThreadPool* pool = nullptr;     // rows shared out over its threads (the same bytes for any count)
 };
 
 // Quantize n floats (nrows = n / n_per_row rows) to type t.
@@ -32,8 +35,9 @@ size_t quantized_size(const TypeTraits& t, size_t n);
 uint64_t quantized_bytes(const TypeTraits& t, uint64_t n);
 
 // Dequantize n values from exactly quantized_size(t, n) bytes.
+// With a pool, blocks are shared out over its threads.
 std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n,
-                              KernelVariant variant = default_kernel_variant());
+                              KernelVariant variant = default_kernel_variant(), ThreadPool* pool = nullptr);
 
 // Throws Error(NonFinite) naming the first NaN/Inf and its index.
 void require_finite(const float* x, size_t n, const char* what);

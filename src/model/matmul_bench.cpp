@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "formats/quantize.h"
 #include "model/ops.h"
+#include "parallel/cpu_cores.h"
+#include "parallel/thread_pool.h"
 
 namespace quantlab {
 
@@ -86,9 +88,17 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
     m.row_bytes = row_bytes;
     m.data = w.data();
 
+    // y = W·x as LlamaContext::mul runs it: activations quantized once, then
+    // row slices (edges at multiples of 12 rows, the x86 tiles) on the pool.
+    ThreadPool pool(resolve_thread_count(opt.threads));
+    aq.resize(size_t(opt.n_tokens) * activation_row_bytes(m));
+    const int64_t parts = pool.size();
     auto once = [&] {
-        quantize_activations(m, x.data(), opt.n_tokens, aq, opt.variant);  // y = W·x as LlamaContext::mul runs it
-        matmul_quantized(m, aq.data(), opt.n_tokens, y.data(), opt.variant);
+        quantize_activations(m, x.data(), 0, opt.n_tokens, aq.data(), opt.variant);
+        pool.run(parts, [&](int64_t part, int) {
+            const TaskRange r = task_range(opt.rows, parts, part, 12);
+            if (r.end > r.begin) matmul_quantized(m, aq.data(), opt.n_tokens, y.data(), r.begin, r.end, opt.variant);
+        });
     };
     // Calibrate (this is also the warm-up: caches, page faults): repeat the
     // multiplication until one sample takes >= 5 ms, so that a browser's
@@ -130,6 +140,7 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
     double sum = 0;
     for (float v : y) sum += double(v);
     r.checksum = sum;
+    r.threads = pool.size();
     return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "model/matmul_bench.h"
+#include "parallel/thread_pool.h"
 
 using namespace quantlab;
 
@@ -54,6 +55,23 @@ TEST_CASE("bench_matmul: the SIMD128 path computes what the reference computes",
         const double ref = bench_matmul(t, small(4, KernelVariant::Ref)).checksum;
         const double simd = bench_matmul(t, small(4, KernelVariant::Simd128)).checksum;
         CHECK(simd == Approx(ref).epsilon(1e-4).margin(1e-3));
+    }
+}
+
+TEST_CASE("bench_matmul: row slices on a pool give the same outputs for any thread count", "[bench][matmul][threads]") {
+    for (const char* name : {"q8_0", "q4_K"}) {
+        CAPTURE(name);
+        const auto& t = type_traits_by_name(name);
+        auto o = small(8);
+        o.rows = 100;  // not a multiple of the 12-row slice alignment
+        const auto one = bench_matmul(t, o);
+        CHECK(one.threads == 1);
+        for (int threads : {2, 3}) {
+            o.threads = threads;
+            const auto r = bench_matmul(t, o);
+            CHECK(r.threads == (threads_supported() ? threads : 1));
+            CHECK(r.checksum == one.checksum);
+        }
     }
 }
 

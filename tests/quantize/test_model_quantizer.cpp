@@ -59,7 +59,7 @@ void require_same_model(const std::vector<uint8_t>& got, const std::vector<uint8
 ModelQuantizeOptions options(LlamaFtype f, int nthreads = 1) {
     ModelQuantizeOptions o;
     o.params.ftype = f;
-    o.nthreads = nthreads;
+    o.threads = nthreads;
     return o;
 }
 

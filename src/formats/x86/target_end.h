@@ -1,4 +1,4 @@
-// Ends the region opened by target_avx512vnni_begin.h.
+// Ends the region opened by a target_<level>_begin.h.
 #if defined(__clang__)
 #pragma clang attribute pop
 #elif defined(__GNUC__)
