@@ -3,6 +3,10 @@
 // the main thread's CPU time), that progress arrives throughout, and how
 // quickly an AbortSignal stops it.
 //   node scripts/bench-mixed-browser.mjs [--chunks N] [--ctx N] [--imatrix-chunks N] [--reps N] [--node]
+//                                        [--all-exact | --exact-types a,b,...]
+// By default the page's scan: every format a candidate, those of
+// web/src/lib/mixed_defaults.js measured exactly, the rest from the proxy;
+// --all-exact measures every format exactly (the full exact scan).
 // Needs `scripts/build.sh dist`. Files are served to the page through
 // Playwright routes from this checkout (dist/, models/). With --node the same
 // scan also runs in Node on the same wasm, reporting CPU seconds beside wall
@@ -11,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, watchErrors } from '../tests/browser/chromium.mjs';
+import { EXACT_DEFAULT } from '../web/src/lib/mixed_defaults.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, fallback) => {
@@ -20,6 +25,10 @@ const arg = (name, fallback) => {
 // The web page's settings: one chunk of 256 tokens, every format, an imatrix from 8 chunks.
 const options = { chunks: arg('--chunks', 1), nCtx: arg('--ctx', 256), imatrixChunks: arg('--imatrix-chunks', 8) };
 const reps = arg('--reps', 1);
+const listArg = process.argv.indexOf('--exact-types');
+if (listArg > 0) options.exactTypes = process.argv[listArg + 1].split(',');
+else if (!process.argv.includes('--all-exact')) options.exactTypes = EXACT_DEFAULT;
+const scanKind = options.exactTypes ? `scan with ${options.exactTypes.length} formats exact` : 'full exact scan';
 const types = { '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.txt': 'text/plain', '.gguf': 'application/octet-stream' };
 
 if (process.argv.includes('--node')) {
@@ -31,7 +40,7 @@ if (process.argv.includes('--node')) {
   const cpu0 = process.cpuUsage(), t0 = performance.now();
   const scan = await ql.scanSensitivity(model, { ...options, calibrationText });
   const cpu = process.cpuUsage(cpu0);
-  console.log(`Node: full exact scan ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU ` +
+  console.log(`Node: ${scanKind} ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU ` +
     `(${scan.result.tensors.length} tensors x ${scan.result.types.length} formats, ${scan.result.nChunks} chunk(s) of ${scan.result.nCtx})`);
   scan.dispose();
   model.dispose();
@@ -106,7 +115,7 @@ try {
       return { planSeconds, planKld: plan.calibrationKld, cancelled: rejected, cancelMs: performance.now() - cancelAt };
     }, { ...options }));
     console.log(JSON.stringify(r, null, 1));
-    console.log(`full exact scan: ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s main-thread CPU ` +
+    console.log(`${scanKind}: ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s main-thread CPU ` +
       `(${r.tensors} tensors x ${r.types} formats, ${r.chunks} chunk(s) of ${r.ctx}), ` +
       `${r.events} progress reports, longest gap ${r.maxGapMs.toFixed(0)} ms; plan + verification ${r.planSeconds.toFixed(1)} s; ` +
       `cancelled (${r.cancelled}) ${r.cancelMs.toFixed(0)} ms after abort()`);

@@ -10,7 +10,8 @@ import { loadQuantlab } from '../../dist/node.mjs';
 import { openWebApp, resetLongTasks } from './chromium.mjs';
 import { expectPageQuality, expectResponsive } from './page_checks.mjs';
 
-const FORMATS = ['q3_K', 'q4_K', 'q6_K', 'q8_0'];
+// q3_K and q4_0 are not among the page's exactly measured formats (web/src/lib/mixed_defaults.js): estimated.
+const FORMATS = ['q3_K', 'q4_0', 'q4_K', 'q6_K', 'q8_0'];
 let app, page;
 
 beforeAll(async () => {
@@ -55,7 +56,11 @@ describe('mixed precision page', () => {
     await resetLongTasks(page);
     await page.click('#mx-scan button[type=submit]');
     await page.waitForSelector('#mx-scan .progress-panel[data-state="done"]', { timeout: 240_000 });
-    expect(await page.textContent('#mx-scan .progress-panel .status')).toMatch(/Measured 30 tensors × 4 formats/);
+    expect(await page.textContent('#mx-scan .progress-panel .status')).toMatch(/Measured 30 tensors × 5 formats \(3 exactly, the rest estimated\)/);
+    expect(await page.textContent('#mx-scan-info [data-key="exact"]')).toBe('3');
+    // The heat map offers only measured formats.
+    const heatOptions = await page.$$eval('#mx-sensitivity select option', (os) => os.map((o) => o.value));
+    expect(heatOptions).toEqual(['q4_K', 'q6_K', 'q8_0']);
     // 28 block tensors in the grid, token_embd and output beside it.
     expect(await page.locator('#mx-heatmap [data-tensor]').count()).toBe(30);
     const titles = await page.$$eval('#mx-heatmap [data-tensor]', (els) => els.map((e) => e.title));

@@ -9,6 +9,7 @@ import { field, h, intFrom, numberInput, select, setOptions } from '../lib/dom.j
 import { modelPicker } from '../lib/files.js';
 import { fmt, fmtBytes, fmtDuration, typeLabel } from '../lib/format.js';
 import { weightFormats } from '../lib/catalog.js';
+import { defaultExactTypes, EXACT_DEFAULT } from '../lib/mixed_defaults.js';
 import { progressPanel, showError } from '../lib/progress.js';
 import { dataTable } from '../lib/table.js';
 import { PALETTE } from '../lib/theme.js';
@@ -85,6 +86,11 @@ function legend(lo, hi, label) {
     h('span', {}, lo), h('span', { class: 'hm-ramp', style: { background: `linear-gradient(90deg, ${RAMP.join(',')})` } }), h('span', {}, hi), h('span', { class: 'hint' }, label));
 }
 
+/** The formats of a scan with a measured KLD (all of them unless it was a partial scan). */
+function measuredTypes(result) {
+  return result.types.filter((_, i) => result.tensors.some((t) => typeof t.cells[i]?.kld === 'number'));
+}
+
 export async function mount(root, app) {
   const info = await app.info;
   const w = worker('mixed');
@@ -98,6 +104,15 @@ export async function mount(root, app) {
   const boxes = formats.map((f) => h('input', { type: 'checkbox', value: f.name, checked: true }));
   const typeSet = h('fieldset', { class: 'checks' }, h('legend', {}, 'Candidate formats (from the module)'),
     formats.map((f, i) => h('label', { title: `${f.bitsPerWeight.toFixed(2)} bits per weight` }, boxes[i], typeLabel(f.name))));
+  // Which candidates get a forward pass each: all 23 take ~90 s of one thread, so by default the
+  // main format of each size tier is measured and the rest estimated (lib/mixed_defaults.js).
+  const measureMode = select([
+    { value: 'main', label: 'the main formats exactly, the others estimated (faster)' },
+    { value: 'all', label: 'every format exactly (slower: about twice as long)' },
+  ], 'main');
+  const exactList = EXACT_DEFAULT.filter((t) => formats.some((f) => f.name === t)).map(typeLabel).join(', ');
+  const measureField = h('div', {}, field('Measure', measureMode), h('p', { class: 'hint', id: 'mx-exact-hint' },
+    `Measured exactly by default: ${exactList}. The other formats are estimated from the proxy (imatrix-weighted error), scaled per tensor to fit that tensor\u2019s measured ones: each is about as good as or beaten by a measured format of about its size, or lies far below Q3_K_M\u2019s size.`));
   const calib = h('textarea', { rows: 4, spellcheck: 'false' });
   const calibDefault = w.call('calibrationText').then((t) => {
     if (!calib.value) calib.value = t;
@@ -266,14 +281,15 @@ export async function mount(root, app) {
         const types = boxes.filter((b) => b.checked).map((b) => b.value);
         if (types.length === 0) throw Object.assign(new Error('choose at least one candidate format'), { code: 'InvalidArgument' });
         const text = calib.value === (await calibDefault) ? '' : calib.value;
+        const exactTypes = measureMode.value === 'all' ? types : defaultExactTypes(types);
         const phases = { imatrix: 'importance matrix', base: 'the original model', tensors: 'tensor × format' };
-        return w.call('mixedScan', { source, text, nCtx, chunks: n, types }, {
+        return w.call('mixedScan', { source, text, nCtx, chunks: n, types, exactTypes }, {
           signal,
           onProgress: (p) => set(p.step / p.nSteps, `${phases[p.phase] ?? p.phase}: step ${p.step} of ${p.nSteps}${p.tensor ? ` (${p.tensor} in ${p.type})` : ''}`),
         });
       }, {
         buttons: [scanBtn, compareBtn, makeBtn],
-        doneText: (v, s) => `Measured ${v.result.tensors.length} tensors × ${v.result.types.length} formats (${v.result.nChunks} chunk${v.result.nChunks > 1 ? 's' : ''} of ${v.result.nCtx} tokens, ${v.result.nScored} positions) in ${fmtDuration(s)}.`,
+        doneText: (v, s) => `Measured ${v.result.tensors.length} tensors × ${v.result.types.length} formats${measuredTypes(v.result).length < v.result.types.length ? ` (${measuredTypes(v.result).length} exactly, the rest estimated)` : ''} (${v.result.nChunks} chunk${v.result.nChunks > 1 ? 's' : ''} of ${v.result.nCtx} tokens, ${v.result.nScored} positions) in ${fmtDuration(s)}.`,
       });
       if (!r) return;
       scanned = r;
@@ -283,11 +299,14 @@ export async function mount(root, app) {
         ['model', r.name],
         ['tensors decided', String(r.result.tensors.length)],
         ['formats', String(r.result.types.length)],
+        ['measured exactly', String(measuredTypes(r.result).length), { key: 'exact' }],
         ['scored positions', String(r.result.nScored), { key: 'positions' }],
         ['scan time', fmtDuration(r.result.seconds), { key: 'seconds' }],
         ['original PPL (calibration)', r.result.basePpl.toFixed(4)],
       ], { seconds: r.result.seconds });
-      setOptions(heatType, r.result.types.map((t) => ({ value: t, label: typeLabel(t) })), r.result.types.includes('q4_K') ? 'q4_K' : r.result.types[Math.floor(r.result.types.length / 2)]);
+      // The heat map shows measured KLDs: only the formats measured exactly.
+      const shown = measuredTypes(r.result);
+      setOptions(heatType, shown.map((t) => ({ value: t, label: typeLabel(t) })), shown.includes('q4_K') ? 'q4_K' : shown[Math.floor(shown.length / 2)]);
       await new Promise((done) => setTimeout(done, 0));
       drawHeat();
       await new Promise((done) => setTimeout(done, 0));
@@ -304,6 +323,7 @@ export async function mount(root, app) {
   },
   h('div', { class: 'controls' }, picker.el, field('Chunk length (tokens)', ctxLen), field('Chunks', chunks, 'Every position of a chunk is scored. More chunks: steadier figures, longer scan.'), scanBtn),
   typeSet,
+  measureField,
   h('div', { class: 'text-picker' }, field('Calibration text (keep it apart from the text you evaluate on)', calib),
     h('div', { class: 'row' }, field('…or load a .txt file', calibFile))));
 
@@ -371,7 +391,7 @@ export async function mount(root, app) {
     h('h1', { id: 'mixed-title' }, 'Mixed precision'),
     h('p', { class: 'lede' }, 'The standard file types (Q4_K_M …) give every tensor a format by fixed rules. Here each tensor\u2019s sensitivity is measured instead: quantize that tensor alone in each format, measure how far the model\u2019s next-token distribution moves (KL divergence), then choose one format per tensor so that the predicted damage is smallest for the size you allow.'),
     card({ id: 'mx-scan', num: 1, title: 'Measure each tensor\u2019s sensitivity' }, scanForm, codeBlock(code), scanPanel.el, scanInfo,
-      note('A step quantizes one tensor in one format and reruns the model from that tensor\u2019s layer on; the built-in model is 30 tensors × every format. Calibration is a separate text (stories the held-out text does not contain).')),
+      note('A step quantizes one tensor in one format and reruns the model from that tensor\u2019s layer on; the built-in model is 30 tensors × the formats measured exactly (an estimated format costs one quantization per tensor, no forward pass). Calibration is a separate text (stories the held-out text does not contain).')),
     card({ id: 'mx-sensitivity', num: 2, title: 'Which tensors are sensitive' }, field('Format', heatType), heatBox, rhoOut),
     card({ id: 'mx-budget', num: 3, title: 'Choose a size' },
       field('File size budget', slider, 'Drag: the best formats for the size are chosen from the scan (an exact knapsack over every tensor\u2019s formats).'),
