@@ -2,8 +2,8 @@
 // types of the files the prebuilt llama.cpp wrote for the synthetic models of
 // tests/bench/llama_cpp_native/synth_models.c, captured by
 // scripts/compare-llama-quantize.sh --capture into llama_quantize_types.inc.
-// The plan needs no kernels, so this covers the file types whose formats
-// quantlab cannot write yet too.
+// The plan needs no kernels (only the types' layouts); every file type is
+// also written, and its bytes compared with llama-quantize's, by that script.
 #include <catch2/catch.hpp>
 #include <map>
 #include <string>
