@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "engine_access.h"
 #include "guarded.h"
 #include "core/error.h"
 #include "eval/kl_divergence.h"
@@ -387,6 +388,15 @@ public:
 
     void imatrix_cancel() { imat_.reset(); }
 
+    std::shared_ptr<LlamaModel> model() const {
+        tokenizer();  // throws when not loaded
+        return model_;
+    }
+    const Tokenizer& loaded_tokenizer() const { return tokenizer(); }
+    // This engine's address, for other embind classes (engine_access.h): a
+    // pointer to a class another file sees only declared cannot cross embind.
+    double handle() const { return double(reinterpret_cast<uintptr_t>(this)); }
+
 private:
     const Tokenizer& tokenizer() const {
         if (!tok_ || !ctx_) throw Error(ErrorCode::InvalidArgument, "the model is not loaded");
@@ -458,6 +468,13 @@ private:
     std::unique_ptr<ImatrixCollector> imat_;  // declared after ctx_: destroyed first
 };
 
+Engine& quantlab::bindings::engine_from_handle(double handle) {
+    if (!(handle > 0)) throw Error(ErrorCode::InvalidArgument, "no model");
+    return *reinterpret_cast<Engine*>(uintptr_t(handle));
+}
+std::shared_ptr<LlamaModel> quantlab::bindings::engine_model(Engine& e) { return e.model(); }
+const Tokenizer& quantlab::bindings::engine_tokenizer(Engine& e) { return e.loaded_tokenizer(); }
+
 EMSCRIPTEN_BINDINGS(quantlab_engine) {
     emscripten::function("parseGguf", &parse_gguf);
     emscripten::class_<Engine>("Engine")
@@ -465,6 +482,7 @@ EMSCRIPTEN_BINDINGS(quantlab_engine) {
         .function("begin", &Engine::begin)
         .function("finish", &Engine::finish)
         .function("info", &Engine::info)
+        .function("handle", &Engine::handle)
         .function("tokenize", &Engine::tokenize)
         .function("detokenize", &Engine::detokenize)
         .function("decodeTimed", &Engine::decode_timed)

@@ -34,6 +34,26 @@ function sessionOptions(options) {
   return o;
 }
 
+// A mixed-precision plan (ql.planMixedPrecision, or the JSON quantize
+// --target-size writes) stands for type, tensorTypes and its metadata keys.
+function withPlan(options) {
+  const plan = options.plan;
+  if (plan === undefined || plan === null) return options;
+  if (typeof plan !== 'object' || typeof plan.ftype !== 'string' || !Array.isArray(plan.tensorTypes)) {
+    fail('InvalidArgument', 'plan must be a mixed-precision plan (ftype, tensorTypes, overrideKv)');
+  }
+  for (const k of ['type', 'tensorTypes', 'pure', 'outputTensorType', 'tokenEmbeddingType']) {
+    if (options[k] !== undefined && options[k] !== null) fail('InvalidArgument', `plan decides every tensor: do not pass ${k} as well`);
+  }
+  const o = { ...options, type: plan.ftype, tensorTypes: plan.tensorTypes };
+  o.overrideKv = [...(plan.overrideKv ?? []), ...(options.overrideKv ?? [])];
+  if ((o.imatrix === undefined || o.imatrix === null) && plan.imatrix) {
+    o.imatrix = plan.imatrix;
+    o.imatrixName ??= plan.imatrixName ?? (typeof plan.imatrix === 'string' ? plan.imatrix : undefined);
+  }
+  return o;
+}
+
 function splitSiblings(input) {
   const m = typeof input === 'string' ? /^(.*)-00001-of-(\d{5})\.gguf$/.exec(input) : null;
   const n = m ? Number(m[2]) : 1;
@@ -91,7 +111,8 @@ export function convertTensor(m, session, index, bytes) {
   return withHeap(m, bytes, (p) => unwrap(session.convertTensor(index, p, bytes.length)));
 }
 
-async function readAll(source) {
+/** Every byte of a source (an imatrix file). */
+export async function readAll(source) {
   const src = await toByteSource(source);
   try {
     const bytes = await src.read(0, src.size);
@@ -218,6 +239,7 @@ function ownBuffer(bytes) {
 /** ql.quantizeModel: see quantlab.d.ts. */
 export async function quantizeModel(ql, input, options = {}) {
   if (options === null || typeof options !== 'object') fail('InvalidArgument', 'options must be an object');
+  options = withPlan(options);
   const { signal, onProgress, output } = options;
   const workers = options.workers ?? 1;
   if (!Number.isSafeInteger(workers) || workers < 1) fail('InvalidArgument', 'workers must be a positive integer');

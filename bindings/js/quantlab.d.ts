@@ -347,8 +347,17 @@ export type QuantizeModelSplitOutput =
   | ((file: SplitOutputFile) => QuantizeModelOutput | Promise<QuantizeModelOutput>);
 
 export interface QuantizeModelOptions {
-  /** llama-quantize's model type: "Q8_0", "Q4_0", "Q4_K_M", ... (case-insensitive; a number works too). */
-  type: string;
+  /**
+   * llama-quantize's model type: "Q8_0", "Q4_0", "Q4_K_M", ... (case-insensitive; a number works too).
+   * Required unless a plan is given.
+   */
+  type?: string;
+  /**
+   * A mixed-precision plan (ql.planMixedPrecision, or the JSON `quantlab quantize --target-size`
+   * writes): it stands for type, tensorTypes and its quantize.mixed.* keys, and brings its
+   * importance matrix unless imatrix is given. The output is the file the plan describes.
+   */
+  plan?: MixedPlan | { ftype: string; tensorTypes: string[]; overrideKv?: string[]; imatrix?: ModelSource | string };
   /** --pure: every weight in the default type, no k-quant mixture. */
   pure?: boolean;
   /** --output-tensor-type */
@@ -405,6 +414,148 @@ export interface QuantizeModelResult {
   blob?: Blob;
   /** Split outputs: every file, with a Blob when no output was given. */
   files?: { name: string; size: number; blob?: Blob }[];
+}
+
+export interface SensitivityProgress {
+  phase: 'imatrix' | 'base' | 'tensors';
+  step: number;
+  nSteps: number;
+  /** The tensor and format just measured (phase 'tensors'). */
+  tensor?: string;
+  type?: string;
+  done: boolean;
+  nTensors: number;
+  elapsedSeconds: number;
+  etaSeconds: number;
+}
+
+export interface SensitivityOptions {
+  /** Calibration text: keep it apart from the text you evaluate on. */
+  calibrationText: string;
+  /** Candidate formats (default: every weight format with a dot product, and f16). */
+  types?: string[];
+  /** KLD through the engine (default) or only the imatrix-weighted error proxy. */
+  exact?: boolean;
+  /** Formats measured through the engine (default: all); the others are estimated from the proxy. */
+  exactTypes?: string[];
+  /**
+   * What plans minimise: 'smoothed' (default) = per tensor, a gain fitted to its measured KLDs times
+   * the proxy; 'measured' = the measured KLDs themselves.
+   */
+  damage?: 'smoothed' | 'measured';
+  /** Chunk length (default 256, at most the model's context). */
+  nCtx?: number;
+  /** Calibration chunks measured per tensor and format (default 2). */
+  chunks?: number;
+  /** First scored position of each chunk (default 0: every position; -1: the second half). */
+  firstScored?: number;
+  /** Chunks for the importance matrix computed from the text (default all; 0: none). */
+  imatrixChunks?: number;
+  /** Quantize candidates (and later the file) with this importance matrix instead. */
+  imatrix?: ModelSource;
+  /** Recorded as quantize.imatrix.file (default 'imatrix.gguf'). */
+  imatrixName?: string;
+  /** Recorded as quantize.mixed.calibration (default 'calibration.txt'). */
+  calibrationName?: string;
+  onProgress?: (p: SensitivityProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface SensitivityCell {
+  type: string;
+  /** Why the format cannot hold this tensor; the other fields are absent then. */
+  rejected?: string;
+  bytes?: number;
+  /** Mean KL divergence from the unmodified model with this tensor alone in this format. */
+  kld?: number | null;
+  /** Expected squared output error per token (imatrix-weighted). */
+  proxy?: number | null;
+  /** What plans minimise for this cell (see SensitivityOptions.damage). */
+  damage?: number | null;
+}
+
+export interface TensorSensitivity {
+  name: string;
+  /** "attn_q", "ffn_down", "token_embd", "output", ... */
+  kind: string;
+  /** -1 outside the blocks. */
+  layer: number;
+  shape: number[];
+  /** One per type of SensitivityResult.types, in that order. */
+  cells: SensitivityCell[];
+}
+
+export interface SensitivityResult {
+  types: string[];
+  exact: boolean;
+  damageModel: 'smoothed' | 'measured';
+  nCtx: number;
+  nChunks: number;
+  nScored: number;
+  basePpl: number;
+  imatrixComputed: boolean;
+  seconds: number;
+  tensors: TensorSensitivity[];
+  /** Spearman's rho of the proxy against the exact KLD over tensors, per type and "all". */
+  spearman?: Record<string, number | null>;
+}
+
+export interface MixedPlanTarget {
+  /** The whole file's size in bytes, or a string such as "2.1M" (K, M, G: 1024-based). */
+  targetBytes?: number | string;
+  /** Bits per weight over all tensors, as quantizeModel's plan.bitsPerWeight reports it. */
+  targetBpw?: number;
+}
+
+export interface MixedPlan {
+  /** "size 2284384" or "bpw 4.6". */
+  target: string;
+  targetBytes?: number;
+  targetBpw?: number;
+  /** Model file type label (general.file_type; every tensor is decided by tensorTypes). */
+  ftype: string;
+  /** The exact size of the file quantizeModel({plan}) writes. */
+  fileBytes: number;
+  tensorBytes: number;
+  bitsPerWeight: number;
+  /** Damages are measured KLDs (false: proxy units). */
+  exact: boolean;
+  /** Sum of the tensors' damages: the predicted KLD from the unmodified model. */
+  predicted: number;
+  method: string;
+  calibration: string;
+  /** Measured on the calibration chunks (with corrections if interactions made it worse). */
+  verified: boolean;
+  calibrationKld: number | null;
+  firstKld: number | null;
+  calibrationPpl: number | null;
+  basePpl: number | null;
+  corrections: number;
+  tensors: { name: string; type: string; bytes: number; damage: number }[];
+  /** llama-quantize --tensor-type arguments ("regex=type") that make the same file. */
+  tensorTypes: string[];
+  /** llama-quantize --override-kv arguments for the quantize.mixed.* keys the file records. */
+  overrideKv: string[];
+  /** The importance matrix (GGUF bytes) the plan assumes, and the name recorded for it. */
+  imatrix?: Uint8Array;
+  imatrixName?: string;
+}
+
+export declare class SensitivityScan {
+  readonly result: SensitivityResult;
+  /** The best plan for a target; verify (default: exact scans) measures it on the calibration chunks. */
+  plan(options: MixedPlanTarget & { verify?: boolean }): MixedPlan;
+  /** Predicted KLD against file size, one point per distinct best plan. */
+  curve(): { points: [number, number][]; minBytes: number; maxBytes: number };
+  /** A standard model file type measured on the same calibration chunks. */
+  measureFileType(name: string): { ftype: string; fileBytes: number; kld: number; ppl: number; basePpl: number };
+  imatrix(): Uint8Array | null;
+  dispose(): void;
+}
+
+export interface PlanMixedPrecisionOptions extends SensitivityOptions, MixedPlanTarget {
+  /** Measure the plan on the calibration chunks and correct it (default true for exact scans). */
+  verify?: boolean;
 }
 
 export interface MatmulBenchOptions {
@@ -488,6 +639,14 @@ export declare class Quantlab {
   quantizeModel(input: ModelSource | ModelSource[], options: QuantizeModelOptions): Promise<QuantizeModelResult>;
   /** The model types quantizeModel accepts. */
   quantizeTypes(): ModelFileType[];
+  /**
+   * Mixed precision, step 1: the damage of quantizing each tensor alone in each
+   * candidate format, on a calibration text. model: a loaded Model (left loaded)
+   * or a source (loaded and freed with the scan).
+   */
+  scanSensitivity(model: Model | ModelSource, options: SensitivityOptions): Promise<SensitivityScan>;
+  /** Scan, plan at the target and verify: one format per tensor for quantizeModel({plan}). */
+  planMixedPrecision(model: Model | ModelSource, options: PlanMixedPrecisionOptions): Promise<MixedPlan>;
   /** Time weight × activations through the engine's kernel path (the tutorial's matmul benchmark). */
   benchMatmul(type: string, options?: MatmulBenchOptions): MatmulBenchResult;
   /**

@@ -5,6 +5,7 @@
 // before.
 import { fail, QuantlabError, unwrap } from './errors.mjs';
 import { loadModel, parseGgufHeader } from './model.mjs';
+import { planMixedPrecision, scanSensitivity } from './mixed_precision.mjs';
 import { quantizeModel } from './quantize_model.mjs';
 
 export { QuantlabError };
@@ -164,6 +165,19 @@ export class Quantlab {
    */
   quantizeModel(input, options = {}) {
     return quantizeModel(this, input, options);
+  }
+
+  /**
+   * Mixed precision: the damage of quantizing each tensor alone in every
+   * candidate format, measured on a calibration text; plans at any budget.
+   */
+  scanSensitivity(model, options = {}) {
+    return scanSensitivity(this, model, options);
+  }
+
+  /** One format per tensor for a size or bits-per-weight target: scan, plan, verify. */
+  planMixedPrecision(model, options = {}) {
+    return planMixedPrecision(this, model, options);
   }
 
   /** The model file types quantizeModel accepts: [{name, id, description}]. */

@@ -10,6 +10,18 @@
 
 namespace quantlab::cli {
 
+// A whole string as a number; Error(InvalidArgument) naming the option otherwise.
+inline double parse_double(const std::string& name, const std::string& v) {
+    try {
+        size_t used = 0;
+        const double d = std::stod(v, &used);
+        if (used != v.size()) throw std::invalid_argument(v);
+        return d;
+    } catch (const std::exception&) {
+        throw Error(ErrorCode::InvalidArgument, "option " + name + " expects a number, got '" + v + "'");
+    }
+}
+
 class Args {
 public:
     // flags: options that take no value.

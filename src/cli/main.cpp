@@ -10,6 +10,8 @@
 #include "cli/matmul_bench_command.h"
 #include "cli/model_commands.h"
 #include "cli/quantize_command.h"
+#include "cli/sensitivity_command.h"
+#include "cli/stories_command.h"
 #include "cli/tensor_commands.h"
 #include "cli/train_command.h"
 #include "core/error.h"
@@ -40,6 +42,9 @@ const Command kCommands[] = {
     {"bench-matmul", quantlab::cli::run_bench_matmul,
      "[--type T] [--rows 4096] [--cols 4096] [-n 1] [--min-ms 250] [--scalar] (GFLOP/s vs F32, 1 thread)"},
     {"imatrix", quantlab::cli::run_imatrix, "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--process-output] -o out.gguf"},
+    {"sensitivity", quantlab::cli::run_sensitivity,
+     "-m M.gguf -f calib.txt [--types T,...] [--exact|--proxy] [--chunks N] [-c CTX] [--imatrix F] [-o out.json]"},
+    {"stories", quantlab::cli::run_stories, "--split train|eval --words N [--seed S] [-o FILE] (the built-in model's data)"},
     {"train", quantlab::cli::run_train, "[--corpus-words N | --text FILE] [--steps N | --minutes M] [--out M.gguf] (--help)"},
 };
 

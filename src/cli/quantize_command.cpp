@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/mixed_quantize.h"
 #include "core/error.h"
 #include "formats/type_traits.h"
 #include "quantize/ftype.h"
@@ -27,7 +28,9 @@ void usage() {
         "                         [--output-tensor-type T] [--token-embedding-type T] [--tensor-type REGEX=T]...\n"
         "                         [--tensor-type-file F] [--imatrix FILE [--include-weights S]... | [--exclude-weights S]...]\n"
         "                         [--override-kv KEY=TYPE:VALUE]... [--prune-layers L0,L1,...]\n"
-        "                         [--keep-split | --split-max-size N[M|G]] in.gguf [out.gguf] TYPE [nthreads]\n\n"
+        "                         [--keep-split | --split-max-size N[M|G]] in.gguf [out.gguf] TYPE [nthreads]\n"
+        "       quantlab quantize (--target-size S | --target-bpw B) --calibration calib.txt [--imatrix FILE]\n"
+        "                         [mixed-precision options] in.gguf out.gguf [nthreads]\n\n"
         "  in.gguf may be the first file of a split model (NAME-00001-of-0000N.gguf); the others are read beside it.\n\n"
         "  --pure                  no k-quant mixtures: every quantized tensor gets TYPE's base type\n"
         "  --allow-requantize      allow converting tensors that are already quantized\n"
@@ -45,6 +48,21 @@ void usage() {
         "  --keep-split            write one output file per input file (split models)\n"
         "  --split-max-size N      split the output like gguf-split: at most N bytes of tensors per file\n"
         "                          (N, NM = N*10^6, NG = N*10^9)\n\n"
+        "mixed precision (one format per tensor chosen from measured sensitivity; docs/mixed-precision.md):\n"
+        "  --target-size S         file size: bytes, or with K, M, G (1024-based), e.g. 2.1M\n"
+        "  --target-bpw B          bits per weight over all tensors, as 'quant size' reports it\n"
+        "  --calibration FILE      calibration text (keep it apart from evaluation text)\n"
+        "  --calibration-chunks N  chunks measured per tensor and format (default 2)\n"
+        "  --calibration-ctx N     chunk length (default 256)\n"
+        "  --types T,T,...         candidate formats (default: every weight format, and f16)\n"
+        "  --exact | --proxy       measure KLD through the engine (default up to 20M parameters) or the proxy\n"
+        "  --exact-types T,...     formats measured exactly (default all); the rest estimated from the proxy\n"
+        "  --damage smoothed|measured  what the plan minimises (see quantlab sensitivity --help)\n"
+        "  --no-verify             skip measuring the chosen mix on the calibration text\n"
+        "  --plan-out FILE         write the plan as JSON (default out.gguf.plan.json)\n"
+        "  --imatrix-chunks N      chunks of the text the importance matrix is computed from (default all)\n"
+        "  --imatrix-out FILE      where the importance matrix computed from the text goes\n"
+        "                          (default out.gguf.imatrix.gguf; not written when --imatrix is given)\n\n"
         "TYPE (as llama-quantize; aliases Q3_K=Q3_K_M, Q4_K=Q4_K_M, Q5_K=Q5_K_M):\n");
     for (const auto& f : all_ftypes()) std::printf("  %2u  or  %-7s : %s\n", unsigned(f.ftype), f.name, f.description);
 }
@@ -83,6 +101,7 @@ int run_quantize(int argc, char** argv) {
     ModelQuantizeOptions opt;
     std::string imatrix_path;
     std::vector<std::string> pos;
+    std::vector<std::string> mixed;  // mixed-precision options, handed to run_mixed_quantize
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -122,6 +141,9 @@ int run_quantize(int argc, char** argv) {
             opt.params.keep_split = true;
         } else if (a == "--split-max-size") {
             opt.params.split_max_size = parse_split_size(value());
+        } else if (is_mixed_option(a)) {
+            mixed.push_back(a);
+            if (mixed_option_takes_value(a)) mixed.push_back(value());
         } else if (a.rfind("--", 0) == 0) {
             throw Error(ErrorCode::InvalidArgument, "unknown option " + a + " (see quantlab quantize --help)");
         } else {
@@ -135,6 +157,7 @@ int run_quantize(int argc, char** argv) {
     if (!opt.imatrix_include.empty() && !opt.imatrix_exclude.empty()) {
         throw Error(ErrorCode::InvalidArgument, "--include-weights and --exclude-weights cannot be used together");
     }
+    if (!mixed.empty()) return run_mixed_quantize(opt, imatrix_path, mixed, pos);
     // llama-quantize: in.gguf [out.gguf] TYPE [nthreads]; out.gguf is optional
     // when the second word already names a type.
     const std::string in_path = pos[0];

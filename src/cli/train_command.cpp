@@ -56,16 +56,7 @@ const char kHelp[] =
     "  --quiet              no progress lines\n";
 
 double get_double(const Args& a, const std::string& name, double fallback) {
-    if (!a.has(name)) return fallback;
-    const std::string v = a.get(name);
-    try {
-        size_t used = 0;
-        const double d = std::stod(v, &used);
-        if (used != v.size()) throw std::invalid_argument(v);
-        return d;
-    } catch (const std::exception&) {
-        throw Error(ErrorCode::InvalidArgument, "option " + name + " expects a number, got '" + v + "'");
-    }
+    return a.has(name) ? parse_double(name, a.get(name)) : fallback;
 }
 
 int64_t get_positive(const Args& a, const std::string& name, int64_t fallback) {

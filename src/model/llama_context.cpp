@@ -55,14 +55,38 @@ const std::vector<float>& LlamaContext::decode(const int32_t* tokens, int64_t n,
     return logits_;
 }
 
+const std::vector<float>& LlamaContext::decode_from_layer(const int32_t* tokens, int64_t n, int64_t first_layer,
+                                                         const float* x) {
+    if (n_past_ != 0) throw Error(ErrorCode::InvalidArgument, "decode_from_layer needs an empty cache");
+    if (n > n_batch_) throw Error(ErrorCode::InvalidArgument, "decode_from_layer takes one batch of at most n_batch tokens");
+    if (first_layer < 0 || first_layer > model_->hparams().n_layer || (first_layer > 0 && !x)) {
+        throw Error(ErrorCode::InvalidArgument, "bad layer to resume from: " + std::to_string(first_layer));
+    }
+    struct Reset {
+        LlamaContext& c;
+        ~Reset() {
+            c.resume_layer_ = 0;
+            c.resume_x_ = nullptr;
+        }
+    } reset{*this};
+    resume_layer_ = first_layer;
+    resume_x_ = first_layer > 0 ? x : nullptr;
+    return decode(tokens, n, true);
+}
+
 void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out) {
     const auto& p = model_->hparams();
     const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), F = p.n_ff, V = p.n_vocab;
 
-    // x [n][E] = token embeddings
-    for (int64_t t = 0; t < n; ++t) embedding_row(model_->token_embd(), tokens[t], &x_[t * E]);
+    // x [n][E] = token embeddings, or the stream decode_from_layer resumes from
+    if (resume_x_) {
+        std::copy(resume_x_, resume_x_ + n * E, x_.begin());
+    } else {
+        for (int64_t t = 0; t < n; ++t) embedding_row(model_->token_embd(), tokens[t], &x_[t * E]);
+    }
 
-    for (int64_t il = 0; il < p.n_layer; ++il) {
+    for (int64_t il = resume_layer_; il < p.n_layer; ++il) {
+        if (layer_observer_) layer_observer_(il, x_.data(), n);
         const LlamaLayer& L = model_->layers()[size_t(il)];
 
         // ---- self-attention
@@ -96,6 +120,7 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
     }
 
     // ---- output: only the rows whose logits are wanted
+    if (layer_observer_) layer_observer_(p.n_layer, x_.data(), n);
     n_past_ += n;
     if (!logits_out) return;
     const int64_t first = all_logits ? 0 : n - 1;

@@ -41,6 +41,19 @@ public:
     using MatmulObserver = std::function<void(const WeightMatrix& w, const float* x, int64_t n_tokens)>;
     void set_matmul_observer(MatmulObserver observer) { observer_ = std::move(observer); }
 
+    // Sensitivity scans (quantize/sensitivity.h). The observer sees the
+    // residual stream x [n_tokens][n_embd] entering each layer, and with
+    // layer == n_layer the stream entering the output norm.
+    using LayerInputObserver = std::function<void(int64_t layer, const float* x, int64_t n_tokens)>;
+    void set_layer_input_observer(LayerInputObserver observer) { layer_observer_ = std::move(observer); }
+
+    // One batch from an empty cache (n <= n_batch), started at layer
+    // first_layer (0..n_layer) from x [n][n_embd], the stream an earlier
+    // decode of the same tokens saw entering it: a weight change at or above
+    // first_layer costs only the layers it can affect. Layers below
+    // first_layer are skipped and their cache is left stale. Returns all logits.
+    const std::vector<float>& decode_from_layer(const int32_t* tokens, int64_t n, int64_t first_layer, const float* x);
+
 private:
     void forward_batch(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out);
     void attention(int64_t layer, int64_t n, const float* q, float* out);
@@ -76,6 +89,9 @@ private:
     GgmlType act_q_type_ = GgmlType::F32;
     int64_t act_q_n_in_ = -1, act_q_tokens_ = -1;
     MatmulObserver observer_;
+    LayerInputObserver layer_observer_;
+    int64_t resume_layer_ = 0;          // decode_from_layer's start, for one call
+    const float* resume_x_ = nullptr;
 };
 
 }  // namespace quantlab

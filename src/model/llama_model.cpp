@@ -87,6 +87,34 @@ void LlamaModel::finalize() {
     }
 }
 
+void LlamaModel::set_weight(const std::string& name, GgmlType type, const uint8_t* data) {
+    std::vector<WeightMatrix*> views;  // a tied output is a second view of token_embd
+    if (name == token_embd_.name) {
+        views.push_back(&token_embd_);
+        if (tied_) views.push_back(&output_);
+    } else if (!tied_ && name == output_.name) {
+        views.push_back(&output_);
+    }
+    for (auto& l : layers_) {
+        for (WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) {
+            if (m->name == name) views.push_back(m);
+        }
+    }
+    if (views.empty()) throw Error(ErrorCode::InvalidArgument, "the model has no weight matrix '" + name + "'");
+    const GgufTensorInfo& t = header_.tensor(name);
+    const TypeTraits& tr = type_traits(data ? type : t.type);
+    if (!tr.ref.vec_dot) throw Error(ErrorCode::Unsupported, std::string(tr.name) + " has no dot product");
+    if (views[0]->n_in % tr.block_size != 0) {
+        throw Error(ErrorCode::BadLength, "rows of '" + name + "' (" + std::to_string(views[0]->n_in) +
+                                              " values) are not whole " + tr.name + " blocks");
+    }
+    for (WeightMatrix* m : views) {
+        m->traits = &tr;
+        m->row_bytes = row_size(tr, m->n_in);
+        m->data = data ? data : data_.data() + t.offset;
+    }
+}
+
 std::shared_ptr<LlamaModel> LlamaModel::load_file(const std::string& path) {
     GgufHeader h = read_gguf_header_from_file(path);
     const uint64_t offset = h.data_offset;

@@ -63,6 +63,14 @@ public:
     bool tied_embeddings() const { return tied_; }
     const std::vector<LlamaLayer>& layers() const { return layers_; }
 
+    // Points weight matrix `name` at other bytes of another type, n_out rows
+    // of row_size(type, n_in) bytes that the caller keeps alive; data ==
+    // nullptr points it back at the file's own tensor. Lets a sensitivity scan
+    // (quantize/sensitivity.h) try one tensor in many formats without
+    // reloading. Throws Error(InvalidArgument) for an unknown name and
+    // Error(BadLength) / Error(Unsupported) for a type the matrix cannot take.
+    void set_weight(const std::string& name, GgmlType type, const uint8_t* data);
+
 private:
     WeightMatrix matrix(const std::string& name, int64_t n_in, int64_t n_out) const;
     std::vector<float> vector(const std::string& name, int64_t n) const;

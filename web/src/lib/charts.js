@@ -189,6 +189,9 @@ export function drawScatter(fig, { series, xTitle, yTitle, xLog = false, yLog = 
         pointRadius: s.pointRadius ?? 4,
         pointStyle: s.pointStyle ?? 'circle',
         borderDash: s.dash,
+        // A dense line with sharp turns draws spikes with mitred joins.
+        borderJoinStyle: 'round',
+        stepped: s.stepped ?? false,
       })),
     },
     options: {

@@ -6,5 +6,6 @@ export const pages = [
   { path: 'benchmark', title: 'Benchmark', load: () => import('./benchmark.js') },
   { path: 'perplexity', title: 'Perplexity lab', load: () => import('./perplexity.js') },
   { path: 'quantize', title: 'Quantize a model', load: () => import('./quantize.js') },
+  { path: 'mixed', title: 'Mixed precision', load: () => import('./mixed.js') },
   { path: 'generate', title: 'Generate', load: () => import('./generate.js') },
 ];

@@ -4,6 +4,7 @@
 import { loadQuantlab } from 'quantlab';
 import { serve } from '../lib/rpc.js';
 import { benchJobs } from './bench_jobs.js';
+import { mixedJobs } from './mixed_jobs.js';
 import { modelJobs } from './model_jobs.js';
 import { quantizeJobs } from './quantize_jobs.js';
 import { tensorJobs } from './tensor_jobs.js';
@@ -27,6 +28,7 @@ const ready = loadQuantlab().then((ql) => {
     modelJobs(ql),
     quantizeJobs(ql),
     benchJobs(ql),
+    mixedJobs(ql),
   );
 });
 

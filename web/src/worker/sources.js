@@ -2,10 +2,11 @@
 //   {kind: 'builtin'}            the app's own model (an asset of the site)
 //   {kind: 'file', file: File}   a file the user picked (read by slices, never whole)
 //   {kind: 'blob', blob, name}   bytes made in this session (a quantized copy)
-import { builtinModelUrl, heldoutTextUrl, BUILTIN_MODEL_NAME } from '../lib/assets.js';
+import { builtinModelUrl, calibrationTextUrl, heldoutTextUrl, BUILTIN_MODEL_NAME } from '../lib/assets.js';
 
 let builtin = null;
 let heldout = null;
+let calibration = null;
 
 async function fetchOk(url, what) {
   const r = await fetch(url);
@@ -21,6 +22,11 @@ export async function builtinModel() {
 export async function heldoutText() {
   heldout ??= fetchOk(heldoutTextUrl, 'the held-out text').then((r) => r.text());
   return heldout;
+}
+
+export async function calibrationText() {
+  calibration ??= fetchOk(calibrationTextUrl, 'the calibration text').then((r) => r.text());
+  return calibration;
 }
 
 /** The Blob/File behind a source. */
