@@ -5,7 +5,9 @@
 #   wasm           emcmake, -msimd128 -O3, embind module     -> build/wasm
 #   dist           wasm + the JS wrapper assembled in dist/ (what npm pack ships)
 #   web            dist + the Vite app built into web/dist
-#   fuzz           clang++ with ASan+UBSan+libFuzzer: the GGUF reader fuzz target -> build/fuzz
+#   fuzz           clang++ with ASan+UBSan (+LeakSanitizer): the libFuzzer targets and the
+#                  Catch2 suite, SIMD128 kernels through SIMDe     -> build/fuzz
+#   tsan           g++ with ThreadSanitizer: the thread pool's tests        -> build/native-tsan
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # emcc's JS optimizer needs acorn from Debian's node modules
@@ -46,8 +48,13 @@ build_dist() {
 }
 
 build_fuzz() {
-  configure_native build/fuzz clang++ -DQUANTLAB_FUZZ=ON -DQUANTLAB_SIMD128=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  cmake --build build/fuzz -j"$JOBS" --target fuzz_gguf_reader
+  configure_native build/fuzz clang++ -DQUANTLAB_FUZZ=ON -DQUANTLAB_SIMD128=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build build/fuzz -j"$JOBS"
+}
+
+build_tsan() {
+  configure_native build/native-tsan g++ -DQUANTLAB_TSAN=ON -DQUANTLAB_SIMD128=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build build/native-tsan -j"$JOBS" --target quantlab_tsan_tests
 }
 
 build_web() {
@@ -64,6 +71,7 @@ for target in "$@"; do
     dist) build_dist ;;
     web) build_web ;;
     fuzz) build_fuzz ;;
+    tsan) build_tsan ;;
     all) build_native; build_native_scalar; build_wasm; build_dist ;;
     *) echo "unknown build target: $target" >&2; exit 2 ;;
   esac

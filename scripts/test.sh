@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `npm test`: every test, from a fresh machine. Exits non-zero on any failure.
 #   1. native g++ build (SIMD128 via SIMDe) -> Catch2 under ctest
-#   2. native clang++ build, scalar kernels only -> Catch2 under ctest
-#   3. GGUF reader fuzzing for 60 s (clang, ASan+UBSan)
-#   4. wasm build (-msimd128) -> Catch2 under Node through ctest
-#   5. JS API tests, npm-pack test and browser tests under Vitest
+#   2. the thread pool's tests under ThreadSanitizer (g++)
+#   3. native clang++ build, scalar kernels only -> Catch2 under ctest
+#   4. clang ASan+UBSan+LeakSanitizer build: the committed fuzz regression inputs,
+#      each libFuzzer target for 20 s, and the Catch2 suite (leaks fail it)
+#   5. wasm build (-msimd128) -> Catch2 under Node through ctest
+#   6. JS API tests, npm-pack test and browser tests under Vitest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -15,13 +17,21 @@ step "native g++ (SIMD128 through SIMDe)"
 bash scripts/build.sh native
 ctest --test-dir build/native-gcc --output-on-failure -j2
 
+step "thread pool and thread-count tests under ThreadSanitizer"
+bash scripts/build.sh tsan
+ctest --test-dir build/native-tsan --output-on-failure -R pool_under_tsan
+
 step "native clang++ (scalar reference only)"
 bash scripts/build.sh native-scalar
 ctest --test-dir build/native-clang-scalar --output-on-failure -j2
 
-step "GGUF reader under libFuzzer with ASan+UBSan (60 s)"
+step "ASan+UBSan+LeakSanitizer (clang): fuzz regressions, 5 fuzz targets x 20 s, the native suite"
 bash scripts/build.sh fuzz
-ctest --test-dir build/fuzz --output-on-failure -R fuzz_gguf_reader
+# Left to the two builds above: the two slowest accuracy tests (a held-out
+# KLD and the engine without the x86 kernels, ~100 s under ASan) and the one
+# timing test (ASan is several times slower by design).
+ctest --test-dir build/fuzz --output-on-failure -j2 \
+  -E "^(imatrix: quantizing with the computed imatrix does not raise held-out KLD|simd128_without_native_kernels|eval.txt tokenizes well under 100 ms)$"
 
 step "wasm under Node (SIMD128)"
 bash scripts/build.sh wasm

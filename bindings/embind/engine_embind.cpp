@@ -40,10 +40,17 @@ val int_array(const std::vector<int32_t>& v) {
     return a;
 }
 
+// Token ids from an Int32Array or an array: each must be an int32, checked
+// here so a string or 1e10 is an InvalidArgument, not an embind TypeError
+// thrown through C++ frames or a silently wrapped id.
 std::vector<int32_t> ints_from(const val& a) {
-    const size_t n = a["length"].as<size_t>();
+    const size_t n = bindings::size_arg(a["length"].as<double>(), "token count");
     std::vector<int32_t> v(n);
-    for (size_t i = 0; i < n; ++i) v[i] = a[i].as<int32_t>();
+    for (size_t i = 0; i < n; ++i) {
+        const val x = a[i];
+        if (!x.isNumber()) throw Error(ErrorCode::InvalidArgument, "token ids must be integers");
+        v[i] = int32_t(bindings::int_arg(x.as<double>(), "a token id", INT32_MIN, INT32_MAX));
+    }
     return v;
 }
 
@@ -88,7 +95,8 @@ val header_object(const GgufHeader& h) {
 // Parse a GGUF header from bytes at ptr (a prefix of a file of fileSize bytes).
 val parse_gguf(uintptr_t ptr, double len, double file_size) {
     return guarded([&] {
-        const auto r = parse_gguf_header(reinterpret_cast<const uint8_t*>(ptr), size_t(len), uint64_t(file_size));
+        const auto r = parse_gguf_header(reinterpret_cast<const uint8_t*>(ptr), bindings::size_arg(len, "length"),
+                                         uint64_t(bindings::int_arg(file_size, "file size", 0, int64_t(1) << 53)));
         val o = val::object();
         o.set("complete", r.complete);
         o.set("bytesNeeded", double(r.bytes_needed));
@@ -97,12 +105,13 @@ val parse_gguf(uintptr_t ptr, double len, double file_size) {
     });
 }
 
-class Engine {
+class Engine : bindings::LiveCounter<bindings::EngineTag> {
 public:
     // Step 1 of loading: parse the header and allocate the tensor data buffer.
     val begin(uintptr_t header_ptr, double len, double file_size) {
         return guarded([&] {
-            auto r = parse_gguf_header(reinterpret_cast<const uint8_t*>(header_ptr), size_t(len), uint64_t(file_size));
+            auto r = parse_gguf_header(reinterpret_cast<const uint8_t*>(header_ptr), bindings::size_arg(len, "length"),
+                                       uint64_t(bindings::int_arg(file_size, "file size", 0, int64_t(1) << 53)));
             if (!r.complete) throw Error(ErrorCode::Format, "invalid GGUF: header is truncated");
             model_ = std::make_shared<LlamaModel>(std::move(r.header));
             val o = header_object(model_->header());
@@ -112,15 +121,18 @@ public:
     }
 
     // Step 2 (after JS copied every tensor into dataPtr): validate and build a context.
-    val finish(double n_ctx, std::string kernel) {
+    // threads: the context's pool size (0 = one per physical core); a module
+    // built without pthreads always runs 1, which info().threads reports.
+    val finish(double n_ctx, std::string kernel, double threads) {
         return guarded([&] {
             if (!model_) throw Error(ErrorCode::InvalidArgument, "begin() was not called");
             model_->finalize();
             tok_.emplace(Tokenizer::from_gguf(model_->header()));
             ContextOptions co;
-            co.n_ctx = int64_t(n_ctx);
+            co.n_ctx = bindings::int_arg(n_ctx, "nCtx", 0, INT32_MAX);
             co.n_batch = 512;
             co.variant = kernel == "ref" ? KernelVariant::Ref : default_kernel_variant();
+            co.threads = int(threads);
             imat_.reset();  // its observer lives on the old context
             ctx_ = std::make_unique<LlamaContext>(model_, co);
             return info();
@@ -134,6 +146,7 @@ public:
         o.set("nVocab", double(p.n_vocab));
         o.set("nCtxTrain", double(p.n_ctx_train));
         o.set("nCtx", double(ctx_ ? ctx_->n_ctx() : 0));
+        o.set("threads", ctx_ ? ctx_->threads() : 0);
         o.set("nEmbd", double(p.n_embd));
         o.set("nLayer", double(p.n_layer));
         o.set("nHead", double(p.n_head));
@@ -163,9 +176,11 @@ public:
     val decode_timed(val tokens, bool reset) {
         return guarded([&] {
             const std::vector<int32_t> ids = ints_from(tokens);
-            if (reset) ctx_->clear();
+            LlamaContext& ctx = context();
+            ++ctx_uses_;
+            if (reset) ctx.clear();
             const double t0 = emscripten_get_now();
-            ctx_->decode(ids.data(), int64_t(ids.size()), false);
+            ctx.decode(ids.data(), int64_t(ids.size()), false);
             return val(emscripten_get_now() - t0);
         });
     }
@@ -175,7 +190,8 @@ public:
         return guarded([&] {
             const std::vector<int32_t> ids = ints_from(tokens);
             if (ids.size() < 2) throw Error(ErrorCode::InvalidArgument, "nll needs at least two tokens");
-            ctx_->clear();
+            context().clear();
+            ++ctx_uses_;
             const auto& logits = ctx_->decode(ids.data(), int64_t(ids.size()), true);
             const int64_t nv = ctx_->n_vocab();
             std::vector<float> lp(static_cast<size_t>(nv));
@@ -194,7 +210,7 @@ public:
     // ---- generation, one token per step
     val generate_start(std::string prompt, double n_predict, float temperature, double top_k, float top_p, double seed) {
         return guarded([&] {
-            if (!(n_predict >= 0)) throw Error(ErrorCode::InvalidArgument, "nPredict must not be negative");
+            const int64_t to_predict = bindings::int_arg(n_predict, "nPredict", 0, INT32_MAX);
             const Tokenizer& tok = tokenizer();
             gen_tokens_ = tok.tokenize(prompt, tok.add_bos_default());
             if (gen_tokens_.empty()) throw Error(ErrorCode::InvalidArgument, "the prompt is empty");
@@ -204,12 +220,14 @@ public:
             }
             SamplerOptions so;
             so.temperature = temperature;
-            so.top_k = int32_t(top_k);
+            so.top_k = int32_t(bindings::int_arg(top_k, "topK", INT32_MIN, INT32_MAX));
+            if (!(top_p > 0.0f && top_p <= 1.0f)) throw Error(ErrorCode::InvalidArgument, "topP must be in (0, 1]");
             so.top_p = top_p;
-            so.seed = uint64_t(seed);
+            so.seed = uint64_t(bindings::int_arg(seed, "seed", 0, int64_t(1) << 53));
             sampler_.emplace(so);
-            gen_left_ = int64_t(n_predict);
+            gen_left_ = to_predict;
             ctx_->clear();
+            gen_uses_ = ++ctx_uses_;
             logits_ = &ctx_->decode(gen_tokens_.data(), int64_t(gen_tokens_.size()), false);
             std::string prompt_text;
             for (int32_t t : gen_tokens_) prompt_text += tok.token_to_piece(t);
@@ -223,6 +241,11 @@ public:
     val generate_step() {
         return guarded([&] {
             if (!sampler_) throw Error(ErrorCode::InvalidArgument, "generateStart() was not called");
+            // logits_ and the KV cache belong to this generation only while nothing else ran.
+            if (gen_uses_ != ctx_uses_) {
+                sampler_.reset();
+                throw Error(ErrorCode::InvalidArgument, "the generation was interrupted by another call on this model");
+            }
             val o = val::object();
             const char* reason = nullptr;
             if (gen_left_ <= 0) reason = "length";
@@ -249,97 +272,115 @@ public:
 
     // ---- perplexity, one chunk per step; optionally keeping log-probs (as a
     // KL-divergence base) or comparing with another engine's kept log-probs.
+    // A run's state lives in ppl_ until the next start or pplCancel, which the
+    // JS side calls when a run fails or is cancelled, so nothing stays behind.
     val ppl_start(std::string text, double n_ctx, double max_chunks, bool keep_logprobs, Engine* base) {
         return guarded([&] {
+            ppl_.reset();
             const Tokenizer& tok = tokenizer();
-            ppl_tokens_ = tok.tokenize(text, tok.add_bos_default());
-            ppl_ctx_ = int64_t(n_ctx);
-            if (ppl_ctx_ < 4 || ppl_ctx_ > ctx_->n_ctx()) {
+            auto run = std::make_unique<PplRun>();
+            run->tokens = tok.tokenize(text, tok.add_bos_default());
+            run->n_ctx = bindings::int_arg(n_ctx, "ctx", 0, INT32_MAX);
+            if (run->n_ctx < 4 || run->n_ctx > ctx_->n_ctx()) {
                 throw Error(ErrorCode::InvalidArgument, "perplexity context must be 4.." + std::to_string(ctx_->n_ctx()));
             }
-            const int64_t available = int64_t(ppl_tokens_.size()) / ppl_ctx_;
+            const int64_t available = int64_t(run->tokens.size()) / run->n_ctx;
             if (available < 1) {
-                throw Error(ErrorCode::InvalidArgument, "the text has " + std::to_string(ppl_tokens_.size()) +
-                                                            " tokens; one chunk needs " + std::to_string(ppl_ctx_));
+                throw Error(ErrorCode::InvalidArgument, "the text has " + std::to_string(run->tokens.size()) +
+                                                            " tokens; one chunk needs " + std::to_string(run->n_ctx));
             }
-            ppl_chunks_ = max_chunks > 0 ? std::min<int64_t>(available, int64_t(max_chunks)) : available;
-            ppl_done_ = 0;
-            nll_ = nll2_ = 0;
-            ppl_nll_.clear();
-            running_.clear();
-            keep_ = keep_logprobs;
-            if (keep_) kept_.clear();
-            base_ = base;
-            if (base_) {
-                if (base_->kept_.empty()) throw Error(ErrorCode::InvalidArgument, "the base model kept no log-probabilities");
-                if (base_->ctx_->n_vocab() != ctx_->n_vocab()) throw Error(ErrorCode::InvalidArgument, "the vocabularies differ");
-                kld_ = KldAccumulator();
-                base_pos_ = 0;
+            const int64_t most = bindings::int_arg(max_chunks, "chunks", 0, int64_t(1) << 53);
+            run->n_chunks = most > 0 ? std::min<int64_t>(available, most) : available;
+            if (base) {
+                // Shared, not borrowed: the base may be disposed or rerun while this run goes on.
+                if (!base->kept_ || base->kept_->empty()) {
+                    throw Error(ErrorCode::InvalidArgument, "the base model kept no log-probabilities");
+                }
+                if (!base->ctx_ || base->ctx_->n_vocab() != ctx_->n_vocab()) {
+                    throw Error(ErrorCode::InvalidArgument, "the vocabularies differ");
+                }
+                run->base = base->kept_;
             }
+            // A new vector, not a cleared one: another engine may be comparing against the old.
+            if (keep_logprobs) run->kept = std::make_shared<std::vector<float>>();
+            ppl_ = std::move(run);
             val o = val::object();
-            o.set("nTokens", double(ppl_tokens_.size()));
-            o.set("nChunks", double(ppl_chunks_));
+            o.set("nTokens", double(ppl_->tokens.size()));
+            o.set("nChunks", double(ppl_->n_chunks));
             return o;
         });
     }
 
     val ppl_step() {
         return guarded([&] {
-            if (ppl_done_ >= ppl_chunks_) throw Error(ErrorCode::InvalidArgument, "no perplexity run in progress");
+            if (!ppl_ || ppl_->done >= ppl_->n_chunks) throw Error(ErrorCode::InvalidArgument, "no perplexity run in progress");
+            PplRun& run = *ppl_;
             PerplexityOptions po;
-            po.n_ctx = ppl_ctx_;
+            po.n_ctx = run.n_ctx;
             po.n_chunks = 1;
             po.bos = tokenizer().bos();
             po.add_bos = tokenizer().add_bos_default();
             const int64_t nv = ctx_->n_vocab();
             po.on_scored = [&](const float* lp, int64_t, int32_t next) {
-                if (keep_) kept_.insert(kept_.end(), lp, lp + nv);
-                if (base_) {
-                    if (base_pos_ * nv >= base_->kept_.size()) {
+                if (run.kept) run.kept->insert(run.kept->end(), lp, lp + nv);
+                if (run.base) {
+                    if (run.base_pos * size_t(nv) >= run.base->size()) {
                         throw Error(ErrorCode::InvalidArgument, "the base run scored fewer positions");
                     }
-                    kld_.add(&base_->kept_[base_pos_ * nv], lp, nv, next);
-                    ++base_pos_;
+                    run.kld.add(&(*run.base)[run.base_pos * size_t(nv)], lp, nv, next);
+                    ++run.base_pos;
                 }
             };
-            // Score chunk ppl_done_ by handing compute_perplexity the chunk's tokens alone.
-            std::vector<int32_t> chunk(ppl_tokens_.begin() + ppl_done_ * ppl_ctx_,
-                                       ppl_tokens_.begin() + (ppl_done_ + 1) * ppl_ctx_);
-            const PerplexityResult r = compute_perplexity(*ctx_, chunk, po);
-            for (double v : r.token_nll) {
-                nll_ += v;
-                nll2_ += v * v;
-                ppl_nll_.push_back(v);
+            // Score chunk `done` by handing compute_perplexity the chunk's tokens alone.
+            std::vector<int32_t> chunk(run.tokens.begin() + run.done * run.n_ctx,
+                                       run.tokens.begin() + (run.done + 1) * run.n_ctx);
+            ++ctx_uses_;
+            PerplexityResult r;
+            try {
+                r = compute_perplexity(*ctx_, chunk, po);
+            } catch (...) {
+                ppl_.reset();  // a half-scored chunk would corrupt the totals: the run ends here
+                throw;
             }
-            ++ppl_done_;
-            running_.push_back(std::exp(nll_ / double(ppl_nll_.size())));
+            for (double v : r.token_nll) {
+                run.nll += v;
+                run.nll2 += v * v;
+                run.token_nll.push_back(v);
+            }
+            ++run.done;
+            run.running.push_back(std::exp(run.nll / double(run.token_nll.size())));
+            if (run.done == run.n_chunks && run.kept) kept_ = run.kept;  // complete: now a usable base
             val o = val::object();
-            o.set("chunk", double(ppl_done_));
-            o.set("nChunks", double(ppl_chunks_));
-            o.set("runningPpl", running_.back());
-            o.set("done", ppl_done_ == ppl_chunks_);
+            o.set("chunk", double(run.done));
+            o.set("nChunks", double(run.n_chunks));
+            o.set("runningPpl", run.running.back());
+            o.set("done", run.done == run.n_chunks);
             return o;
         });
     }
 
     val ppl_result() {
         return guarded([&] {
-            if (ppl_nll_.empty()) throw Error(ErrorCode::InvalidArgument, "no chunk was scored");
-            const double n = double(ppl_nll_.size());
-            const double mean = nll_ / n;
-            const double var = nll2_ / n - mean * mean;
+            if (!ppl_ || ppl_->token_nll.empty()) throw Error(ErrorCode::InvalidArgument, "no chunk was scored");
+            const PplRun& run = *ppl_;
+            const double n = double(run.token_nll.size());
+            const double mean = run.nll / n;
+            const double var = run.nll2 / n - mean * mean;
             val o = val::object();
             o.set("ppl", std::exp(mean));
             o.set("pplError", var > 0 && n > 1 ? std::sqrt(var / (n - 1)) * std::exp(mean) : 0.0);
             o.set("nScored", n);
-            o.set("nChunks", double(ppl_done_));
-            val run = val::array();
-            for (double v : running_) run.call<void>("push", v);
-            o.set("runningPpl", run);
-            if (base_) o.set("kld", kld_object(kld_.finish()));
+            o.set("nChunks", double(run.done));
+            val running = val::array();
+            for (double v : run.running) running.call<void>("push", v);
+            o.set("runningPpl", running);
+            if (run.base) o.set("kld", kld_object(run.kld.finish()));
+            ppl_.reset();
             return o;
         });
     }
+
+    void ppl_cancel() { ppl_.reset(); }
 
     // ---- importance matrix (llama-imatrix), one chunk per step. While a run
     // is open its observer sits on the context, so the JS side always ends it
@@ -349,8 +390,9 @@ public:
             const Tokenizer& tok = tokenizer();
             imat_.reset();
             ImatrixOptions io;
-            io.n_ctx = int64_t(n_ctx);
-            io.n_chunks = max_chunks > 0 ? int64_t(max_chunks) : -1;
+            io.n_ctx = bindings::int_arg(n_ctx, "ctx", 0, INT32_MAX);
+            const int64_t most = bindings::int_arg(max_chunks, "chunks", 0, int64_t(1) << 53);
+            io.n_chunks = most > 0 ? most : -1;
             io.add_bos = tok.add_bos_default();
             io.bos = tok.bos();
             io.dataset = dataset;
@@ -367,6 +409,7 @@ public:
     val imatrix_step() {
         return guarded([&] {
             if (!imat_) throw Error(ErrorCode::InvalidArgument, "no imatrix run in progress");
+            ++ctx_uses_;
             imat_->step();
             val o = val::object();
             o.set("chunk", double(imat_->chunks_done()));
@@ -401,6 +444,10 @@ private:
     const Tokenizer& tokenizer() const {
         if (!tok_ || !ctx_) throw Error(ErrorCode::InvalidArgument, "the model is not loaded");
         return *tok_;
+    }
+    LlamaContext& context() {
+        if (!ctx_) throw Error(ErrorCode::InvalidArgument, "the model is not loaded");
+        return *ctx_;
     }
 
     static val pct_object(const KldPercentiles& p) {
@@ -454,16 +501,21 @@ private:
     std::optional<Sampler> sampler_;
     int64_t gen_left_ = 0;
     const std::vector<float>* logits_ = nullptr;
+    uint64_t ctx_uses_ = 0, gen_uses_ = 0;  // calls that decoded; the one that started the generation
 
-    std::vector<int32_t> ppl_tokens_;
-    int64_t ppl_ctx_ = 0, ppl_chunks_ = 0, ppl_done_ = 0;
-    double nll_ = 0, nll2_ = 0;
-    std::vector<double> ppl_nll_, running_;
-    bool keep_ = false;
-    std::vector<float> kept_;
-    Engine* base_ = nullptr;
-    KldAccumulator kld_;
-    size_t base_pos_ = 0;
+    struct PplRun {
+        std::vector<int32_t> tokens;
+        int64_t n_ctx = 0, n_chunks = 0, done = 0;
+        double nll = 0, nll2 = 0;
+        std::vector<double> token_nll, running;
+        std::shared_ptr<std::vector<float>> kept;        // this run's log-probs (keepLogprobs)
+        std::shared_ptr<const std::vector<float>> base;  // the base run's, when comparing
+        KldAccumulator kld;
+        size_t base_pos = 0;
+    };
+    std::unique_ptr<PplRun> ppl_;
+    // The log-probs of the last complete keepLogprobs run: what other engines compare against.
+    std::shared_ptr<const std::vector<float>> kept_;
 
     std::unique_ptr<ImatrixCollector> imat_;  // declared after ctx_: destroyed first
 };
@@ -492,6 +544,7 @@ EMSCRIPTEN_BINDINGS(quantlab_engine) {
         .function("pplStart", &Engine::ppl_start, emscripten::allow_raw_pointers())
         .function("pplStep", &Engine::ppl_step)
         .function("pplResult", &Engine::ppl_result)
+        .function("pplCancel", &Engine::ppl_cancel)
         .function("imatrixStart", &Engine::imatrix_start)
         .function("imatrixStep", &Engine::imatrix_step)
         .function("imatrixResult", &Engine::imatrix_result)

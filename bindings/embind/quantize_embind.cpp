@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "guarded.h"
+#include "core/checked_alloc.h"
 #include "core/error.h"
 #include "formats/type_traits.h"
 #include "gguf/gguf_split.h"
@@ -133,13 +134,13 @@ val shape(const std::vector<int64_t>& ne) {
 
 }  // namespace
 
-class QuantizeSessionJs {
+class QuantizeSessionJs : bindings::LiveCounter<bindings::QuantizeSessionTag> {
 public:
     // Parsed before begin(): whether an imatrix is present changes the plan.
     val set_imatrix(uintptr_t ptr, double len, std::string file_name) {
         return guarded([&] {
             if (session_) throw Error(ErrorCode::InvalidArgument, "setImatrix must come before begin");
-            imatrix_ = parse_imatrix(reinterpret_cast<const uint8_t*>(ptr), size_t(len));
+            imatrix_ = parse_imatrix(reinterpret_cast<const uint8_t*>(ptr), bindings::size_arg(len, "imatrix length"));
             imatrix_name_ = std::move(file_name);
             val o = val::object();
             o.set("entries", double(imatrix_.entries.size()));
@@ -167,9 +168,9 @@ public:
             val o = val::object();
             for (size_t k = 0; k < n; ++k) {
                 const val p = parts[k];
-                const uint64_t size = uint64_t(p["size"].as<double>());
+                const uint64_t size = uint64_t(bindings::int_arg(p["size"].as<double>(), "file size", 0, int64_t(1) << 53));
                 auto r = parse_gguf_header(reinterpret_cast<const uint8_t*>(p["ptr"].as<uintptr_t>()),
-                                           size_t(p["len"].as<double>()), size);
+                                           bindings::size_arg(p["len"].as<double>(), "length"), size);
                 if (!r.complete) {
                     o.set("complete", false);
                     o.set("part", double(k));
@@ -213,17 +214,24 @@ public:
     val convert_tensor(double index, uintptr_t in_ptr, double in_len) {
         return guarded([&] {
             QuantizeSession& s = live();
-            const size_t i = size_t(index);
-            if (index < 0 || i >= s.n_tensors()) throw Error(ErrorCode::InvalidArgument, "tensor index out of range");
+            const size_t i = bindings::size_arg(index, "tensor index");
+            if (i >= s.n_tensors()) throw Error(ErrorCode::InvalidArgument, "tensor index out of range");
             const uint64_t base = s.input_offset(i);
             const uint64_t size = s.input_bytes(i);
-            if (uint64_t(in_len) != size) {
+            const uint64_t got = bindings::size_arg(in_len, "input length");
+            if (got != size) {
                 throw Error(ErrorCode::BufferSize, "tensor " + s.plan().tensors[i].name + " needs " + std::to_string(size) +
-                                                       " input bytes, got " + std::to_string(uint64_t(in_len)));
+                                                       " input bytes, got " + std::to_string(got));
             }
             const uint8_t* in = reinterpret_cast<const uint8_t*>(in_ptr);
             out_.clear();
-            out_.reserve(size_t(s.output_bytes(i)));
+            const std::string what = "the output of tensor " + s.plan().tensors[i].name;
+            const size_t out_size = checked_count(s.output_bytes(i), 1, what);
+            try {
+                out_.reserve(out_size);
+            } catch (const std::bad_alloc&) {
+                throw_out_of_memory(out_size, what);
+            }
             s.convert_tensor(
                 i,
                 [&](uint64_t off, size_t n, uint8_t* dst) {

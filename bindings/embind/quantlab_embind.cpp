@@ -4,7 +4,9 @@
 // catches quantlab::Error and returns {code, message} instead of throwing, so
 // a JS caller gets a typed QuantlabError and the module stays usable.
 #include <emscripten/bind.h>
+#include <emscripten/heap.h>
 #include <emscripten/val.h>
+#include <malloc.h>
 
 #include <new>
 #include <string>
@@ -67,10 +69,11 @@ val formats() {
     return list;
 }
 
+// Exact for any count up to 2^53: n values may describe more than wasm32 can hold.
 val quantized_size_of(const std::string& type, double n) {
     return guarded([&] {
-        if (!(n >= 1)) throw Error(ErrorCode::InvalidArgument, "length must be a positive integer");
-        return val(double(quantized_size(type_traits_by_name(type), size_t(n))));
+        const int64_t count = bindings::int_arg(n, "length", 1, int64_t(1) << 53);
+        return val(double(quantized_bytes(type_traits_by_name(type), uint64_t(count))));
     });
 }
 
@@ -78,12 +81,12 @@ val quantize_into_heap(const std::string& type, uintptr_t x, double n, uintptr_t
                        double n_per_row, uintptr_t imatrix, double imatrix_len, const std::string& kernel) {
     return guarded([&] {
         QuantizeOptions opt;
-        opt.n_per_row = int64_t(n_per_row);
+        opt.n_per_row = int64_t(bindings::size_arg(n_per_row, "row length"));
         opt.imatrix = reinterpret_cast<const float*>(imatrix);
-        opt.imatrix_len = size_t(imatrix_len);
+        opt.imatrix_len = bindings::size_arg(imatrix_len, "importance matrix length");
         opt.variant = variant_of(kernel);
-        quantize_into(type_traits_by_name(type), reinterpret_cast<const float*>(x), size_t(n),
-                      reinterpret_cast<uint8_t*>(out), size_t(out_len), opt);
+        quantize_into(type_traits_by_name(type), reinterpret_cast<const float*>(x), bindings::size_arg(n, "length"),
+                      reinterpret_cast<uint8_t*>(out), bindings::size_arg(out_len, "output length"), opt);
         return val(true);
     });
 }
@@ -92,24 +95,26 @@ val dequantize_into_heap(const std::string& type, uintptr_t q, double q_len, uin
                          const std::string& kernel) {
     return guarded([&] {
         const auto& t = type_traits_by_name(type);
-        if (q == 0 || y == 0 || !(n >= 1)) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
-        const size_t need = quantized_size(t, size_t(n));
-        if (size_t(q_len) != need) {
-            throw Error(ErrorCode::BufferSize, std::to_string(size_t(n)) + " values of " + t.name + " take " +
-                                                   std::to_string(need) + " bytes, got " +
-                                                   std::to_string(size_t(q_len)));
+        const size_t count = bindings::size_arg(n, "n");
+        const size_t have = bindings::size_arg(q_len, "quantized length");
+        if (q == 0 || y == 0 || count == 0) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
+        const size_t need = quantized_size(t, count);
+        if (have != need) {
+            throw Error(ErrorCode::BufferSize, std::to_string(count) + " values of " + t.name + " take " +
+                                                   std::to_string(need) + " bytes, got " + std::to_string(have));
         }
         const KernelSet k = resolve_kernels(t, variant_of(kernel));
         if (!k.dequantize_row) throw Error(ErrorCode::Unsupported, std::string("no dequantizer for ") + t.name);
-        k.dequantize_row(reinterpret_cast<const void*>(q), reinterpret_cast<float*>(y), int64_t(n));
+        k.dequantize_row(reinterpret_cast<const void*>(q), reinterpret_cast<float*>(y), int64_t(count));
         return val(true);
     });
 }
 
-val error_stats_of_heap(uintptr_t a, uintptr_t b, double n, int bins, double range) {
+val error_stats_of_heap(uintptr_t a, uintptr_t b, double n, double bins, double range) {
     return guarded([&] {
         const auto s = compute_error_stats(reinterpret_cast<const float*>(a), reinterpret_cast<const float*>(b),
-                                           size_t(n), bins, range);
+                                           bindings::size_arg(n, "length"),
+                                           int(bindings::int_arg(bins, "bins", 0, 100000)), range);
         val o = val::object();
         o.set("n", double(s.n));
         o.set("meanError", s.mean_error);
@@ -129,6 +134,19 @@ val error_stats_of_heap(uintptr_t a, uintptr_t b, double n, int bins, double ran
     });
 }
 
+// What the leak tests measure (dlmalloc's mallinfo): bytes malloc'ed now,
+// the most the heap ever took from the system, and live embind objects.
+val memory_usage() {
+    const struct mallinfo mi = mallinfo();
+    val o = val::object();
+    o.set("wasmMemory", double(emscripten_get_heap_size()));
+    o.set("heapInUse", double(unsigned(mi.uordblks)));
+    o.set("heapPeak", double(unsigned(mi.usmblks)));
+    o.set("liveEngines", bindings::LiveCounter<bindings::EngineTag>::live);
+    o.set("liveQuantizeSessions", bindings::LiveCounter<bindings::QuantizeSessionTag>::live);
+    return o;
+}
+
 val build_info() {
     val o = val::object();
     o.set("simd128", simd128_compiled());
@@ -146,4 +164,5 @@ EMSCRIPTEN_BINDINGS(quantlab) {
     emscripten::function("dequantizeIntoHeap", &dequantize_into_heap);
     emscripten::function("errorStatsOfHeap", &error_stats_of_heap);
     emscripten::function("buildInfo", &build_info);
+    emscripten::function("memoryUsage", &memory_usage);
 }

@@ -24,6 +24,6 @@ registerQuantizeEnvironment({
 });
 
 /** Load the wasm module. options.locateFile / options.wasmBinary override where the .wasm comes from. */
-export function loadQuantlab(options = {}) {
+export function loadQuantlab(options) {
   return instantiate(createQuantlabModule, options);
 }

@@ -3,12 +3,29 @@
 // (a token, a chunk) per wasm call and yield to the event loop between
 // steps, which is where progress is reported and AbortSignals are honoured.
 import { toByteSource } from './byte_source.mjs';
-import { checkSignal, fail, makeYielder, unwrap } from './errors.mjs';
+import {
+  checkSignal, fail, functionOption, intOption, makeYielder, numberOption, optionsObject, show, signalOption, unwrap,
+} from './errors.mjs';
+
+const INT32_MAX = 2 ** 31 - 1;
 
 function copyIn(ql, bytes) {
   const p = ql._alloc(Math.max(1, bytes.length));
   ql._m.HEAPU8.set(bytes, p);
   return p;
+}
+
+// Token ids as an Int32Array: an Int32Array as is, or an array of integers
+// that fit int32 (anything else would be coerced or wrapped silently).
+function tokenIds(ids, what) {
+  if (ids instanceof Int32Array) return ids;
+  if (!Array.isArray(ids)) fail('InvalidArgument', `${what} must be an Int32Array or an array of integers`);
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < -(2 ** 31) || id > INT32_MAX) {
+      fail('InvalidArgument', `${what} must be integers in int32 range, got ${show(id)}`);
+    }
+  }
+  return Int32Array.from(ids);
 }
 
 // Reads a growing prefix until the header parses; returns {bytes, header}.
@@ -34,13 +51,18 @@ export async function parseGgufHeader(ql, source) {
   try {
     return (await readHeader(ql, src)).header;
   } finally {
-    await src.close?.();
+    await src.close();
   }
 }
 
-export async function loadModel(ql, source, options = {}) {
-  const { nCtx = 0, onProgress, signal, kernel = 'auto' } = options;
-  if (!Number.isSafeInteger(nCtx) || nCtx < 0) fail('InvalidArgument', 'nCtx must be a non-negative integer');
+export async function loadModel(ql, source, options) {
+  options = optionsObject(options);
+  const nCtx = intOption(options.nCtx, 'nCtx', 0, INT32_MAX, 0);
+  const onProgress = functionOption(options.onProgress, 'onProgress');
+  const signal = signalOption(options.signal);
+  const kernel = options.kernel ?? 'auto';
+  if (kernel !== 'auto' && kernel !== 'ref') fail('InvalidArgument', `kernel must be 'auto' or 'ref', got ${show(kernel)}`);
+  const threads = intOption(options.threads, 'threads', 0, 256, 0);  // 0: one per core
   const src = await toByteSource(source);
   const engine = new ql._m.Engine();
   try {
@@ -64,20 +86,38 @@ export async function loadModel(ql, source, options = {}) {
       loaded += t.size;
       onProgress?.({ phase: 'load', tensor: t.name, loaded, total });
     }
-    const modelInfo = unwrap(engine.finish(nCtx, kernel));
+    const modelInfo = unwrap(engine.finish(nCtx, kernel, threads));
     return new Model(ql, engine, info, modelInfo);
   } catch (e) {
     engine.delete();
     throw e;
   } finally {
-    await src.close?.();
+    await src.close();
   }
 }
+
+// Calls step() until it reports done: the signal is checked before each
+// step, onProgress sees each, and the event loop gets a turn in between.
+async function runSteps(step, signal, onProgress) {
+  const pause = makeYielder();
+  for (;;) {
+    checkSignal(signal);
+    const s = step();
+    onProgress?.(s);
+    if (s.done) return;
+    await pause();
+  }
+}
+
+// Symbol.dispose where the runtime has it (Node 20, recent browsers), so
+// `using model = await ql.loadModel(...)` frees the model at scope exit.
+const disposeSymbol = typeof Symbol.dispose === 'symbol' ? Symbol.dispose : Symbol.for('nodejs.dispose');
 
 export class Model {
   constructor(ql, engine, header, info) {
     this._ql = ql;
     this._engine = engine;
+    this._busy = null;
     this.header = { version: header.version, metadata: header.metadata, tensors: header.tensors };
     this.info = info;
   }
@@ -87,33 +127,58 @@ export class Model {
     return this._engine;
   }
 
+  // One long operation at a time: perplexity and imatrix runs use the KV
+  // cache (and the imatrix observer) across their steps.
+  _idle() {
+    const engine = this._live();
+    if (this._busy) fail('InvalidArgument', `this model is busy with ${this._busy}(); await it (or abort it) first`);
+    return engine;
+  }
+
+  async _exclusive(what, run) {
+    this._idle();
+    this._busy = what;
+    try {
+      return await run();
+    } finally {
+      this._busy = null;
+    }
+  }
+
   /** Token ids of text, with BOS when the vocabulary asks for it and addBos is true. */
-  tokenize(text, { addBos = true } = {}) {
+  tokenize(text, options) {
     if (typeof text !== 'string') fail('InvalidArgument', 'text must be a string');
-    return unwrap(this._live().tokenize(text, addBos));
+    const addBos = optionsObject(options).addBos ?? true;
+    return unwrap(this._live().tokenize(text, Boolean(addBos)));
   }
 
   detokenize(ids) {
-    if (!(ids instanceof Int32Array) && !Array.isArray(ids)) fail('InvalidArgument', 'ids must be an Int32Array or array');
-    return unwrap(this._live().detokenize(ids));
+    return unwrap(this._live().detokenize(tokenIds(ids, 'ids')));
   }
 
   /**
    * Generate text, yielding {token, piece} as each token is produced. The
    * first value yielded is {prompt: true, piece: promptText}.
    */
-  async *generate(prompt, options = {}) {
-    const { nPredict = 64, temperature = 0.8, topK = 40, topP = 0.95, seed = 0, signal } = options;
+  async *generate(prompt, options) {
+    options = optionsObject(options);
     if (typeof prompt !== 'string') fail('InvalidArgument', 'prompt must be a string');
+    const nPredict = intOption(options.nPredict, 'nPredict', 0, INT32_MAX, 64);
+    const temperature = numberOption(options.temperature, 'temperature', 0.8);
+    const topK = intOption(options.topK, 'topK', -INT32_MAX, INT32_MAX, 40);
+    const topP = numberOption(options.topP, 'topP', 0.95);
     if (!(topP > 0 && topP <= 1)) fail('InvalidArgument', 'topP must be in (0, 1]');
-    const engine = this._live();
+    const seed = intOption(options.seed, 'seed', 0, Number.MAX_SAFE_INTEGER, 0);
+    const signal = signalOption(options.signal);
+    // Not exclusive: a caller may drop the iterator half-way. Any later call
+    // that runs the model ends this generation (its next step throws).
     checkSignal(signal);
-    const start = unwrap(engine.generateStart(prompt, nPredict, temperature, topK, topP, seed));
+    const start = unwrap(this._idle().generateStart(prompt, nPredict, temperature, topK, topP, seed));
     yield { prompt: true, piece: start.promptText, tokens: start.promptTokens };
     const pause = makeYielder();
     for (;;) {
       checkSignal(signal);
-      const step = unwrap(engine.generateStep());
+      const step = unwrap(this._live().generateStep());
       if (step.done) {
         this.lastStopReason = step.reason;
         return;
@@ -124,7 +189,9 @@ export class Model {
   }
 
   /** Generate and collect: {promptText, text, tokens, reason}. onToken(piece) streams. */
-  async generateText(prompt, options = {}) {
+  async generateText(prompt, options) {
+    options = optionsObject(options);
+    const onToken = functionOption(options.onToken, 'onToken');
     let promptText = '';
     let text = '';
     const tokens = [];
@@ -135,7 +202,7 @@ export class Model {
       }
       text += t.piece;
       tokens.push(t.token);
-      options.onToken?.(t.piece, t.token);
+      onToken?.(t.piece, t.token);
     }
     return { promptText, text, tokens, reason: this.lastStopReason };
   }
@@ -146,21 +213,30 @@ export class Model {
    * keepLogprobs (keep this run as a KL-divergence base), base (a Model whose
    * last run kept log-probs: adds a `kld` block comparing against it).
    */
-  async perplexity(text, options = {}) {
-    const { ctx = 512, chunks = 0, onProgress, signal, keepLogprobs = false, base = null } = options;
+  async perplexity(text, options) {
+    options = optionsObject(options);
     if (typeof text !== 'string') fail('InvalidArgument', 'text must be a string');
+    const ctx = intOption(options.ctx, 'ctx', 0, INT32_MAX, 512);
+    const chunks = intOption(options.chunks, 'chunks', 0, Number.MAX_SAFE_INTEGER, 0);
+    const onProgress = functionOption(options.onProgress, 'onProgress');
+    const signal = signalOption(options.signal);
+    const keepLogprobs = Boolean(options.keepLogprobs);
+    const base = options.base ?? null;
     if (base !== null && !(base instanceof Model)) fail('InvalidArgument', 'base must be a Model');
-    const engine = this._live();
-    const start = unwrap(engine.pplStart(text, ctx, chunks, keepLogprobs, base ? base._live() : null));
-    const pause = makeYielder();
-    for (;;) {
-      checkSignal(signal);
-      const step = unwrap(engine.pplStep());
-      onProgress?.(step);
-      if (step.done) break;
-      await pause();
-    }
-    return { nTokens: start.nTokens, ...unwrap(engine.pplResult()) };
+    return this._exclusive('perplexity', async () => {
+      const engine = this._live();
+      const start = unwrap(engine.pplStart(text, ctx, chunks, keepLogprobs, base ? base._live() : null));
+      let finished = false;
+      try {
+        await runSteps(() => unwrap(this._live().pplStep()), signal, onProgress);
+        const result = { nTokens: start.nTokens, ...unwrap(this._live().pplResult()) };
+        finished = true;
+        return result;
+      } finally {
+        // A cancelled or failed run frees what it held (a no-op after the result).
+        if (!finished && this._engine) this._engine.pplCancel();
+      }
+    });
   }
 
   /**
@@ -170,45 +246,50 @@ export class Model {
    * chunks (default all), dataset (name recorded in the file, default
    * 'calibration.txt'), onProgress({chunk, nChunks, done}), signal.
    */
-  async computeImatrix(text, options = {}) {
-    const { ctx = 512, chunks = 0, dataset = 'calibration.txt', onProgress, signal } = options;
+  async computeImatrix(text, options) {
+    options = optionsObject(options);
     if (typeof text !== 'string') fail('InvalidArgument', 'text must be a string');
+    const ctx = intOption(options.ctx, 'ctx', 0, INT32_MAX, 512);
+    const chunks = intOption(options.chunks, 'chunks', 0, Number.MAX_SAFE_INTEGER, 0);
+    const dataset = options.dataset ?? 'calibration.txt';
     if (typeof dataset !== 'string') fail('InvalidArgument', 'dataset must be a string');
-    const engine = this._live();
-    checkSignal(signal);
-    unwrap(engine.imatrixStart(text, ctx, chunks, dataset));
-    try {
-      const pause = makeYielder();
-      for (;;) {
-        checkSignal(signal);
-        const step = unwrap(engine.imatrixStep());
-        onProgress?.(step);
-        if (step.done) break;
-        await pause();
+    const onProgress = functionOption(options.onProgress, 'onProgress');
+    const signal = signalOption(options.signal);
+    return this._exclusive('computeImatrix', async () => {
+      checkSignal(signal);
+      unwrap(this._live().imatrixStart(text, ctx, chunks, dataset));
+      try {
+        await runSteps(() => unwrap(this._live().imatrixStep()), signal, onProgress);
+        return unwrap(this._live().imatrixResult());
+      } finally {
+        // Detaches the collector when aborted or failed (a no-op after the result).
+        if (this._engine) this._engine.imatrixCancel();
       }
-      return unwrap(engine.imatrixResult());
-    } finally {
-      // Detaches the collector when aborted or failed (a no-op after the result).
-      if (this._engine) engine.imatrixCancel();
-    }
+    });
   }
 
   /**
    * Low level: run the forward pass over token ids (appending to the KV cache
    * unless reset) and return the compute time in ms. Used by benchmarks.
    */
-  evaluate(tokens, { reset = true } = {}) {
-    return unwrap(this._live().decodeTimed(Int32Array.from(tokens), reset));
+  evaluate(tokens, options) {
+    const reset = optionsObject(options).reset ?? true;
+    const ids = tokenIds(tokens, 'tokens');
+    return unwrap(this._idle().decodeTimed(ids, Boolean(reset)));
   }
 
   /** Sum of -log p(tokens[i+1] | tokens[0..i]) from an empty cache: {nll, n}. */
   nll(tokens) {
-    return unwrap(this._live().nll(Int32Array.from(tokens)));
+    return unwrap(this._idle().nll(tokenIds(tokens, 'tokens')));
   }
 
-  /** Frees the model's wasm memory. */
+  /** Frees the model's wasm memory. Safe to call twice; later calls on the model throw. */
   dispose() {
     this._engine?.delete();
     this._engine = null;
+  }
+
+  [disposeSymbol]() {
+    this.dispose();
   }
 }

@@ -5,6 +5,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { registerPathOpener } from './byte_source.mjs';
 import createQuantlabModule from './quantlab_wasm.mjs';
+import { optionsObject } from './errors.mjs';
 import { instantiate } from './quantlab.mjs';
 import { registerQuantizeEnvironment } from './quantize_model.mjs';
 
@@ -85,7 +86,8 @@ registerQuantizeEnvironment({
   },
 });
 
-export function loadQuantlab(options = {}) {
+export async function loadQuantlab(options) {
+  options = optionsObject(options);
   const wasm = options.wasmBinary ?? wasmBinary();
   return instantiate(createQuantlabModule, { ...options, wasmBinary: wasm });
 }

@@ -4,7 +4,9 @@
 // the converted bytes in file order, so at most one tensor per converter is
 // in wasm memory and neither file has to fit in wasm32's 4 GB.
 import { toByteSource } from './byte_source.mjs';
-import { checkSignal, fail, makeYielder, QuantlabError, unwrap } from './errors.mjs';
+import {
+  allocate, checkSignal, fail, ioError, makeYielder, QuantlabError, requireAllocatable, signalOption, unwrap,
+} from './errors.mjs';
 
 // What only an entry point can provide: Node registers file output and
 // worker_threads, the browser entry registers Web Workers.
@@ -25,6 +27,7 @@ const LIST_KEYS = ['tensorTypes', 'overrideKv', 'includeWeights', 'excludeWeight
 function sessionOptions(options) {
   const o = {};
   for (const k of SESSION_KEYS) if (options[k] !== undefined && options[k] !== null) o[k] = options[k];
+  if (typeof o.type === 'number') o.type = String(o.type);  // "a number works too" (quantlab.d.ts)
   for (const k of LIST_KEYS) {
     if (o[k] === undefined) continue;
     if (!Array.isArray(o[k])) fail('InvalidArgument', `${k} must be an array of strings`);
@@ -68,8 +71,7 @@ export function splitFileNames(name, n) {
 }
 
 function withHeap(m, bytes, fn) {
-  const p = m._malloc(Math.max(1, bytes.length)) >>> 0;
-  if (p === 0) fail('OutOfMemory', `cannot allocate ${bytes.length} bytes of WebAssembly memory`);
+  const p = allocate(m, Math.max(1, bytes.length));
   try {
     m.HEAPU8.set(bytes, p);
     return fn(p);
@@ -90,8 +92,7 @@ export function beginSession(m, prefixes, sizes, options, imatrix, session = nul
   try {
     if (imatrix && !session) withHeap(m, imatrix.bytes, (p) => unwrap(s.setImatrix(p, imatrix.bytes.length, imatrix.name)));
     const parts = prefixes.map((prefix, k) => {
-      const ptr = m._malloc(Math.max(1, prefix.length)) >>> 0;
-      if (ptr === 0) fail('OutOfMemory', `cannot allocate ${prefix.length} bytes of WebAssembly memory`);
+      const ptr = allocate(m, Math.max(1, prefix.length));
       ptrs.push(ptr);
       m.HEAPU8.set(prefix, ptr);
       return { ptr, len: prefix.length, size: sizes[k] };
@@ -119,7 +120,7 @@ export async function readAll(source) {
     if (bytes.length !== src.size) fail('Io', 'the importance matrix could not be read whole');
     return bytes;
   } finally {
-    await src.close?.();
+    await src.close();
   }
 }
 
@@ -162,6 +163,35 @@ async function openSinks(output, plan, options) {
 }
 
 async function openSink(output) {
+  const sink = await openOutput(output);
+  // A failing sink is the caller's I/O: an 'Io' QuantlabError keeping the cause.
+  return {
+    write: async (chunk) => {
+      try {
+        await sink.write(chunk);
+      } catch (e) {
+        throw ioError(e, 'writing the output failed');
+      }
+    },
+    close: async () => {
+      try {
+        await sink.close();
+      } catch (e) {
+        throw ioError(e, 'closing the output failed');
+      }
+      return sink.blob;
+    },
+    abort: async (e) => {
+      try {
+        await sink.abort(e);
+      } catch {
+        // Aborting is best effort; the original error is what the caller sees.
+      }
+    },
+  };
+}
+
+async function openOutput(output) {
   if (output === undefined || output === null) {
     // Parts stay Blobs: a browser may keep them on disk, never in wasm memory.
     const parts = [];
@@ -174,9 +204,14 @@ async function openSink(output) {
   }
   if (typeof output === 'string') {
     if (!env.openOutput) fail('InvalidArgument', 'output paths can only be written in Node; pass a WritableStream or {write}');
-    return env.openOutput(output);
+    try {
+      return await env.openOutput(output);
+    } catch (e) {
+      throw ioError(e, `cannot create ${output}.partial`);
+    }
   }
   if (typeof WritableStream !== 'undefined' && output instanceof WritableStream) {
+    if (output.locked) fail('InvalidArgument', 'the output WritableStream is locked by another writer');
     const writer = output.getWriter();
     return {
       write: async (chunk) => {
@@ -240,7 +275,8 @@ function ownBuffer(bytes) {
 export async function quantizeModel(ql, input, options = {}) {
   if (options === null || typeof options !== 'object') fail('InvalidArgument', 'options must be an object');
   options = withPlan(options);
-  const { signal, onProgress, output } = options;
+  const { onProgress, output } = options;
+  const signal = signalOption(options.signal);
   const workers = options.workers ?? 1;
   if (!Number.isSafeInteger(workers) || workers < 1) fail('InvalidArgument', 'workers must be a positive integer');
   if (onProgress !== undefined && typeof onProgress !== 'function') fail('InvalidArgument', 'onProgress must be a function');
@@ -307,6 +343,8 @@ export async function quantizeModel(ql, input, options = {}) {
 
     const readTensor = async (i) => {
       const t = tensors[i];
+      // A tensor goes through wasm memory whole: one that cannot is refused before it is read.
+      requireAllocatable(t.oldBytes, `tensor '${t.name}'`);
       const bytes = await srcs[t.inputFile].read(t.inputOffset, t.oldBytes);
       if (bytes.length !== t.oldBytes) fail('Format', `tensor '${t.name}' is cut short by the end of the file`);
       bytesRead += bytes.length;
@@ -359,17 +397,23 @@ export async function quantizeModel(ql, input, options = {}) {
       fail('Internal', `wrote ${bytesWritten} bytes, the plan promised ${plan.outputSize}`);
     }
     // Only now does any output become final (a path is renamed from .partial).
-    for (const sink of sinks) await sink.close();
+    const blobs = [];
+    for (const sink of sinks) blobs.push(await sink.close());
     const result = { plan, bytesWritten, seconds: (performance.now() - t0) / 1000 };
     if (plan.splitOutput) {
-      result.files = sinks.map((sink, k) => ({ name: sink.name, size: plan.outputFiles[k].size, ...(sink.blob ? { blob: sink.blob } : {}) }));
-    } else if (sinks[0].blob) {
-      result.blob = sinks[0].blob;
+      result.files = sinks.map((sink, k) => ({ name: sink.name, size: plan.outputFiles[k].size, ...(blobs[k] ? { blob: blobs[k] } : {}) }));
+    } else if (blobs[0]) {
+      result.blob = blobs[0];
     }
     sinks = [];
     return result;
   } catch (e) {
-    for (const sink of sinks) await sink.abort(e);
+    if (sinks.length > 0) {
+      for (const sink of sinks) await sink.abort(e);
+    } else if (typeof WritableStream !== 'undefined' && output instanceof WritableStream && !output.locked && !options.dryRun) {
+      // Failed before the first byte: the stream will never get a model, so it ends in error too.
+      await output.abort(e).catch(() => {});
+    }
     throw e;
   } finally {
     for (const w of pool) w.terminate();

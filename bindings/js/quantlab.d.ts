@@ -1,24 +1,42 @@
 // Types of the quantlab npm package (hand-written: emscripten 3.1.6 cannot emit them).
 
-/** Kinds of failure, shared with the C++ library's quantlab::ErrorCode. */
+/**
+ * Kinds of failure, shared with the C++ library's quantlab::ErrorCode. Every
+ * call either returns a valid result or throws (rejects with) a QuantlabError
+ * with one of these codes; the module stays usable either way.
+ */
 export type QuantlabErrorCode =
+  /** An argument or option is of the wrong type or outside its range. */
   | 'InvalidArgument'
+  /** A length is not a whole number of blocks or rows. */
   | 'BadLength'
+  /** NaN or Inf in the input, or values too large for the format's scales (the message names the row). */
   | 'NonFinite'
+  /** A buffer does not have the size the format needs. */
   | 'BufferSize'
+  /** A tensor or model type quantlab does not know. */
   | 'UnknownType'
+  /** A known type, but not for this operation. */
   | 'Unsupported'
+  /** A model of an architecture quantlab does not run or quantize (the message names it). */
+  | 'UnsupportedArchitecture'
+  /** A malformed file (GGUF, imatrix). */
   | 'Format'
+  /** Reading the source or writing the output failed (`cause` holds the original error). */
   | 'Io'
+  /** An AbortSignal fired (or SIGINT in the CLI). */
   | 'Cancelled'
+  /** The request needs more WebAssembly memory than there is (the message names the size). */
   | 'OutOfMemory'
+  /** The WebAssembly module could not be instantiated. */
   | 'LoadFailed'
+  /** A bug in quantlab: please report it. */
   | 'Internal';
 
 export declare class QuantlabError extends Error {
   readonly name: 'QuantlabError';
   readonly code: QuantlabErrorCode;
-  constructor(code: QuantlabErrorCode, message: string);
+  constructor(code: QuantlabErrorCode, message: string, options?: { cause?: unknown });
 }
 
 /** One row of the traits table. */
@@ -121,12 +139,20 @@ export interface ModelInfo {
   tensorBytes: number;
   bitsPerWeight: number;
   tokenizer: string;
+  /** Threads the model's forward pass runs on (1 in the single-threaded module). */
+  threads: number;
 }
 
 export interface LoadModelOptions {
   /** KV cache length; 0 = the model's training context. */
   nCtx?: number;
   kernel?: 'auto' | 'ref';
+  /**
+   * The model's thread pool: 0 (default) = one per physical core. Results do
+   * not depend on it. The single-threaded wasm module (no pthreads) always
+   * runs 1; `model.info.threads` says how many the model runs with.
+   */
+  threads?: number;
   onProgress?: (p: { phase: 'load'; tensor: string; loaded: number; total: number }) => void;
   signal?: AbortSignal;
 }
@@ -227,7 +253,24 @@ export declare class Model {
   evaluate(tokens: Int32Array | number[], options?: { reset?: boolean }): number;
   /** Sum of -log p(tokens[i+1] | tokens[0..i]) from an empty cache. */
   nll(tokens: Int32Array | number[]): { nll: number; n: number };
+  /** Frees the model's WebAssembly memory; later calls throw InvalidArgument. */
   dispose(): void;
+  /** The same as dispose(), for `using model = await ql.loadModel(...)`. */
+  [Symbol.dispose](): void;
+}
+
+/** ql.memoryUsage(): the WebAssembly heap, in bytes. */
+export interface MemoryUsage {
+  /** Size of the WebAssembly memory (it grows, never shrinks). */
+  wasmMemory: number;
+  /** Bytes allocated now. */
+  heapInUse: number;
+  /** The most the allocator ever took from that memory (a high-water mark). */
+  heapPeak: number;
+  /** Models loaded and not disposed. */
+  liveEngines: number;
+  /** Model quantizations under way. */
+  liveQuantizeSessions: number;
 }
 
 /** A tensor of a quantization plan, in output order. Byte counts are exact up to 2^53. */
@@ -655,6 +698,8 @@ export declare class Quantlab {
    * quantizeModel(source, { type, dryRun: true }).
    */
   syntheticLlama(shape: LlamaShape, options?: { type?: 'F32' | 'F16' | 'BF16' }): SyntheticModelSource;
+  /** Heap figures, for showing memory use or checking that nothing leaks. */
+  memoryUsage(): MemoryUsage;
 }
 
 export interface LoadOptions {

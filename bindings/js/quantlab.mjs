@@ -3,7 +3,7 @@
 // HEAP*.set, results copied out with slice(), and every allocation is freed
 // in a finally block so a failed call leaves the module exactly as usable as
 // before.
-import { fail, QuantlabError, unwrap } from './errors.mjs';
+import { allocate, fail, numberOption, optionsObject, QuantlabError, show, unwrap } from './errors.mjs';
 import { loadModel, parseGgufHeader } from './model.mjs';
 import { planMixedPrecision, scanSensitivity } from './mixed_precision.mjs';
 import { quantizeModel } from './quantize_model.mjs';
@@ -21,9 +21,9 @@ function requireFloat32Array(x, what) {
 }
 
 function kernelName(options) {
-  const k = options?.kernel ?? 'auto';
+  const k = options.kernel ?? 'auto';
   if (!['auto', 'ref', 'scalar', 'simd128'].includes(k)) {
-    fail('InvalidArgument', `unknown kernel '${k}' (use auto, ref or simd128)`);
+    fail('InvalidArgument', `unknown kernel '${show(k)}' (use auto, ref or simd128)`);
   }
   return k;
 }
@@ -31,6 +31,9 @@ function kernelName(options) {
 export class Quantlab {
   /** @param {object} module an instantiated Emscripten module */
   constructor(module) {
+    if (!module || typeof module.formats !== 'function' || typeof module._malloc !== 'function') {
+      fail('InvalidArgument', 'a Quantlab wraps an instantiated quantlab module: use loadQuantlab()');
+    }
     this._m = module;
     this._formats = module.formats();
     this._byName = new Map(this._formats.map((f) => [f.name.toLowerCase(), f]));
@@ -66,17 +69,17 @@ export class Quantlab {
    * Quantize a Float32Array. options.rows splits it into equal rows (default 1),
    * options.imatrix gives one importance weight per column.
    */
-  quantize(input, type, options = {}) {
+  quantize(input, type, options) {
     requireFloat32Array(input, 'input');
     requireType(type);
+    options = optionsObject(options);
     const kernel = kernelName(options);
     const rows = options.rows ?? 1;
     if (!Number.isSafeInteger(rows) || rows <= 0 || input.length % rows !== 0) {
-      fail('BadLength', `${input.length} values cannot be split into ${rows} rows`);
+      fail('BadLength', `${input.length} values cannot be split into ${show(rows)} rows`);
     }
-    if (options.imatrix !== undefined && options.imatrix !== null) {
-      requireFloat32Array(options.imatrix, 'imatrix');
-    }
+    const imatrix = options.imatrix ?? null;
+    if (imatrix !== null) requireFloat32Array(imatrix, 'imatrix');
     if (input.length === 0) fail('InvalidArgument', 'input tensor is empty');
     const outLen = this.quantizedSize(type, input.length);
     const m = this._m;
@@ -86,10 +89,10 @@ export class Quantlab {
       out = this._alloc(outLen);
       m.HEAPF32.set(input, x >>> 2);
       let wLen = 0;
-      if (options.imatrix) {
-        wLen = options.imatrix.length;
-        w = this._alloc(wLen * 4);
-        m.HEAPF32.set(options.imatrix, w >>> 2);
+      if (imatrix) {
+        wLen = imatrix.length;
+        w = this._alloc(Math.max(4, wLen * 4));
+        m.HEAPF32.set(imatrix, w >>> 2);
       }
       unwrap(m.quantizeIntoHeap(type, x, input.length, out, outLen, input.length / rows, w, wLen, kernel));
       return m.HEAPU8.slice(out, out + outLen);
@@ -99,17 +102,22 @@ export class Quantlab {
   }
 
   /** Expand n values of `type` from `data` (a Uint8Array) back to a Float32Array. */
-  dequantize(data, type, n, options = {}) {
+  dequantize(data, type, n, options) {
     if (!(data instanceof Uint8Array)) fail('InvalidArgument', 'data must be a Uint8Array');
     requireType(type);
-    const kernel = kernelName(options);
+    const kernel = kernelName(optionsObject(options));
     if (!Number.isSafeInteger(n) || n <= 0) fail('InvalidArgument', 'n must be a positive integer');
     if (data.length === 0) fail('InvalidArgument', 'quantized input is empty');
+    // Sizes are checked before anything is allocated for them.
+    const need = this.quantizedSize(type, n);
+    if (need !== data.length) {
+      fail('BufferSize', `${n} values of ${this.format(type).name} take ${need} bytes, got ${data.length}`);
+    }
     const m = this._m;
     let q = 0, y = 0;
     try {
+      y = this._alloc(n * 4); // the larger one first: an OutOfMemory before the heap grows for the input
       q = this._alloc(data.length);
-      y = this._alloc(n * 4);
       m.HEAPU8.set(data, q);
       unwrap(m.dequantizeIntoHeap(type, q, data.length, y, n, kernel));
       return m.HEAPF32.slice(y >>> 2, (y >>> 2) + n);
@@ -122,16 +130,17 @@ export class Quantlab {
    * Compare an original tensor with its reconstruction: MAE, max |error|,
    * RMSE, SNR (dB), cosine similarity and a histogram of signed errors.
    */
-  errorStats(original, reconstructed, options = {}) {
+  errorStats(original, reconstructed, options) {
     requireFloat32Array(original, 'original');
     requireFloat32Array(reconstructed, 'reconstructed');
     if (original.length !== reconstructed.length) {
       fail('BufferSize', `arrays differ in length (${original.length} vs ${reconstructed.length})`);
     }
     if (original.length === 0) fail('InvalidArgument', 'error statistics need two non-empty arrays');
+    options = optionsObject(options);
     const bins = options.bins ?? 0;
-    const range = options.range ?? 0;
-    if (!Number.isInteger(bins) || bins < 0) fail('InvalidArgument', 'bins must be a non-negative integer');
+    const range = numberOption(options.range ?? 0, 'range');
+    if (!Number.isInteger(bins) || bins < 0 || bins > 100000) fail('InvalidArgument', 'bins must be an integer in 0..100000');
     const m = this._m;
     let a = 0, b = 0;
     try {
@@ -150,7 +159,7 @@ export class Quantlab {
    * {size, read(offset, length)} byte source, or (Node) a file path. Tensors
    * are streamed into wasm memory one at a time.
    */
-  loadModel(source, options = {}) {
+  loadModel(source, options) {
     return loadModel(this, source, options);
   }
 
@@ -163,7 +172,7 @@ export class Quantlab {
    * Quantize a whole GGUF model like llama-quantize, streamed tensor by
    * tensor from any byte source into a Blob, a stream, a sink or (Node) a file.
    */
-  quantizeModel(input, options = {}) {
+  quantizeModel(input, options) {
     return quantizeModel(this, input, options);
   }
 
@@ -190,10 +199,9 @@ export class Quantlab {
    * columns through the engine's kernel path (activations quantized to the
    * type's vecDotType, then its gemm): {seconds, gflops, weightGBps, ...}.
    */
-  benchMatmul(type, options = {}) {
+  benchMatmul(type, options) {
     requireType(type);
-    if (options === null || typeof options !== 'object') fail('InvalidArgument', 'options must be an object');
-    const { rows, cols, nTokens, minMs, maxReps, seed } = options;
+    const { rows, cols, nTokens, minMs, maxReps, seed } = optionsObject(options);
     return unwrap(this._m.benchMatmul(type, { rows, cols, nTokens, minMs, maxReps, seed }));
   }
 
@@ -202,7 +210,8 @@ export class Quantlab {
    * a {size, read} source whose tensor data reads as zeros, for
    * quantizeModel(source, {dryRun: true}) size plans of models you do not have.
    */
-  syntheticLlama(shape, { type = 'F16' } = {}) {
+  syntheticLlama(shape, options) {
+    const type = optionsObject(options).type ?? 'F16';
     requireType(type);
     const { header, fileSize, nParams } = unwrap(this._m.llamaShapedGguf(shape ?? null, type));
     return {
@@ -217,10 +226,16 @@ export class Quantlab {
     };
   }
 
+  /**
+   * The WebAssembly heap: its size, the bytes allocated now, the most it has
+   * ever held, and the live engine objects behind models and quantizations.
+   */
+  memoryUsage() {
+    return this._m.memoryUsage();
+  }
+
   _alloc(bytes) {
-    const p = this._m._malloc(bytes) >>> 0;
-    if (p === 0) fail('OutOfMemory', `cannot allocate ${bytes} bytes of WebAssembly memory`);
-    return p;
+    return allocate(this._m, bytes);
   }
 
   _free(...ptrs) {
@@ -229,12 +244,13 @@ export class Quantlab {
 }
 
 /** Instantiate a module factory (emscripten's createQuantlabModule) and wrap it. */
-export async function instantiate(factory, moduleOptions = {}) {
+export async function instantiate(factory, moduleOptions) {
+  moduleOptions = optionsObject(moduleOptions);
   let module;
   try {
     module = await factory(moduleOptions);
   } catch (e) {
-    throw new QuantlabError('LoadFailed', `could not load the quantlab WebAssembly module: ${e?.message ?? e}`);
+    throw new QuantlabError('LoadFailed', `could not load the quantlab WebAssembly module: ${e?.message ?? show(e)}`, { cause: e });
   }
   return new Quantlab(module);
 }

@@ -1,5 +1,5 @@
 // quantlab bench: engine throughput in the shape of llama-bench's default
-// tests — pp (one batch of N prompt tokens from an empty cache) and tg (N
+// tests (with -t threads, default one per physical core) — pp (one batch of N prompt tokens from an empty cache) and tg (N
 // single-token decodes from an empty cache) — so the figures compare with
 // llama-bench's and with ../shared/bench's harness (pp256 / tg64).
 #include "cli/bench_command.h"
@@ -50,6 +50,7 @@ int run_bench(int argc, char** argv) {
     co.n_ctx = std::max<int64_t>(std::max(n_prompt, n_gen), 1);
     co.n_batch = std::max<int64_t>(n_prompt, 1);
     co.variant = args.has("--scalar") ? KernelVariant::Ref : default_kernel_variant();
+    co.threads = args.threads();
     LlamaContext ctx(model, co);
     const int64_t V = ctx.n_vocab();
     // Token ids do not change the work; a fixed pseudo-random sequence keeps runs comparable.
@@ -60,14 +61,14 @@ int run_bench(int argc, char** argv) {
         id = int32_t((s >> 8) % uint32_t(V));
     }
 
-    std::printf("| model | kernels | test | t/s |\n|---|---|---|---|\n");
+    std::printf("| model | kernels | threads | test | t/s |\n|---|---|---|---|---|\n");
     const std::string name = path.substr(path.find_last_of('/') + 1);
     // "simd128+avx512vnni" when native kernels stand in for SIMD128 ones.
     std::string kernels = kernel_variant_name(co.variant);
     if (co.variant == KernelVariant::Simd128 && native_kernel_isa()) kernels += std::string("+") + native_kernel_isa();
     auto report = [&](const char* test, int64_t n, const std::vector<double>& tps) {
         const Sample sm = summarize(tps);
-        std::printf("| %s | %s | %s%lld | %.2f ± %.2f |\n", name.c_str(), kernels.c_str(), test,
+        std::printf("| %s | %s | %d | %s%lld | %.2f ± %.2f |\n", name.c_str(), kernels.c_str(), ctx.threads(), test,
                     (long long)n, sm.mean, sm.sd);
         std::fflush(stdout);
     };

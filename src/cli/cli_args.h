@@ -71,6 +71,15 @@ public:
 
     const std::vector<std::string>& positional() const { return positional_; }
 
+    // -t N (or --threads N): the threads a command computes with; 0 (also
+    // when not given) means one per physical core.
+    int threads() const {
+        const std::string name = has("--threads") ? "--threads" : "-t";
+        const long long t = get_int(name, 0);
+        if (t < 0 || t > 4096) throw Error(ErrorCode::InvalidArgument, "option " + name + " expects a thread count, got " + get(name));
+        return int(t);
+    }
+
 private:
     std::map<std::string, std::string> options_;
     std::vector<std::string> positional_;

@@ -33,11 +33,12 @@ int run_imatrix(int argc, char** argv) {
     co.n_ctx = io.n_ctx;
     co.n_batch = io.n_ctx;
     co.variant = args.has("--scalar") ? KernelVariant::Ref : default_kernel_variant();
+    co.threads = args.threads();
     LlamaContext ctx(model, co);
 
     const auto tokens = tok.tokenize(text, io.add_bos);
-    std::fprintf(stderr, "imatrix: tokenized %zu tokens; computing over chunks of n_ctx=%lld\n", tokens.size(),
-                 (long long)io.n_ctx);
+    std::fprintf(stderr, "imatrix: tokenized %zu tokens; computing over chunks of n_ctx=%lld with %d threads\n",
+                 tokens.size(), (long long)io.n_ctx, ctx.threads());
     const auto t0 = std::chrono::steady_clock::now();
     io.on_progress = [&](const ImatrixProgress& p) {
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

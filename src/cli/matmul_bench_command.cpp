@@ -6,6 +6,7 @@
 
 #include "cli/cli_args.h"
 #include "model/matmul_bench.h"
+#include "parallel/cpu_cores.h"
 
 namespace quantlab::cli {
 
@@ -17,6 +18,7 @@ int run_bench_matmul(int argc, char** argv) {
     opt.n_tokens = args.get_int("-n", 1);
     opt.min_seconds = double(args.get_int("--min-ms", 250)) / 1000.0;
     opt.variant = args.has("--scalar") ? KernelVariant::Ref : default_kernel_variant();
+    opt.threads = resolve_thread_count(args.threads());
     const std::string which = args.get_or("--type", "all");
 
     // F32 first: every other row is compared with it.
@@ -27,8 +29,8 @@ int run_bench_matmul(int argc, char** argv) {
     }
     std::string kernels = kernel_variant_name(opt.variant);
     if (opt.variant == KernelVariant::Simd128 && native_kernel_isa()) kernels += std::string("+") + native_kernel_isa();
-    std::printf("%lld x %lld weights times %lld column(s), kernels %s, 1 thread\n\n", (long long)opt.rows,
-                (long long)opt.cols, (long long)opt.n_tokens, kernels.c_str());
+    std::printf("%lld x %lld weights times %lld column(s), kernels %s, %d thread(s)\n\n", (long long)opt.rows,
+                (long long)opt.cols, (long long)opt.n_tokens, kernels.c_str(), opt.threads);
     std::printf("| type | ms | GFLOP/s | vs F32 | weight GB/s |\n|---|---:|---:|---:|---:|\n");
     double f32_gflops = 0;
     for (const TypeTraits* t : types) {

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
-#include <thread>
 
 #include "cli/cli_args.h"
 #include "cli/file_io.h"
@@ -11,6 +10,7 @@
 #include "core/error.h"
 #include "formats/type_traits.h"
 #include "model/tokenizer.h"
+#include "parallel/cpu_cores.h"
 #include "quantize/imatrix_compute.h"
 #include "quantize/mixed_precision.h"
 #include "quantize/mixed_types.h"
@@ -68,8 +68,8 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     if (pos.size() < 2 || pos.size() > 3) throw Error(ErrorCode::InvalidArgument, "usage: quantize --target-... in.gguf out.gguf [nthreads]");
     const MixedTarget target = by_size ? parse_target_size(o["--target-size"]) : target_bpw(parse_double("--target-bpw", o["--target-bpw"]));
     const std::string in_path = pos[0], out_path = pos[1];
-    if (pos.size() == 3) opt.nthreads = int(parse_double("nthreads", pos[2]));
-    if (opt.nthreads < 1) opt.nthreads = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (pos.size() == 3) opt.threads = int(parse_double("nthreads", pos[2]));
+    opt.threads = resolve_thread_count(opt.threads);  // 0 (the default, or -t 0): one per physical core
 
     auto model = LlamaModel::load_file(in_path);
     const Tokenizer tok = Tokenizer::from_gguf(model->header());

@@ -79,6 +79,7 @@ int run_generate(int argc, char** argv) {
     ContextOptions co;
     co.n_ctx = args.get_int("-c", 0);
     co.variant = variant_from(args);
+    co.threads = args.threads();
     LlamaContext ctx(model, co);
     GenerateOptions go;
     go.n_predict = int32_t(args.get_int("-n", 64));
@@ -96,6 +97,7 @@ int run_generate(int argc, char** argv) {
     for (int32_t t : prompt_tokens) std::fputs(tok.token_to_piece(t).c_str(), stdout);
     const GenerateResult r = generate(ctx, tok, args.get("-p"), go);
     std::printf("\n");
+    std::fprintf(stderr, "threads: %d\n", ctx.threads());
     std::fprintf(stderr, "prompt eval: %zu tokens, %.2f ms (%.1f tokens/s)\n", r.prompt_tokens.size(), r.prompt_ms,
                  r.prompt_ms > 0 ? 1000.0 * double(r.prompt_tokens.size()) / r.prompt_ms : 0.0);
     std::fprintf(stderr, "generation:  %zu tokens, %.2f ms (%.1f tokens/s)%s\n", r.tokens.size(), r.generate_ms,
@@ -118,10 +120,11 @@ int run_perplexity(int argc, char** argv) {
     co.n_ctx = po.n_ctx;
     co.n_batch = po.n_ctx;
     co.variant = variant_from(args);
+    co.threads = args.threads();
     LlamaContext ctx(model, co);
     const auto tokens = tok.tokenize(text, po.add_bos);
-    std::fprintf(stderr, "perplexity: tokenized %zu tokens; calculating over chunks of n_ctx=%lld\n", tokens.size(),
-                 (long long)po.n_ctx);
+    std::fprintf(stderr, "perplexity: tokenized %zu tokens; calculating over chunks of n_ctx=%lld with %d threads\n",
+                 tokens.size(), (long long)po.n_ctx, ctx.threads());
 
     const bool kld_mode = args.has("--kl-divergence");
     const std::string base_path = args.get_or("--kl-divergence-base", "");

@@ -5,15 +5,16 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli/mixed_quantize.h"
 #include "core/error.h"
 #include "formats/type_traits.h"
+#include "parallel/cpu_cores.h"
 #include "quantize/ftype.h"
 #include "quantize/imatrix.h"
 #include "quantize/model_quantizer.h"
@@ -28,7 +29,7 @@ void usage() {
         "                         [--output-tensor-type T] [--token-embedding-type T] [--tensor-type REGEX=T]...\n"
         "                         [--tensor-type-file F] [--imatrix FILE [--include-weights S]... | [--exclude-weights S]...]\n"
         "                         [--override-kv KEY=TYPE:VALUE]... [--prune-layers L0,L1,...]\n"
-        "                         [--keep-split | --split-max-size N[M|G]] in.gguf [out.gguf] TYPE [nthreads]\n"
+        "                         [--keep-split | --split-max-size N[M|G]] [-t N] in.gguf [out.gguf] TYPE [nthreads]\n"
         "       quantlab quantize (--target-size S | --target-bpw B) --calibration calib.txt [--imatrix FILE]\n"
         "                         [mixed-precision options] in.gguf out.gguf [nthreads]\n\n"
         "  in.gguf may be the first file of a split model (NAME-00001-of-0000N.gguf); the others are read beside it.\n\n"
@@ -47,7 +48,9 @@ void usage() {
         "  --prune-layers L,...    drop these layers (blk.N) and renumber the rest\n"
         "  --keep-split            write one output file per input file (split models)\n"
         "  --split-max-size N      split the output like gguf-split: at most N bytes of tensors per file\n"
-        "                          (N, NM = N*10^6, NG = N*10^9)\n\n"
+        "                          (N, NM = N*10^6, NG = N*10^9)\n"
+        "  -t, --threads N         threads (default: one per physical core; also the positional nthreads);\n"
+        "                          the output is the same for any count\n\n"
         "mixed precision (one format per tensor chosen from measured sensitivity; docs/mixed-precision.md):\n"
         "  --target-size S         file size: bytes, or with K, M, G (1024-based), e.g. 2.1M\n"
         "  --target-bpw B          bits per weight over all tensors, as 'quant size' reports it\n"
@@ -65,6 +68,34 @@ void usage() {
         "                          (default out.gguf.imatrix.gguf; not written when --imatrix is given)\n\n"
         "TYPE (as llama-quantize; aliases Q3_K=Q3_K_M, Q4_K=Q4_K_M, Q5_K=Q5_K_M):\n");
     for (const auto& f : all_ftypes()) std::printf("  %2u  or  %-7s : %s\n", unsigned(f.ftype), f.name, f.description);
+}
+
+// Ctrl-C (SIGINT) or SIGTERM during a quantization: the progress callback
+// sees the flag and cancels, quantize_model_file removes out.gguf.partial, and
+// the command exits with 128 + the signal number. A second signal gets the
+// default action (SA_RESETHAND): the user insisted.
+volatile std::sig_atomic_t g_signal = 0;
+
+extern "C" void on_signal(int sig) { g_signal = sig; }
+
+void catch_interrupts() {
+    struct sigaction sa = {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+int parse_threads(const std::string& what, const std::string& v) {
+    try {
+        size_t used = 0;
+        const int t = std::stoi(v, &used);
+        if (used != v.size() || t < 0) throw std::invalid_argument(v);
+        return t;
+    } catch (const std::exception&) {
+        throw Error(ErrorCode::InvalidArgument, what + " expects a thread count (0: one per physical core), got '" + v + "'");
+    }
 }
 
 std::string join(const std::vector<std::string>& v, size_t max_items) {
@@ -99,6 +130,7 @@ std::vector<TensorTypeOverride> read_tensor_type_file(const std::string& path) {
 int run_quantize(int argc, char** argv) {
     const auto t_start = std::chrono::steady_clock::now();
     ModelQuantizeOptions opt;
+    int threads = 0;  // 0: one per physical core
     std::string imatrix_path;
     std::vector<std::string> pos;
     std::vector<std::string> mixed;  // mixed-precision options, handed to run_mixed_quantize
@@ -129,6 +161,8 @@ int run_quantize(int argc, char** argv) {
             for (const auto& e : read_tensor_type_file(value())) opt.params.tensor_types.push_back(e);
         } else if (a == "--imatrix") {
             imatrix_path = value();
+        } else if (a == "-t" || a == "--threads") {
+            threads = parse_threads(a, value());
         } else if (a == "--include-weights") {
             opt.imatrix_include.push_back(value());
         } else if (a == "--exclude-weights") {
@@ -157,7 +191,10 @@ int run_quantize(int argc, char** argv) {
     if (!opt.imatrix_include.empty() && !opt.imatrix_exclude.empty()) {
         throw Error(ErrorCode::InvalidArgument, "--include-weights and --exclude-weights cannot be used together");
     }
-    if (!mixed.empty()) return run_mixed_quantize(opt, imatrix_path, mixed, pos);
+    if (!mixed.empty()) {
+        opt.threads = threads;  // -t N; the positional nthreads is read there
+        return run_mixed_quantize(opt, imatrix_path, mixed, pos);
+    }
     // llama-quantize: in.gguf [out.gguf] TYPE [nthreads]; out.gguf is optional
     // when the second word already names a type.
     const std::string in_path = pos[0];
@@ -178,19 +215,9 @@ int run_quantize(int argc, char** argv) {
         }
     }
     opt.params.ftype = ft->ftype;
-    int nthreads = int(std::thread::hardware_concurrency());
-    if (pos.size() > next) {
-        try {
-            size_t used = 0;
-            nthreads = std::stoi(pos[next], &used);
-            if (used != pos[next].size()) throw std::invalid_argument(pos[next]);
-        } catch (const std::exception&) {
-            throw Error(ErrorCode::InvalidArgument, "nthreads must be an integer, got '" + pos[next] + "'");
-        }
-        ++next;
-    }
+    if (pos.size() > next) threads = parse_threads("nthreads", pos[next++]);
     if (pos.size() > next) throw Error(ErrorCode::InvalidArgument, "unexpected argument '" + pos[next] + "'");
-    opt.nthreads = nthreads > 0 ? nthreads : 1;
+    opt.threads = resolve_thread_count(threads);
 
     ImatrixData imatrix;
     if (!imatrix_path.empty()) {
@@ -207,14 +234,23 @@ int run_quantize(int argc, char** argv) {
     } else {
         std::printf("main: quantizing '%s' to '%s' as %s", in_path.c_str(), out_path.c_str(), ft->name);
     }
-    std::printf(" using %d threads\n", opt.nthreads);
+    std::printf(" using %d threads\n", opt.threads);
     opt.log = [](const std::string& line) {
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
     };
 
+    catch_interrupts();
+    opt.progress = [](const QuantizeProgress&) { return g_signal == 0; };
     const auto t_q = std::chrono::steady_clock::now();
-    const ModelQuantizeResult r = quantize_model_file(in_path, opt.params.dry_run ? std::string() : out_path, opt);
+    ModelQuantizeResult r;
+    try {
+        r = quantize_model_file(in_path, opt.params.dry_run ? std::string() : out_path, opt);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::Cancelled || g_signal == 0) throw;
+        std::fprintf(stderr, "quantlab: interrupted (signal %d); no output was written\n", int(g_signal));
+        return 128 + int(g_signal);
+    }
     const auto t_end = std::chrono::steady_clock::now();
     const QuantPlan& p = r.plan;
 

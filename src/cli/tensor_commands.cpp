@@ -5,6 +5,8 @@
 #include "cli/cli_args.h"
 #include "cli/file_io.h"
 #include "formats/quantize.h"
+#include "parallel/cpu_cores.h"
+#include "parallel/thread_pool.h"
 
 namespace quantlab::cli {
 
@@ -33,6 +35,8 @@ int run_tensor_quantize(int argc, char** argv) {
     QuantizeOptions opt;
     opt.n_per_row = x.empty() ? 0 : row_length(args, x.size());
     opt.variant = variant_from(args);
+    ThreadPool pool(resolve_thread_count(args.threads()));
+    opt.pool = &pool;
     std::vector<float> imatrix;
     if (args.has("--imatrix")) {
         imatrix = read_f32_file(args.get("--imatrix"));
@@ -53,7 +57,8 @@ int run_tensor_dequantize(int argc, char** argv) {
     const long long n = args.get_int("--n", -1);
     if (n <= 0) throw Error(ErrorCode::InvalidArgument, "--n must be a positive value count");
     row_length(args, size_t(n));  // validates --rows; rows are independent when dequantizing
-    const auto y = dequantize(t, q.data(), q.size(), size_t(n), variant_from(args));
+    ThreadPool pool(resolve_thread_count(args.threads()));
+    const auto y = dequantize(t, q.data(), q.size(), size_t(n), variant_from(args), &pool);
     write_file_atomic(args.get("--out"), y.data(), y.size() * sizeof(float));
     std::printf("%s: %zu bytes -> %lld values\n", t.name, q.size(), n);
     return 0;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli/cli_args.h"
+#include "parallel/cpu_cores.h"
 #include "core/error.h"
 #include "train/gemm.h"
 #include "train/story_corpus.h"
@@ -44,7 +45,7 @@ const char kHelp[] =
     "  --lr X               peak learning rate (default 1e-3); warm-up, then cosine to lr/10\n"
     "  --warmup N           warm-up steps (default 100)\n"
     "  --weight-decay X     AdamW decay on 2-D weights (default 0.1); betas 0.9/0.95, clip 1.0\n"
-    "  --threads N          worker threads (default: all cores); results do not depend on it\n"
+    "  -t, --threads N      threads (default: one per physical core); results do not depend on it\n"
     "  --eval-every N       held-out loss every N steps (default 100), over --eval-seqs sequences (32)\n"
     "  --stop-after N       stop this process after N steps (resume later)\n"
     "output\n"
@@ -181,8 +182,7 @@ int run_train(int argc, char** argv) {
     if (!resume && opt.steps <= 0 && opt.minutes <= 0.0) {
         throw Error(ErrorCode::InvalidArgument, "give --steps N or --minutes M (see --help)");
     }
-    const unsigned hw = std::thread::hardware_concurrency();
-    opt.threads = int(get_positive(args, "--threads", hw > 0 ? int64_t(hw) : 1));
+    opt.threads = resolve_thread_count(args.threads());
     opt.eval_every = args.get_int("--eval-every", 100);
     opt.eval_seqs = get_positive(args, "--eval-seqs", 32);
     opt.checkpoint_every = args.get_int("--checkpoint-every", 200);

@@ -13,6 +13,8 @@ const char* error_code_name(ErrorCode code) {
         case ErrorCode::Format: return "Format";
         case ErrorCode::Io: return "Io";
         case ErrorCode::Cancelled: return "Cancelled";
+        case ErrorCode::OutOfMemory: return "OutOfMemory";
+        case ErrorCode::UnsupportedArchitecture: return "UnsupportedArchitecture";
     }
     return "Unknown";
 }

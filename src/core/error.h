@@ -18,6 +18,8 @@ enum class ErrorCode {
     Format,            // malformed file contents (GGUF, imatrix, ...)
     Io,                // the operating system refused a read or write
     Cancelled,         // the caller cancelled a long-running operation
+    OutOfMemory,       // a buffer the input asks for cannot be allocated (the message names its size)
+    UnsupportedArchitecture,  // a model of an architecture quantlab does not run (the message names it)
 };
 
 const char* error_code_name(ErrorCode code);

@@ -37,7 +37,13 @@ PerplexityResult compute_perplexity(LlamaContext& ctx, const std::vector<int32_t
     PerplexityResult r;
     r.n_chunks = n_chunks;
     double nll = 0.0, nll2 = 0.0;
-    std::vector<float> lp(static_cast<size_t>(n_vocab));
+    // Scored positions are log-softmaxed on the context's threads, a batch of
+    // positions at a time, then summed (and reported) in position order, so
+    // the result does not depend on the thread count.
+    constexpr int64_t kBatch = 64;
+    ThreadPool& pool = ctx.pool();
+    std::vector<float> lp(size_t(kBatch * n_vocab));
+    std::vector<double> v(kBatch);
     std::vector<int32_t> chunk(static_cast<size_t>(n_ctx));
     for (int64_t c = 0; c < n_chunks; ++c) {
         const int64_t start = c * n_ctx;
@@ -45,14 +51,23 @@ PerplexityResult compute_perplexity(LlamaContext& ctx, const std::vector<int32_t
         if (opt.add_bos) chunk[0] = opt.bos;
         ctx.clear();
         const std::vector<float>& logits = ctx.decode(chunk.data(), n_ctx, true);
-        for (int64_t j = first; j < n_ctx - 1; ++j) {
-            const int32_t next = tokens[size_t(start + j + 1)];
-            log_softmax(&logits[size_t(j * n_vocab)], n_vocab, lp.data());
-            const double v = -double(lp[size_t(next)]);
-            nll += v;
-            nll2 += v * v;
-            r.token_nll.push_back(v);
-            if (opt.on_scored) opt.on_scored(lp.data(), n_vocab, next);
+        for (int64_t j0 = first; j0 < n_ctx - 1; j0 += kBatch) {
+            const int64_t m = std::min(kBatch, n_ctx - 1 - j0);
+            const int64_t tasks = std::min<int64_t>(pool.size(), m);
+            pool.run(tasks, [&](int64_t task, int) {
+                const TaskRange tr = task_range(m, tasks, task);
+                for (int64_t k = tr.begin; k < tr.end; ++k) {
+                    float* row = &lp[size_t(k * n_vocab)];
+                    log_softmax(&logits[size_t((j0 + k) * n_vocab)], n_vocab, row);
+                    v[size_t(k)] = -double(row[size_t(tokens[size_t(start + j0 + k + 1)])]);
+                }
+            });
+            for (int64_t k = 0; k < m; ++k) {
+                nll += v[size_t(k)];
+                nll2 += v[size_t(k)] * v[size_t(k)];
+                r.token_nll.push_back(v[size_t(k)]);
+                if (opt.on_scored) opt.on_scored(&lp[size_t(k * n_vocab)], n_vocab, tokens[size_t(start + j0 + k + 1)]);
+            }
         }
         r.n_scored = int64_t(r.token_nll.size());
         r.running_ppl.push_back(std::exp(nll / double(r.n_scored)));

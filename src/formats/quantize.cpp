@@ -1,16 +1,18 @@
 #include "formats/quantize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "core/error.h"
+#include "parallel/thread_pool.h"
 
 namespace quantlab {
 
 namespace {
 
-void require_block_multiple(const TypeTraits& t, size_t n, const char* what) {
-    if (n % size_t(t.block_size) != 0) {
+void require_block_multiple(const TypeTraits& t, uint64_t n, const char* what) {
+    if (n % uint64_t(t.block_size) != 0) {
         throw Error(ErrorCode::BadLength, std::string(what) + " " + std::to_string(n) +
                                               " is not a multiple of " + t.name + "'s block size " +
                                               std::to_string(t.block_size));
@@ -29,10 +31,53 @@ void require_finite(const float* x, size_t n, const char* what) {
     }
 }
 
+int64_t first_non_finite_row(const TypeTraits& t, const KernelSet& k, const uint8_t* data, int64_t nrows,
+                             int64_t n_per_row, std::vector<float>& scratch) {
+    const size_t rs = row_size(t, n_per_row);
+    scratch.resize(size_t(n_per_row));
+    for (int64_t r = 0; r < nrows; ++r) {
+        k.dequantize_row(data + size_t(r) * rs, scratch.data(), n_per_row);
+        for (const float v : scratch) {
+            if (!std::isfinite(v)) return r;
+        }
+    }
+    return -1;
+}
+
 size_t quantized_size(const TypeTraits& t, size_t n) {
     require_block_multiple(t, n, "length");
     return n / size_t(t.block_size) * t.type_size;
 }
+
+uint64_t quantized_bytes(const TypeTraits& t, uint64_t n) {
+    require_block_multiple(t, n, "length");
+    return n / uint64_t(t.block_size) * uint64_t(t.type_size);
+}
+
+namespace {
+
+// The quantizers use importance weights only relative to each other (ggml's
+// weighted least squares: ratios of weighted sums), but they form products
+// such as w * sqrt(sigma2 + x^2) * x^2 in float. Weights near FLT_MAX
+// overflowed them: fuzz_imatrix found an imatrix (legacy .dat, values around
+// 1e38) that made q5_0 blocks of an ordinary row (|x| < 0.5) decode to NaN.
+// Weights whose largest value lies outside [2^-64, 2^64] are scaled by a
+// power of two so it lies in [1, 2): exact for every normal weight, so the
+// result is what the quantizer would give in exact arithmetic. Real imatrix
+// weights (means of squared activations) are far inside that range, so the
+// bytes llama.cpp gives them are unchanged. Returns w or the scaled copy.
+const float* importance_in_range(const float* w, size_t n, std::vector<float>& scaled) {
+    if (w == nullptr) return w;
+    float max_w = 0.0f;
+    for (size_t i = 0; i < n; ++i) max_w = std::max(max_w, w[i]);
+    if (max_w == 0.0f || (max_w >= 0x1p-64f && max_w <= 0x1p64f)) return w;
+    const int shift = -std::ilogb(max_w);
+    scaled.resize(n);
+    for (size_t i = 0; i < n; ++i) scaled[i] = std::ldexp(w[i], shift);
+    return scaled.data();
+}
+
+}  // namespace
 
 void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, size_t out_len,
                    const QuantizeOptions& opt) {
@@ -72,7 +117,44 @@ void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, 
     if (k.quantize == nullptr) {
         throw Error(ErrorCode::Unsupported, std::string("quantization to ") + t.name + " is not implemented");
     }
-    k.quantize(x, out, int64_t(n / n_per_row), int64_t(n_per_row), opt.imatrix);
+    const int64_t nrows = int64_t(n / n_per_row);
+    std::vector<float> rescaled;
+    const float* importance = importance_in_range(opt.imatrix, opt.imatrix_len, rescaled);
+    const size_t rs = row_size(t, int64_t(n_per_row));
+    const int64_t tasks = opt.pool ? std::min<int64_t>(nrows, 4 * int64_t(opt.pool->size())) : 1;
+    if (tasks <= 1) {
+        k.quantize(x, out, nrows, int64_t(n_per_row), importance);
+    } else {
+        // Rows are quantized independently: any split writes the same bytes.
+        opt.pool->run(tasks, [&](int64_t task, int) {
+            const TaskRange r = task_range(nrows, tasks, task);
+            k.quantize(x + size_t(r.begin) * n_per_row, out + size_t(r.begin) * rs, r.end - r.begin,
+                       int64_t(n_per_row), importance);
+        });
+    }
+    // Finite input can still overflow a format's f16 scales (|x| beyond about
+    // 65504 times the largest code): such blocks decode to Inf/NaN, and ggml
+    // refuses them when a model is loaded. Say so instead of returning them.
+    // Some formats (q3_K, q6_K, iq4_xs) instead collapse such a row to finite
+    // zeros; a row whose largest value is beyond f16's range and does not
+    // come back at least half as large is refused the same way.
+    std::vector<float> y(n_per_row);
+    for (int64_t r = 0; r < nrows; ++r) {
+        k.dequantize_row(out + size_t(r) * rs, y.data(), int64_t(n_per_row));
+        float max_x = 0.0f, max_y = 0.0f;
+        bool finite = true;
+        for (size_t i = 0; i < n_per_row; ++i) {
+            max_x = std::max(max_x, std::fabs(x[size_t(r) * n_per_row + i]));
+            finite = finite && std::isfinite(y[i]);
+            max_y = std::max(max_y, std::fabs(y[i]));
+        }
+        constexpr float kF16Max = 65504.0f;
+        if (!finite || (max_x > kF16Max && max_y < 0.5f * max_x)) {
+            throw Error(ErrorCode::NonFinite, "row " + std::to_string(opt.first_row + r) + " cannot be stored as " +
+                                                  t.name + ": its largest magnitude " + std::to_string(max_x) +
+                                                  " overflows the format's scales");
+        }
+    }
 }
 
 std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, const QuantizeOptions& opt) {
@@ -82,7 +164,8 @@ std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, con
     return out;
 }
 
-std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n, KernelVariant variant) {
+std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n, KernelVariant variant,
+                              ThreadPool* pool) {
     if (q == nullptr || q_len == 0 || n == 0) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
     const size_t need = quantized_size(t, n);
     if (q_len != need) {
@@ -94,7 +177,17 @@ std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_le
         throw Error(ErrorCode::Unsupported, std::string("dequantization of ") + t.name + " is not implemented");
     }
     std::vector<float> y(n);
-    k.dequantize_row(q, y.data(), int64_t(n));
+    const int64_t blocks = int64_t(n) / t.block_size;
+    const int64_t tasks = pool ? std::min<int64_t>(blocks / 256 + 1, 4 * int64_t(pool->size())) : 1;
+    if (tasks <= 1) {
+        k.dequantize_row(q, y.data(), int64_t(n));
+        return y;
+    }
+    pool->run(tasks, [&](int64_t task, int) {
+        const TaskRange r = task_range(blocks, tasks, task);
+        k.dequantize_row(q + size_t(r.begin) * t.type_size, y.data() + r.begin * t.block_size,
+                         (r.end - r.begin) * t.block_size);
+    });
     return y;
 }
 

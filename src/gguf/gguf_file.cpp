@@ -173,6 +173,11 @@ GgufHeader parse(Cursor& c, uint64_t file_size) {
             bad("tensor '" + ti.name + "' has rows of " + std::to_string(ti.ne[0]) + " values, not a multiple of " +
                 traits->name + "'s block size " + std::to_string(traits->block_size));
         }
+        // The byte size must fit too: 2^62 f32 values are 2^64 bytes, which
+        // wrapped to 0 and passed the in-file check below (fuzz_imatrix).
+        if (uint64_t(n / traits->block_size) > uint64_t(std::numeric_limits<int64_t>::max()) / traits->type_size) {
+            bad("tensor '" + ti.name + "' is absurdly large");
+        }
         ti.size_bytes = gguf_tensor_bytes(ti.type, ti.ne);
         ti.offset = c.get<uint64_t>();
         h.tensors.push_back(std::move(ti));

@@ -120,6 +120,8 @@ double GgufValue::numeric_at(size_t i) const {
 }
 
 uint64_t GgufValue::as_u64() const {
+    // An array is not a scalar, not even its first element (an empty one has none).
+    if (is_array()) throw Error(ErrorCode::Format, "expected an integer, got an array");
     if (type_ == GgufType::UINT64) {
         uint64_t v;
         std::memcpy(&v, raw_.data(), 8);
@@ -140,6 +142,7 @@ uint64_t GgufValue::as_u64() const {
 }
 
 int64_t GgufValue::as_i64() const {
+    if (is_array()) throw Error(ErrorCode::Format, "expected an integer, got an array");
     if (type_ == GgufType::INT64) {
         int64_t v;
         std::memcpy(&v, raw_.data(), 8);

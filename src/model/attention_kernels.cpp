@@ -5,8 +5,7 @@
 #include "formats/simd128/simd128.h"
 #endif
 #if QUANTLAB_X86_KERNELS
-#include "formats/x86/cpu_features.h"
-#include "model/x86/attention_kernels_avx512.h"
+#include "model/x86/attention_kernels_x86.h"
 #endif
 
 namespace quantlab {
@@ -78,11 +77,13 @@ float dot_f32(const float* a, const float* b, int64_t n, KernelVariant v) {
 void dot_f32_keys(const float* K, int64_t k_stride, int64_t n_keys, const float* const* q, int nq, int64_t d,
                   float* scores, KernelVariant v) {
 #if QUANTLAB_X86_KERNELS
-    // dot_f32's vector loop covers whole groups of 32; the AVX-512 kernel
-    // reproduces exactly that loop, so it takes only heads without a tail.
-    if (v == KernelVariant::Simd128 && d % 32 == 0 && x86::has_avx512vnni()) {
-        x86::dot_f32_keys_avx512(K, k_stride, n_keys, q, nq, d, scores);
-        return;
+    // dot_f32's vector loop covers whole groups of 32; the x86 kernels
+    // reproduce exactly that loop, so they take only heads without a tail.
+    if (v == KernelVariant::Simd128 && d % 32 == 0) {
+        if (const x86::AttentionKernels* k = x86::attention_kernels()) {
+            k->dot_f32_keys(K, k_stride, n_keys, q, nq, d, scores);
+            return;
+        }
     }
 #endif
     for (int k = 0; k < nq; ++k) {
@@ -151,8 +152,10 @@ void accumulate_values_f16(float* acc, const float* v, int64_t v_stride, const f
 #if QUANTLAB_SIMD128
     if (var == KernelVariant::Simd128) {
 #if QUANTLAB_X86_KERNELS
-        // The same lanes sixteen at a time: the same floats.
-        if (x86::has_avx512vnni()) i = x86::accumulate_values_f16_avx512(acc, v, v_stride, ms, vs, n, d);
+        // The same lanes eight or sixteen at a time: the same floats.
+        if (const x86::AttentionKernels* k = x86::attention_kernels()) {
+            i = k->accumulate_values_f16(acc, v, v_stride, ms, vs, n, d);
+        }
 #endif
         // Wide chunks: each row step is a ~20-cycle dependency chain per
         // vector, so throughput needs many independent vectors in flight.

@@ -16,8 +16,8 @@ void round_to_f16(float* x, int64_t n, KernelVariant v);
 float dot_f32(const float* a, const float* b, int64_t n, KernelVariant v);
 
 // The scores of nq (1..4) queries against n_keys keys, each exactly
-// dot_f32(K + j * k_stride, q[k], d, v): scores[k * n_keys + j]. Natively on
-// AVX-512 four queries share each key load.
+// dot_f32(K + j * k_stride, q[k], d, v): scores[k * n_keys + j]. Natively the
+// x86 kernels let several queries share each key load.
 void dot_f32_keys(const float* K, int64_t k_stride, int64_t n_keys, const float* const* q, int nq, int64_t d,
                   float* scores, KernelVariant v);
 

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <limits>
 
+#include "core/checked_alloc.h"
 #include "core/error.h"
 #include "model/attention_kernels.h"
 #include "model/ops.h"
+#include "parallel/cpu_cores.h"
 
 namespace quantlab {
 
@@ -17,19 +19,93 @@ LlamaContext::LlamaContext(std::shared_ptr<const LlamaModel> model, const Contex
     const auto& p = model_->hparams();
     n_ctx_ = opt.n_ctx > 0 ? opt.n_ctx : p.n_ctx_train;
     n_batch_ = std::max<int64_t>(1, std::min(opt.n_batch, n_ctx_));
-    k_cache_.assign(size_t(p.n_layer * n_ctx_ * p.n_embd_kv()), 0);
-    v_cache_.assign(k_cache_.size(), 0);
-    const size_t nb = size_t(n_batch_);
-    x_.resize(nb * p.n_embd);        // [n][E] residual stream
-    xn_.resize(nb * p.n_embd);       // [n][E] normalized
-    q_.resize(nb * p.n_embd);        // [n][E]
-    k_.resize(nb * p.n_embd_kv());   // [n][Ekv]
-    v_.resize(nb * p.n_embd_kv());   // [n][Ekv]
-    attn_.resize(nb * p.n_embd);     // [n][E]
-    o_.resize(nb * p.n_embd);        // [n][E]
-    gate_.resize(nb * p.n_ff);       // [n][F]
-    up_.resize(nb * p.n_ff);         // [n][F]
-    ffn_.resize(nb * p.n_embd);      // [n][E]
+    // n_ctx comes from the caller or the file: the cache size is checked, so
+    // a hostile context length is an OutOfMemory error naming the size.
+    const std::string kv = "the KV cache (" + std::to_string(n_ctx_) + " positions)";
+    const uint64_t kv_floats = checked_product({p.n_layer, n_ctx_, p.n_embd_kv(), 2});  // k and v
+    checked_count(kv_floats, sizeof(float), kv);
+    try {
+        assign_checked(k_cache_, {p.n_layer, n_ctx_, p.n_embd_kv()}, kv);
+        assign_checked(v_cache_, {p.n_layer, n_ctx_, p.n_embd_kv()}, kv);
+    } catch (const Error& e) {
+        if (e.code() == ErrorCode::OutOfMemory) throw_out_of_memory(kv_floats * sizeof(float), kv);
+        throw;
+    }
+    const int64_t nb = n_batch_;
+    const char* scratch = "the forward pass's scratch buffers";
+    assign_checked(x_, {nb, p.n_embd}, scratch);       // [n][E] residual stream
+    assign_checked(xn_, {nb, p.n_embd}, scratch);      // [n][E] normalized
+    assign_checked(q_, {nb, p.n_embd}, scratch);       // [n][E]
+    assign_checked(k_, {nb, p.n_embd_kv()}, scratch);  // [n][Ekv]
+    assign_checked(v_, {nb, p.n_embd_kv()}, scratch);  // [n][Ekv]
+    assign_checked(attn_, {nb, p.n_embd}, scratch);    // [n][E]
+    assign_checked(o_, {nb, p.n_embd}, scratch);       // [n][E]
+    assign_checked(gate_, {nb, p.n_ff}, scratch);      // [n][F]
+    assign_checked(up_, {nb, p.n_ff}, scratch);        // [n][F]
+    assign_checked(ffn_, {nb, p.n_embd}, scratch);     // [n][E]
+    pool_ = std::make_unique<ThreadPool>(resolve_thread_count(opt.threads));
+    attn_scratch_.resize(size_t(pool_->size()));
+}
+
+template <class Fn>
+void LlamaContext::for_tokens(int64_t n, Fn fn) {
+    // Per-token steps cost well under a microsecond a token: a batch of a
+    // few tokens is not worth waking the workers for.
+    constexpr int64_t kMinTokens = 16;
+    const int64_t tasks = n >= kMinTokens ? pool_->size() : 1;
+    if (tasks <= 1) {
+        fn(int64_t(0), n);
+        return;
+    }
+    pool_->run(tasks, [&](int64_t task, int) {
+        const TaskRange r = task_range(n, tasks, task);
+        fn(r.begin, r.end);
+    });
+}
+
+void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x, int64_t n, bool same_input) {
+    if (observer_) {
+        for (const MulTarget& t : targets) observer_(*t.w, x, n);
+    }
+    // Row slices small enough to share out, big enough to be worth a task;
+    // slice edges at multiples of 12 rows keep the x86 gemms' tiles (6 or 3
+    // rows) whole. Any slicing gives the same numbers.
+    constexpr int64_t kMinWork = int64_t(1) << 17;  // multiply-adds per slice
+    constexpr int64_t kAlign = 12;
+    const MulTarget* ts = targets.begin();
+    const size_t count = targets.size();
+    for (size_t i = 0; i < count;) {
+        // The targets from i on whose activations quantize alike.
+        const WeightMatrix& w0 = *ts[i].w;
+        size_t j = i + 1;
+        while (j < count && ts[j].w->traits->vec_dot_type == w0.traits->vec_dot_type) ++j;
+        const bool reuse = (same_input || i > 0) && act_q_type_ == w0.traits->vec_dot_type &&
+                           act_q_n_in_ == w0.n_in && act_q_tokens_ == n;
+        if (!reuse) {
+            const size_t arow = activation_row_bytes(w0);
+            if (act_q_.size() < size_t(n) * arow) act_q_.resize(size_t(n) * arow);
+            for_tokens(n, [&](int64_t t0, int64_t t1) { quantize_activations(w0, x, t0, t1, act_q_.data(), variant_); });
+            act_q_type_ = w0.traits->vec_dot_type;
+            act_q_n_in_ = w0.n_in;
+            act_q_tokens_ = n;
+        }
+        mul_slices_.clear();
+        for (size_t k = i; k < j; ++k) {
+            const WeightMatrix& w = *ts[k].w;
+            const int64_t work = w.n_out * w.n_in * n;
+            const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(pool_->size(), work / kMinWork));
+            for (int64_t part = 0; part < parts; ++part) {
+                const TaskRange r = task_range(w.n_out, parts, part, kAlign);
+                if (r.end > r.begin) mul_slices_.push_back({&w, ts[k].y, r.begin, r.end});
+            }
+        }
+        const uint8_t* aq = act_q_.data();
+        pool_->run(int64_t(mul_slices_.size()), [&](int64_t task, int) {
+            const MulSlice& s = mul_slices_[size_t(task)];
+            matmul_quantized(*s.w, aq, n, s.y, s.r0, s.r1, variant_);
+        });
+        i = j;
+    }
 }
 
 const std::vector<float>& LlamaContext::decode(const int32_t* tokens, int64_t n, bool all_logits) {
@@ -76,7 +152,7 @@ const std::vector<float>& LlamaContext::decode_from_layer(const int32_t* tokens,
 
 void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out) {
     const auto& p = model_->hparams();
-    const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), F = p.n_ff, V = p.n_vocab;
+    const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), F = p.n_ff;
 
     // x [n][E] = token embeddings, or the stream decode_from_layer resumes from
     if (resume_x_) {
@@ -90,33 +166,43 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
         const LlamaLayer& L = model_->layers()[size_t(il)];
 
         // ---- self-attention
-        for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, p.rms_eps);
-        mul(L.wq, xn_.data(), n, q_.data());  // q [n][E]
-        mul(L.wk, xn_.data(), n, k_.data(), true);  // k [n][Ekv]
-        mul(L.wv, xn_.data(), n, v_.data(), true);  // v [n][Ekv]
-        for (int64_t t = 0; t < n; ++t) {
-            const int64_t pos = n_past_ + t;
-            rope(&q_[t * E], p.n_head, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
-            rope(&k_[t * Ekv], p.n_head_kv, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
-            // Append k, v to the cache, rounded to f16, at this position.
-            float* kc = &k_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
-            float* vc = &v_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
-            std::copy(&k_[t * Ekv], &k_[t * Ekv] + Ekv, kc);
-            std::copy(&v_[t * Ekv], &v_[t * Ekv] + Ekv, vc);
-            round_to_f16(kc, Ekv, variant_);
-            round_to_f16(vc, Ekv, variant_);
-        }
-        attention(il, n, q_.data(), attn_.data());                  // attn [n][E]
-        mul(L.wo, attn_.data(), n, o_.data()); // o [n][E]
-        for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += o_[size_t(i)];
+        for_tokens(n, [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) rms_norm(&x_[t * E], L.attn_norm.data(), &xn_[t * E], E, p.rms_eps);
+        });
+        mul({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), n);  // q [n][E], k, v [n][Ekv]
+        for_tokens(n, [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) {
+                const int64_t pos = n_past_ + t;
+                rope(&q_[t * E], p.n_head, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
+                rope(&k_[t * Ekv], p.n_head_kv, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale,
+                     p.rope_type);
+                // Append k, v to the cache, rounded to f16, at this position.
+                float* kc = &k_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
+                float* vc = &v_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
+                std::copy(&k_[t * Ekv], &k_[t * Ekv] + Ekv, kc);
+                std::copy(&v_[t * Ekv], &v_[t * Ekv] + Ekv, vc);
+                round_to_f16(kc, Ekv, variant_);
+                round_to_f16(vc, Ekv, variant_);
+            }
+        });
+        attention(il, n, q_.data(), attn_.data());  // attn [n][E]
+        mul(L.wo, attn_.data(), n, o_.data());      // o [n][E]
 
         // ---- feed-forward (SwiGLU)
-        for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, p.rms_eps);
-        mul(L.w_gate, xn_.data(), n, gate_.data());  // gate [n][F]
-        mul(L.w_up, xn_.data(), n, up_.data(), true);  // up [n][F]
-        for (int64_t i = 0; i < n * F; ++i) gate_[size_t(i)] = silu(gate_[size_t(i)]) * up_[size_t(i)];
-        mul(L.w_down, gate_.data(), n, ffn_.data()); // ffn [n][E]
-        for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += ffn_[size_t(i)];
+        for_tokens(n, [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) {
+                for (int64_t i = t * E; i < (t + 1) * E; ++i) x_[size_t(i)] += o_[size_t(i)];
+                rms_norm(&x_[t * E], L.ffn_norm.data(), &xn_[t * E], E, p.rms_eps);
+            }
+        });
+        mul({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), n);  // gate, up [n][F]
+        for_tokens(n, [&](int64_t t0, int64_t t1) {
+            for (int64_t i = t0 * F; i < t1 * F; ++i) gate_[size_t(i)] = silu(gate_[size_t(i)]) * up_[size_t(i)];
+        });
+        mul(L.w_down, gate_.data(), n, ffn_.data());  // ffn [n][E]
+        for_tokens(n, [&](int64_t t0, int64_t t1) {
+            for (int64_t i = t0 * E; i < t1 * E; ++i) x_[size_t(i)] += ffn_[size_t(i)];
+        });
     }
 
     // ---- output: only the rows whose logits are wanted
@@ -125,25 +211,38 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
     if (!logits_out) return;
     const int64_t first = all_logits ? 0 : n - 1;
     const int64_t rows = n - first;
-    for (int64_t t = first; t < n; ++t) {
-        rms_norm(&x_[t * E], model_->output_norm().data(), &xn_[(t - first) * E], E, p.rms_eps);
-    }
+    for_tokens(rows, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = first + t0; t < first + t1; ++t) {
+            rms_norm(&x_[t * E], model_->output_norm().data(), &xn_[(t - first) * E], E, p.rms_eps);
+        }
+    });
     mul(model_->output(), xn_.data(), rows, logits_out);  // logits [rows][V]
-    (void)V;
 }
 
 // Causal attention over the cache for the n new tokens, computed the way
 // llama.cpp's CPU flash-attention kernel does: q rounded to f16, scores from
 // f16 dot products, an online softmax, and the value accumulator kept in f16.
+// Heads are independent, so they are the parallel tasks.
 void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) {
+    pool_->run(model_->hparams().n_head, [&](int64_t h, int thread) { attention_head(il, h, n, q, out, thread); });
+}
+
+void LlamaContext::attention_head(int64_t il, int64_t h, int64_t n, const float* q, float* out, int thread) {
     const auto& p = model_->hparams();
     const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), D = p.head_dim;
-    const int64_t group = p.n_head / p.n_head_kv;
+    const int64_t kvh = h / (p.n_head / p.n_head_kv);
     const float scale = 1.0f / std::sqrt(float(D));
-    std::vector<float> qh(size_t(4 * D));
-    std::vector<float> acc(static_cast<size_t>(D));
-    std::vector<float> ms(size_t(n_past_ + n)), vs(size_t(n_past_ + n));
-    std::vector<float> scores(size_t(4 * (n_past_ + n)));
+    AttentionScratch& sc = attn_scratch_[size_t(thread)];
+    const size_t n_all = size_t(n_past_ + n);
+    if (sc.qh.size() < size_t(4 * D)) {
+        sc.qh.resize(size_t(4 * D));
+        sc.acc.resize(size_t(D));
+    }
+    if (sc.ms.size() < n_all) {
+        sc.ms.resize(n_all);
+        sc.vs.resize(n_all);
+        sc.scores.resize(4 * n_all);
+    }
     const float* K = &k_cache_[size_t(il * n_ctx_ * Ekv)];
     const float* Vc = &v_cache_[size_t(il * n_ctx_ * Ekv)];
 
@@ -151,43 +250,40 @@ void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) 
     for (int64_t t0 = 0; t0 < n; t0 += 4) {
         const int nt = int(std::min<int64_t>(4, n - t0));
         const int64_t n_keys = n_past_ + t0 + nt;  // the last token attends to cache positions 0..n_keys-1
-        for (int64_t h = 0; h < p.n_head; ++h) {
-            const int64_t kvh = h / group;
-            const float* qk[4];
-            for (int k = 0; k < nt; ++k) {
-                float* qr = &qh[size_t(k * D)];
-                std::copy(&q[(t0 + k) * E + h * D], &q[(t0 + k) * E + h * D] + D, qr);
-                round_to_f16(qr, D, variant_);  // llama.cpp converts q to f16 for the K dot products
-                qk[k] = qr;
-            }
-            dot_f32_keys(K + kvh * D, Ekv, n_keys, qk, nt, D, scores.data(), variant_);
-            for (int k = 0; k < nt; ++k) {
-                const int64_t t = t0 + k, pos = n_past_ + t;  // attends to cache positions 0..pos
-                const float* sk = &scores[size_t(k * n_keys)];
-                // Scores and the online-softmax weights, row by row as llama.cpp's
-                // kernel visits them: a new maximum rescales what was accumulated
-                // (ms) and enters with weight 1, any other row with exp(s - M) (vs).
-                float M = -std::numeric_limits<float>::infinity();
-                float S = 0.0f;
-                for (int64_t j = 0; j <= pos; ++j) {
-                    const float s = sk[j] * scale;
-                    float m_scale = 1.0f, v_scale = 1.0f;
-                    if (s > M) {
-                        const float m_old = M;
-                        M = s;
-                        m_scale = std::exp(m_old - M);
-                    } else {
-                        v_scale = std::exp(s - M);
-                    }
-                    ms[size_t(j)] = m_scale;
-                    vs[size_t(j)] = v_scale;
-                    S = S * m_scale + v_scale;
+        const float* qk[4];
+        for (int k = 0; k < nt; ++k) {
+            float* qr = &sc.qh[size_t(k * D)];
+            std::copy(&q[(t0 + k) * E + h * D], &q[(t0 + k) * E + h * D] + D, qr);
+            round_to_f16(qr, D, variant_);  // llama.cpp converts q to f16 for the K dot products
+            qk[k] = qr;
+        }
+        dot_f32_keys(K + kvh * D, Ekv, n_keys, qk, nt, D, sc.scores.data(), variant_);
+        for (int k = 0; k < nt; ++k) {
+            const int64_t t = t0 + k, pos = n_past_ + t;  // attends to cache positions 0..pos
+            const float* sk = &sc.scores[size_t(k * n_keys)];
+            // Scores and the online-softmax weights, row by row as llama.cpp's
+            // kernel visits them: a new maximum rescales what was accumulated
+            // (ms) and enters with weight 1, any other row with exp(s - M) (vs).
+            float M = -std::numeric_limits<float>::infinity();
+            float S = 0.0f;
+            for (int64_t j = 0; j <= pos; ++j) {
+                const float s = sk[j] * scale;
+                float m_scale = 1.0f, v_scale = 1.0f;
+                if (s > M) {
+                    const float m_old = M;
+                    M = s;
+                    m_scale = std::exp(m_old - M);
+                } else {
+                    v_scale = std::exp(s - M);
                 }
-                std::fill(acc.begin(), acc.end(), 0.0f);
-                accumulate_values_f16(acc.data(), Vc + kvh * D, Ekv, ms.data(), vs.data(), pos + 1, D, variant_);
-                const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-                for (int64_t i = 0; i < D; ++i) out[t * E + h * D + i] = acc[size_t(i)] * inv;
+                sc.ms[size_t(j)] = m_scale;
+                sc.vs[size_t(j)] = v_scale;
+                S = S * m_scale + v_scale;
             }
+            std::fill(sc.acc.begin(), sc.acc.begin() + D, 0.0f);
+            accumulate_values_f16(sc.acc.data(), Vc + kvh * D, Ekv, sc.ms.data(), sc.vs.data(), pos + 1, D, variant_);
+            const float inv = S == 0.0f ? 0.0f : 1.0f / S;
+            for (int64_t i = 0; i < D; ++i) out[t * E + h * D + i] = sc.acc[size_t(i)] * inv;
         }
     }
 }

@@ -3,12 +3,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <vector>
 
 #include "core/half.h"
 #include "model/llama_model.h"
 #include "model/ops.h"
+#include "parallel/thread_pool.h"
 
 namespace quantlab {
 
@@ -16,6 +18,10 @@ struct ContextOptions {
     int64_t n_ctx = 0;      // KV cache length; 0 = the model's training context
     int64_t n_batch = 512;  // most tokens evaluated in one forward pass
     KernelVariant variant = default_kernel_variant();
+    // Threads of the context's pool (matmuls by rows, attention by heads,
+    // per-token steps by tokens); 0 = one per physical core. Logits are the
+    // same bit for bit for any count.
+    int threads = 0;
 };
 
 class LlamaContext {
@@ -34,6 +40,10 @@ public:
     int64_t n_ctx() const { return n_ctx_; }
     int64_t n_vocab() const { return model_->hparams().n_vocab; }
     const LlamaModel& model() const { return *model_; }
+    int threads() const { return pool_->size(); }
+    // The context's pool, for work around decode() (perplexity scoring) and
+    // inside the matmul observer (imatrix sums); never from inside a task.
+    ThreadPool& pool() const { return *pool_; }
 
     // Sees the input rows of every weight multiplication, just before it runs
     // (the activations llama-imatrix collects). x is [n_tokens][w.n_in] and is
@@ -57,20 +67,23 @@ public:
 private:
     void forward_batch(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out);
     void attention(int64_t layer, int64_t n, const float* q, float* out);
-    // y = w x. same_input: x is the input of the previous mul, unchanged
-    // since, so its quantized form can be reused when the types agree.
-    void mul(const WeightMatrix& w, const float* x, int64_t n, float* y, bool same_input = false) {
-        if (observer_) observer_(w, x, n);
-        const bool reuse = same_input && act_q_type_ == w.traits->vec_dot_type && act_q_n_in_ == w.n_in &&
-                           act_q_tokens_ == n;
-        if (!reuse) {
-            quantize_activations(w, x, n, act_q_, variant_);
-            act_q_type_ = w.traits->vec_dot_type;
-            act_q_n_in_ = w.n_in;
-            act_q_tokens_ = n;
-        }
-        matmul_quantized(w, act_q_.data(), n, y, variant_);
-    }
+    void attention_head(int64_t layer, int64_t h, int64_t n, const float* q, float* out, int thread);
+
+    // y_i = w_i x for matrices that share the input x [n][n_in], in one
+    // parallel loop over row slices of all of them. same_input: x is the
+    // input of the previous call, unchanged since, so its quantized form can
+    // be reused when the types agree.
+    struct MulTarget {
+        const WeightMatrix* w;
+        float* y;
+    };
+    void mul(std::initializer_list<MulTarget> targets, const float* x, int64_t n, bool same_input = false);
+    void mul(const WeightMatrix& w, const float* x, int64_t n, float* y) { mul({{&w, y}}, x, n); }
+
+    // fn(t0, t1) over slices of the n tokens of a batch, in parallel when
+    // the batch is large enough to pay for it.
+    template <class Fn>
+    void for_tokens(int64_t n, Fn fn);
 
     std::shared_ptr<const LlamaModel> model_;
     KernelVariant variant_;
@@ -92,6 +105,19 @@ private:
     LayerInputObserver layer_observer_;
     int64_t resume_layer_ = 0;          // decode_from_layer's start, for one call
     const float* resume_x_ = nullptr;
+
+    // Attention scratch, one per pool thread.
+    struct AttentionScratch {
+        std::vector<float> qh, acc, ms, vs, scores;
+    };
+    std::vector<AttentionScratch> attn_scratch_;
+    struct MulSlice {
+        const WeightMatrix* w;
+        float* y;
+        int64_t r0, r1;
+    };
+    std::vector<MulSlice> mul_slices_;
+    std::unique_ptr<ThreadPool> pool_;
 };
 
 }  // namespace quantlab

@@ -1,5 +1,8 @@
 #include "model/llama_hparams.h"
 
+#include <cmath>
+#include <limits>
+
 #include "core/error.h"
 
 namespace quantlab {
@@ -12,6 +15,15 @@ int64_t positive(const GgufHeader& h, const std::string& key) {
     return v;
 }
 
+// A float key that must be finite, at least lo, and representable as float.
+float finite_float(const GgufValue& v, const std::string& key, double lo) {
+    const double d = v.as_f64();
+    if (!std::isfinite(d) || d < lo || std::fabs(d) > double(std::numeric_limits<float>::max())) {
+        throw Error(ErrorCode::Format, "metadata '" + key + "' is " + std::to_string(d) + ", outside its valid range");
+    }
+    return float(d);
+}
+
 }  // namespace
 
 LlamaHparams LlamaHparams::from_gguf(const GgufHeader& h) {
@@ -21,7 +33,8 @@ LlamaHparams LlamaHparams::from_gguf(const GgufHeader& h) {
     if (p.arch == "llama" || p.arch == "mistral") {
         p.rope_type = RopeType::Norm;
     } else {
-        throw Error(ErrorCode::Unsupported, "architecture '" + p.arch + "' is not supported (only llama)");
+        throw Error(ErrorCode::UnsupportedArchitecture,
+                    "architecture '" + p.arch + "' is not supported (quantlab runs llama and mistral models)");
     }
     const std::string a = p.arch + ".";
     p.n_ctx_train = positive(h, a + "context_length");
@@ -35,16 +48,20 @@ LlamaHparams LlamaHparams::from_gguf(const GgufHeader& h) {
     p.head_dim = p.n_embd / p.n_head;
     p.n_rot = h.find(a + "rope.dimension_count") ? positive(h, a + "rope.dimension_count") : p.head_dim;
     if (p.n_rot > p.head_dim || p.n_rot % 2 != 0) throw Error(ErrorCode::Format, "rope.dimension_count is invalid");
-    if (const GgufValue* v = h.find(a + "attention.layer_norm_rms_epsilon")) p.rms_eps = float(v->as_f64());
-    if (const GgufValue* v = h.find(a + "rope.freq_base")) p.rope_freq_base = float(v->as_f64());
-    // Linear rope scaling: llama.cpp's freq_scale is 1/factor.
-    if (const GgufValue* v = h.find(a + "rope.scaling.factor")) {
-        const double f = v->as_f64();
-        if (f > 0) p.rope_freq_scale = float(1.0 / f);
+    // Values that would make every logit NaN are refused rather than computed with.
+    if (const GgufValue* v = h.find(a + "attention.layer_norm_rms_epsilon")) {
+        p.rms_eps = finite_float(*v, a + "attention.layer_norm_rms_epsilon", 0.0);
     }
-    if (const GgufValue* v = h.find(a + "rope.scale_linear")) {
-        const double f = v->as_f64();
-        if (f > 0) p.rope_freq_scale = float(1.0 / f);
+    if (const GgufValue* v = h.find(a + "rope.freq_base")) {
+        p.rope_freq_base = finite_float(*v, a + "rope.freq_base", 0.0);
+        if (p.rope_freq_base == 0.0f) throw Error(ErrorCode::Format, "metadata '" + a + "rope.freq_base' must be positive");
+    }
+    // Linear rope scaling: llama.cpp's freq_scale is 1/factor.
+    for (const char* key : {"rope.scaling.factor", "rope.scale_linear"}) {
+        if (const GgufValue* v = h.find(a + key)) {
+            const double f = finite_float(*v, a + key, -double(std::numeric_limits<float>::max()));
+            if (f > 0) p.rope_freq_scale = float(1.0 / f);
+        }
     }
     if (const GgufValue* v = h.find(a + "vocab_size")) {
         p.n_vocab = v->as_i64();

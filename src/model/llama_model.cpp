@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/checked_alloc.h"
 #include "core/error.h"
 
 namespace quantlab {
@@ -20,7 +21,8 @@ std::string shape_string(const std::vector<int64_t>& ne) {
 
 LlamaModel::LlamaModel(GgufHeader header) : header_(std::move(header)) {
     hp_ = LlamaHparams::from_gguf(header_);
-    data_.resize(size_t(header_.data_size));
+    // data_size may exceed wasm32's size_t: checked, never truncated.
+    assign_checked(data_, {int64_t(header_.data_size)}, "the model's tensor data");
 }
 
 WeightMatrix LlamaModel::matrix(const std::string& name, int64_t n_in, int64_t n_out) const {
@@ -63,6 +65,14 @@ void LlamaModel::finalize() {
     if (p.n_vocab != 0 && emb.ne[1] != p.n_vocab) {
         throw Error(ErrorCode::Format, "token_embd.weight has " + std::to_string(emb.ne[1]) +
                                            " rows but the vocabulary has " + std::to_string(p.n_vocab) + " tokens");
+    }
+    // llama.cpp sizes token_embd from the token list: a vocabulary that does
+    // not match it would hand the engine ids it has no row for.
+    if (const GgufValue* tokens = header_.find("tokenizer.ggml.tokens");
+        tokens && tokens->is_array() && int64_t(tokens->array_size()) != emb.ne[1]) {
+        throw Error(ErrorCode::Format, "token_embd.weight has " + std::to_string(emb.ne[1]) +
+                                           " rows but tokenizer.ggml.tokens lists " +
+                                           std::to_string(tokens->array_size()) + " tokens");
     }
     hp_.n_vocab = emb.ne[1];
     token_embd_ = matrix("token_embd.weight", p.n_embd, hp_.n_vocab);
@@ -126,7 +136,7 @@ std::shared_ptr<LlamaModel> LlamaModel::load_file(const std::string& path) {
     // Writers may omit the padding after the last tensor; the header parser
     // already checked that every tensor's bytes lie inside the file.
     const size_t want = size_t(std::min<uint64_t>(model->data_size(), file_size - offset));
-    const bool ok = std::fseek(f, long(offset), SEEK_SET) == 0 && std::fread(model->data(), 1, want, f) == want;
+    const bool ok = want == 0 || (std::fseek(f, long(offset), SEEK_SET) == 0 && std::fread(model->data(), 1, want, f) == want);
     std::fclose(f);
     if (!ok) throw Error(ErrorCode::Io, "cannot read tensor data from " + path);
     model->finalize();
@@ -140,7 +150,9 @@ std::shared_ptr<LlamaModel> LlamaModel::load_memory(const uint8_t* file, size_t 
     const uint64_t offset = r.header.data_offset;
     auto model = std::make_shared<LlamaModel>(std::move(r.header));
     const uint64_t avail = std::min<uint64_t>(model->data_size(), size - offset);
-    std::memcpy(model->data(), file + offset, size_t(avail));
+    // No tensor data: data() is null, and memcpy(nullptr, p, 0) is undefined
+    // behaviour (fuzz_model_loader long run, UBSan).
+    if (avail > 0) std::memcpy(model->data(), file + offset, size_t(avail));
     model->finalize();
     return model;
 }

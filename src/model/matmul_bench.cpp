@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "core/checked_alloc.h"
 #include "core/error.h"
 #include "formats/quantize.h"
 #include "model/ops.h"
+#include "parallel/cpu_cores.h"
+#include "parallel/thread_pool.h"
 
 namespace quantlab {
 
@@ -52,10 +55,14 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
     }
 
     // The weight, quantized once (not timed): what a model file holds.
+    // Sizes from the caller: checked, so a product that wraps wasm32's
+    // size_t is OutOfMemory naming it, not a small buffer read as a large one.
     const size_t row_bytes = row_size(t, opt.cols);
-    std::vector<uint8_t> w(row_bytes * size_t(opt.rows));
+    std::vector<uint8_t> w;
+    assign_checked(w, {int64_t(row_bytes), opt.rows}, "the benchmark's weight matrix");
     {
-        std::vector<float> wf(size_t(opt.rows) * size_t(opt.cols));
+        std::vector<float> wf;
+        assign_checked(wf, {opt.rows, opt.cols}, "the benchmark's weight matrix");
         fill(wf, opt.seed);
         // Uniform importance: formats that cannot quantize without an
         // importance matrix (the IQ2/IQ1 family) get one, the rest are unaffected.
@@ -67,9 +74,10 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
         qo.variant = opt.variant;
         quantize_into(t, wf.data(), wf.size(), w.data(), w.size(), qo);
     }
-    std::vector<float> x(size_t(opt.n_tokens) * size_t(opt.cols));
+    std::vector<float> x, y;
+    assign_checked(x, {opt.n_tokens, opt.cols}, "the benchmark's activations");
     fill(x, opt.seed + 1);
-    std::vector<float> y(size_t(opt.n_tokens) * size_t(opt.rows));
+    assign_checked(y, {opt.n_tokens, opt.rows}, "the benchmark's output");
     std::vector<uint8_t> aq;
 
     WeightMatrix m;
@@ -80,9 +88,17 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
     m.row_bytes = row_bytes;
     m.data = w.data();
 
+    // y = W·x as LlamaContext::mul runs it: activations quantized once, then
+    // row slices (edges at multiples of 12 rows, the x86 tiles) on the pool.
+    ThreadPool pool(resolve_thread_count(opt.threads));
+    aq.resize(size_t(opt.n_tokens) * activation_row_bytes(m));
+    const int64_t parts = pool.size();
     auto once = [&] {
-        quantize_activations(m, x.data(), opt.n_tokens, aq, opt.variant);  // y = W·x as LlamaContext::mul runs it
-        matmul_quantized(m, aq.data(), opt.n_tokens, y.data(), opt.variant);
+        quantize_activations(m, x.data(), 0, opt.n_tokens, aq.data(), opt.variant);
+        pool.run(parts, [&](int64_t part, int) {
+            const TaskRange r = task_range(opt.rows, parts, part, 12);
+            if (r.end > r.begin) matmul_quantized(m, aq.data(), opt.n_tokens, y.data(), r.begin, r.end, opt.variant);
+        });
     };
     // Calibrate (this is also the warm-up: caches, page faults): repeat the
     // multiplication until one sample takes >= 5 ms, so that a browser's
@@ -124,6 +140,7 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
     double sum = 0;
     for (float v : y) sum += double(v);
     r.checksum = sum;
+    r.threads = pool.size();
     return r;
 }
 

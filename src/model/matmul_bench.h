@@ -20,6 +20,7 @@ struct MatmulBenchOptions {
     int64_t max_reps = 1000;       // ... but never more samples than this (a sample of a small matrix repeats it to last >= 5 ms)
     uint32_t seed = 1;
     KernelVariant variant = default_kernel_variant();
+    int threads = 1;               // a pool of this size splits the rows (0 = one per physical core)
 };
 
 struct MatmulBenchResult {
@@ -30,7 +31,8 @@ struct MatmulBenchResult {
     double weight_gbps = 0;   // weight bytes read once per multiplication / seconds
     uint64_t weight_bytes = 0;
     uint64_t activation_bytes = 0;  // the quantized activations
-    double checksum = 0;      // sum of the outputs of the last repetition (same for every variant)
+    double checksum = 0;      // sum of the outputs of the last repetition (same for every variant and thread count)
+    int threads = 1;          // the pool's size (1 in builds without threads)
 };
 
 // Throws Error(Unsupported) for types that cannot be a weight in a

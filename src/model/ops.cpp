@@ -55,27 +55,29 @@ void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos
     rope_rotate(x, n_head, head_dim, n_rot, cs, sn, type);
 }
 
-void quantize_activations(const WeightMatrix& w, const float* x, int64_t n_tokens, std::vector<uint8_t>& scratch,
+size_t activation_row_bytes(const WeightMatrix& w) { return row_size(type_traits(w.traits->vec_dot_type), w.n_in); }
+
+void quantize_activations(const WeightMatrix& w, const float* x, int64_t t0, int64_t t1, uint8_t* aq,
                           KernelVariant variant) {
-    const TypeTraits& at = type_traits(w.traits->vec_dot_type);
-    const KernelSet ak = resolve_kernels(at, variant);
-    const size_t arow = row_size(at, w.n_in);
-    if (scratch.size() < size_t(n_tokens) * arow) scratch.resize(size_t(n_tokens) * arow);
-    for (int64_t t = 0; t < n_tokens; ++t) ak.quantize_row(x + t * w.n_in, scratch.data() + size_t(t) * arow, w.n_in);
+    const KernelSet ak = resolve_kernels(type_traits(w.traits->vec_dot_type), variant);
+    const size_t arow = activation_row_bytes(w);
+    for (int64_t t = t0; t < t1; ++t) ak.quantize_row(x + t * w.n_in, aq + size_t(t) * arow, w.n_in);
 }
 
-void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens, float* y, KernelVariant variant) {
+void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens, float* y, int64_t r0, int64_t r1,
+                      KernelVariant variant) {
+    if (r1 <= r0 || n_tokens <= 0) return;
     const KernelSet wk = resolve_kernels(*w.traits, variant);
-    const size_t arow = row_size(type_traits(w.traits->vec_dot_type), w.n_in);
+    const size_t arow = activation_row_bytes(w);
     // The format's gemm when it has one: the same numbers as vec_dot, with
     // unpacked blocks shared across rows and tokens (each gemm picks its own
     // single-token path).
     if (wk.gemm) {
-        wk.gemm(w.n_in, w.data, w.row_bytes, w.n_out, aq, arow, n_tokens, y, size_t(w.n_out));
+        wk.gemm(w.n_in, w.row(r0), w.row_bytes, r1 - r0, aq, arow, n_tokens, y + r0, size_t(w.n_out));
         return;
     }
     // Rows outer, tokens inner: each weight row is read once per batch.
-    for (int64_t r = 0; r < w.n_out; ++r) {
+    for (int64_t r = r0; r < r1; ++r) {
         const uint8_t* wr = w.row(r);
         for (int64_t t = 0; t < n_tokens; ++t) y[t * w.n_out + r] = wk.vec_dot(w.n_in, wr, aq + size_t(t) * arow);
     }

@@ -32,12 +32,17 @@ inline float silu(float x) { return x / (1.0f + __builtin_expf(-x)); }
 
 // y[t][r] = dot(W row r, x[t]) for n_tokens rows of x ([n_tokens][n_in] -> [n_tokens][n_out]),
 // in two steps so that matrices sharing an input (q/k/v, gate/up) quantize it
-// once: quantize_activations fills scratch with x quantized to w's
-// vec_dot_type, as ggml does; matmul_quantized multiplies any matrix with the
-// same n_in and vec_dot_type by it.
-void quantize_activations(const WeightMatrix& w, const float* x, int64_t n_tokens, std::vector<uint8_t>& scratch,
+// once: quantize_activations writes x quantized to w's vec_dot_type, as ggml
+// does (activation_row_bytes(w) per token); matmul_quantized multiplies any
+// matrix with the same n_in and vec_dot_type by it. Both work on a slice
+// (tokens [t0, t1), output rows [r0, r1)) so that threads can share one
+// multiplication; every output value is computed the same way whatever the
+// slices, so results do not depend on how the work is split.
+size_t activation_row_bytes(const WeightMatrix& w);
+void quantize_activations(const WeightMatrix& w, const float* x, int64_t t0, int64_t t1, uint8_t* aq,
                           KernelVariant variant);
-void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens, float* y, KernelVariant variant);
+void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens, float* y, int64_t r0, int64_t r1,
+                      KernelVariant variant);
 
 // Expand row `id` of an embedding matrix to float.
 void embedding_row(const WeightMatrix& w, int64_t id, float* out);

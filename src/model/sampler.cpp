@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 
@@ -23,7 +24,12 @@ Sampler::Sampler(const SamplerOptions& opt) : opt_(opt), rng_(opt.seed) {
 int32_t Sampler::sample(const float* logits, int64_t n_vocab) {
     if (opt_.temperature <= 0.0f) return argmax(logits, n_vocab);
     cand_.resize(size_t(n_vocab));
-    for (int64_t i = 0; i < n_vocab; ++i) cand_[size_t(i)] = {logits[i], int32_t(i)};
+    // A NaN logit (a model with NaN weights) would break the sort's ordering
+    // (undefined behaviour); it ranks last instead, as -inf.
+    for (int64_t i = 0; i < n_vocab; ++i) {
+        const float l = std::isnan(logits[i]) ? -std::numeric_limits<float>::infinity() : logits[i];
+        cand_[size_t(i)] = {l, int32_t(i)};
+    }
     auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
     size_t keep = cand_.size();
     if (opt_.top_k > 0 && size_t(opt_.top_k) < keep) {
@@ -32,6 +38,8 @@ int32_t Sampler::sample(const float* logits, int64_t n_vocab) {
     } else {
         std::sort(cand_.begin(), cand_.end(), by_logit);
     }
+    // Nothing finite to choose from: the first of the best, like greedy.
+    if (!std::isfinite(cand_[0].first)) return cand_[0].second;
     // Probabilities at temperature 1 decide the nucleus (as llama.cpp applies top-p before temperature).
     std::vector<double> p(keep);
     double sum = 0.0;

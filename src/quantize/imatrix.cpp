@@ -37,9 +37,13 @@ private:
     size_t pos_ = 0;
 };
 
-void require_finite(const std::string& name, const std::vector<float>& v) {
+// Weights are means of squared activations: finite and never negative. A
+// negative one used to pass here and stop the quantizer half-way through
+// the file, after the header was written (fuzz_imatrix).
+void require_valid_weights(const std::string& name, const std::vector<float>& v) {
     for (float f : v) {
         if (!std::isfinite(f)) bad("entry '" + name + "' contains a non-finite value");
+        if (f < 0.0f) bad("entry '" + name + "' contains a negative weight " + std::to_string(f));
     }
 }
 
@@ -65,7 +69,7 @@ ImatrixData parse_legacy(const uint8_t* data, size_t len) {
         if (ncall > 0) {
             for (auto& x : v) x /= float(ncall);
         }
-        require_finite(name, v);
+        require_valid_weights(name, v);
         r.entries[name] = std::move(v);
     }
     if (in.remaining() > 0) {
@@ -135,7 +139,7 @@ ImatrixData parse_gguf(const uint8_t* data, size_t len) {
                 v[j * size_t(ne0) + i] = c > 0.0f ? sums[j * size_t(ne0) + i] / c : 1.0f;
             }
         }
-        require_finite(name, v);
+        require_valid_weights(name, v);
         r.entries[name] = std::move(v);
     }
     return r;

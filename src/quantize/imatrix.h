@@ -29,8 +29,8 @@ struct ImatrixData {
 };
 
 // Parses either layout from the whole file. Throws Error(Format) for
-// truncated or inconsistent files and for non-finite weights (llama-quantize
-// refuses those too).
+// truncated or inconsistent files, for non-finite weights (llama-quantize
+// refuses those too) and for negative ones (no sum of squares is negative).
 ImatrixData parse_imatrix(const uint8_t* data, size_t len);
 ImatrixData read_imatrix_file(const std::string& path);
 

@@ -148,7 +148,7 @@ ModelQuantizeResult quantize_model(GgufHeader input, const ReadFn& read, const W
     const auto t0 = std::chrono::steady_clock::now();
     if (!read) throw Error(ErrorCode::InvalidArgument, "no input reader");
     if (!opt.params.dry_run && !write) throw Error(ErrorCode::InvalidArgument, "no output writer");
-    if (opt.nthreads < 1) throw Error(ErrorCode::InvalidArgument, "thread count must be at least 1");
+    if (opt.threads < 0) throw Error(ErrorCode::InvalidArgument, "thread count must not be negative");
 
     QuantizeSession session(std::move(input), opt);
     ModelQuantizeResult res;

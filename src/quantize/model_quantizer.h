@@ -39,9 +39,9 @@ struct ModelQuantizeOptions {
     QuantizeParams params;  // has_imatrix is derived from imatrix below
     const ImatrixData* imatrix = nullptr;
     std::string imatrix_file;  // recorded as quantize.imatrix.file
+    int threads = 0;           // rows of a tensor split across this many threads; 0 = one per physical core
     std::vector<std::string> imatrix_include;  // --include-weights: keep only entries whose name contains one
     std::vector<std::string> imatrix_exclude;  // --exclude-weights: drop entries whose name contains one
-    int nthreads = 1;          // rows of a tensor split across this many threads
     KernelVariant variant = default_kernel_variant();
     size_t chunk_values = size_t(1) << 24;  // values converted per step (whole rows, at least one)
     ProgressFn progress;

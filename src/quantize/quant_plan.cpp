@@ -530,7 +530,7 @@ ModelInfo read_model_info(const GgufHeader& h, const std::vector<KvOverride>& ov
     ModelInfo m;
     m.arch = a->as_string();
     if (m.arch != "llama") {
-        throw Error(ErrorCode::Unsupported, "architecture '" + m.arch +
+        throw Error(ErrorCode::UnsupportedArchitecture, "architecture '" + m.arch +
                                                 "' is not supported by the quantizer (quantlab implements llama-quantize's "
                                                 "rules for 'llama' models)");
     }

@@ -4,75 +4,32 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
-#include <thread>
 #include <utility>
 
 #include "core/error.h"
 #include "formats/quantize.h"
+#include "parallel/cpu_cores.h"
 #include "quantize/type_layout.h"
 
 namespace quantlab {
 
 namespace {
 
-// Threads exist natively and in pthread-enabled wasm builds only; a plain
-// wasm build runs every range on the calling thread.
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-#define QUANTLAB_QUANT_THREADS 0
-#else
-#define QUANTLAB_QUANT_THREADS 1
-#endif
-
-// Runs fn(thread, begin, end) over [0, n) split into contiguous ranges, one
-// per thread; rows are independent, so the bytes do not depend on the split.
-// Like llama-quantize (chunks of at least 32*512 values), small work stays
-// on one thread, where starting threads would cost more than it saves.
+// Runs fn(thread, begin, end) over [0, n) on the pool, in row chunks of
+// fixed boundaries; rows are independent, so the bytes do not depend on the
+// chunking nor on which thread converts what. Like llama-quantize (chunks of
+// at least 32*512 values), small work stays on one thread. A few chunks per
+// thread let a thread the OS parks on a busy machine fall behind without
+// holding the others up.
 template <class Fn>
-void parallel_rows(int64_t n, int64_t row_values, int nthreads, Fn fn) {
-#if QUANTLAB_QUANT_THREADS
-    constexpr int64_t kMinValuesPerThread = 32 * 512;
-    const int64_t by_size = (n * row_values + kMinValuesPerThread - 1) / kMinValuesPerThread;
-    const int nt = int(std::max<int64_t>(1, std::min<int64_t>({int64_t(nthreads), n, by_size})));
-#else
-    const int nt = 1;
-    (void)nthreads;
-    (void)row_values;
-#endif
-    if (nt <= 1) {
-        fn(0, int64_t(0), n);
-        return;
-    }
-#if QUANTLAB_QUANT_THREADS
-    std::vector<std::pair<int64_t, int64_t>> ranges;
-    const int64_t per = n / nt;
-    const int64_t extra = n % nt;
-    for (int64_t i = 0, begin = 0; i < nt; ++i) {
-        const int64_t len = per + (i < extra ? 1 : 0);
-        ranges.emplace_back(begin, begin + len);
-        begin += len;
-    }
-    std::vector<std::exception_ptr> errors(static_cast<size_t>(nt));
-    std::vector<std::thread> pool;
-    pool.reserve(size_t(nt - 1));
-    for (int i = 1; i < nt; ++i) {
-        pool.emplace_back([&, i] {
-            try {
-                fn(i, ranges[size_t(i)].first, ranges[size_t(i)].second);
-            } catch (...) {
-                errors[size_t(i)] = std::current_exception();
-            }
-        });
-    }
-    try {
-        fn(0, ranges[0].first, ranges[0].second);
-    } catch (...) {
-        errors[0] = std::current_exception();
-    }
-    for (auto& t : pool) t.join();
-    for (auto& e : errors) {
-        if (e) std::rethrow_exception(e);
-    }
-#endif
+void parallel_rows(ThreadPool& pool, int64_t n, int64_t row_values, Fn fn) {
+    constexpr int64_t kMinValuesPerChunk = 32 * 512;
+    const int64_t by_size = (n * row_values + kMinValuesPerChunk - 1) / kMinValuesPerChunk;
+    const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>({int64_t(4) * pool.size(), n, by_size}));
+    pool.run(chunks, [&](int64_t chunk, int thread) {
+        const TaskRange r = task_range(n, chunks, chunk);
+        if (r.end > r.begin) fn(thread, r.begin, r.end);
+    });
 }
 
 // ggml_validate_row_data's question (are the stored scales / values finite?)
@@ -80,14 +37,23 @@ void parallel_rows(int64_t n, int64_t row_values, int nthreads, Fn fn) {
 // scales are finite.
 void validate_rows(const TypeTraits& tr, const KernelSet& k, const uint8_t* data, int64_t nrows, int64_t ne0,
                    std::vector<float>& scratch, const std::string& name, int64_t first_row, const char* what) {
-    const size_t rs = row_size(tr, ne0);
-    scratch.resize(size_t(ne0));
+    const int64_t r = first_non_finite_row(tr, k, data, nrows, ne0, scratch);
+    if (r >= 0) {
+        throw Error(ErrorCode::NonFinite, std::string(what) + ": tensor " + name + " row " +
+                                              std::to_string(first_row + r) + " holds a non-finite value");
+    }
+}
+
+// The input of a conversion, checked row by row so the error names where
+// the NaN/Inf is in the model, not in a chunk.
+void require_finite_rows(const float* x, int64_t nrows, int64_t ne0, const std::string& name, int64_t first_row) {
     for (int64_t r = 0; r < nrows; ++r) {
-        k.dequantize_row(data + size_t(r) * rs, scratch.data(), ne0);
         for (int64_t i = 0; i < ne0; ++i) {
-            if (!std::isfinite(scratch[size_t(i)])) {
-                throw Error(ErrorCode::NonFinite, std::string(what) + ": tensor " + name + " row " +
-                                                      std::to_string(first_row + r) + " holds a non-finite value");
+            const float v = x[size_t(r * ne0 + i)];
+            if (!std::isfinite(v)) {
+                throw Error(ErrorCode::NonFinite, "tensor " + name + " row " + std::to_string(first_row + r) +
+                                                      " column " + std::to_string(i) + " holds " +
+                                                      (std::isnan(v) ? "NaN" : "Inf") + " in the input");
             }
         }
     }
@@ -118,7 +84,7 @@ void emit(const ModelQuantizeOptions& opt, const std::string& line) {
 }  // namespace
 
 QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : in_(std::move(input)), opt_(std::move(opt)) {
-    if (opt_.nthreads < 1) throw Error(ErrorCode::InvalidArgument, "thread count must be at least 1");
+    if (opt_.threads < 0) throw Error(ErrorCode::InvalidArgument, "thread count must not be negative");
     if (!opt_.imatrix_include.empty() || !opt_.imatrix_exclude.empty()) {
         // filter_imatrix refuses both lists at once, with or without an imatrix.
         filtered_imatrix_ = filter_imatrix(opt_.imatrix ? *opt_.imatrix : ImatrixData(), opt_.imatrix_include,
@@ -174,7 +140,8 @@ QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : i
         if (!params.dry_run) throw;
         headers_.assign(size_t(std::max(1, plan_.n_output_files)), GgufWriter());
     }
-    scratch_.resize(static_cast<size_t>(opt_.nthreads));
+    pool_ = std::make_unique<ThreadPool>(resolve_thread_count(opt_.threads));
+    scratch_.resize(static_cast<size_t>(pool_->size()));
 }
 
 uint64_t QuantizeSession::output_size() const {
@@ -205,12 +172,10 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
     const PlannedTensor& t = plan_.tensors[i];
     const GgufTensorInfo& src = in_.tensors[t.input_index];
     const ModelQuantizeOptions& opt = opt_;
-    const int nthreads = opt.nthreads;
 
     const TypeTraits& tin = type_traits(t.old_type);
     const TypeTraits& tout = type_traits(t.new_type);
     const KernelSet kin = resolve_kernels(tin, opt.variant);
-    const KernelSet kout = resolve_kernels(tout, opt.variant);
     const int64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
     const int64_t ne1 = t.ne.size() > 1 ? t.ne[1] : 1;
     const int64_t ne2 = t.ne.size() > 2 ? t.ne[2] : 1;
@@ -238,7 +203,7 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
 
                 if (!t.convert) {
                     // llama.cpp's loader checks every tensor it reads (check_tensors).
-                    parallel_rows(nr, ne0, nthreads, [&](int tid, int64_t b, int64_t e) {
+                    parallel_rows(*pool_, nr, ne0, [&](int tid, int64_t b, int64_t e) {
                         validate_rows(tin, kin, in_buf.data() + size_t(b) * in_row, e - b, ne0,
                                       scratch[size_t(tid)], t.name, first_row + b, "invalid input data");
                     });
@@ -246,8 +211,7 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
                 } else {
                     f32_buf.resize(size_t(nr * ne0));
                     out_buf.resize(size_t(nr) * out_row);
-                    parallel_rows(nr, ne0, nthreads, [&](int tid, int64_t b, int64_t e) {
-                        std::vector<float>& sc = scratch[size_t(tid)];
+                    parallel_rows(*pool_, nr, ne0, [&](int, int64_t b, int64_t e) {
                         float* x = f32_buf.data() + size_t(b * ne0);
                         const uint8_t* q = in_buf.data() + size_t(b) * in_row;
                         if (t.old_type == GgmlType::F32) {
@@ -257,15 +221,16 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
                                 kin.dequantize_row(in_buf.data() + size_t(r) * in_row, f32_buf.data() + size_t(r * ne0), ne0);
                             }
                         }
+                        require_finite_rows(x, e - b, ne0, t.name, first_row + b);
                         QuantizeOptions qo;
                         qo.n_per_row = ne0;
                         qo.imatrix = im;
                         qo.imatrix_len = im ? size_t(ne0) : 0;
                         qo.variant = opt.variant;
+                        qo.first_row = first_row + b;
                         uint8_t* y = out_buf.data() + size_t(b) * out_row;
+                        // Validates every row it writes (first_non_finite_row), as ggml_validate_row_data.
                         quantize_into(tout, x, size_t((e - b) * ne0), y, size_t(e - b) * out_row, qo);
-                        validate_rows(tout, kout, y, e - b, ne0, sc, t.name, first_row + b,
-                                      "quantized data validation failed");
                     });
                     if (!out_buf.empty()) write(out_buf.data(), out_buf.size());
                 }

@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "parallel/thread_pool.h"
 #include "quantize/model_quantizer.h"
 
 namespace quantlab {
@@ -25,6 +27,7 @@ public:
     const GgufHeader& input() const { return in_; }
     const QuantPlan& plan() const { return plan_; }
     const ModelQuantizeOptions& options() const { return opt_; }
+    int threads() const { return pool_->size(); }
     size_t n_tensors() const { return plan_.tensors.size(); }
     // Converted tensors the imatrix had no entry for.
     const std::vector<std::string>& imatrix_missing() const { return imatrix_missing_; }
@@ -66,7 +69,8 @@ private:
     std::vector<uint8_t> in_buf_;
     std::vector<float> f32_buf_;
     std::vector<uint8_t> out_buf_;
-    std::vector<std::vector<float>> scratch_;
+    std::vector<std::vector<float>> scratch_;  // one per pool thread
+    std::unique_ptr<ThreadPool> pool_;
 };
 
 }  // namespace quantlab

@@ -14,6 +14,7 @@ ErrorStats compute_error_stats(const float* original, const float* reconstructed
         throw Error(ErrorCode::InvalidArgument, "error statistics need two non-empty arrays");
     }
     if (bins < 0 || bins > 100000) throw Error(ErrorCode::InvalidArgument, "histogram bins must be in 0..100000");
+    if (!std::isfinite(range)) throw Error(ErrorCode::InvalidArgument, "histogram range must be a finite number");
     require_finite(original, n, "original");
     require_finite(reconstructed, n, "reconstructed");
 
@@ -54,13 +55,16 @@ ErrorStats compute_error_stats(const float* original, const float* reconstructed
         s.histogram.lo = -half;
         s.histogram.hi = half;
         s.histogram.counts.assign(size_t(bins), 0);
-        const double width = 2.0 * half / bins;
+        // A range near the smallest double would make the width underflow to 0.
+        const double width = std::max(2.0 * half / bins, std::numeric_limits<double>::min());
         for (size_t i = 0; i < n; ++i) {
             const double e = double(reconstructed[i]) - double(original[i]);
-            // Errors outside an explicit range land in the edge bins.
-            long b = long(std::floor((e + half) / width));
-            b = std::clamp(b, 0L, long(bins) - 1);
-            ++s.histogram.counts[size_t(b)];
+            // Errors outside an explicit range land in the edge bins. Clamped
+            // as a double: converting a position like 1e300 to an integer is
+            // undefined behaviour (a trap in WebAssembly).
+            const double pos = std::floor((e + half) / width);
+            const size_t b = pos <= 0.0 ? 0 : pos >= double(bins - 1) ? size_t(bins - 1) : size_t(pos);
+            ++s.histogram.counts[b];
         }
     }
     return s;

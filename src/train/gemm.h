@@ -13,7 +13,7 @@
 
 #include <cstdint>
 
-#include "train/thread_pool.h"
+#include "parallel/thread_pool.h"
 
 namespace quantlab {
 

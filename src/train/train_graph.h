@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "train/backward_ops.h"
-#include "train/thread_pool.h"
+#include "parallel/thread_pool.h"
 #include "train/train_model.h"
 
 namespace quantlab {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -21,15 +22,21 @@ inline uint32_t float_bits_of(float f) {
 }
 
 // rows x n weights of type t and tokens x n activations of its vec_dot_type.
+// extremes: every input is +-scale, so weights quantize to the ends of their
+// format's range and activations to +-127 (the largest products).
 inline void check_gemm(const TypeTraits& t, GemmFn gemm, int64_t n, int64_t rows, int64_t tokens, float scale,
-                       uint32_t seed) {
+                       uint32_t seed, bool extremes = false) {
     const KernelSet k = resolve_kernels(t, KernelVariant::Simd128);
     const TypeTraits& at = type_traits(t.vec_dot_type);
     const KernelSet ak = resolve_kernels(at, KernelVariant::Simd128);
     const size_t wrb = row_size(t, n), arb = row_size(at, n);
     std::vector<uint8_t> w(size_t(rows) * wrb), a(size_t(tokens) * arb);
-    const auto wf = random_floats(size_t(rows * n), seed, scale);
-    const auto af = random_floats(size_t(tokens * n), seed + 1, 1.0f);
+    auto wf = random_floats(size_t(rows * n), seed, scale);
+    auto af = random_floats(size_t(tokens * n), seed + 1, 1.0f);
+    if (extremes) {
+        for (float& x : wf) x = std::copysign(scale, x);
+        for (float& x : af) x = std::copysign(1.0f, x);
+    }
     for (int64_t r = 0; r < rows; ++r) quantize_row_for_test(t.ref, wf.data() + r * n, w.data() + size_t(r) * wrb, n);
     for (int64_t i = 0; i < tokens; ++i) ak.quantize_row(af.data() + i * n, a.data() + size_t(i) * arb, n);
     const size_t ys = size_t(rows) + 3;  // a stride wider than the rows: padding must stay untouched

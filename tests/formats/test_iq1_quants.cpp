@@ -225,13 +225,19 @@ TEST_CASE("IQ1 quantizers at the edges: zeros, ties, zero weights, squares that 
                                    quantized_size(t, n), n);
         CHECK(all_finite(y0));
         // |x| ~ 1e21: x^2 overflows float (ggml would abort on an unfit
-        // group). The kernels finish, and every variant writes the same bytes.
+        // group). The kernels finish, and every variant writes the same bytes;
+        // the checked API then refuses the rows (their f16 scales overflow),
+        // as ggml_validate_row_data would.
         std::vector<float> big = x;
         for (auto& v : big) v *= 1e21f;
-        const auto ref = quantize_with(t, big, &ones, KernelVariant::Ref, 0);
+        const size_t qbytes = quantized_size(t, n);
+        std::vector<uint8_t> ref(qbytes);
+        resolve_kernels(t, KernelVariant::Ref).quantize(big.data(), ref.data(), 1, int64_t(n), ones.data());
         for (auto v : variants_under_test()) {
-            const auto q = quantize_with(t, big, &ones, v, 0);
+            std::vector<uint8_t> q(qbytes);
+            resolve_kernels(t, v).quantize(big.data(), q.data(), 1, int64_t(n), ones.data());
             CHECK(first_difference(q.data(), ref.data(), q.size()) == -1);
+            CHECK_THROWS_AS(quantize_with(t, big, &ones, v, 0), Error);
         }
     }
 }

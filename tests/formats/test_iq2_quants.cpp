@@ -248,13 +248,25 @@ TEST_CASE("IQ2 quantizers at the edges: zeros, zero weights, squares that overfl
                                    quantized_size(t, n), n);
         CHECK(all_finite(y0));
         // |x| ~ 1e20: x^2 overflows float (ggml would abort on a point off the
-        // grid). The kernels finish, and every variant writes the same bytes.
+        // grid). The kernels finish, and every variant writes the same bytes;
+        // the checked API then refuses the rows (their f16 scales overflow).
         std::vector<float> big = x;
         for (auto& v : big) v *= 1e21f;
-        const auto ref = quantize_weighted(t, big, ones, KernelVariant::Ref, 0);
+        auto kernel_bytes = [&](KernelVariant v) {
+            std::vector<uint8_t> q(quantized_size(t, n));
+            resolve_kernels(t, v).quantize(big.data(), q.data(), 1, int64_t(n), ones.data());
+            return q;
+        };
+        const auto ref = kernel_bytes(KernelVariant::Ref);
         for (auto v : variants_under_test()) {
-            const auto q = quantize_weighted(t, big, ones, v, 0);
+            const auto q = kernel_bytes(v);
             CHECK(first_difference(q.data(), ref.data(), q.size()) == -1);
+        }
+        try {
+            quantize_weighted(t, big, ones, KernelVariant::Ref, 0);
+            FAIL("no error");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::NonFinite);
         }
     }
 }

@@ -1,9 +1,12 @@
 // Bad input never reaches a kernel: each mistake gets its own typed error,
 // and the library keeps working afterwards.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "formats/quantize.h"
@@ -91,4 +94,86 @@ TEST_CASE("type names resolve case-insensitively", "[traits]") {
     CHECK(type_traits_by_name("q8_0").block_size == 32);
     CHECK(type_traits_by_name("BF16").type_size == 2);
     CHECK(type_traits(GgmlType::Q8_0).bits_per_weight() == Approx(8.5));
+}
+
+TEST_CASE("finite input that overflows a format's f16 scales is refused, naming the row", "[errors]") {
+    // fuzz_quantize found quantize() returning blocks with an infinite f16
+    // scale for finite input (|x| around 1e6 in q4_0): they decode to Inf/NaN
+    // and ggml_validate_row_data refuses them. q3_K, q6_K and iq4_xs instead
+    // collapse |x| = 1e20 to zeros. Every format either refuses such a row or
+    // stores it (f32, q8_K's f32 scale) so that it decodes finite and close.
+    std::vector<std::string> refused;
+    for (const auto& t : all_type_traits()) {
+        const size_t n = size_t(t.block_size) * 2;
+        std::vector<float> x = test::random_floats(n * 3, 5);  // 3 rows
+        for (size_t i = n; i < 2 * n; ++i) x[i] *= 1e20f;      // row 1 only
+        const std::vector<float> w(n, 1.0f);                    // IQ2_XXS/IQ2_XS need one
+        QuantizeOptions opt;
+        opt.n_per_row = int64_t(n);
+        opt.imatrix = w.data();
+        opt.imatrix_len = n;
+        for (const auto v : test::variants_under_test()) {
+            INFO(t.name << " " << kernel_variant_name(v));
+            opt.variant = v;
+            try {
+                const auto q = quantize(t, x.data(), x.size(), opt);
+                const auto y = dequantize(t, q.data(), q.size(), x.size(), v);
+                for (size_t i = n; i < 2 * n; ++i) REQUIRE(std::fabs(y[i] - x[i]) <= 0.5f * std::fabs(x[i]) + 1e19f);
+            } catch (const Error& e) {
+                CHECK(e.code() == ErrorCode::NonFinite);
+                CHECK_THAT(e.what(), Catch::Contains(std::string("row 1 cannot be stored as ") + t.name));
+                if (v == KernelVariant::Ref) refused.push_back(t.name);
+            }
+        }
+    }
+    for (const char* name : {"f16", "q4_0", "q8_0", "q2_K", "q3_K", "q6_K", "iq4_xs"}) {
+        CHECK(std::find(refused.begin(), refused.end(), name) != refused.end());
+    }
+    // The boundary: what fits still quantizes.
+    std::vector<float> ok(32, 60000.0f);
+    CHECK(quantize(type_traits(GgmlType::Q8_0), ok.data(), ok.size()).size() == 34);
+}
+
+TEST_CASE("sizes beyond size_t are computed exactly for callers that ask", "[errors]") {
+    const auto& q4 = type_traits(GgmlType::Q4_K);
+    CHECK(quantized_bytes(q4, uint64_t(1) << 40) == (uint64_t(1) << 40) / 256 * 144);
+    CHECK_THROWS_AS(quantized_bytes(q4, (uint64_t(1) << 40) + 1), Error);
+}
+
+TEST_CASE("importance weights at the edges of float quantize as their scaled-down copy would", "[errors]") {
+    // fuzz_imatrix found an imatrix with weights around 1e38 that made q5_0
+    // blocks of an ordinary row decode to NaN (the quantizer's weighted sums
+    // overflowed). The weights only count relative to each other: scaled by
+    // 2^100 or 2^-100 they must give the same bytes, in every format.
+    for (const auto& t : all_type_traits()) {
+        const size_t n = size_t(t.block_size) * 2;
+        const std::vector<float> x = test::random_floats(n * 2, 11);
+        std::vector<float> w = test::random_floats(n, 12);
+        for (auto& v : w) v = 1.0f + std::fabs(v) * 0.01f;  // the largest lies in [1, 2): no rescaling
+        for (const auto v : test::variants_under_test()) {
+            INFO(t.name << " " << kernel_variant_name(v));
+            QuantizeOptions opt;
+            opt.n_per_row = int64_t(n);
+            opt.variant = v;
+            opt.imatrix = w.data();
+            opt.imatrix_len = n;
+            std::vector<uint8_t> want;
+            try {
+                want = quantize(t, x.data(), x.size(), opt);
+            } catch (const Error& e) {
+                CHECK(e.code() == ErrorCode::Unsupported);
+                continue;
+            }
+            for (const int e : {100, -100}) {
+                std::vector<float> ws(w);
+                for (auto& s : ws) s = std::ldexp(s, e);
+                opt.imatrix = ws.data();
+                CHECK(quantize(t, x.data(), x.size(), opt) == want);
+            }
+            std::vector<float> huge(w);
+            huge[0] = std::numeric_limits<float>::max();
+            opt.imatrix = huge.data();
+            CHECK_NOTHROW(quantize(t, x.data(), x.size(), opt));
+        }
+    }
 }

@@ -194,6 +194,14 @@ TEST_CASE("duplicate keys, bad types, bad shapes and offsets are rejected", "[gg
 
     auto five_dims = make([&](std::vector<uint8_t>& b) { b[find(b, "t1") + 2] = 5; });
     CHECK(format_error(five_dims) == "invalid GGUF: tensor 't1' has 5 dimensions");
+
+    // t1's dimension 8 -> 2^62: 2^64 bytes of f32, which used to wrap to a
+    // size of 0 and pass as data inside the file (fuzz_imatrix).
+    auto wraps = make([&](std::vector<uint8_t>& b) {
+        const uint64_t huge = uint64_t(1) << 62;
+        std::memcpy(&b[find(b, "t1") + 2 + 4], &huge, 8);
+    });
+    CHECK(format_error(wraps) == "invalid GGUF: tensor 't1' is absurdly large");
 }
 
 TEST_CASE("metadata values convert only where meaningful", "[gguf]") {

@@ -43,6 +43,20 @@ describe('loading', () => {
     m2.dispose();
   });
 
+  it('takes a thread count: this module (no pthreads) runs 1, with the same results', async () => {
+    expect(f32.info.threads).toBe(1);
+    const m = await ql.loadModel(ref('stories260K-f32.gguf'), { nCtx: 128, threads: 3 });
+    expect(m.info.threads).toBe(1);
+    const r = await m.perplexity(readFileSync(ref('eval.txt'), 'utf8'), { ctx: 128, chunks: 2 });
+    const r0 = await f32.perplexity(readFileSync(ref('eval.txt'), 'utf8'), { ctx: 128, chunks: 2 });
+    expect(r.ppl).toBe(r0.ppl);
+    m.dispose();
+    for (const threads of [-1, 1.5, 'two', 1000]) {
+      const e = await rejection(ql.loadModel(ref('stories260K-f32.gguf'), { threads }));
+      expect(e.code, String(threads)).toBe('InvalidArgument');
+    }
+  });
+
   it('rejects a file that is not a GGUF model and keeps working', async () => {
     const e = await rejection(ql.loadModel(new Uint8Array(64).fill(7)));
     expect(e).toBeInstanceOf(QuantlabError);

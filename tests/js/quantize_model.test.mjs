@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQuantlab, QuantlabError } from '../../dist/node.mjs';
+import { ggufHeader, llamaTensors } from './gguf_builder.mjs';
 import { sharedDir } from './golden.mjs';
 
 const ref = (name) => `${sharedDir}/reference/${name}`;
@@ -498,42 +499,6 @@ describe('split models', () => {
 // header is written here, tensor data is synthesized in read() from the
 // absolute offset, so any range reads the same bytes every time.
 
-function ggufHeader(kv, tensors, alignment = 32) {
-  const enc = new TextEncoder();
-  const parts = [];
-  const u32 = (v) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, v, true); parts.push(b); };
-  const u64 = (v) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, BigInt(v), true); parts.push(b); };
-  const str = (s) => { const b = enc.encode(s); u64(b.length); parts.push(b); };
-  u32(0x46554747); // "GGUF"
-  u32(3);
-  u64(tensors.length);
-  u64(kv.length);
-  for (const [key, type, value] of kv) {
-    str(key);
-    u32(type);
-    if (type === 8) str(value);
-    else u32(value); // 4 = UINT32
-  }
-  let offset = 0;
-  const placed = [];
-  for (const t of tensors) {
-    str(t.name);
-    u32(t.ne.length);
-    for (const d of t.ne) u64(d);
-    u32(0); // F32
-    u64(offset);
-    const size = t.ne.reduce((a, b) => a * b, 4);
-    placed.push({ ...t, offset, size });
-    offset += Math.ceil(size / alignment) * alignment;
-  }
-  let len = parts.reduce((s, p) => s + p.length, 0);
-  const dataOffset = Math.ceil(len / alignment) * alignment;
-  const header = new Uint8Array(dataOffset);
-  len = 0;
-  for (const p of parts) { header.set(p, len); len += p.length; }
-  return { header, dataOffset, dataSize: offset, tensors: placed };
-}
-
 function syntheticLlama({ nEmbd = 4096, nFf = 11008, nLayer = 5, nVocab = 32000, nHead = 32, nHeadKv = 32 } = {}) {
   const kv = [
     ['general.architecture', 8, 'llama'],
@@ -545,23 +510,7 @@ function syntheticLlama({ nEmbd = 4096, nFf = 11008, nLayer = 5, nVocab = 32000,
     ['llama.attention.head_count', 4, nHead],
     ['llama.attention.head_count_kv', 4, nHeadKv],
   ];
-  const kvDim = (nEmbd / nHead) * nHeadKv;
-  const tensors = [{ name: 'token_embd.weight', ne: [nEmbd, nVocab] }];
-  for (let l = 0; l < nLayer; ++l) {
-    const b = `blk.${l}.`;
-    tensors.push(
-      { name: `${b}attn_norm.weight`, ne: [nEmbd] },
-      { name: `${b}attn_q.weight`, ne: [nEmbd, nEmbd] },
-      { name: `${b}attn_k.weight`, ne: [nEmbd, kvDim] },
-      { name: `${b}attn_v.weight`, ne: [nEmbd, kvDim] },
-      { name: `${b}attn_output.weight`, ne: [nEmbd, nEmbd] },
-      { name: `${b}ffn_norm.weight`, ne: [nEmbd] },
-      { name: `${b}ffn_gate.weight`, ne: [nEmbd, nFf] },
-      { name: `${b}ffn_down.weight`, ne: [nFf, nEmbd] },
-      { name: `${b}ffn_up.weight`, ne: [nEmbd, nFf] },
-    );
-  }
-  tensors.push({ name: 'output_norm.weight', ne: [nEmbd] }, { name: 'output.weight', ne: [nEmbd, nVocab] });
+  const tensors = llamaTensors({ nEmbd, nFf, nLayer, nVocab, nHead, nHeadKv });
   const g = ggufHeader(kv, tensors);
   // Values repeat with a prime period, so no two rows of a tensor line up.
   const PERIOD = 1_048_573;

@@ -16,6 +16,8 @@
 #include "model/generate.h"
 #include "model/llama_model.h"
 #include "model/tokenizer.h"
+#include "quantize/imatrix_compute.h"
+#include "quantize/mixed_types.h"
 #include "quantize/quantize_test_util.h"
 #include "support/reference_model.h"
 #include "support/test_support.h"
@@ -33,14 +35,44 @@ const std::vector<uint8_t>& builtin_f32() {
     return bytes;
 }
 
+// An importance matrix of the built-in model from models/calibration.txt
+// (disjoint from the scored heldout.txt): 4 chunks of 128 tokens.
+const ImatrixData& calibration_imatrix() {
+    static const ImatrixData im = [] {
+        const auto& file = builtin_f32();
+        auto model = LlamaModel::load_memory(file.data(), file.size());
+        const Tokenizer tok = Tokenizer::from_gguf(model->header());
+        const auto text = read_bytes(models_dir() + "/calibration.txt");
+        auto tokens = tok.tokenize(std::string(text.begin(), text.end()), true);
+        REQUIRE(tokens.size() >= 4 * 128);
+        tokens.resize(4 * 128);
+        ContextOptions co;
+        co.n_ctx = 128;
+        co.n_batch = 128;
+        LlamaContext ctx(model, co);
+        ImatrixOptions o;
+        o.n_ctx = 128;
+        o.bos = tok.bos();
+        o.dataset = "calibration.txt";
+        return compute_imatrix(ctx, tokens, o).to_imatrix_data();
+    }();
+    return im;
+}
+
 // The built-in model with every quantizable tensor of type t (pure: no
 // K-quant mixture), or the file type's own mixture when t is empty.
+// llama-quantize (and so quantlab quantize) writes IQ3_XXS only with an
+// importance matrix (tensor_requires_imatrix), so that type gets one.
 std::vector<uint8_t> quantized(const std::string& type, LlamaFtype ftype = LlamaFtype::MOSTLY_Q4_K_M) {
     ModelQuantizeOptions o;
     o.params.ftype = ftype;
     if (!type.empty()) {
         o.params.pure = true;
         o.params.tensor_types.push_back(parse_tensor_type_override(".*=" + type));
+        if (type_requires_imatrix(type_traits_by_name(type).type, "blk.0.attn_q.weight")) {
+            o.imatrix = &calibration_imatrix();
+            o.imatrix_file = "calibration.imatrix";
+        }
     }
     ModelQuantizeResult r;
     auto out = quant_test::quantize_bytes(builtin_f32(), o, &r);

@@ -1,9 +1,10 @@
 // Native and WebAssembly builds must compute the same logits bit for bit:
-// the native AVX-512 kernels replace SIMD128 ones only where they are
+// the native x86 kernels replace SIMD128 ones only where they are
 // bit-identical, and everything else is the same C++. This test runs in both
-// builds (natively with and without the x86 kernels, through ctest) against
-// one fingerprint of the logits per model, so any difference between targets
-// fails somewhere. The synth512 models (../shared/bench) have 512-wide rows
+// builds (natively at every x86 kernel level and without them, through
+// ctest) against one fingerprint of the logits per model, with 1, 2, 3 and
+// 4 threads, so any difference between targets or thread counts fails
+// somewhere. The synth512 models (../shared/bench) have 512-wide rows
 // and 64-wide heads, so they reach the K-quant kernels and the attention
 // kernels that the 64-wide reference model does not.
 #include <catch2/catch.hpp>
@@ -32,10 +33,11 @@ uint64_t fingerprint(const float* v, size_t n, uint64_t h) {
 }
 
 // A 12-token batch (every row's logits), then 3 single tokens.
-uint64_t logits_fingerprint(const std::shared_ptr<const LlamaModel>& model) {
+uint64_t logits_fingerprint(const std::shared_ptr<const LlamaModel>& model, int threads) {
     ContextOptions co;
     co.n_ctx = 32;
     co.variant = KernelVariant::Simd128;
+    co.threads = threads;
     LlamaContext ctx(model, co);
     const int64_t V = ctx.n_vocab();
     std::vector<int32_t> ids;
@@ -53,7 +55,8 @@ uint64_t logits_fingerprint(const std::shared_ptr<const LlamaModel>& model) {
 
 }  // namespace
 
-TEST_CASE("logits are bit-identical on every target (native SIMD128, native x86, wasm)", "[engine][targets]") {
+TEST_CASE("logits are bit-identical on every target (native SIMD128, native x86, wasm) and thread count",
+          "[engine][targets][threads]") {
     if (!simd128_compiled()) {
         SUCCEED("scalar-only build: the reference kernels compute other (equally valid) roundings");
         return;
@@ -73,9 +76,15 @@ TEST_CASE("logits are bit-identical on every target (native SIMD128, native x86,
         {shared_dir() + "/bench/models/synth512-q4_0.gguf", 0x08b35b01fe3bdef1ull},
         {shared_dir() + "/bench/models/synth512-q4_k_m.gguf", 0x710efeba1fa64c92ull},
     };
+    // A 12-token batch splits unevenly over 3 threads; the 512-wide models'
+    // matrices split into row slices of 12-row multiples plus a remainder.
+    const std::vector<int> thread_counts = threads_supported() ? std::vector<int>{1, 2, 3, 4} : std::vector<int>{1};
     for (const auto& c : cases) {
-        const uint64_t got = logits_fingerprint(LlamaModel::load_file(c.path));
-        INFO(c.path << " fingerprint 0x" << std::hex << got);
-        CHECK(got == c.want);
+        const auto model = LlamaModel::load_file(c.path);
+        for (int threads : thread_counts) {
+            const uint64_t got = logits_fingerprint(model, threads);
+            INFO(c.path << ", " << threads << " threads: fingerprint 0x" << std::hex << got);
+            CHECK(got == c.want);
+        }
     }
 }

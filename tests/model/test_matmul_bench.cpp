@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "model/matmul_bench.h"
+#include "parallel/thread_pool.h"
 
 using namespace quantlab;
 
@@ -57,6 +58,23 @@ TEST_CASE("bench_matmul: the SIMD128 path computes what the reference computes",
     }
 }
 
+TEST_CASE("bench_matmul: row slices on a pool give the same outputs for any thread count", "[bench][matmul][threads]") {
+    for (const char* name : {"q8_0", "q4_K"}) {
+        CAPTURE(name);
+        const auto& t = type_traits_by_name(name);
+        auto o = small(8);
+        o.rows = 100;  // not a multiple of the 12-row slice alignment
+        const auto one = bench_matmul(t, o);
+        CHECK(one.threads == 1);
+        for (int threads : {2, 3}) {
+            o.threads = threads;
+            const auto r = bench_matmul(t, o);
+            CHECK(r.threads == (threads_supported() ? threads : 1));
+            CHECK(r.checksum == one.checksum);
+        }
+    }
+}
+
 TEST_CASE("bench_matmul: bad requests are typed errors", "[bench][matmul]") {
     auto code = [](const char* type, MatmulBenchOptions o) -> std::string {
         try {
@@ -74,4 +92,11 @@ TEST_CASE("bench_matmul: bad requests are typed errors", "[bench][matmul]") {
     CHECK(code("q4_K", o) == "BadLength");
     o = small(0);
     CHECK(code("f32", o) == "InvalidArgument");
+    // Sizes whose product does not fit 64 bits (nor wasm32's size_t): refused before allocating.
+    o = small(1);
+    o.rows = int64_t(1) << 62;
+    CHECK(code("q8_0", o) == "OutOfMemory");
+    o = small(1);
+    o.n_tokens = int64_t(1) << 62;
+    CHECK(code("f32", o) == "OutOfMemory");
 }

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "gguf/gguf_file.h"
 #include "model/tokenizer.h"
+#include "support/gpt2_bytes.h"
 #include "support/test_support.h"
 
 using namespace quantlab;
@@ -94,25 +95,8 @@ GgufWriter spm_writer(const std::vector<SpmPiece>& pieces) {
 // ---- a small GPT-2 BPE vocabulary: ids 0..255 are the 256 byte characters in
 // byte order, then the merge results, then special tokens.
 
-// GPT-2's bytes_to_unicode, written out independently of the library.
-std::string byte_char(int b) {
-    const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-    uint32_t cp = uint32_t(b);
-    if (!printable) {
-        cp = 256;
-        for (int x = 0; x < b; ++x) {
-            if (!((x >= 0x21 && x <= 0x7E) || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF))) ++cp;
-        }
-    }
-    std::string s;
-    if (cp < 0x80) {
-        s += char(cp);
-    } else {
-        s += char(0xC0 | (cp >> 6));
-        s += char(0x80 | (cp & 0x3F));
-    }
-    return s;
-}
+// GPT-2's bytes_to_unicode (tests/support/gpt2_bytes.h).
+using test::gpt2_byte_char;
 
 struct BpeVocab {
     std::vector<std::string> merges;        // rank order
@@ -124,7 +108,7 @@ GgufWriter bpe_writer(const BpeVocab& v, const char* pre = "gpt2") {
     std::vector<std::string> tokens;
     std::vector<int32_t> types;
     for (int b = 0; b < 256; ++b) {
-        tokens.push_back(byte_char(b));
+        tokens.push_back(gpt2_byte_char(b));
         types.push_back(1);
     }
     for (size_t i = 0; i < v.extra_tokens.size(); ++i) {

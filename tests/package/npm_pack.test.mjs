@@ -1,12 +1,13 @@
 // What an npm user gets: `npm pack` the package, install the tarball into a
 // brand-new project, then import it from Node and from a Vite app in Chromium.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { namedFiles } from '../../scripts/check-package.mjs';
 import { startStaticServer } from '../../scripts/serve-web.mjs';
 import { launchChromium } from '../browser/chromium.mjs';
 
@@ -52,6 +53,33 @@ describe('npm package', () => {
       ].sort(),
     );
     expect(existsSync(join(project, 'node_modules/quantlab/dist/quantlab_wasm.wasm'))).toBe(true);
+  });
+
+  it('holds every file the exports map, main, browser and types name', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    const named = namedFiles(pkg);
+    expect(named).toEqual(expect.arrayContaining(['dist/node.mjs', 'dist/browser.mjs', 'dist/quantlab.d.ts', 'dist/quantlab_wasm.wasm']));
+    const packedFiles = new Set(packed.files.map((f) => f.path));
+    for (const f of named) expect(packedFiles.has(f), f).toBe(true);
+    // And the modules those import (relative imports inside dist/) are packed too.
+    for (const f of packed.files.map((x) => x.path).filter((x) => x.endsWith('.mjs'))) {
+      const src = readFileSync(join(project, 'node_modules/quantlab', f), 'utf8');
+      for (const m of src.matchAll(/(?:import|from)\s*\(?\s*['"](\.\/[^'"]+)['"]/g)) {
+        expect(packedFiles.has(join('dist', m[1])), `${f} imports ${m[1]}`).toBe(true);
+      }
+    }
+  });
+
+  it('refuses loudly to pack a package whose dist/ is missing', () => {
+    // prepack's check, against a copy of the package metadata without dist/.
+    const bare = join(work, 'bare');
+    mkdirSync(bare);
+    copyFileSync(join(root, 'package.json'), join(bare, 'package.json'));
+    const r = spawnSync('node', [join(root, 'scripts/check-package.mjs'), bare], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('dist/quantlab_wasm.wasm');
+    expect(r.stderr).toMatch(/refusing to pack/);
+    expect(readFileSync(join(root, 'package.json'), 'utf8')).toContain('"prepack": "bash scripts/prepack.sh"');
   });
 
   it('imports and quantizes a Float32Array in Node', () => {

@@ -130,6 +130,10 @@ TEST_CASE("malformed imatrix files", "[quantize][imatrix][errors]") {
     CHECK_THAT(format_error(gguf_file({{"a.weight", 2, {1, 2}, {1}}}, false)), Catch::Contains("imatrix.datasets"));
     CHECK_THAT(format_error(gguf_file({{"a.weight", 2, {1, 2, 3, 4}, {1, 1, 1}, 2}})), Catch::Contains("counts"));
     CHECK_THAT(format_error(gguf_file({})), Catch::Contains("no <name>.in_sum2"));
+    // Negative weights are refused here, before a quantization writes its
+    // header: fuzz_imatrix found them stopping the session mid-file.
+    CHECK_THAT(format_error(legacy_file({{"a.weight", 1, {1.0f, -2.0f}}}, false)), Catch::Contains("negative weight"));
+    CHECK_THAT(format_error(gguf_file({{"a.weight", 2, {1, -2}, {1}}})), Catch::Contains("negative weight"));
 }
 
 TEST_CASE("quantizing with an imatrix: weighted kernels, metadata, missing entries", "[quantize][imatrix]") {

@@ -459,7 +459,7 @@ TEST_CASE("unsupported architectures and missing hyperparameters", "[quantize][p
         plan(s, LlamaFtype::MOSTLY_Q8_0);
         FAIL("expected an error");
     } catch (const Error& e) {
-        CHECK(e.code() == ErrorCode::Unsupported);
+        CHECK(e.code() == ErrorCode::UnsupportedArchitecture);
         CHECK_THAT(e.what(), Catch::Contains("architecture 'gpt2'"));
     }
     GgufWriter w;

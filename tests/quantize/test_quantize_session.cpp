@@ -22,7 +22,7 @@ namespace {
 ModelQuantizeOptions options(LlamaFtype f, int nthreads = 1) {
     ModelQuantizeOptions o;
     o.params.ftype = f;
-    o.nthreads = nthreads;
+    o.threads = nthreads;
     return o;
 }
 

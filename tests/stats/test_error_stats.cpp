@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "stats/error_stats.h"
@@ -43,4 +44,27 @@ TEST_CASE("error statistics reject empty or non-finite input", "[stats]") {
     CHECK_THROWS_AS(compute_error_stats(a, b, 0), Error);
     CHECK_THROWS_AS(compute_error_stats(a, b, 2), Error);
     CHECK_THROWS_AS(compute_error_stats(b, b, 2, -1), Error);
+}
+
+TEST_CASE("histogram ranges at the edges of double never convert out of range", "[stats][errors]") {
+    // A range of 1e-300 put error 1.0 at bin position ~1e300, converted to
+    // long: undefined behaviour, a trap in WebAssembly that the JS property
+    // tests hit through ql.errorStats(x, y, {bins, range}).
+    const float a[4] = {0.0f, 1.0f, -2.0f, 3.0f};
+    const float b[4] = {1.0f, 1.0f, 2.0f, -3.0f};
+    for (const double range : {1e-300, 5e-324, 1e300, std::numeric_limits<double>::max()}) {
+        const ErrorStats s = compute_error_stats(a, b, 4, 7, range);
+        uint64_t total = 0;
+        for (auto c : s.histogram.counts) total += c;
+        CHECK(total == 4);
+    }
+    for (const double bad : {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                             std::numeric_limits<double>::quiet_NaN()}) {
+        try {
+            compute_error_stats(a, b, 4, 7, bad);
+            FAIL("expected InvalidArgument");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::InvalidArgument);
+        }
+    }
 }

@@ -12,7 +12,7 @@
 #include "support/test_support.h"
 #include "train/backward_ops.h"
 #include "train/gemm.h"
-#include "train/thread_pool.h"
+#include "parallel/thread_pool.h"
 
 using namespace quantlab;
 using namespace quantlab::train_ops;

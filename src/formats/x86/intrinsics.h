@@ -1,5 +1,5 @@
 // <immintrin.h> for the native x86 kernel files: include it before any other
-// header that might pull it in, and open target_avx512vnni_begin.h after all
+// header that might pull it in, and open a target_<level>_begin.h after all
 // includes.
 #pragma once
 

@@ -1,0 +1,381 @@
+// The gemm of the 32-value formats (Q4_0, Q5_0, Q8_0, IQ4_NL with Q8_0
+// activations, Q4_1 and Q5_1 with Q8_1), written once over the x86 vector
+// layer (vec_x86.h) and compiled per level by legacy_quants_gemm_<level>.cpp.
+//
+// Why the results equal the SIMD128 kernels bit for bit: the SIMD128 vec_dot
+// and gemm of these formats (formats/simd128/gemm_block32_simd128.h) sum each
+// block's products into four int32 lanes, lane j holding block positions
+// P(j) = {2j, 2j+1, 2j+8, 2j+9, 16+2j, 17+2j, 24+2j, 25+2j}, then do
+// acc_j += float(lane_j) * (d_w * d_a) and return (acc_0 + acc_2) + (acc_1 + acc_3)
+// (plus, for Q4_1/Q5_1, the block-by-block float sum of m_w * s_a).
+// Here both operands are permuted within each 16-value half so that the four
+// bytes one dot_us lane sums are positions of the same P(j): two dot_us
+// (positions 0..15 and 16..31) give exactly lane_j, because integer sums are
+// exact in any order. Weights enter as u = w + kOffset (each lane starting
+// from -kOffset * its activations' sum), or, where u could exceed 128 on a
+// level without VNNI, signed (vec_x86.h). The float steps are then the same
+// operations on the same values, one 128-bit group per (row, token).
+//
+// Layout: a register holds V::kGroups tokens (gemm) or V::kGroups consecutive
+// blocks of one row (single token) x the 4 lanes. Sources for the method:
+// ggml's AVX2 / AVX-512 VNNI dot products and llamafile's tinyBLAS (tiles of
+// rows x tokens); the lane bookkeeping is ours.
+#pragma once
+
+#include <cstring>
+
+#include "core/half.h"
+#include "formats/block_types.h"
+#include "formats/kernel_types.h"
+#include "formats/x86/gemm_common.h"
+#include "formats/ggml_type.h"
+
+namespace quantlab::x86 {
+namespace {
+namespace legacy {
+
+// ---- weight formats: decode<V>(blocks, &lo, &hi) puts u = w + kOffset of
+// positions 0..15 / 16..31 of blocks[k] into group k of lo / hi. kMaxU is
+// the largest u.
+
+template <class V, class Block>
+inline void nibbles(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+    const void* p[V::kGroups];
+    for (int k = 0; k < V::kGroups; ++k) p[k] = b[k]->qs;
+    const auto q = V::load_groups(p), m4 = V::set1_i8(0x0F);
+    *lo = V::and_(q, m4);
+    *hi = V::and_(V::template srli_i16<4>(q), m4);
+}
+
+// Q5_0/Q5_1's qh: bit j of block k -> 0x10 in byte j (lo: bits 0..15, hi: 16..31).
+template <class V, class Block>
+inline void fifth_bits(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+    uint32_t qh[V::kGroups];
+    for (int k = 0; k < V::kGroups; ++k) std::memcpy(&qh[k], b[k]->qh, sizeof qh[k]);
+    const auto all = V::set_groups_u32(qh);
+    const auto bit = V::set1_i64(int64_t(0x8040201008040201ULL)), h = V::set1_i8(0x10);
+    const auto bl = V::shuffle_i8(all, V::bcast128(_mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)));
+    const auto bh = V::shuffle_i8(all, V::bcast128(_mm_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)));
+    *lo = V::select_bits_i8(bl, bit, h);
+    *hi = V::select_bits_i8(bh, bit, h);
+}
+
+template <class V, class Block>
+inline void five_bit(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+    typename V::I l, h, fl, fh;
+    nibbles<V>(b, &l, &h);
+    fifth_bits<V>(b, &fl, &fh);
+    *lo = V::or_(l, fl);
+    *hi = V::or_(h, fh);
+}
+
+struct Q8_0 {
+    static constexpr GgmlType kType = GgmlType::Q8_0;
+    using Block = block_q8_0;
+    using Act = block_q8_0;
+    static constexpr int kOffset = 128, kMaxU = 255;
+    static constexpr bool kAffine = false;
+    template <class V>
+    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+        const void* p[V::kGroups];
+        for (int k = 0; k < V::kGroups; ++k) p[k] = b[k]->qs;
+        V::load_halves32(p, lo, hi);
+        const auto flip = V::set1_i8(int8_t(0x80));
+        *lo = V::xor_(*lo, flip);
+        *hi = V::xor_(*hi, flip);
+    }
+};
+
+struct Q4_0 {
+    static constexpr GgmlType kType = GgmlType::Q4_0;
+    using Block = block_q4_0;
+    using Act = block_q8_0;
+    static constexpr int kOffset = 8, kMaxU = 15;  // nibble = w + 8
+    static constexpr bool kAffine = false;
+    template <class V>
+    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) { nibbles<V>(b, lo, hi); }
+};
+
+struct Q5_0 {
+    static constexpr GgmlType kType = GgmlType::Q5_0;
+    using Block = block_q5_0;
+    using Act = block_q8_0;
+    static constexpr int kOffset = 16, kMaxU = 31;
+    static constexpr bool kAffine = false;
+    template <class V>
+    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) { five_bit<V>(b, lo, hi); }
+};
+
+struct IQ4_NL {
+    static constexpr GgmlType kType = GgmlType::IQ4_NL;
+    using Block = block_iq4_nl;
+    using Act = block_q8_0;
+    static constexpr int kOffset = 128, kMaxU = 241;  // levels -127..113
+    static constexpr bool kAffine = false;
+    template <class V>
+    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+        typename V::I l, h;
+        nibbles<V>(b, &l, &h);
+        const auto table = V::bcast128(_mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)),
+                                                     _mm_set1_epi8(int8_t(0x80))));
+        *lo = V::shuffle_i8(table, l);
+        *hi = V::shuffle_i8(table, h);
+    }
+};
+
+// Q4_1/Q5_1: unsigned values times d plus a minimum m; they pair with Q8_1
+// activations, whose s = d_a * sum(a) carries the m term
+// (result = sum(acc) + sum over blocks of m * s, as the SIMD128 vec_dot).
+struct Q4_1 {
+    static constexpr GgmlType kType = GgmlType::Q4_1;
+    using Block = block_q4_1;
+    using Act = block_q8_1;
+    static constexpr int kOffset = 0, kMaxU = 15;
+    static constexpr bool kAffine = true;
+    template <class V>
+    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) { nibbles<V>(b, lo, hi); }
+};
+
+struct Q5_1 {
+    static constexpr GgmlType kType = GgmlType::Q5_1;
+    using Block = block_q5_1;
+    using Act = block_q8_1;
+    static constexpr int kOffset = 0, kMaxU = 31;
+    static constexpr bool kAffine = true;
+    template <class V>
+    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) { five_bit<V>(b, lo, hi); }
+};
+
+// ---- activations
+
+// One block of G tokens (or, for a single token, G consecutive blocks):
+// permuted halves, offset corrections, scales; token k in group k.
+template <int G>
+struct alignas(64) ActGroup {
+    int8_t a0[16 * G], a1[16 * G];
+    int32_t c[4 * G];
+    float d[4 * G];
+    float s[4 * G];  // Q8_1's s (d * sum)
+};
+
+// -offset times the four lane-class sums of a block's 32 activations
+// (permuted halves p0, p1).
+inline __m128i offset_correction(__m128i p0, __m128i p1, int offset) {
+    const __m128i ones8 = _mm_set1_epi8(1);
+    const __m128i pairs = _mm_add_epi16(_mm_maddubs_epi16(ones8, p0), _mm_maddubs_epi16(ones8, p1));
+    return _mm_mullo_epi32(_mm_madd_epi16(pairs, _mm_set1_epi16(1)), _mm_set1_epi32(-offset));
+}
+
+// Tokens in groups of G (the last padded with zero rows), blocks inner.
+template <int G, class A>
+ActGroup<G>* prepare_act_groups(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t nb, int offset) {
+    static thread_local Scratch buf;
+    const int64_t ng = (n_tokens + G - 1) / G;
+    auto* out = static_cast<ActGroup<G>*>(buf.get(size_t(ng * nb) * sizeof(ActGroup<G>)));
+    const __m128i order = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLaneClassOrder));
+    for (int64_t q = 0; q < ng; ++q) {
+        for (int64_t i = 0; i < nb; ++i) {
+            ActGroup<G>& o = out[q * nb + i];
+            std::memset(&o, 0, sizeof o);
+            for (int k = 0; k < G && G * q + k < n_tokens; ++k) {
+                const A& b = reinterpret_cast<const A*>(static_cast<const uint8_t*>(a) + size_t(G * q + k) * a_row_bytes)[i];
+                const __m128i p0 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)), order);
+                const __m128i p1 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16)), order);
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(o.a0 + 16 * k), p0);
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(o.a1 + 16 * k), p1);
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(o.c + 4 * k), offset_correction(p0, p1, offset));
+                const float d = fp16_to_fp32(b.d);
+                float s = 0.0f;
+                if constexpr (sizeof(A) == sizeof(block_q8_1)) s = fp16_to_fp32(b.s);
+                for (int j = 0; j < 4; ++j) {
+                    o.d[4 * k + j] = d;
+                    o.s[4 * k + j] = s;
+                }
+            }
+        }
+    }
+    return out;
+}
+
+// ---- gemm: a panel of rows unpacked to weight operands and float scales,
+// tiles of R rows x Q token groups
+
+template <class V, class F>
+void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uint8_t* q, float* d, float* m) {
+    using N = typename V::Narrow;
+    using M = Meet<V, F>;
+    for (int64_t r = 0; r < rows; ++r) {
+        const auto* b = reinterpret_cast<const typename F::Block*>(static_cast<const uint8_t*>(w) + size_t(r) * row_bytes);
+        for (int64_t i = 0; i < nb; ++i) {
+            const typename F::Block* one[1] = {b + i};
+            __m128i lo, hi;
+            F::template decode<N>(one, &lo, &hi);
+            uint8_t* o = q + size_t(r * nb + i) * 32;
+            N::store(o, M::template operand<N>(N::lane_class_order(lo)));
+            N::store(o + 16, M::template operand<N>(N::lane_class_order(hi)));
+            d[r * nb + i] = fp16_to_fp32(b[i].d);
+            if constexpr (F::kAffine) m[r * nb + i] = fp16_to_fp32(b[i].m);
+        }
+    }
+}
+
+template <class V, class F, int R, int Q>
+void tile(int64_t nb, const uint8_t* wq, const float* wd, const float* wm, const ActGroup<V::kGroups>* act, int64_t t0,
+          int64_t n_tokens, float* y, size_t y_stride, int64_t y_row0) {
+    constexpr int G = V::kGroups;
+    using M = Meet<V, F>;
+    typename V::F acc[R][Q], summs[R][Q];
+    for (int r = 0; r < R; ++r)
+        for (int q = 0; q < Q; ++q) acc[r][q] = summs[r][q] = V::zero_f();
+    for (int64_t i = 0; i < nb; ++i) {
+        typename V::I a0[Q], a1[Q], c[Q];
+        typename V::F da[Q];
+        for (int q = 0; q < Q; ++q) {
+            const ActGroup<G>& ab = act[q * nb + i];
+            a0[q] = V::load(ab.a0);
+            a1[q] = V::load(ab.a1);
+            c[q] = M::kOffset ? V::load(ab.c) : V::zero();
+            da[q] = V::load_f(ab.d);
+        }
+        for (int r = 0; r < R; ++r) {
+            const uint8_t* wb = wq + size_t(r * nb + i) * 32;
+            const auto w0 = V::bcast128(wb), w1 = V::bcast128(wb + 16);
+            const auto dw = V::set1_f(wd[r * nb + i]);
+            for (int q = 0; q < Q; ++q) {
+                const auto s = M::template dot2<V>(c[q], w0, a0[q], w1, a1[q]);
+                acc[r][q] = V::add_f(acc[r][q], V::mul_f(V::cvt_f(s), V::mul_f(dw, da[q])));
+                if constexpr (F::kAffine) {
+                    summs[r][q] = V::add_f(summs[r][q], V::mul_f(V::set1_f(wm[r * nb + i]), V::load_f(act[q * nb + i].s)));
+                }
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        for (int q = 0; q < Q; ++q) {
+            float v[G], sm[V::kFloats];
+            V::hsum_groups(acc[r][q], v);
+            V::store_f(sm, summs[r][q]);
+            for (int k = 0; k < G; ++k) {
+                const int64_t t = t0 + G * q + k;
+                if (t < n_tokens) y[size_t(t) * y_stride + size_t(y_row0 + r)] = F::kAffine ? v[k] + sm[4 * k] : v[k];
+            }
+        }
+    }
+}
+
+// The tile for `rows` rows (1 <= rows <= R) with rows as a template argument.
+template <class V, class F, int R, int Q>
+void tile_rows(int rows, int64_t nb, const uint8_t* wq, const float* wd, const float* wm, const ActGroup<V::kGroups>* act,
+               int64_t t0, int64_t n_tokens, float* y, size_t y_stride, int64_t y_row0) {
+    if constexpr (R > 1) {
+        if (rows < R) return tile_rows<V, F, R - 1, Q>(rows, nb, wq, wd, wm, act, t0, n_tokens, y, y_stride, y_row0);
+    }
+    tile<V, F, R, Q>(nb, wq, wd, wm, act, t0, n_tokens, y, y_stride, y_row0);
+}
+
+template <class V, class F>
+void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
+                 int64_t n_tokens, float* y, size_t y_stride) {
+    constexpr int G = V::kGroups, kRows = V::kTileRows32, kGroupsPerTile = V::kTileGroups32;
+    const int64_t nb = n / 32;
+    const ActGroup<G>* act = prepare_act_groups<G, typename F::Act>(a, a_row_bytes, n_tokens, nb, Meet<V, F>::kOffset);
+    const int64_t ng = (n_tokens + G - 1) / G;
+    // A panel of about 16 KB of unpacked rows stays in L1 while every token
+    // tile passes over it.
+    const int64_t panel_rows = (16384 / (36 * nb) / kRows + 1) * kRows;
+    static thread_local Scratch qbuf, dbuf, mbuf;
+    auto* pq = static_cast<uint8_t*>(qbuf.get(size_t(panel_rows * nb) * 32));
+    auto* pd = static_cast<float*>(dbuf.get(size_t(panel_rows * nb) * sizeof(float)));
+    auto* pm = static_cast<float*>(mbuf.get(size_t(panel_rows * nb) * sizeof(float)));
+    const auto* wb = static_cast<const uint8_t*>(w);
+    for (int64_t p0 = 0; p0 < n_rows; p0 += panel_rows) {
+        const int64_t pr = n_rows - p0 < panel_rows ? n_rows - p0 : panel_rows;
+        unpack_panel<V, F>(wb + size_t(p0) * w_row_bytes, w_row_bytes, pr, nb, pq, pd, pm);
+        // Whole tiles of kGroupsPerTile token groups, then the remaining groups one at a time.
+        for (int64_t q0 = 0, step; q0 < ng; q0 += step) {
+            step = ng - q0 >= kGroupsPerTile ? kGroupsPerTile : 1;
+            for (int64_t r = 0; r < pr; r += kRows) {
+                const int rows = int(pr - r < kRows ? pr - r : kRows);
+                const uint8_t* wq = pq + size_t(r * nb) * 32;
+                const float *wd = pd + r * nb, *wm = pm + r * nb;
+                if (step == kGroupsPerTile) {
+                    tile_rows<V, F, kRows, kGroupsPerTile>(rows, nb, wq, wd, wm, act + q0 * nb, G * q0, n_tokens, y,
+                                                           y_stride, p0 + r);
+                } else {
+                    tile_rows<V, F, kRows, 1>(rows, nb, wq, wd, wm, act + q0 * nb, G * q0, n_tokens, y, y_stride, p0 + r);
+                }
+            }
+        }
+    }
+}
+
+// W::kGroups consecutive blocks of one row against their activations (group
+// k of each activation array = block k), added to acc one block after
+// another in SIMD128's order; Q4_1/Q5_1's m * s terms to summs likewise.
+template <class W, class M, class F>
+inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8_t* a1, const int32_t* c, const float* d,
+                        const float* s, const float* h2f, __m128& acc, float& summs) {
+    const typename F::Block* blocks[W::kGroups];
+    float dw[W::kGroups];
+    for (int k = 0; k < W::kGroups; ++k) {
+        blocks[k] = b + k;
+        dw[k] = h2f[b[k].d];
+    }
+    typename W::I wl, wh;
+    F::template decode<W>(blocks, &wl, &wh);
+    wl = M::template operand<W>(W::lane_class_order(wl));
+    wh = M::template operand<W>(W::lane_class_order(wh));
+    const auto start = M::kOffset ? W::load(c) : W::zero();
+    const auto sum = M::template dot2<W>(start, wl, W::load(a0), wh, W::load(a1));
+    acc = W::add_groups_in_order(acc, W::mul_f(W::cvt_f(sum), W::mul_f(W::group_floats(dw), W::load_f(d))));
+    if constexpr (F::kAffine) {
+        for (int k = 0; k < W::kGroups; ++k) summs += h2f[b[k].m] * s[4 * k];
+    }
+}
+
+// A single token, one row at a time in memory order: G consecutive blocks
+// fill a register, the last nb % G one at a time at 128 bits.
+template <class V, class F>
+void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
+    constexpr int G = V::kGroups;
+    using M = Meet<V, F>;
+    using N = typename V::Narrow;
+    const int64_t nb = n / 32, nbg = nb / G;
+    // The token-group layout with the row's blocks standing in for tokens:
+    // group g holds blocks Gg .. Gg+G-1.
+    using Act = typename F::Act;
+    const ActGroup<G>* act = prepare_act_groups<G, Act>(a, sizeof(Act), nb, 1, M::kOffset);
+    const float* h2f = fp16_to_fp32_table();
+    const auto* wb = static_cast<const uint8_t*>(w);
+    for (int64_t r = 0; r < n_rows; ++r) {
+        const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
+        __m128 acc = _mm_setzero_ps();
+        float summs = 0.0f;
+        for (int64_t g = 0; g < nbg; ++g) {
+            const ActGroup<G>& x = act[g];
+            blocks_step<V, M, F>(b + G * g, x.a0, x.a1, x.c, x.d, x.s, h2f, acc, summs);
+        }
+        for (int64_t i = G * nbg; i < nb; ++i) {
+            const ActGroup<G>& x = act[i / G];
+            const int k = int(i % G);
+            blocks_step<N, M, F>(b + i, x.a0 + 16 * k, x.a1 + 16 * k, x.c + 4 * k, x.d + 4 * k, x.s + 4 * k, h2f, acc, summs);
+        }
+        const float v = hsum4(acc);
+        y[r] = F::kAffine ? v + summs : v;
+    }
+}
+
+}  // namespace legacy
+
+// The level's gemm for 32-value weights of type t, or nullptr.
+template <class V>
+GemmFn legacy_quants_gemm(GgmlType t) {
+    using namespace legacy;
+    return pick_gemm<Q4_0, Q5_0, Q8_0, IQ4_NL, Q4_1, Q5_1>(t, [](auto format) {
+        using F = decltype(format);
+        return gemm_entry<gemv_rows<V, F>, gemm_tokens<V, F>>;
+    });
+}
+
+}  // namespace
+}  // namespace quantlab::x86

@@ -1,0 +1,206 @@
+#include "parallel/thread_pool.h"
+
+#include <algorithm>
+#include <chrono>
+#include <system_error>
+
+namespace quantlab {
+
+namespace {
+
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+constexpr bool kThreads = false;
+#else
+constexpr bool kThreads = true;
+#endif
+
+// The pool (if any) whose task the current thread is running, and its index
+// there: a run() from inside a task runs inline.
+thread_local const ThreadPool* tls_pool = nullptr;
+thread_local int tls_thread = 0;
+
+struct InsidePool {
+    const ThreadPool* saved_pool;
+    int saved_thread;
+    InsidePool(const ThreadPool* p, int thread) : saved_pool(tls_pool), saved_thread(tls_thread) {
+        tls_pool = p;
+        tls_thread = thread;
+    }
+    ~InsidePool() {
+        tls_pool = saved_pool;
+        tls_thread = saved_thread;
+    }
+};
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+// Busy-waits for ready(): pause-spins for the first microseconds (the gap
+// between two loops of a forward pass), then yields the core to anyone who
+// wants it; gives up (false) after about a millisecond so an idle pool sleeps.
+template <class Ready>
+bool spin_until(Ready ready) {
+    using clock = std::chrono::steady_clock;
+    constexpr auto kSpin = std::chrono::microseconds(50), kYield = std::chrono::microseconds(1000);
+    const auto t0 = clock::now();
+    for (uint32_t i = 1;; ++i) {
+        if (ready()) return true;
+        if ((i & 63) == 0) {
+            const auto waited = clock::now() - t0;
+            if (waited > kYield) return false;
+            if (waited > kSpin) {
+                std::this_thread::yield();
+                continue;
+            }
+        }
+        cpu_relax();
+    }
+}
+
+}  // namespace
+
+bool threads_supported() { return kThreads; }
+
+TaskRange task_range(int64_t n, int64_t n_tasks, int64_t task, int64_t align) {
+    if (align < 1) align = 1;
+    if (n_tasks < 1) n_tasks = 1;
+    const int64_t units = (n + align - 1) / align;
+    const auto at = [&](int64_t k) { return std::min(n, units * k / n_tasks * align); };
+    return {at(task), at(task + 1)};
+}
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(kThreads ? std::max(1, n_threads) : 1) {
+    threads_.reserve(size_t(n_threads_ - 1));
+    for (int i = 1; i < n_threads_; ++i) {
+        try {
+            threads_.emplace_back([this, i] { worker(i); });
+        } catch (const std::system_error&) {
+            n_threads_ = i;  // run with the threads the system gave us
+            break;
+        }
+    }
+}
+
+ThreadPool::~ThreadPool() {
+    stop_.store(true);
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        wake_cv_.notify_all();
+    }
+    for (auto& t : threads_) t.join();
+}
+
+void ThreadPool::drain(int thread) {
+    const int64_t n = n_tasks_;
+    for (;;) {
+        const int64_t task = next_.fetch_add(1, std::memory_order_relaxed);
+        if (task >= n) return;
+        if (!failed_.load(std::memory_order_relaxed)) {
+            try {
+                (*fn_)(task, thread);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(mu_);
+                if (!error_) error_ = std::current_exception();
+                failed_.store(true, std::memory_order_relaxed);
+            }
+        }
+        // Publishes the task's writes; the caller may be asleep waiting for the last one.
+        if (done_.fetch_add(1) + 1 == n && caller_asleep_.load()) {
+            std::lock_guard<std::mutex> lock(mu_);
+            done_cv_.notify_all();
+        }
+    }
+}
+
+void ThreadPool::leave() {
+    if (inside_.fetch_sub(1) == 1 && caller_asleep_.load()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        done_cv_.notify_all();
+    }
+}
+
+void ThreadPool::worker(int index) {
+    const InsidePool mark(this, index);
+    uint64_t seen = 0;  // the last job this worker entered or passed over
+    const auto job_waiting = [&] {
+        const uint64_t s = state_.load();
+        return stop_.load() || ((s & 1) != 0 && (s >> 1) != seen);
+    };
+    for (;;) {
+        if (!spin_until(job_waiting)) {
+            std::unique_lock<std::mutex> lock(mu_);
+            sleepers_.fetch_add(1);
+            while (!job_waiting()) wake_cv_.wait(lock);
+            sleepers_.fetch_sub(1);
+        }
+        if (stop_.load()) return;
+        const uint64_t s = state_.load();
+        if ((s & 1) == 0) continue;  // closed again before we looked
+        seen = s >> 1;
+        // Enter, then check the job is still open: either run() sees us
+        // inside (and waits for us before it touches the job again) or we
+        // see it closed (and stay out).
+        inside_.fetch_add(1);
+        if (state_.load() == s) drain(index);
+        leave();
+    }
+}
+
+void ThreadPool::wait_tasks_done(int64_t n_tasks) {
+    const auto all_done = [&] { return done_.load() == n_tasks && inside_.load() == 0; };
+    if (spin_until(all_done)) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    caller_asleep_.store(true);
+    while (!all_done()) done_cv_.wait(lock);
+    caller_asleep_.store(false);
+}
+
+void ThreadPool::run(int64_t n_tasks, const TaskFn& fn) {
+    if (n_tasks <= 0) return;
+    if (threads_.empty() || n_tasks == 1 || tls_pool != nullptr) {
+        // Inline: one thread, one task, or a run() from inside a task (which
+        // keeps its thread index when it is this pool's).
+        const int thread = tls_pool == this ? tls_thread : 0;
+        for (int64_t t = 0; t < n_tasks; ++t) fn(t, thread);
+        return;
+    }
+    // The pool is closed and empty here: set the job up, then open it.
+    fn_ = &fn;
+    n_tasks_ = n_tasks;
+    next_.store(0, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    failed_.store(false, std::memory_order_relaxed);
+    error_ = nullptr;
+    const uint64_t job = (state_.load() >> 1) + 1;
+    state_.store(2 * job + 1);
+    if (sleepers_.load() > 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        wake_cv_.notify_all();
+    }
+    {
+        const InsidePool mark(this, 0);
+        drain(0);
+    }
+    // Close the job, then wait for its last tasks and for every worker that
+    // entered it to leave; workers that never came are not waited for.
+    const auto tasks_done = [&] { return done_.load() == n_tasks; };
+    if (!spin_until(tasks_done)) wait_tasks_done(n_tasks);
+    state_.store(2 * job);
+    wait_tasks_done(n_tasks);
+    fn_ = nullptr;
+    if (failed_.load()) {
+        std::exception_ptr e;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            e = error_;
+        }
+        std::rethrow_exception(e);
+    }
+}
+
+}  // namespace quantlab

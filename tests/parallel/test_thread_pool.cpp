@@ -1,0 +1,159 @@
+// The thread pool: every task runs exactly once, on a valid thread index,
+// whatever the pool size; errors come back to the caller; nested runs stay
+// inline; the pool survives many runs with idle gaps (spinning, yielding and
+// sleeping workers). Built a second time under ThreadSanitizer (ctest
+// pool_under_tsan), so the races these tests could hide are checked too.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "parallel/cpu_cores.h"
+#include "parallel/thread_pool.h"
+
+using namespace quantlab;
+
+TEST_CASE("task_range splits [0, n) into ordered, aligned, covering ranges", "[pool]") {
+    for (int64_t n : {0, 1, 5, 6, 7, 100, 1001}) {
+        for (int64_t tasks : {1, 2, 3, 4, 7, 16}) {
+            for (int64_t align : {1, 3, 6}) {
+                int64_t at = 0;
+                for (int64_t t = 0; t < tasks; ++t) {
+                    const TaskRange r = task_range(n, tasks, t, align);
+                    INFO("n " << n << " tasks " << tasks << " align " << align << " task " << t);
+                    CHECK(r.begin == at);
+                    CHECK(r.end >= r.begin);
+                    CHECK((r.begin % align == 0 || r.begin == n));
+                    at = r.end;
+                }
+                CHECK(at == n);
+            }
+        }
+    }
+    // As even as the alignment allows: 12 rows in tiles of 3 over 2 tasks.
+    CHECK(task_range(12, 2, 0, 3).end == 6);
+    CHECK(task_range(13, 2, 0, 3).end == 6);
+}
+
+TEST_CASE("every task runs exactly once, on a thread index inside the pool", "[pool]") {
+    for (int threads = 1; threads <= 4; ++threads) {
+        ThreadPool pool(threads);
+        REQUIRE(pool.size() == (threads_supported() ? threads : 1));
+        for (int64_t n : {0, 1, 2, 3, 7, 64, 1000}) {
+            std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+            std::atomic<bool> bad_thread{false};
+            pool.run(n, [&](int64_t task, int thread) {
+                if (thread < 0 || thread >= pool.size()) bad_thread = true;
+                hits[size_t(task)].fetch_add(1);
+            });
+            INFO(threads << " threads, " << n << " tasks");
+            CHECK_FALSE(bad_thread.load());
+            int wrong = 0;
+            for (auto& h : hits) wrong += h.load() != 1;
+            CHECK(wrong == 0);
+        }
+    }
+}
+
+TEST_CASE("a pool is reused across many runs, with idle gaps that put workers to sleep", "[pool]") {
+    ThreadPool pool(3);
+    std::vector<int64_t> out(256);
+    int64_t total = 0;
+    for (int rep = 0; rep < 2000; ++rep) {
+        if (rep % 500 == 499) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // workers sleep
+        const int64_t n = 1 + rep % 17;
+        pool.run(n, [&](int64_t task, int) { out[size_t(task)] = task * rep; });
+        for (int64_t t = 0; t < n; ++t) total += out[size_t(t)] == t * rep;
+    }
+    int64_t want = 0;
+    for (int rep = 0; rep < 2000; ++rep) want += 1 + rep % 17;
+    CHECK(total == want);
+}
+
+TEST_CASE("per-thread scratch and a fixed split give the same sum for any thread count", "[pool]") {
+    // The pattern every parallel loop of the engine follows: fixed ranges,
+    // partial results per range, combined in range order afterwards.
+    std::vector<float> x(100003);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(float(i)) * 1e3f;
+    auto sum_with = [&](int threads) {
+        ThreadPool pool(threads);
+        constexpr int64_t kParts = 37;
+        std::vector<float> part(kParts);
+        pool.run(kParts, [&](int64_t task, int) {
+            const TaskRange r = task_range(int64_t(x.size()), kParts, task);
+            float s = 0;
+            for (int64_t i = r.begin; i < r.end; ++i) s += x[size_t(i)];
+            part[size_t(task)] = s;
+        });
+        float s = 0;
+        for (float p : part) s += p;
+        return s;
+    };
+    const float one = sum_with(1);
+    for (int threads = 2; threads <= 4; ++threads) CHECK(sum_with(threads) == one);
+}
+
+TEST_CASE("the first exception of a task reaches the caller and the pool stays usable", "[pool]") {
+    ThreadPool pool(4);
+    std::atomic<int> ran{0};
+    REQUIRE_THROWS_AS(pool.run(100,
+                               [&](int64_t task, int) {
+                                   ran.fetch_add(1);
+                                   if (task == 10) throw std::runtime_error("task 10 failed");
+                               }),
+                      std::runtime_error);
+    CHECK(ran.load() <= 100);
+    std::atomic<int> after{0};
+    pool.run(50, [&](int64_t, int) { after.fetch_add(1); });
+    CHECK(after.load() == 50);
+}
+
+TEST_CASE("a run inside a task runs inline on that task's thread", "[pool]") {
+    ThreadPool pool(3);
+    std::atomic<int> mismatched{0}, inner_tasks{0};
+    pool.run(6, [&](int64_t, int outer) {
+        const std::thread::id me = std::this_thread::get_id();
+        pool.run(5, [&](int64_t, int inner) {
+            inner_tasks.fetch_add(1);
+            if (inner != outer || std::this_thread::get_id() != me) mismatched.fetch_add(1);
+        });
+    });
+    CHECK(inner_tasks.load() == 30);
+    CHECK(mismatched.load() == 0);
+}
+
+TEST_CASE("two pools driven from two threads at once do not interfere", "[pool]") {
+    auto drive = [](int64_t seed, int64_t* result) {
+        ThreadPool pool(2);
+        std::vector<int64_t> v(64);
+        int64_t s = 0;
+        for (int rep = 0; rep < 300; ++rep) {
+            pool.run(64, [&](int64_t t, int) { v[size_t(t)] = t * seed + rep; });
+            for (int64_t e : v) s += e;
+        }
+        *result = s;
+    };
+    int64_t a = 0, b = 0, a1 = 0;
+    if (threads_supported()) {
+        std::thread ta(drive, 3, &a), tb(drive, 5, &b);
+        ta.join();
+        tb.join();
+    } else {
+        drive(3, &a);
+        drive(5, &b);
+    }
+    drive(3, &a1);
+    CHECK(a == a1);
+    CHECK(b != a);
+}
+
+TEST_CASE("the default thread count is the physical core count", "[pool]") {
+    CHECK(physical_core_count() >= 1);
+    CHECK(resolve_thread_count(0) == physical_core_count());
+    CHECK(resolve_thread_count(3) == (threads_supported() ? 3 : 1));
+    if (!threads_supported()) CHECK(physical_core_count() == 1);
+}
