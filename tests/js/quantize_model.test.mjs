@@ -139,26 +139,27 @@ describe('plans', () => {
   });
 });
 
-describe('importance matrix', () => {
-  // A legacy .dat (llama-imatrix's old layout) for every 2-D weight but one.
-  function legacyImatrix(tensors) {
-    const enc = new TextEncoder();
-    const parts = [];
-    const i32 = (v) => parts.push(new Uint8Array(new Int32Array([v]).buffer));
-    i32(tensors.length);
-    for (const t of tensors) {
-      const name = enc.encode(t.name);
-      i32(name.length);
-      parts.push(name);
-      i32(2); // ncall: stored values are sums over calls
-      i32(t.shape[0]);
-      parts.push(new Uint8Array(Float32Array.from({ length: t.shape[0] }, (_, j) => 2 * (1 + (j % 7))).buffer));
-    }
-    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
-    return out;
+// A legacy .dat (llama-imatrix's old layout) for the given tensors: stored
+// sums over 2 calls, so each column's weight is 1 + j % 7.
+function legacyImatrix(tensors) {
+  const enc = new TextEncoder();
+  const parts = [];
+  const i32 = (v) => parts.push(new Uint8Array(new Int32Array([v]).buffer));
+  i32(tensors.length);
+  for (const t of tensors) {
+    const name = enc.encode(t.name);
+    i32(name.length);
+    parts.push(name);
+    i32(2); // ncall: stored values are sums over calls
+    i32(t.shape[0]);
+    parts.push(new Uint8Array(Float32Array.from({ length: t.shape[0] }, (_, j) => 2 * (1 + (j % 7))).buffer));
   }
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
+  return out;
+}
 
+describe('importance matrix', () => {
   it('is parsed from bytes, changes the output and is recorded in the metadata', async () => {
     const h = await ql.readGgufHeader(F32);
     const weights = h.tensors.filter((t) => t.shape.length === 2 && t.name !== 'output.weight');
@@ -356,6 +357,34 @@ describe('file types', () => {
         const f32 = new Float32Array((await src.read(s.fileOffset, s.size)).buffer);
         const got = await bytesOf(r.blob.slice(t.fileOffset, t.fileOffset + t.size));
         const want = t.type === 'f32' ? new Uint8Array(f32.buffer) : ql.quantize(f32, t.type, { rows: f32.length / s.shape[0] });
+        expect(sha256(got), t.name).toBe(sha256(want));
+      }
+    });
+  }
+  // The file types that need an importance matrix, now that their kernels
+  // are on main: written in wasm as ql.quantize makes each tensor with the
+  // tensor's imatrix weights (the native output is byte-identical to
+  // llama-quantize's: scripts/compare-llama-quantize.sh, docs/quantize.md).
+  for (const type of ['IQ1_S', 'IQ1_M', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ2_M', 'IQ3_XXS']) {
+    it(`${type} is written with an imatrix, every tensor as ql.quantize makes it`, async () => {
+      const src = syntheticLlama({ nEmbd: 256, nFf: 768, nLayer: 2, nVocab: 512, nHead: 8, nHeadKv: 2 });
+      const source = Object.fromEntries((await ql.readGgufHeader(src)).tensors.map((t) => [t.name, t]));
+      // llama-imatrix collects every 2-D weight that multiplies activations: not token_embd.
+      const inImatrix = Object.values(source).filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight');
+      const r = await ql.quantizeModel(src, { type, workers: 2, imatrix: new Blob([legacyImatrix(inImatrix)]) });
+      expect(r.plan.needsImatrix).toBe(true);
+      const out = await ql.readGgufHeader(r.blob);
+      expect(out.metadata['general.file_type']).toBe(ql.quantizeTypes().find((t) => t.name === type).id);
+      const planned = Object.fromEntries(r.plan.tensors.map((t) => [t.name, t.newType]));
+      const lattice = Object.values(planned).filter((t) => /^iq[123]_/.test(t));
+      expect(lattice.length).toBeGreaterThan(5);
+      const weightsOf = (t) => (inImatrix.some((w) => w.name === t.name) ? Float32Array.from({ length: t.shape[0] }, (_, j) => 1 + (j % 7)) : null);
+      for (const t of out.tensors) {
+        expect(t.type).toBe(planned[t.name]);
+        const s = source[t.name];
+        const f32 = new Float32Array((await src.read(s.fileOffset, s.size)).buffer);
+        const got = await bytesOf(r.blob.slice(t.fileOffset, t.fileOffset + t.size));
+        const want = t.type === 'f32' ? new Uint8Array(f32.buffer) : ql.quantize(f32, t.type, { rows: f32.length / s.shape[0], imatrix: weightsOf(s) });
         expect(sha256(got), t.name).toBe(sha256(want));
       }
     });
