@@ -67,8 +67,11 @@ describe('a model with IQ3 weights', () => {
     const text = readFileSync(`${modelsDir}/heldout.txt`, 'utf8').slice(0, 6000);
     const base = await ql.loadModel(file, { nCtx: 256 });
     await base.perplexity(text, { ctx: 256, keepLogprobs: true });
+    // llama-quantize writes IQ3_XXS only with an importance matrix: one from
+    // models/calibration.txt (disjoint from the scored text).
+    const imatrix = await base.computeImatrix(readFileSync(`${modelsDir}/calibration.txt`, 'utf8').slice(0, 6000), { ctx: 256 });
     for (const type of ['iq3_xxs', 'iq3_s']) {
-      const out = await ql.quantizeModel(file, { type: 'Q4_K_M', pure: true, tensorTypes: [`.*=${type}`] });
+      const out = await ql.quantizeModel(file, { type: 'Q4_K_M', pure: true, tensorTypes: [`.*=${type}`], ...(type === 'iq3_xxs' ? { imatrix } : {}) });
       const model = await ql.loadModel(out.blob, { nCtx: 256 });
       const g = await model.generateText('Once upon a time', { nPredict: 16, temperature: 0 });
       expect(g.tokens.length).toBe(16);

@@ -41,6 +41,7 @@ describe('npm package', () => {
         'dist/browser.mjs',
         'dist/byte_source.mjs',
         'dist/errors.mjs',
+        'dist/mixed_precision.mjs',
         'dist/model.mjs',
         'dist/node.mjs',
         'dist/quantize_model.mjs',
