@@ -7,114 +7,14 @@
 // libggml is tested in tests/formats; here the figures must be sane: PPL
 // close to F32's, a small KL divergence that shrinks with more bits, text.
 #include <catch2/catch.hpp>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 
-#include "eval/kl_divergence.h"
-#include "eval/perplexity.h"
-#include "model/generate.h"
-#include "model/tokenizer.h"
-#include "quantize/imatrix_compute.h"
-#include "quantize/model_quantizer.h"
-#include "support/test_support.h"
+#include "model/iq_engine_fixture.h"
+#include "support/reference_model.h"
 
 using namespace quantlab;
-using namespace quantlab::test;
-
-namespace {
-
-constexpr int64_t kCtx = 128;
-constexpr int64_t kCalibChunks = 8;   // imatrix text: the first 1024 tokens of heldout.txt
-constexpr int64_t kEvalChunks = 16;   // scored text: 16 chunks from the end
-
-struct Builtin {
-    std::vector<uint8_t> file;
-    std::shared_ptr<const LlamaModel> model;
-    std::vector<int32_t> calib, eval;
-    int32_t bos = 1;
-};
-
-const Builtin& builtin() {
-    static const Builtin b = [] {
-        Builtin r;
-        r.file = read_bytes(models_dir() + "/quantlab-stories-4M.gguf");
-        r.model = LlamaModel::load_memory(r.file.data(), r.file.size());
-        const Tokenizer tok = Tokenizer::from_gguf(r.model->header());
-        const auto bytes = read_bytes(models_dir() + "/heldout.txt");
-        const auto tokens = tok.tokenize(std::string(bytes.begin(), bytes.end()), true);
-        REQUIRE(int64_t(tokens.size()) >= (kCalibChunks + kEvalChunks) * kCtx);
-        r.calib.assign(tokens.begin(), tokens.begin() + kCalibChunks * kCtx);
-        r.eval.assign(tokens.end() - kEvalChunks * kCtx, tokens.end());
-        r.bos = tok.bos();
-        return r;
-    }();
-    return b;
-}
-
-const ImatrixData& calibration() {
-    static const ImatrixData im = [] {
-        ContextOptions co;
-        co.n_ctx = kCtx;
-        co.n_batch = kCtx;
-        LlamaContext ctx(builtin().model, co);
-        ImatrixOptions o;
-        o.n_ctx = kCtx;
-        o.bos = builtin().bos;
-        o.dataset = "heldout.txt";
-        return compute_imatrix(ctx, builtin().calib, o).to_imatrix_data();
-    }();
-    return im;
-}
-
-struct Eval {
-    double ppl = 0;
-    std::vector<std::vector<float>> logprobs;
-};
-
-Eval evaluate(std::shared_ptr<const LlamaModel> model, KernelVariant v) {
-    ContextOptions co;
-    co.n_ctx = kCtx;
-    co.n_batch = kCtx;  // whole chunks at once: the batched (gemm) path
-    co.variant = v;
-    LlamaContext ctx(std::move(model), co);
-    PerplexityOptions po;
-    po.n_ctx = kCtx;
-    po.bos = builtin().bos;
-    Eval e;
-    po.on_scored = [&](const float* lp, int64_t n, int32_t) { e.logprobs.emplace_back(lp, lp + n); };
-    e.ppl = compute_perplexity(ctx, builtin().eval, po).ppl;
-    return e;
-}
-
-double mean_kld(const Eval& base, const Eval& q) {
-    REQUIRE(base.logprobs.size() == q.logprobs.size());
-    KldAccumulator acc;
-    for (size_t i = 0; i < base.logprobs.size(); ++i) {
-        acc.add(base.logprobs[i].data(), q.logprobs[i].data(), int64_t(base.logprobs[i].size()), 0);
-    }
-    return acc.finish().kld_mean;
-}
-
-std::vector<uint8_t> quantize_blocks_to(GgmlType type, KernelVariant v) {
-    ModelQuantizeOptions o;
-    o.params.ftype = LlamaFtype::MOSTLY_Q4_K_M;
-    o.params.pure = true;
-    o.params.tensor_types.push_back(parse_tensor_type_override(std::string("blk\\..*=") + type_traits(type).name));
-    o.imatrix = &calibration();
-    o.imatrix_file = "heldout.imatrix";
-    o.variant = v;
-    std::vector<uint8_t> out;
-    const auto& in = builtin().file;
-    quantize_model(
-        in.size(),
-        [&](uint64_t off, size_t len, uint8_t* dst) { std::memcpy(dst, in.data() + off, len); },
-        [&](const uint8_t* p, size_t len) { out.insert(out.end(), p, p + len); }, o);
-    return out;
-}
-
-}  // namespace
+using namespace quantlab::iq_engine;
 
 TEST_CASE("a model in IQ2_XXS / IQ2_XS / IQ2_S generates and measures sane perplexity", "[engine][iq2]") {
     const Eval base = evaluate(builtin().model, default_kernel_variant());
@@ -136,9 +36,9 @@ TEST_CASE("a model in IQ2_XXS / IQ2_XS / IQ2_S generates and measures sane perpl
         const double kld = mean_kld(base, e);
         std::printf("IQ2 engine: %-7s PPL %.4f (F32 %.4f), mean KLD %.5f, %zu bytes\n", name, e.ppl, base.ppl, kld,
                     file.size());
+        CHECK(std::isfinite(e.ppl));
         // This tiny model's held-out PPL moves by a few % either way at 2 bits
         // (measured: within 2 %); the KL divergence is the figure that must grow.
-        CHECK(std::isfinite(e.ppl));
         CHECK(std::fabs(e.ppl / base.ppl - 1.0) < 0.1);
         CHECK(kld > 0.005);
         CHECK(kld < 0.1);
@@ -146,43 +46,20 @@ TEST_CASE("a model in IQ2_XXS / IQ2_XS / IQ2_S generates and measures sane perpl
         prev_kld = kld;
 
         // Greedy generation runs the single-token (vec_dot) path.
-        const Tokenizer tok = Tokenizer::from_gguf(model->header());
-        ContextOptions co;
-        co.n_ctx = kCtx;
-        LlamaContext ctx(model, co);
-        GenerateOptions go;
-        go.n_predict = 24;
-        go.sampler.temperature = 0.0f;
-        const auto r = generate(ctx, tok, "Once upon a time", go);
-        std::printf("IQ2 engine: %-7s generates \"%s\"\n", name, r.text.c_str());
-        CHECK(r.tokens.size() == 24);
-        size_t letters = 0;
-        for (char c : r.text) letters += std::isalpha(static_cast<unsigned char>(c)) || c == ' ' ? 1 : 0;
-        CHECK(letters >= r.text.size() * 3 / 4);  // words, not noise
+        const std::string text = check_greedy_words(model, 24);
+        std::printf("IQ2 engine: %-7s generates \"%s\"\n", name, text.c_str());
     }
 }
 
 TEST_CASE("an IQ2 model gives the same logits through the batched gemm and token by token", "[engine][iq2]") {
     // The gemm equals the vec_dot bit for bit, so how a prompt is batched
     // cannot change the scores.
-    const auto file = quantize_blocks_to(GgmlType::IQ2_XS, default_kernel_variant());
-    const auto model = LlamaModel::load_memory(file.data(), file.size());
-    std::vector<int32_t> prompt(builtin().eval.begin(), builtin().eval.begin() + 40);
-    std::vector<std::vector<float>> logits[2];
-    for (int batch : {40, 1}) {
-        ContextOptions co;
-        co.n_ctx = kCtx;
-        co.n_batch = batch;
-        LlamaContext ctx(model, co);
-        auto& out = logits[batch == 1];
-        const size_t n_vocab = size_t(model->hparams().n_vocab);
-        for (size_t p = 0; p < prompt.size(); p += size_t(batch)) {
-            const std::vector<float>& l = ctx.decode(prompt.data() + p, batch, true);
-            for (int t = 0; t < batch; ++t) {
-                out.emplace_back(l.begin() + long(size_t(t) * n_vocab), l.begin() + long(size_t(t + 1) * n_vocab));
-            }
+    for (GgmlType type : {GgmlType::IQ2_XS}) {
+        const auto file = quantize_blocks_to(type, default_kernel_variant());
+        const std::shared_ptr<const LlamaModel> model = LlamaModel::load_memory(file.data(), file.size());
+        for (auto kv : test::variants_under_test()) {
+            INFO(type_traits(type).name << " " << kernel_variant_name(kv));
+            CHECK(test::batched_vs_single_differences(model, kv) == 0);
         }
     }
-    REQUIRE(logits[0].size() == logits[1].size());
-    CHECK(logits[0] == logits[1]);
 }
