@@ -27,6 +27,7 @@
 #include "formats/ref/iq1_search.h"
 #include "formats/simd128/iq1_unpack_simd128.h"
 #include "formats/simd128/simd128.h"
+#include "formats/simd128/unpacked_superblock_dot_simd128.h"
 #include "formats/type_traits.h"  // imatrix_required_message
 
 namespace quantlab {
@@ -198,29 +199,9 @@ struct Iq1SimdSteps : RefSteps {
 
 template <class Block>
 float vec_dot_iq1_simd(int64_t n, const void* vx, const void* vy, const int16_t* a16) {
-    const auto* x = static_cast<const Block*>(vx);
-    const auto* y = static_cast<const block_q8_K*>(vy);
-    alignas(16) int16_t w[QK_K];
-    alignas(16) int16_t a[QK_K];
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int64_t i = 0; i < n / QK_K; ++i) {
-        unpack_iq1_superblock(x[i], w);
-        const int16_t* av = a16 ? a16 + QK_K * i : a;
-        if (!a16) {
-            for (int k = 0; k < QK_K; k += 16) {
-                const v128_t v = wasm_v128_load(y[i].qs + k);
-                wasm_v128_store(a + k, wasm_i16x8_extend_low_i8x16(v));
-                wasm_v128_store(a + k + 8, wasm_i16x8_extend_high_i8x16(v));
-            }
-        }
-        v128_t sumi = wasm_i32x4_splat(0);
-        for (int k = 0; k < QK_K; k += 8) {
-            sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(wasm_v128_load(w + k), wasm_v128_load(av + k)));
-        }
-        const float d = y[i].d * iq1_unpacked_d(x[i]);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
-    }
-    return f32x4_hsum(acc);
+    return vec_dot_unpacked_superblocks_simd128<Block>(
+        n, vx, vy, a16, [](const Block& b, int16_t* w) { unpack_iq1_superblock(b, w); },
+        [](const Block& b) { return iq1_unpacked_d(b); });
 }
 
 // Eight values dl * (g + delta) of grid point g: the reference's float steps.
