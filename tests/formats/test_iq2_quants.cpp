@@ -126,14 +126,7 @@ TEST_CASE("IQ2 dot products with Q8_K equal the exact sum of the dequantized pro
             const auto wq = quantize_weighted(t, w, skewed_imatrix(n, 3), KernelVariant::Ref, 0);
             std::vector<uint8_t> aq(quantized_size(q8k, n));
             q8k.ref.quantize_row(a.data(), aq.data(), int64_t(n));
-            std::vector<float> wd(n), ad(n);
-            t.ref.dequantize_row(wq.data(), wd.data(), int64_t(n));
-            q8k.ref.dequantize_row(aq.data(), ad.data(), int64_t(n));
-            double truth = 0, mag = 0;
-            for (size_t i = 0; i < n; ++i) {
-                truth += double(wd[i]) * ad[i];
-                mag += std::fabs(double(wd[i]) * ad[i]);
-            }
+            const auto [truth, mag] = dequantized_dot(t, wq.data(), q8k, aq.data(), n);
             for (auto v : variants_under_test()) {
                 const float got = resolve_kernels(t, v).vec_dot(int64_t(n), wq.data(), aq.data());
                 INFO(t.name << " blocks " << blocks << " " << kernel_variant_name(v) << " got " << got << " truth "

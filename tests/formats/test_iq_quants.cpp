@@ -263,15 +263,8 @@ TEST_CASE("IQ4_NL x Q8_0 dot product is exact up to float rounding", "[iq][dot]"
         std::vector<uint8_t> wq(quantized_size(t, n)), aq(quantized_size(a, n));
         t.ref.quantize(w.data(), wq.data(), 1, int64_t(n), nullptr);
         a.ref.quantize_row(act.data(), aq.data(), int64_t(n));
-        std::vector<float> wd(n), ad(n);
-        t.ref.dequantize_row(wq.data(), wd.data(), int64_t(n));
-        a.ref.dequantize_row(aq.data(), ad.data(), int64_t(n));
         // fp16 * int8 values: the double products are exact.
-        double truth = 0.0, mag = 0.0;
-        for (size_t i = 0; i < n; ++i) {
-            truth += double(wd[i]) * ad[i];
-            mag += std::fabs(double(wd[i]) * ad[i]);
-        }
+        const auto [truth, mag] = dequantized_dot(t, wq.data(), a, aq.data(), n);
         const double bound = double(nb + 2) * std::ldexp(1.0, -24) * mag;
         for (auto v : variants_under_test()) {
             const float got = resolve_kernels(t, v).vec_dot(int64_t(n), wq.data(), aq.data());

@@ -314,14 +314,7 @@ TEST_CASE("K-quant dot products match a double-precision reference", "[k_quants]
                         t.ref.quantize_row(w.data(), wq.data(), int64_t(n));
                     }
                     q8k.ref.quantize_row(a.data(), aq.data(), int64_t(n));
-                    std::vector<float> wd(n), ad(n);
-                    t.ref.dequantize_row(wq.data(), wd.data(), int64_t(n));
-                    q8k.ref.dequantize_row(aq.data(), ad.data(), int64_t(n));
-                    double truth = 0.0, mag = 0.0;
-                    for (size_t i = 0; i < n; ++i) {
-                        truth += double(wd[i]) * double(ad[i]);
-                        mag += std::fabs(double(wd[i]) * double(ad[i]));
-                    }
+                    const auto [truth, mag] = dequantized_dot(t, wq.data(), q8k, aq.data(), n);
                     const float got = k.vec_dot(int64_t(n), wq.data(), aq.data());
                     INFO(t.name << " " << kernel_variant_name(v) << " blocks " << blocks << " kind " << kind
                                 << " got " << got << " truth " << truth << " mag " << mag);

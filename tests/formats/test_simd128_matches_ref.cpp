@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "formats/quantize.h"
+#include "support/quant_test_helpers.h"
 #include "support/test_support.h"
 
 using namespace quantlab;
@@ -81,14 +82,7 @@ TEST_CASE("SIMD128 dot products agree with the reference to 1e-5 relative", "[si
             act.ref.quantize_row(a.data(), aq.data(), int64_t(n));
 
             // Ground truth in double from the dequantized operands.
-            std::vector<float> wd(n), ad(n);
-            t.ref.dequantize_row(wq.data(), wd.data(), int64_t(n));
-            act.ref.dequantize_row(aq.data(), ad.data(), int64_t(n));
-            double truth = 0.0, mag = 0.0;
-            for (size_t i = 0; i < n; ++i) {
-                truth += double(wd[i]) * ad[i];
-                mag += std::fabs(double(wd[i]) * ad[i]);
-            }
+            const auto [truth, mag] = dequantized_dot(t, wq.data(), act, aq.data(), n);
 
             const float r = t.ref.vec_dot(int64_t(n), wq.data(), aq.data());
             const float s = simd.vec_dot(int64_t(n), wq.data(), aq.data());

@@ -12,6 +12,7 @@
 #include "formats/block_types.h"
 #include "formats/quantize.h"
 #include "formats/ref/ternary_quants_ref.h"
+#include "support/quant_test_helpers.h"
 #include "support/test_support.h"
 
 using namespace quantlab;
@@ -195,14 +196,7 @@ TEST_CASE("TQ SIMD128 dot products equal the reference bit for bit", "[tq][simd]
                 const float r = t->ref.vec_dot(int64_t(n), wq.data(), aq.data());
                 const float x = s.vec_dot(int64_t(n), wq.data(), aq.data());
                 // Real values: the reference against double arithmetic on the dequantized operands.
-                std::vector<float> wd(n), ad(n);
-                t->ref.dequantize_row(wq.data(), wd.data(), int64_t(n));
-                q8.ref.dequantize_row(aq.data(), ad.data(), int64_t(n));
-                double truth = 0, mag = 0;
-                for (size_t j = 0; j < n; ++j) {
-                    truth += double(wd[j]) * ad[j];
-                    mag += std::fabs(double(wd[j]) * ad[j]);
-                }
+                const auto [truth, mag] = dequantized_dot(*t, wq.data(), q8, aq.data(), n);
                 INFO(t->name << " blocks=" << nb << " rep=" << rep << " ref=" << r << " simd=" << x << " truth=" << truth);
                 CHECK(bits_of(r) == bits_of(x));
                 CHECK(std::fabs(double(r) - truth) <= 1e-5 * mag + 1e-30);

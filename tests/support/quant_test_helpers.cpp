@@ -24,6 +24,18 @@ std::vector<float> roundtrip(const TypeTraits& t, const std::vector<float>& x, c
     return dequantize(t, q.data(), q.size(), x.size(), v);
 }
 
+DequantizedDot dequantized_dot(const TypeTraits& wt, const void* wq, const TypeTraits& at, const void* aq, size_t n) {
+    std::vector<float> wd(n), ad(n);
+    wt.ref.dequantize_row(wq, wd.data(), int64_t(n));
+    at.ref.dequantize_row(aq, ad.data(), int64_t(n));
+    DequantizedDot r;
+    for (size_t i = 0; i < n; ++i) {
+        r.sum += double(wd[i]) * double(ad[i]);
+        r.mag += std::fabs(double(wd[i]) * double(ad[i]));
+    }
+    return r;
+}
+
 double weighted_sq_error(const std::vector<float>& x, const std::vector<float>& y, const std::vector<float>& w) {
     double e = 0.0;
     for (size_t i = 0; i < x.size(); ++i) {

@@ -27,6 +27,15 @@ bool all_finite(const std::vector<float>& y);
 // products are tested independently of any Q8_K quantizer.
 std::vector<block_q8_K> make_q8_K(size_t nb, uint32_t seed);
 
+// The exact dot product of two quantized rows of n values (weights of type wt,
+// activations of type at): both dequantized by the reference and summed in
+// double, with the sum of |terms| that error bounds are relative to.
+struct DequantizedDot {
+    double sum = 0.0;
+    double mag = 0.0;
+};
+DequantizedDot dequantized_dot(const TypeTraits& wt, const void* wq, const TypeTraits& at, const void* aq, size_t n);
+
 // Test rows with a few large values, as real weight rows have.
 std::vector<float> weights_like(size_t n, uint32_t seed);
 // Importance spread over e^-4 .. e^4, like activation statistics.
