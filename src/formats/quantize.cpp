@@ -77,6 +77,34 @@ const float* importance_in_range(const float* w, size_t n, std::vector<float>& s
     return scaled.data();
 }
 
+// Finite input can still overflow a format's f16 scales (|x| beyond about
+// 65504 times the largest code): such blocks decode to Inf/NaN, and ggml
+// refuses them when a model is loaded. Some formats (q3_K, q6_K, iq4_xs)
+// instead collapse such a row to finite zeros; a row whose largest value is
+// beyond f16's range and does not come back at least half as large is
+// refused the same way. Returns the first such row of q (nrows rows quantized
+// from x) or -1; *max_x is that row's largest input magnitude.
+int64_t first_unstorable_row(const KernelSet& k, const float* x, const uint8_t* q, int64_t nrows, size_t n_per_row,
+                             size_t row_bytes, float* max_x) {
+    std::vector<float> y(n_per_row);
+    for (int64_t r = 0; r < nrows; ++r) {
+        k.dequantize_row(q + size_t(r) * row_bytes, y.data(), int64_t(n_per_row));
+        float mx = 0.0f, my = 0.0f;
+        bool finite = true;
+        for (size_t i = 0; i < n_per_row; ++i) {
+            mx = std::max(mx, std::fabs(x[size_t(r) * n_per_row + i]));
+            finite = finite && std::isfinite(y[i]);
+            my = std::max(my, std::fabs(y[i]));
+        }
+        constexpr float kF16Max = 65504.0f;
+        if (!finite || (mx > kF16Max && my < 0.5f * mx)) {
+            *max_x = mx;
+            return r;
+        }
+    }
+    return -1;
+}
+
 }  // namespace
 
 void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, size_t out_len,
@@ -121,39 +149,36 @@ void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, 
     std::vector<float> rescaled;
     const float* importance = importance_in_range(opt.imatrix, opt.imatrix_len, rescaled);
     const size_t rs = row_size(t, int64_t(n_per_row));
+    // Rows [r0, r1) quantized, then checked: the first that cannot be stored, or -1.
+    auto convert = [&](int64_t r0, int64_t r1, float* max_x) {
+        k.quantize(x + size_t(r0) * n_per_row, out + size_t(r0) * rs, r1 - r0, int64_t(n_per_row), importance);
+        const int64_t bad =
+            first_unstorable_row(k, x + size_t(r0) * n_per_row, out + size_t(r0) * rs, r1 - r0, n_per_row, rs, max_x);
+        return bad < 0 ? bad : r0 + bad;
+    };
+    int64_t bad = -1;
+    float max_x = 0.0f;
     const int64_t tasks = opt.pool ? std::min<int64_t>(nrows, 4 * int64_t(opt.pool->size())) : 1;
     if (tasks <= 1) {
-        k.quantize(x, out, nrows, int64_t(n_per_row), importance);
+        bad = convert(0, nrows, &max_x);
     } else {
-        // Rows are quantized independently: any split writes the same bytes.
+        // Rows are quantized independently: any split writes the same bytes,
+        // and the error names the same (first) row whatever the thread count.
+        std::vector<int64_t> bad_of(size_t(tasks), -1);
+        std::vector<float> max_of(size_t(tasks), 0.0f);
         opt.pool->run(tasks, [&](int64_t task, int) {
             const TaskRange r = task_range(nrows, tasks, task);
-            k.quantize(x + size_t(r.begin) * n_per_row, out + size_t(r.begin) * rs, r.end - r.begin,
-                       int64_t(n_per_row), importance);
+            bad_of[size_t(task)] = convert(r.begin, r.end, &max_of[size_t(task)]);
         });
+        for (int64_t task = 0; task < tasks && bad < 0; ++task) {
+            bad = bad_of[size_t(task)];
+            max_x = max_of[size_t(task)];
+        }
     }
-    // Finite input can still overflow a format's f16 scales (|x| beyond about
-    // 65504 times the largest code): such blocks decode to Inf/NaN, and ggml
-    // refuses them when a model is loaded. Say so instead of returning them.
-    // Some formats (q3_K, q6_K, iq4_xs) instead collapse such a row to finite
-    // zeros; a row whose largest value is beyond f16's range and does not
-    // come back at least half as large is refused the same way.
-    std::vector<float> y(n_per_row);
-    for (int64_t r = 0; r < nrows; ++r) {
-        k.dequantize_row(out + size_t(r) * rs, y.data(), int64_t(n_per_row));
-        float max_x = 0.0f, max_y = 0.0f;
-        bool finite = true;
-        for (size_t i = 0; i < n_per_row; ++i) {
-            max_x = std::max(max_x, std::fabs(x[size_t(r) * n_per_row + i]));
-            finite = finite && std::isfinite(y[i]);
-            max_y = std::max(max_y, std::fabs(y[i]));
-        }
-        constexpr float kF16Max = 65504.0f;
-        if (!finite || (max_x > kF16Max && max_y < 0.5f * max_x)) {
-            throw Error(ErrorCode::NonFinite, "row " + std::to_string(opt.first_row + r) + " cannot be stored as " +
-                                                  t.name + ": its largest magnitude " + std::to_string(max_x) +
-                                                  " overflows the format's scales");
-        }
+    if (bad >= 0) {
+        throw Error(ErrorCode::NonFinite, "row " + std::to_string(opt.first_row + bad) + " cannot be stored as " +
+                                              t.name + ": its largest magnitude " + std::to_string(max_x) +
+                                              " overflows the format's scales");
     }
 }
 
