@@ -22,6 +22,19 @@ inline double parse_double(const std::string& name, const std::string& v) {
     }
 }
 
+// A thread count (-t N, llama-quantize's positional nthreads): 0 means one
+// per physical core; Error(InvalidArgument) naming what otherwise.
+inline int parse_thread_count(const std::string& what, const std::string& v) {
+    try {
+        size_t used = 0;
+        const long long t = std::stoll(v, &used);
+        if (used != v.size() || t < 0 || t > 4096) throw std::invalid_argument(v);
+        return int(t);
+    } catch (const std::exception&) {
+        throw Error(ErrorCode::InvalidArgument, what + " expects a thread count, got " + v + " (0: one per physical core)");
+    }
+}
+
 class Args {
 public:
     // flags: options that take no value.
@@ -75,9 +88,7 @@ public:
     // when not given) means one per physical core.
     int threads() const {
         const std::string name = has("--threads") ? "--threads" : "-t";
-        const long long t = get_int(name, 0);
-        if (t < 0 || t > 4096) throw Error(ErrorCode::InvalidArgument, "option " + name + " expects a thread count, got " + get(name));
-        return int(t);
+        return has(name) ? parse_thread_count("option " + name, get(name)) : 0;
     }
 
 private:

@@ -68,7 +68,7 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     if (pos.size() < 2 || pos.size() > 3) throw Error(ErrorCode::InvalidArgument, "usage: quantize --target-... in.gguf out.gguf [nthreads]");
     const MixedTarget target = by_size ? parse_target_size(o["--target-size"]) : target_bpw(parse_double("--target-bpw", o["--target-bpw"]));
     const std::string in_path = pos[0], out_path = pos[1];
-    if (pos.size() == 3) opt.threads = int(parse_double("nthreads", pos[2]));
+    if (pos.size() == 3) opt.threads = parse_thread_count("nthreads", pos[2]);
     opt.threads = resolve_thread_count(opt.threads);  // 0 (the default, or -t 0): one per physical core
 
     auto model = LlamaModel::load_file(in_path);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_args.h"
 #include "cli/mixed_quantize.h"
 #include "core/error.h"
 #include "formats/type_traits.h"
@@ -87,17 +88,6 @@ void catch_interrupts() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
-int parse_threads(const std::string& what, const std::string& v) {
-    try {
-        size_t used = 0;
-        const int t = std::stoi(v, &used);
-        if (used != v.size() || t < 0) throw std::invalid_argument(v);
-        return t;
-    } catch (const std::exception&) {
-        throw Error(ErrorCode::InvalidArgument, what + " expects a thread count (0: one per physical core), got '" + v + "'");
-    }
-}
-
 std::string join(const std::vector<std::string>& v, size_t max_items) {
     std::string s;
     for (size_t i = 0; i < v.size() && i < max_items; ++i) s += (i ? ", " : "") + v[i];
@@ -162,7 +152,7 @@ int run_quantize(int argc, char** argv) {
         } else if (a == "--imatrix") {
             imatrix_path = value();
         } else if (a == "-t" || a == "--threads") {
-            threads = parse_threads(a, value());
+            threads = parse_thread_count(a, value());
         } else if (a == "--include-weights") {
             opt.imatrix_include.push_back(value());
         } else if (a == "--exclude-weights") {
@@ -215,7 +205,7 @@ int run_quantize(int argc, char** argv) {
         }
     }
     opt.params.ftype = ft->ftype;
-    if (pos.size() > next) threads = parse_threads("nthreads", pos[next++]);
+    if (pos.size() > next) threads = parse_thread_count("nthreads", pos[next++]);
     if (pos.size() > next) throw Error(ErrorCode::InvalidArgument, "unexpected argument '" + pos[next] + "'");
     opt.threads = resolve_thread_count(threads);
 
