@@ -1,5 +1,7 @@
 #include "formats/x86/cpu_features.h"
 
+#include <cpuid.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -10,21 +12,52 @@ namespace {
 
 constexpr Level kAllLevels[] = {Level::Avx512Vnni, Level::AvxVnni, Level::Avx2, Level::Off};
 
-// libgcc's / compiler-rt's CPU model also checks XCR0, so a kernel that
-// does not save ymm / zmm state reports neither AVX2 nor AVX-512.
-bool has_avx2() {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
-           __builtin_cpu_supports("bmi2");
+// Read from CPUID and XGETBV directly (Intel SDM vol. 2A, CPUID leaves 1
+// and 7; vol. 1 ch. 13 for XCR0) rather than __builtin_cpu_supports: clang
+// 14 (Debian 12's) rejects "f16c", "bmi2" and "avxvnni" as feature names.
+struct CpuBits {
+    bool fma = false, f16c = false, avx2 = false, bmi2 = false;
+    bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false, avxvnni = false;
+    bool os_ymm = false, os_zmm = false;  // the OS saves ymm / zmm state (XCR0)
+};
+
+CpuBits read_cpu_bits() {
+    CpuBits b;
+    unsigned a = 0, bx = 0, c = 0, d = 0;
+    if (!__get_cpuid(0, &a, &bx, &c, &d)) return b;
+    const unsigned max_leaf = a;
+    __get_cpuid(1, &a, &bx, &c, &d);
+    const bool osxsave = c & (1u << 27), avx = c & (1u << 28);
+    b.fma = c & (1u << 12);
+    b.f16c = c & (1u << 29);
+    if (osxsave && avx) {
+        unsigned lo = 0, hi = 0;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        b.os_ymm = (lo & 0x6) == 0x6;             // XMM and YMM state
+        b.os_zmm = b.os_ymm && (lo & 0xE0) == 0xE0;  // opmask, ZMM0-15 high halves, ZMM16-31
+    }
+    if (max_leaf >= 7) {
+        __cpuid_count(7, 0, a, bx, c, d);
+        b.avx2 = bx & (1u << 5);
+        b.bmi2 = bx & (1u << 8);
+        b.avx512f = bx & (1u << 16);
+        b.avx512bw = bx & (1u << 30);
+        b.avx512vl = bx & (1u << 31);
+        b.avx512vnni = c & (1u << 11);
+        __cpuid_count(7, 1, a, bx, c, d);
+        b.avxvnni = a & (1u << 4);
+    }
+    return b;
 }
 
 bool detect(Level level) {
+    static const CpuBits b = read_cpu_bits();
+    const bool avx2 = b.os_ymm && b.avx2 && b.fma && b.f16c && b.bmi2;
     switch (level) {
         case Level::Avx512Vnni:
-            return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-                   __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c");
-        case Level::AvxVnni: return has_avx2() && __builtin_cpu_supports("avxvnni");
-        case Level::Avx2: return has_avx2();
+            return b.os_zmm && b.avx512f && b.avx512bw && b.avx512vl && b.avx512vnni && b.bmi2 && b.f16c;
+        case Level::AvxVnni: return avx2 && b.avxvnni;
+        case Level::Avx2: return avx2;
         default: return true;
     }
 }
