@@ -3,7 +3,10 @@
 #   native         g++, SIMD128 kernels through SIMDe       -> build/native-gcc
 #   native-scalar  clang++, scalar reference kernels only   -> build/native-clang-scalar
 #   wasm           emcmake, -msimd128 -O3, embind module     -> build/wasm
-#   dist           wasm + the JS wrapper assembled in dist/ (what npm pack ships)
+#   wasm-relaxed   the relaxed-SIMD variant of the module: the same emcc 3.1.6, driving
+#                  Debian's clang-19 (apt: clang-19 lld-19), -mrelaxed-simd  -> build/wasm-relaxed
+#                  (QUANTLAB_RELAXED_TESTS=1: also its Catch2 suite for Chromium)
+#   dist           wasm + wasm-relaxed + the JS wrapper assembled in dist/ (what npm pack ships)
 #   web            dist + the Vite app built into web/dist
 #   fuzz           clang++ with ASan+UBSan (+LeakSanitizer): the libFuzzer targets and the
 #                  Catch2 suite, SIMD128 kernels through SIMDe     -> build/fuzz
@@ -38,10 +41,32 @@ build_wasm() {
   cmake --build build/wasm -j"$JOBS"
 }
 
+# emcc 3.1.6 with clang 19 instead of its clang 14: clang 14 has no relaxed dot
+# builtin and emits pre-standard opcodes for the relaxed ops it has, which no
+# shipping engine accepts (docs/engine.md). emcc reads EM_LLVM_ROOT and the
+# version suffix Debian puts on tool names from these variables.
+relaxed_env() {
+  EM_LLVM_ROOT=/usr/bin EM_LLVM_ADD_VERSION=19 EM_CLANG_ADD_VERSION=19 "$@"
+}
+
+build_wasm_relaxed() {
+  command -v clang-19 >/dev/null && command -v wasm-ld-19 >/dev/null || bash scripts/install-deps.sh
+  local tests=OFF target=(--target quantlab_wasm)
+  if [ "${QUANTLAB_RELAXED_TESTS:-0}" = 1 ]; then tests=ON; target=(--target quantlab_wasm quantlab_tests); fi
+  # Configure once; again only to switch the suite on (never off: dist after a test build keeps it).
+  if [ ! -f build/wasm-relaxed/CMakeCache.txt ] || { [ $tests = ON ] && grep -q "QUANTLAB_BUILD_TESTS:BOOL=OFF" build/wasm-relaxed/CMakeCache.txt; }; then
+    relaxed_env emcmake cmake -S . -B build/wasm-relaxed -DCMAKE_BUILD_TYPE=Release -DQUANTLAB_WERROR=ON \
+      -DQUANTLAB_RELAXED_SIMD=ON -DQUANTLAB_BUILD_TESTS=$tests -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node >/dev/null
+  fi
+  relaxed_env cmake --build build/wasm-relaxed -j"$JOBS" "${target[@]}"
+}
+
 build_dist() {
   if [ ! -f build/wasm/CMakeCache.txt ]; then build_wasm; else cmake --build build/wasm -j"$JOBS" --target quantlab_wasm; fi
+  build_wasm_relaxed
   rm -rf dist.tmp && mkdir dist.tmp
   cp build/wasm/quantlab_wasm.mjs build/wasm/quantlab_wasm.wasm dist.tmp/
+  cp build/wasm-relaxed/quantlab_wasm_relaxed.mjs build/wasm-relaxed/quantlab_wasm_relaxed.wasm dist.tmp/
   cp bindings/js/*.mjs bindings/js/quantlab.d.ts dist.tmp/
   rm -rf dist && mv dist.tmp dist
   echo "dist: $(ls dist | tr '\n' ' ')"
@@ -68,6 +93,7 @@ for target in "$@"; do
     native) build_native ;;
     native-scalar) build_native_scalar ;;
     wasm) build_wasm ;;
+    wasm-relaxed) build_wasm_relaxed ;;
     dist) build_dist ;;
     web) build_web ;;
     fuzz) build_fuzz ;;

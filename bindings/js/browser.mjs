@@ -1,8 +1,8 @@
-// Browser / bundler entry: emscripten locates quantlab_wasm.wasm next to this
+// Browser / bundler entry: emscripten locates quantlab_wasm*.wasm next to this
 // file through new URL(..., import.meta.url), which Vite and other bundlers
-// rewrite to the emitted asset.
-import createQuantlabModule from './quantlab_wasm.mjs';
+// rewrite to the emitted asset. Which build loads: wasm_variant.mjs.
 import { instantiate } from './quantlab.mjs';
+import { chooseWasmVariant } from './wasm_variant.mjs';
 import { registerQuantizeEnvironment } from './quantize_model.mjs';
 
 export { Quantlab, QuantlabError } from './quantlab.mjs';
@@ -23,7 +23,15 @@ registerQuantizeEnvironment({
   },
 });
 
-/** Load the wasm module. options.locateFile / options.wasmBinary override where the .wasm comes from. */
-export function loadQuantlab(options) {
-  return instantiate(createQuantlabModule, options);
+/**
+ * Load the wasm module: the relaxed-SIMD build when the browser has relaxed
+ * SIMD, else the SIMD128 one (options.wasmVariant forces one; the instance's
+ * wasmVariant says which loaded). options.locateFile / options.wasmBinary
+ * override where the .wasm comes from.
+ */
+export async function loadQuantlab(options) {
+  const { variant, factory } = await chooseWasmVariant(options);
+  const ql = await instantiate(factory, options);
+  ql.wasmVariant = variant;
+  return ql;
 }

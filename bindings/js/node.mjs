@@ -89,5 +89,8 @@ registerQuantizeEnvironment({
 export async function loadQuantlab(options) {
   options = optionsObject(options);
   const wasm = options.wasmBinary ?? wasmBinary();
-  return instantiate(createQuantlabModule, { ...options, wasmBinary: wasm });
+  // Always the SIMD128 build in Node (wasm_variant.mjs says why).
+  const ql = await instantiate(createQuantlabModule, { ...options, wasmBinary: wasm });
+  ql.wasmVariant = 'simd128';
+  return ql;
 }

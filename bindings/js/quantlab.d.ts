@@ -661,6 +661,8 @@ export interface ModelFileType {
 export declare class Quantlab {
   /** True when this build has SIMD128 kernels. */
   readonly simd128: boolean;
+  /** The build that loaded (LoadOptions.wasmVariant). */
+  wasmVariant: 'simd128' | 'relaxed-simd';
   readonly defaultKernel: 'ref' | 'simd128';
   /** Threads the kernels run with (1: this build is single-threaded). */
   readonly threads: number;
@@ -707,6 +709,12 @@ export interface LoadOptions {
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** Map a file name (quantlab_wasm.wasm) to the URL it is served from. */
   locateFile?: (path: string, prefix: string) => string;
+  /**
+   * Browsers: which build to load. Default: 'relaxed-simd' when the engine
+   * validates relaxed SIMD and neither wasmBinary nor locateFile is given,
+   * else 'simd128'. Node always loads 'simd128'. Results are identical.
+   */
+  wasmVariant?: 'simd128' | 'relaxed-simd';
 }
 
 /** Instantiate the WebAssembly module. */

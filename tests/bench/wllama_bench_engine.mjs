@@ -3,15 +3,17 @@
 // next to the built dist/ files as engine.js.
 import { loadQuantlab } from './browser.mjs';
 
-export default async function create({ log }) {
-  const ql = await loadQuantlab();
+// wasmVariant: which build (browser.mjs picks relaxed SIMD when it can);
+// wllama_bench_engine_simd128.mjs forces the SIMD128 one for A/B runs.
+export default async function create({ log, wasmVariant }) {
+  const ql = await loadQuantlab(wasmVariant ? { wasmVariant } : undefined);
   let model = null;
   return {
-    name: 'quantlab',
+    name: ql.wasmVariant === 'relaxed-simd' ? 'quantlab' : 'quantlab-simd128',
     version: '0.1.0',
     async load(blob) {
       model = await ql.loadModel(blob, { nCtx: 512 });
-      log?.(`quantlab: loaded ${model.info.nParams} params, simd128=${ql.simd128}`);
+      log?.(`quantlab: loaded ${model.info.nParams} params, simd128=${ql.simd128}, wasm variant ${ql.wasmVariant}`);
       return { info: model.info };
     },
     async pp(n, { text }) {

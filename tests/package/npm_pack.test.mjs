@@ -50,6 +50,9 @@ describe('npm package', () => {
         'dist/quantlab.mjs',
         'dist/quantlab_wasm.mjs',
         'dist/quantlab_wasm.wasm',
+        'dist/quantlab_wasm_relaxed.mjs',
+        'dist/quantlab_wasm_relaxed.wasm',
+        'dist/wasm_variant.mjs',
         'package.json',
       ].sort(),
     );
@@ -59,7 +62,9 @@ describe('npm package', () => {
   it('holds every file the exports map, main, browser and types name', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     const named = namedFiles(pkg);
-    expect(named).toEqual(expect.arrayContaining(['dist/node.mjs', 'dist/browser.mjs', 'dist/quantlab.d.ts', 'dist/quantlab_wasm.wasm']));
+    expect(named).toEqual(
+      expect.arrayContaining(['dist/node.mjs', 'dist/browser.mjs', 'dist/quantlab.d.ts', 'dist/quantlab_wasm.wasm', 'dist/quantlab_wasm_relaxed.wasm']),
+    );
     const packedFiles = new Set(packed.files.map((f) => f.path));
     for (const f of named) expect(packedFiles.has(f), f).toBe(true);
     // And the modules those import (relative imports inside dist/) are packed too.

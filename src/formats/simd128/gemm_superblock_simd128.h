@@ -123,13 +123,43 @@ inline void store_i8x16_scaled(int16_t* dst, v128_t v, v128_t scale) {
     wasm_v128_store(dst + 8, wasm_i16x8_mul(wasm_i16x8_extend_high_i8x16(v), scale));
 }
 
+// The float steps after one super-block's int32 "sumi" (the header's
+// comment): the bsums term on the vec_dot's own two vector pairs, then the
+// format's accumulation. Shared by the SIMD128 and relaxed-SIMD tiles, so
+// both apply the same operations in the same order.
+template <SuperblockTerm Term>
+inline void superblock_accumulate(v128_t sumi, const int16_t* bsums, const int16_t* wx, float d_a, float d_w,
+                                  float dmin_w, v128_t& acc, v128_t& accm, float& total) {
+    if constexpr (Term == SuperblockTerm::BlockTotal) {
+        total += float(i32x4_hsum(sumi)) * (d_a * d_w);
+        return;
+    }
+    if constexpr (Term != SuperblockTerm::None) {
+        const v128_t b = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(bsums), wasm_v128_load(wx)),
+                                        wasm_i32x4_dot_i16x8(wasm_v128_load(bsums + 8), wasm_v128_load(wx + 8)));
+        if constexpr (Term == SuperblockTerm::Mins) {
+            const float dmin = d_a * dmin_w;
+            accm = wasm_f32x4_add(accm, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(b), wasm_f32x4_splat(dmin)));
+        } else {  // Q6_K: values were stored unsigned; take back 32 * scale * bsum
+            sumi = wasm_i32x4_sub(sumi, wasm_i32x4_shl(b, 5));
+        }
+    }
+    const float d = d_a * d_w;
+    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
+}
+
+template <SuperblockTerm Term>
+inline float superblock_result(v128_t acc, v128_t accm, float total) {
+    if constexpr (Term == SuperblockTerm::BlockTotal) return total;
+    if constexpr (Term == SuperblockTerm::Mins) return f32x4_hsum(acc) - f32x4_hsum(accm);
+    return f32x4_hsum(acc);
+}
+
 // R rows x T tokens over all super-blocks. The rows start at r0 of panel W,
 // the tokens at t0 of A; row r0 + r is output column y_row0 + r.
 template <int R, int T, SuperblockTerm Term>
 inline void superblock_tile(int64_t n, const SuperblockRows& W, int64_t r0, const SuperblockRows& A, int64_t t0,
                             float* y, size_t y_stride, int64_t y_row0) {
-    constexpr bool kMins = Term == SuperblockTerm::Mins;
-    constexpr bool kTotal = Term == SuperblockTerm::BlockTotal;
     const int64_t nb = n / QK_K;
     v128_t acc[R][T], accm[R][T];
     float total[R][T];
@@ -159,40 +189,16 @@ inline void superblock_tile(int64_t n, const SuperblockRows& W, int64_t r0, cons
         }
         for (int r = 0; r < R; ++r) {
             const size_t wo = size_t((r0 + r) * nb + i);
-            const int16_t* wx = W.aux.data() + 16 * wo;
             for (int t = 0; t < T; ++t) {
                 const size_t ao = size_t((t0 + t) * nb + i);
-                v128_t sumi = s[r][t];
-                if (kTotal) {
-                    total[r][t] += float(i32x4_hsum(sumi)) * (A.d[ao] * W.d[wo]);
-                    continue;
-                }
-                if (Term != SuperblockTerm::None) {
-                    // The vec_dot's bsums term, on the same two vector pairs.
-                    const int16_t* bs = A.aux.data() + 16 * ao;
-                    const v128_t b =
-                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(bs), wasm_v128_load(wx)),
-                                       wasm_i32x4_dot_i16x8(wasm_v128_load(bs + 8), wasm_v128_load(wx + 8)));
-                    if (kMins) {
-                        const float dmin = A.d[ao] * W.dmin[wo];
-                        accm[r][t] = wasm_f32x4_add(
-                            accm[r][t], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(b), wasm_f32x4_splat(dmin)));
-                    } else {  // Q6_K: values were stored unsigned; take back 32 * scale * bsum
-                        sumi = wasm_i32x4_sub(sumi, wasm_i32x4_shl(b, 5));
-                    }
-                }
-                const float d = A.d[ao] * W.d[wo];
-                acc[r][t] =
-                    wasm_f32x4_add(acc[r][t], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
+                superblock_accumulate<Term>(s[r][t], A.aux.data() + 16 * ao, W.aux.data() + 16 * wo, A.d[ao], W.d[wo],
+                                            W.dmin[wo], acc[r][t], accm[r][t], total[r][t]);
             }
         }
     }
     for (int r = 0; r < R; ++r) {
         for (int t = 0; t < T; ++t) {
-            const float v = kTotal  ? total[r][t]
-                            : kMins ? f32x4_hsum(acc[r][t]) - f32x4_hsum(accm[r][t])
-                                    : f32x4_hsum(acc[r][t]);
-            y[size_t(t0 + t) * y_stride + size_t(y_row0 + r)] = v;
+            y[size_t(t0 + t) * y_stride + size_t(y_row0 + r)] = superblock_result<Term>(acc[r][t], accm[r][t], total[r][t]);
         }
     }
 }

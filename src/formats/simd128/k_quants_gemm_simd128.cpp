@@ -11,6 +11,7 @@
 #include "core/half.h"
 #include "formats/block_types.h"
 #include "formats/kernel_types.h"
+#include "formats/simd128/gemm_superblock_relaxed_simd128.h"
 #include "formats/simd128/gemm_superblock_simd128.h"
 #include "formats/simd128/k_quants_simd128.h"
 #include "formats/simd128/k_quants_unpack_simd128.h"
@@ -91,9 +92,17 @@ void unpack_q4_K(const block_q4_K& b, int16_t* q, int16_t* aux, float* d, float*
     *dmin = fp16_to_fp32(b.dmin);
 }
 
+// Q5_K's codes (0..31) of one 16-byte slice of qs: low nibbles and high
+// nibbles, each with its fifth bit from qh, which then moves on two bits.
+inline void q5_K_codes(v128_t v, v128_t& qh, v128_t* lo, v128_t* hi) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), b4 = wasm_i8x16_splat(0x10);
+    *lo = wasm_v128_or(wasm_v128_and(v, m4), wasm_v128_and(wasm_i8x16_shl(qh, 4), b4));
+    *hi = wasm_v128_or(wasm_u8x16_shr(v, 4), wasm_v128_and(wasm_i8x16_shl(qh, 3), b4));
+    qh = wasm_u8x16_shr(qh, 2);
+}
+
 // Q5_K: Q4_K plus a fifth bit from qh, two bits per 64-value chunk.
 void unpack_q5_K(const block_q5_K& b, int16_t* q, int16_t* aux, float* d, float* dmin) {
-    const v128_t m4 = wasm_i8x16_splat(0x0F), b4 = wasm_i8x16_splat(0x10);
     uint8_t sm[16];
     unpack_scales_k4(b.scales, sm);
     store_k4_mins(aux, sm);
@@ -101,12 +110,10 @@ void unpack_q5_K(const block_q5_K& b, int16_t* q, int16_t* aux, float* d, float*
     for (int j = 0; j < 4; ++j) {
         const v128_t s1 = wasm_i16x8_splat(int16_t(sm[2 * j])), s2 = wasm_i16x8_splat(int16_t(sm[2 * j + 1]));
         for (int half = 0; half < 2; ++half) {
-            const v128_t v = wasm_v128_load(b.qs + 32 * j + 16 * half);
-            const v128_t lo = wasm_v128_or(wasm_v128_and(v, m4), wasm_v128_and(wasm_i8x16_shl(qh[half], 4), b4));
-            const v128_t hi = wasm_v128_or(wasm_u8x16_shr(v, 4), wasm_v128_and(wasm_i8x16_shl(qh[half], 3), b4));
+            v128_t lo, hi;
+            q5_K_codes(wasm_v128_load(b.qs + 32 * j + 16 * half), qh[half], &lo, &hi);
             store_u8x16_scaled(q + 64 * j + 16 * half, lo, s1);
             store_u8x16_scaled(q + 64 * j + 32 + 16 * half, hi, s2);
-            qh[half] = wasm_u8x16_shr(qh[half], 2);
         }
     }
     *d = fp16_to_fp32(b.d);
@@ -129,6 +136,61 @@ void unpack_q6_K(const block_q6_K& b, int16_t* q, int16_t* aux, float* d, float*
     }
     *d = fp16_to_fp32(b.d);
 }
+
+#if defined(__wasm_relaxed_simd__)
+// The relaxed tile's unpackers: the same codes as above before the scale
+// multiply, and the scale of each 16-value group (group g covers
+// positions 16g .. 16g + 15 of the dequantized order).
+void unpack_q4_K_codes(const block_q4_K& b, uint8_t* q, int16_t* scale, int16_t* aux, float* d, float* dmin) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F);
+    uint8_t sm[16];
+    unpack_scales_k4(b.scales, sm);
+    store_k4_mins(aux, sm);
+    for (int j = 0; j < 4; ++j) {
+        for (int half = 0; half < 2; ++half) {
+            const v128_t v = wasm_v128_load(b.qs + 32 * j + 16 * half);
+            wasm_v128_store(q + 64 * j + 16 * half, wasm_v128_and(v, m4));
+            wasm_v128_store(q + 64 * j + 32 + 16 * half, wasm_u8x16_shr(v, 4));
+        }
+        scale[4 * j] = scale[4 * j + 1] = int16_t(sm[2 * j]);
+        scale[4 * j + 2] = scale[4 * j + 3] = int16_t(sm[2 * j + 1]);
+    }
+    *d = fp16_to_fp32(b.d);
+    *dmin = fp16_to_fp32(b.dmin);
+}
+
+void unpack_q5_K_codes(const block_q5_K& b, uint8_t* q, int16_t* scale, int16_t* aux, float* d, float* dmin) {
+    uint8_t sm[16];
+    unpack_scales_k4(b.scales, sm);
+    store_k4_mins(aux, sm);
+    v128_t qh[2] = {wasm_v128_load(b.qh), wasm_v128_load(b.qh + 16)};
+    for (int j = 0; j < 4; ++j) {
+        for (int half = 0; half < 2; ++half) {
+            v128_t lo, hi;
+            q5_K_codes(wasm_v128_load(b.qs + 32 * j + 16 * half), qh[half], &lo, &hi);
+            wasm_v128_store(q + 64 * j + 16 * half, lo);
+            wasm_v128_store(q + 64 * j + 32 + 16 * half, hi);
+        }
+        scale[4 * j] = scale[4 * j + 1] = int16_t(sm[2 * j]);
+        scale[4 * j + 2] = scale[4 * j + 3] = int16_t(sm[2 * j + 1]);
+    }
+    *d = fp16_to_fp32(b.d);
+    *dmin = fp16_to_fp32(b.dmin);
+}
+
+void unpack_q6_K_codes(const block_q6_K& b, uint8_t* q, int16_t* scale, int16_t* aux, float* d, float*) {
+    for (int k = 0; k < 16; ++k) aux[k] = int16_t(b.scales[k]);
+    for (int k = 0; k < 16; ++k) scale[k] = int16_t(b.scales[k]);
+    for (int h = 0; h < 2; ++h) {
+        for (int part = 0; part < 2; ++part) {
+            v128_t v[4];
+            q6_rows(b.ql + 64 * h, b.qh + 32 * h, part, v);
+            for (int r = 0; r < 4; ++r) wasm_v128_store(q + 128 * h + 32 * r + 16 * part, v[r]);
+        }
+    }
+    *d = fp16_to_fp32(b.d);
+}
+#endif
 
 template <class Block>
 using UnpackFn = void (*)(const Block&, int16_t*, int16_t*, float*, float*);
@@ -159,6 +221,12 @@ void gemm_q3_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 
 void gemm_q4_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+#if defined(__wasm_relaxed_simd__)
+    if (n_tokens > 1) {
+        return gemm_superblock_relaxed<block_q4_K, SuperblockTerm::Mins, 2>(
+            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, unpack_q4_K_codes);
+    }
+#endif
     gemm_k<block_q4_K, SuperblockTerm::Mins, unpack_q4_K, vec_dot_q4_K_q8_K_simd128,
            vec_dot_q4_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
@@ -166,6 +234,12 @@ void gemm_q4_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 
 void gemm_q5_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+#if defined(__wasm_relaxed_simd__)
+    if (n_tokens > 1) {
+        return gemm_superblock_relaxed<block_q5_K, SuperblockTerm::Mins, 2>(
+            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, unpack_q5_K_codes);
+    }
+#endif
     gemm_k<block_q5_K, SuperblockTerm::Mins, unpack_q5_K, vec_dot_q5_K_q8_K_simd128,
            vec_dot_q5_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
@@ -173,6 +247,12 @@ void gemm_q5_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 
 void gemm_q6_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+#if defined(__wasm_relaxed_simd__)
+    if (n_tokens > 1) {
+        return gemm_superblock_relaxed<block_q6_K, SuperblockTerm::Q6, 1>(
+            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, unpack_q6_K_codes);
+    }
+#endif
     gemm_k<block_q6_K, SuperblockTerm::Q6, unpack_q6_K, vec_dot_q6_K_q8_K_simd128,
            vec_dot_q6_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);

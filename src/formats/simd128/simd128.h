@@ -50,4 +50,33 @@ inline v128_t i8x16_dot_i32x4(v128_t a, v128_t b) {
     return wasm_i32x4_add(lo, hi);
 }
 
+#if defined(__wasm_relaxed_simd__)
+// The relaxed-SIMD variant of the module (clang >= 16 with -mrelaxed-simd;
+// see docs/engine.md). i32x4.relaxed_dot_i8x16_i7x16_add_s: lane j of the
+// result is c[j] + sum of a[4j+k] * b[4j+k], k = 0..3. It is deterministic
+// (the same on every engine, no int16 saturation) when every byte of b is in
+// 0..127, which the callers guarantee: b is always an unsigned weight of at
+// most 6 bits (+ an offset the caller takes back exactly in c).
+inline v128_t i32x4_relaxed_dot_i8_u7(v128_t a, v128_t b_u7, v128_t c) {
+    return (v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_add_s_i32x4((__i8x16)a, (__i8x16)b_u7, (__i32x4)c);
+}
+
+// i16x8.relaxed_dot_i8x16_i7x16_s: lane k = a[2k] * b[2k] + a[2k+1] * b[2k+1].
+// With b in 0..127 a pair is at most 2 * 128 * 127 = 32512 in magnitude, so
+// it neither saturates nor wraps and is the same on every engine (x64 V8
+// emits one pmaddubsw for it; the i32x4 form above costs three
+// instructions there unless the CPU has AVX-VNNI).
+inline v128_t i16x8_relaxed_dot_i8_u7(v128_t a, v128_t b_u7) {
+    return (v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_s_i16x8((__i8x16)a, (__i8x16)b_u7);
+}
+
+// The byte order under which a relaxed dot makes the lanes of
+// i8x16_dot_i32x4 / i32x4.dot_i16x8 (lane j = positions 2j, 2j+1, 2j+8, 2j+9
+// of 16): permute both operands with it, and every int32 lane holds the same
+// products, so the float steps that follow are unchanged.
+inline v128_t i8x16_to_relaxed_lanes(v128_t v) {
+    return wasm_i8x16_shuffle(v, v, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+}
+#endif
+
 }  // namespace quantlab::simd
