@@ -3,6 +3,7 @@
 // table is level_kernels<V>().
 #pragma once
 
+#include "formats/x86/iq_quants_gemm_body.h"
 #include "formats/x86/legacy_quants_gemm_body.h"
 #include "formats/x86/quantize_activations_body.h"
 #include "formats/x86/superblock_gemm_body.h"
@@ -13,7 +14,8 @@ namespace {
 template <class V>
 GemmFn gemm_for(GgmlType t) {
     if (GemmFn g = legacy_quants_gemm<V>(t)) return g;
-    return superblock_gemm<V>(t);
+    if (GemmFn g = superblock_gemm<V>(t)) return g;
+    return iq_quants_gemm<V>(t);
 }
 
 template <class V>

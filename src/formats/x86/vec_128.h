@@ -33,10 +33,13 @@ struct Vec128 {
         *hi = load(static_cast<const uint8_t*>(p[0]) + 16);
     }
     static I set_groups_u32(const uint32_t* v) { return _mm_set1_epi32(int32_t(v[0])); }
+    static I from_groups(const __m128i* g) { return g[0]; }
 
     static I and_(I a, I b) { return _mm_and_si128(a, b); }
     static I or_(I a, I b) { return _mm_or_si128(a, b); }
     static I xor_(I a, I b) { return _mm_xor_si128(a, b); }
+    static I add_i8(I a, I b) { return _mm_add_epi8(a, b); }
+    static I sub_i8(I a, I b) { return _mm_sub_epi8(a, b); }
     static I add_i32(I a, I b) { return _mm_add_epi32(a, b); }
     static I sub_i32(I a, I b) { return _mm_sub_epi32(a, b); }
     static I mullo_i32(I a, I b) { return _mm_mullo_epi32(a, b); }

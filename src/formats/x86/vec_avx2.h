@@ -44,12 +44,15 @@ struct VecAvx2T {
         *lo = _mm256_permute2x128_si256(b0, b1, 0x20);
         *hi = _mm256_permute2x128_si256(b0, b1, 0x31);
     }
+    static I from_groups(const __m128i* g) { return combine(g[0], g[1]); }  // group k = g[k]
     static I set_groups_u32(const uint32_t* v) { return combine(_mm_set1_epi32(int32_t(v[0])), _mm_set1_epi32(int32_t(v[1]))); }
 
     static I and_(I a, I b) { return _mm256_and_si256(a, b); }
     static I andnot_(I a, I b) { return _mm256_andnot_si256(a, b); }  // ~a & b
     static I or_(I a, I b) { return _mm256_or_si256(a, b); }
     static I xor_(I a, I b) { return _mm256_xor_si256(a, b); }
+    static I add_i8(I a, I b) { return _mm256_add_epi8(a, b); }
+    static I sub_i8(I a, I b) { return _mm256_sub_epi8(a, b); }
     static I add_i32(I a, I b) { return _mm256_add_epi32(a, b); }
     static I sub_i32(I a, I b) { return _mm256_sub_epi32(a, b); }
     static I mullo_i32(I a, I b) { return _mm256_mullo_epi32(a, b); }
