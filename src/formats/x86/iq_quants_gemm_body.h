@@ -212,16 +212,5 @@ struct IQ3S : Lattice<IQ3S, GgmlType::IQ3_S, block_iq3_s, 2> {
 };
 
 }  // namespace superblock
-
-// The level's gemm for lattice i-quant weights of type t, or nullptr.
-template <class V>
-GemmFn iq_quants_gemm(GgmlType t) {
-    using namespace superblock;
-    return pick_gemm<IQ1S, IQ1M, IQ2XXS, IQ2XS, IQ2S, IQ3XXS, IQ3S>(t, [](auto format) {
-        using F = decltype(format);
-        return gemm_entry<gemv_rows<V, F>, gemm_tokens<V, F>>;
-    });
-}
-
 }  // namespace
 }  // namespace quantlab::x86

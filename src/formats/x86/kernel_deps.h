@@ -17,6 +17,7 @@
 #include "formats/iq_grids.h"
 #include "formats/kernel_types.h"
 #include "formats/ref/iq2_search.h"
+#include "formats/ref/ternary_quants_ref.h"
 #include "formats/simd128/iq1_unpack_simd128.h"
 #include "formats/simd128/iq2_unpack_simd128.h"
 #include "formats/simd128/iq3_unpack_simd128.h"

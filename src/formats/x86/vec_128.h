@@ -53,6 +53,11 @@ struct Vec128 {
     static I blend_groups(int mask, I a, I b) { return mask & 1 ? b : a; }
     template <int N>
     static I slli_i32(I v) { return _mm_slli_epi32(v, N); }
+    // Each int32 lane: the sum of its group's four lanes.
+    static I sum_in_groups_i32(I v) {
+        v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+        return _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    }
     static I shuffle_i8(I table, I idx) { return _mm_shuffle_epi8(table, idx); }
     static I lane_class_order(I v) { return _mm_shuffle_epi8(v, load(kLaneClassOrder)); }
     // val where every bit of `bits` is set in v, else 0 (bytewise).

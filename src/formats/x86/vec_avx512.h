@@ -79,6 +79,11 @@ struct VecAvx512 {
     }
     template <int N>
     static I slli_i32(I v) { return _mm512_slli_epi32(v, N); }
+    // Each int32 lane: the sum of its group's four lanes.
+    static I sum_in_groups_i32(I v) {
+        v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_ENUM(_MM_SHUFFLE(1, 0, 3, 2))));
+        return _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_ENUM(_MM_SHUFFLE(2, 3, 0, 1))));
+    }
     static I shuffle_i8(I table, I idx) { return _mm512_shuffle_epi8(table, idx); }
     static I lane_class_order(I v) { return _mm512_shuffle_epi8(v, bcast128(kLaneClassOrder)); }
     static I select_bits_i8(I v, I bits, I val) {
