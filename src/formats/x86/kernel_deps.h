@@ -16,6 +16,7 @@
 #include "formats/ggml_type.h"
 #include "formats/iq_grids.h"
 #include "formats/kernel_types.h"
+#include "formats/mxfp4_tables.h"
 #include "formats/ref/iq2_search.h"
 #include "formats/ref/ternary_quants_ref.h"
 #include "formats/simd128/iq1_unpack_simd128.h"

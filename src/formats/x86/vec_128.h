@@ -9,6 +9,13 @@
 namespace quantlab::x86 {
 namespace {
 
+// (v0 + v2) + (v1 + v3) of one 128-bit accumulator (SIMD128's f32x4_hsum).
+inline float hsum4(__m128 v) {
+    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtss_f32(v);
+}
+
 template <DotKind Dot>
 struct Vec128 {
     using I = __m128i;
@@ -86,14 +93,8 @@ struct Vec128 {
     static F cvt_f(I v) { return _mm_cvtepi32_ps(v); }
     static F group_floats(const float* v) { return _mm_set1_ps(v[0]); }
     static __m128 add_groups_in_order(__m128 acc, F p) { return _mm_add_ps(acc, p); }
+    static void hsum_groups(F v, float* out) { out[0] = hsum4(v); }
 };
-
-// (v0 + v2) + (v1 + v3) of one 128-bit accumulator (SIMD128's f32x4_hsum).
-inline float hsum4(__m128 v) {
-    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtss_f32(v);
-}
 
 }  // namespace
 }  // namespace quantlab::x86
