@@ -45,10 +45,29 @@ inline __m128i points4(const uint32_t* grid, unsigned i0, unsigned i1, unsigned 
     return _mm_setr_epi32(int(grid[i0]), int(grid[i1]), int(grid[i2]), int(grid[i3]));
 }
 
-// The 16 odd scales 2s + 1 as bytes from 16 4-bit codes s (one per group).
-inline __m128i odd_scales(const uint8_t* codes) {
-    const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes));
-    return _mm_add_epi8(_mm_add_epi8(s, s), _mm_set1_epi8(1));
+// Scale codes are gathered in registers, not stored byte by byte to memory
+// and read back as a vector (a store-forwarding stall measured at ~12 % of
+// the single-token kernel's time).
+
+// The odd scales 2s + 1 of 16 codes s (byte g: group g's).
+inline __m128i odd_scales(__m128i codes) { return _mm_add_epi8(_mm_add_epi8(codes, codes), _mm_set1_epi8(1)); }
+
+// The same from 8 codes, one per 32 values (byte ib of codes8), each for both of its groups.
+inline __m128i odd_scales_per32(uint64_t codes8) {
+    return odd_scales(_mm_shuffle_epi8(_mm_cvtsi64_si128(int64_t(codes8)), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)));
+}
+
+// 8 codes from bytes p[0], p[stride], ... shifted right by shift and masked.
+inline uint64_t strided_codes(const uint8_t* p, int stride, int shift, unsigned mask) {
+    uint64_t c = 0;
+    for (int ib = 0; ib < 8; ++ib) c |= uint64_t((p[stride * ib] >> shift) & mask) << (8 * ib);
+    return c;
+}
+
+// 16 codes from 8 bytes of two nibbles (low nibble first), as IQ2_XS / IQ2_S store them.
+inline __m128i nibble_codes(const uint8_t* p) {
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), m4 = _mm_set1_epi8(0x0F);
+    return _mm_unpacklo_epi8(_mm_and_si128(v, m4), _mm_and_si128(_mm_srli_epi16(v, 4), m4));
 }
 
 // A super-block of format F as 16 / W::kGroups registers of u = v + 64 in
@@ -97,9 +116,7 @@ struct IQ1 : Lattice<F, T, B, GroupsPerScale> {
     // Eight delta signs: 0x01 bytes, or 0xff where bit is 1. Arithmetic, not a
     // select: compilers made the select a branch on random data (IQ1_M tg -25 %).
     static uint64_t delta_bytes(unsigned bit) { return 0x0101010101010101ULL | (0xFEFEFEFEFEFEFEFEULL & (0 - uint64_t(bit))); }
-    static Scales scales(const B& b, const uint8_t* codes) {
-        return {odd_scales(codes), _mm256_setzero_si256(), simd::iq1_unpacked_d(b), 0.0f};
-    }
+    static Scales scales(const B& b, __m128i odd) { return {odd, _mm256_setzero_si256(), simd::iq1_unpacked_d(b), 0.0f}; }
 };
 
 // IQ1_S: per 32 values a qh word: 3 index bits per point, the scale code in
@@ -117,9 +134,7 @@ struct IQ1S : IQ1<IQ1S, GgmlType::IQ1_S, block_iq1_s, 2> {
         }
     }
     static Scales scales(const Block& b) {
-        alignas(16) uint8_t codes[16];
-        for (int ib = 0; ib < QK_K / 32; ++ib) codes[2 * ib] = codes[2 * ib + 1] = uint8_t((b.qh[ib] >> 12) & 7);
-        return IQ1::scales(b, codes);
+        return IQ1::scales(b, odd_scales_per32(strided_codes(reinterpret_cast<const uint8_t*>(b.qh) + 1, 2, 4, 7)));
     }
 };
 
@@ -134,16 +149,13 @@ struct IQ1M : IQ1<IQ1M, GgmlType::IQ1_M, block_iq1_m, 1> {
             delta[h] = u64_pair(delta_bytes((nib >> 3) & 1), delta_bytes((nib >> 7) & 1));
         }
     }
+    // Group g's code: bits 3 (g % 4) .. +2 of 16-bit word g / 4 (the top nibbles hold d).
     static Scales scales(const Block& b) {
-        uint16_t sc[4];
-        std::memcpy(sc, b.scales, sizeof sc);
-        alignas(16) uint8_t codes[16];
-        for (int ib = 0; ib < QK_K / 32; ++ib) {
-            const unsigned s = sc[ib / 2] >> (6 * (ib % 2));
-            codes[2 * ib] = uint8_t(s & 7);
-            codes[2 * ib + 1] = uint8_t((s >> 3) & 7);
-        }
-        return IQ1::scales(b, codes);
+        uint64_t words;
+        std::memcpy(&words, b.scales, sizeof words);
+        const uint64_t packed = _pext_u64(words, 0x0FFF0FFF0FFF0FFFULL);  // 16 3-bit codes in order
+        const uint64_t lo = _pdep_u64(packed, 0x0707070707070707ULL), hi = _pdep_u64(packed >> 24, 0x0707070707070707ULL);
+        return IQ1::scales(b, odd_scales(_mm_set_epi64x(int64_t(hi), int64_t(lo))));
     }
 };
 
@@ -160,14 +172,15 @@ struct IQ2 : Lattice<IQ2<T, B, GroupsPerScale>, T, B, GroupsPerScale> {
             mask[h] = u64_pair(sign_bytes[sb.signs[2 * h]], sign_bytes[sb.signs[2 * h + 1]]);
         }
     }
-    static Scales scales(const B& b) {
-        alignas(16) uint8_t codes[16];
-        for (int ib = 0; ib < QK_K / 32; ++ib) {
-            const iq2::SubBlock sb = iq2::sub_block(b, ib);
-            codes[2 * ib] = uint8_t(sb.scale[0]);
-            codes[2 * ib + 1] = uint8_t(sb.scale[1]);
-        }
-        return {odd_scales(codes), _mm256_setzero_si256(), simd::iq2_unpacked_d(b), 0.0f};
+    static Scales scales(const B& b) { return {odd_scales(codes(b)), _mm256_setzero_si256(), simd::iq2_unpacked_d(b), 0.0f}; }
+    // IQ2_XXS: one code per 32 values, the top nibble of its second 32-bit word (byte 7 of 8).
+    static __m128i codes(const block_iq2_xxs& b) {
+        const __m128i c8 = _mm_cvtsi64_si128(int64_t(strided_codes(reinterpret_cast<const uint8_t*>(b.qs) + 7, 8, 4, 15)));
+        return _mm_shuffle_epi8(c8, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
+    }
+    template <class Nibbles>
+    static __m128i codes(const Nibbles& b) {
+        return nibble_codes(b.scales);
     }
 };
 using IQ2XXS = IQ2<GgmlType::IQ2_XXS, block_iq2_xxs, 2>;
@@ -185,10 +198,8 @@ struct IQ3XXS : Lattice<IQ3XXS, GgmlType::IQ3_XXS, block_iq3_xxs, 2> {
             mask[h] = u64_pair(kIq2xsSignBytes[(aux >> (14 * h)) & 127], kIq2xsSignBytes[(aux >> (14 * h + 7)) & 127]);
         }
     }
-    static Scales scales(const Block& b) {
-        alignas(16) uint8_t codes[16];
-        for (int ib = 0; ib < QK_K / 32; ++ib) codes[2 * ib] = codes[2 * ib + 1] = uint8_t(simd::iq3xxs_signs_scale(b, ib) >> 28);
-        return {odd_scales(codes), _mm256_setzero_si256(), fp16_to_fp32(b.d) * 0.25f, 0.0f};
+    static Scales scales(const Block& b) {  // the top nibble of byte 3 of each word
+        return {odd_scales_per32(strided_codes(b.qs + QK_K / 4 + 3, 4, 4, 15)), _mm256_setzero_si256(), fp16_to_fp32(b.d) * 0.25f, 0.0f};
     }
 };
 
@@ -206,10 +217,10 @@ struct IQ3S : Lattice<IQ3S, GgmlType::IQ3_S, block_iq3_s, 2> {
             mask[h] = u64_pair(sign_bytes[b.signs[4 * ib + 2 * h]], sign_bytes[b.signs[4 * ib + 2 * h + 1]]);
         }
     }
-    static Scales scales(const Block& b) {
-        alignas(16) uint8_t codes[16];
-        for (int ib = 0; ib < QK_K / 32; ++ib) codes[2 * ib] = codes[2 * ib + 1] = uint8_t(simd::iq3s_scale(b, ib));
-        return {odd_scales(codes), _mm256_setzero_si256(), fp16_to_fp32(b.d), 0.0f};
+    static Scales scales(const Block& b) {  // nibble ib of the four scale bytes
+        uint32_t packed;
+        std::memcpy(&packed, b.scales, sizeof packed);
+        return {odd_scales_per32(_pdep_u64(packed, 0x0F0F0F0F0F0F0F0FULL)), _mm256_setzero_si256(), fp16_to_fp32(b.d), 0.0f};
     }
 };
 
