@@ -39,7 +39,10 @@ const char kHelp[] =
     "  -o FILE            also write the table as JSON\n"
     "  --plan-sizes S,... also plan (and verify) files of these sizes (bytes or K/M/G) from this one scan,\n"
     "  --plan-bpw B,...   or of these bits per weight, writing DIR/plan-<target>.json (and DIR/imatrix.gguf\n"
-    "  --plan-dir DIR     when the importance matrix was computed); default DIR: .\n";
+    "  --plan-dir DIR     when the importance matrix was computed); default DIR: .\n"
+    "  --verify-chunks N  chunks after the measured ones that plans are verified and refined on (default 0:\n"
+    "                     the measured ones)\n"
+    "  --refine N         rounds of measured neighbour moves after verifying each plan (default 4; 0: none)\n";
 
 // Default exact measure up to this size: a full scan of the built-in model
 // (3.7M parameters) takes seconds; one of 20M parameters some minutes.
@@ -73,20 +76,24 @@ void write_plans(const Args& args, SensitivityScan& scan, const GgufHeader& head
     setup.calibration = args.get("-f");
     setup.will_verify = scan.result().exact;
     const MixedPlanner planner(header, scan.result(), setup);
+    VerifyOptions vo;
+    vo.refine_rounds = int(args.get_int("--refine", vo.refine_rounds));
+    if (vo.refine_rounds < 0) throw Error(ErrorCode::InvalidArgument, "--refine takes a number of rounds >= 0");
     std::vector<MixedTarget> targets;
     for (const auto& t : split_list(args.get_or("--plan-sizes", ""))) targets.push_back(parse_target_size(t));
     for (const auto& t : split_list(args.get_or("--plan-bpw", ""))) targets.push_back(target_bpw(parse_double("--plan-bpw", t)));
-    std::printf("\n%-18s %12s %8s %14s %14s\n", "target", "file bytes", "bpw", "predicted", "measured");
+    std::printf("\n%-18s %12s %8s %14s %14s %14s %2s\n", "target", "file bytes", "bpw", "predicted", "first plan",
+                "measured", "mv");
     for (const auto& t : targets) {
         MixedPlan p = planner.plan(t);
-        if (setup.will_verify) p = verify_mixed_plan(scan, planner, p);
+        if (setup.will_verify) p = verify_mixed_plan(scan, planner, p, vo);
         std::string name = t.text();
         for (auto& c : name) c = c == ' ' ? '-' : c;
         const std::string path = dir + "/plan-" + name + ".json";
         const std::string j = mixed_plan_to_json(p, imatrix_file);
         write_file_atomic(path, j.data(), j.size());
-        std::printf("%-18s %12llu %8.4f %14.6e %14.6e  %s\n", t.text().c_str(), (unsigned long long)p.file_bytes,
-                    p.bits_per_weight(), p.predicted, p.calibration_kld, path.c_str());
+        std::printf("%-18s %12llu %8.4f %14.6e %14.6e %14.6e %2d  %s\n", t.text().c_str(), (unsigned long long)p.file_bytes,
+                    p.bits_per_weight(), p.predicted, p.first_kld, p.calibration_kld, p.refinements, path.c_str());
     }
 }
 
@@ -112,6 +119,7 @@ int run_sensitivity(int argc, char** argv) {
     if (args.has("--exact-types")) so.exact_types = parse_candidate_types(args.get("--exact-types"));
     so.damage = parse_damage_model(args.get_or("--damage", "smoothed"));
     so.n_chunks = args.get_int("--chunks", 2);
+    so.verify_chunks = args.get_int("--verify-chunks", 0);
     so.n_ctx = args.get_int("-c", 256);
     so.imatrix_chunks = args.get_int("--imatrix-chunks", -1);
     so.first_scored = args.get_int("--first-scored", 0);
