@@ -65,7 +65,7 @@ void usage() {
         "  --no-verify             skip measuring the chosen mix on the calibration text\n"
         "  --verify-chunks N       chunks after the measured ones the plan is verified and refined on\n"
         "                          (default 0: the measured ones)\n"
-        "  --refine N              rounds of measured neighbour moves after verifying (default 4; 0: none)\n"
+        "  --refine N              rounds of measured neighbour moves after verifying (default 0: none)\n"
         "  --plan-out FILE         write the plan as JSON (default out.gguf.plan.json)\n"
         "  --imatrix-chunks N      chunks of the text the importance matrix is computed from (default all)\n"
         "  --imatrix-out FILE      where the importance matrix computed from the text goes\n"

@@ -42,7 +42,8 @@ const char kHelp[] =
     "  --plan-dir DIR     when the importance matrix was computed); default DIR: .\n"
     "  --verify-chunks N  chunks after the measured ones that plans are verified and refined on (default 0:\n"
     "                     the measured ones)\n"
-    "  --refine N         rounds of measured neighbour moves after verifying each plan (default 4; 0: none)\n";
+    "  --refine N         rounds of measured neighbour moves after verifying each plan (default 0: none)\n"
+    "  --unrefined        also write each plan verified without refinement (DIR/plan-<target>.unrefined.json)\n";
 
 // Default exact measure up to this size: a full scan of the built-in model
 // (3.7M parameters) takes seconds; one of 20M parameters some minutes.
@@ -84,23 +85,30 @@ void write_plans(const Args& args, SensitivityScan& scan, const GgufHeader& head
     for (const auto& t : split_list(args.get_or("--plan-bpw", ""))) targets.push_back(target_bpw(parse_double("--plan-bpw", t)));
     std::printf("\n%-18s %12s %8s %14s %14s %14s %2s\n", "target", "file bytes", "bpw", "predicted", "first plan",
                 "measured", "mv");
+    // --unrefined: also the plan verified without refinement (an A/B from one scan).
+    VerifyOptions plain = vo;
+    plain.refine_rounds = 0;
+    const bool both = args.has("--unrefined") && vo.refine_rounds > 0 && setup.will_verify;
     for (const auto& t : targets) {
-        MixedPlan p = planner.plan(t);
-        if (setup.will_verify) p = verify_mixed_plan(scan, planner, p, vo);
         std::string name = t.text();
         for (auto& c : name) c = c == ' ' ? '-' : c;
-        const std::string path = dir + "/plan-" + name + ".json";
-        const std::string j = mixed_plan_to_json(p, imatrix_file);
-        write_file_atomic(path, j.data(), j.size());
-        std::printf("%-18s %12llu %8.4f %14.6e %14.6e %14.6e %2d  %s\n", t.text().c_str(), (unsigned long long)p.file_bytes,
-                    p.bits_per_weight(), p.predicted, p.first_kld, p.calibration_kld, p.refinements, path.c_str());
+        for (int pass = 0; pass < (both ? 2 : 1); ++pass) {
+            MixedPlan p = planner.plan(t);
+            if (setup.will_verify) p = verify_mixed_plan(scan, planner, p, pass ? plain : vo);
+            const std::string path = dir + "/plan-" + name + (pass ? ".unrefined" : "") + ".json";
+            const std::string j = mixed_plan_to_json(p, imatrix_file);
+            write_file_atomic(path, j.data(), j.size());
+            std::printf("%-18s %12llu %8.4f %14.6e %14.6e %14.6e %2d  %s\n", t.text().c_str(), (unsigned long long)p.file_bytes,
+                        p.bits_per_weight(), p.predicted, p.first_kld, p.calibration_kld, p.refinements, path.c_str());
+            std::fflush(stdout);
+        }
     }
 }
 
 }  // namespace
 
 int run_sensitivity(int argc, char** argv) {
-    const Args args(argc, argv, 2, {"--exact", "--proxy", "--scalar", "--help", "-h"});
+    const Args args(argc, argv, 2, {"--exact", "--proxy", "--scalar", "--unrefined", "--help", "-h"});
     if (args.has("--help") || args.has("-h")) {
         std::fputs(kHelp, stdout);
         return 0;

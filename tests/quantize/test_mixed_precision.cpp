@@ -338,13 +338,14 @@ TEST_CASE("sensitivity: refinement takes only measured-better neighbours within 
     types.pop_back();
     REQUIRE_THROWS_AS(planner.with_types(mid, types), Error);
 
-    VerifyOptions off;
-    off.refine_rounds = 0;
+    VerifyOptions off, on;
+    on.refine_rounds = 4;
+    REQUIRE(off.refine_rounds == 0);  // the default
     int moved = 0;
     for (int k = 1; k <= 5; ++k) {
         const MixedTarget target = parse_target_size(std::to_string(lo + (hi - lo) * uint64_t(k) / 6));
         const MixedPlan plain = verify_mixed_plan(scan, planner, planner.plan(target), off);
-        const MixedPlan refined = verify_mixed_plan(scan, planner, planner.plan(target));
+        const MixedPlan refined = verify_mixed_plan(scan, planner, planner.plan(target), on);
         REQUIRE(plain.refinements == 0);
         REQUIRE(refined.file_bytes <= uint64_t(target.value));
         REQUIRE(refined.calibration_kld <= plain.calibration_kld);
@@ -383,10 +384,8 @@ TEST_CASE("sensitivity: held-apart chunks verify a plan on text the scan did not
     setup.imatrix_file = "imatrix.gguf";
     MixedPlanner planner(c.model->header(), scan.result(), setup);
     const uint64_t budget = (planner.min_file_bytes() + planner.max_file_bytes()) / 2;
-    VerifyOptions vo;
-    vo.refine_rounds = 0;
-    const MixedPlan plan = verify_mixed_plan(scan, planner, planner.plan(parse_target_size(std::to_string(budget))), vo);
-    const MixedPlan same = verify_mixed_plan(plain, planner, planner.plan(parse_target_size(std::to_string(budget))), vo);
+    const MixedPlan plan = verify_mixed_plan(scan, planner, planner.plan(parse_target_size(std::to_string(budget))));
+    const MixedPlan same = verify_mixed_plan(plain, planner, planner.plan(parse_target_size(std::to_string(budget))));
 
     const std::vector<uint8_t> f32 = read_bytes(reference_path("stories260K-f32.gguf"));
     const auto q = planned_file(f32, plan, scan);
