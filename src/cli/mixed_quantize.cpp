@@ -86,6 +86,12 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     if (o.count("--damage")) so.damage = parse_damage_model(o["--damage"]);
     so.n_chunks = o.count("--calibration-chunks") ? int64_t(parse_double("--calibration-chunks", o["--calibration-chunks"])) : 2;
     so.verify_chunks = o.count("--verify-chunks") ? int64_t(parse_double("--verify-chunks", o["--verify-chunks"])) : 0;
+    VerifyOptions vo;  // checked before the scan, used after it
+    if (o.count("--refine")) {
+        const double n = parse_double("--refine", o["--refine"]);
+        if (!(n >= 0 && n <= 1000)) throw Error(ErrorCode::InvalidArgument, "--refine takes a number of rounds from 0 to 1000");
+        vo.refine_rounds = int(n);
+    }
     so.n_ctx = o.count("--calibration-ctx") ? int64_t(parse_double("--calibration-ctx", o["--calibration-ctx"])) : 256;
     if (o.count("--imatrix-chunks")) so.imatrix_chunks = int64_t(parse_double("--imatrix-chunks", o["--imatrix-chunks"]));
     so.add_bos = tok.add_bos_default();
@@ -120,9 +126,6 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     for (const auto& kv : opt.params.kv_overrides) setup.extra_metadata.emplace_back(kv.key, kv.value());
     MixedPlanner planner(model->header(), scan.result(), setup);
     MixedPlan plan = planner.plan(target);
-    VerifyOptions vo;
-    if (o.count("--refine")) vo.refine_rounds = int(parse_double("--refine", o["--refine"]));
-    if (vo.refine_rounds < 0) throw Error(ErrorCode::InvalidArgument, "--refine takes a number of rounds >= 0");
     if (setup.will_verify) plan = verify_mixed_plan(scan, planner, plan, vo);
     plan.quantize_params();  // validates the patterns before any output exists
 

@@ -63,6 +63,12 @@ std::vector<std::string> split_list(const std::string& s) {
     return out;
 }
 
+int refine_rounds(const Args& args) {
+    const long long n = args.get_int("--refine", VerifyOptions{}.refine_rounds);
+    if (n < 0 || n > 1000) throw Error(ErrorCode::InvalidArgument, "--refine takes a number of rounds from 0 to 1000");
+    return int(n);
+}
+
 // Plans for several targets from one scan (the size-quality curve).
 void write_plans(const Args& args, SensitivityScan& scan, const GgufHeader& header) {
     const std::string dir = args.get_or("--plan-dir", ".");
@@ -78,8 +84,7 @@ void write_plans(const Args& args, SensitivityScan& scan, const GgufHeader& head
     setup.will_verify = scan.result().exact;
     const MixedPlanner planner(header, scan.result(), setup);
     VerifyOptions vo;
-    vo.refine_rounds = int(args.get_int("--refine", vo.refine_rounds));
-    if (vo.refine_rounds < 0) throw Error(ErrorCode::InvalidArgument, "--refine takes a number of rounds >= 0");
+    vo.refine_rounds = refine_rounds(args);
     std::vector<MixedTarget> targets;
     for (const auto& t : split_list(args.get_or("--plan-sizes", ""))) targets.push_back(parse_target_size(t));
     for (const auto& t : split_list(args.get_or("--plan-bpw", ""))) targets.push_back(target_bpw(parse_double("--plan-bpw", t)));
@@ -128,6 +133,7 @@ int run_sensitivity(int argc, char** argv) {
     so.damage = parse_damage_model(args.get_or("--damage", "smoothed"));
     so.n_chunks = args.get_int("--chunks", 2);
     so.verify_chunks = args.get_int("--verify-chunks", 0);
+    refine_rounds(args);  // a bad value is an error before the scan, not after it
     so.n_ctx = args.get_int("-c", 256);
     so.imatrix_chunks = args.get_int("--imatrix-chunks", -1);
     so.first_scored = args.get_int("--first-scored", 0);
