@@ -81,6 +81,7 @@ val plan_object(const MixedPlan& p) {
     o.set("calibrationPpl", nan_or(p.calibration_ppl));
     o.set("basePpl", nan_or(p.base_ppl));
     o.set("corrections", p.corrections);
+    o.set("refinements", p.refinements);
     val tensors = val::array();
     for (const auto& t : p.tensors) {
         val ti = val::object();

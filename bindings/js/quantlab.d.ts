@@ -574,6 +574,8 @@ export interface MixedPlan {
   calibrationPpl: number | null;
   basePpl: number | null;
   corrections: number;
+  /** Neighbouring mixes measured lower and taken after the corrections (each a step on one or two tensors). */
+  refinements: number;
   tensors: { name: string; type: string; bytes: number; damage: number }[];
   /** llama-quantize --tensor-type arguments ("regex=type") that make the same file. */
   tensorTypes: string[];

@@ -21,7 +21,7 @@ namespace {
 
 const char* const kValued[] = {"--target-size", "--target-bpw",  "--calibration", "--calibration-chunks", "--calibration-ctx",
                                "--types",       "--plan-out",    "--imatrix-out", "--imatrix-chunks",
-                               "--exact-types", "--damage"};
+                               "--exact-types", "--damage",      "--refine",        "--verify-chunks"};
 const char* const kFlags[] = {"--exact", "--proxy", "--no-verify"};
 
 // Default exact measure up to this many parameters (see quantlab sensitivity).
@@ -85,6 +85,13 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     if (o.count("--exact-types")) so.exact_types = parse_candidate_types(o["--exact-types"]);
     if (o.count("--damage")) so.damage = parse_damage_model(o["--damage"]);
     so.n_chunks = o.count("--calibration-chunks") ? int64_t(parse_double("--calibration-chunks", o["--calibration-chunks"])) : 2;
+    so.verify_chunks = o.count("--verify-chunks") ? int64_t(parse_double("--verify-chunks", o["--verify-chunks"])) : 0;
+    VerifyOptions vo;  // checked before the scan, used after it
+    if (o.count("--refine")) {
+        const double n = parse_double("--refine", o["--refine"]);
+        if (!(n >= 0 && n <= 1000)) throw Error(ErrorCode::InvalidArgument, "--refine takes a number of rounds from 0 to 1000");
+        vo.refine_rounds = int(n);
+    }
     so.n_ctx = o.count("--calibration-ctx") ? int64_t(parse_double("--calibration-ctx", o["--calibration-ctx"])) : 256;
     if (o.count("--imatrix-chunks")) so.imatrix_chunks = int64_t(parse_double("--imatrix-chunks", o["--imatrix-chunks"]));
     so.add_bos = tok.add_bos_default();
@@ -119,7 +126,7 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     for (const auto& kv : opt.params.kv_overrides) setup.extra_metadata.emplace_back(kv.key, kv.value());
     MixedPlanner planner(model->header(), scan.result(), setup);
     MixedPlan plan = planner.plan(target);
-    if (setup.will_verify) plan = verify_mixed_plan(scan, planner, plan);
+    if (setup.will_verify) plan = verify_mixed_plan(scan, planner, plan, vo);
     plan.quantize_params();  // validates the patterns before any output exists
 
     std::printf("\nplan for %s: %llu bytes (%.4f bits per weight), ftype label %s\n", target.text().c_str(),
@@ -132,8 +139,9 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     }
     std::printf("predicted %s %.6f", plan.exact ? "KLD" : "proxy damage", plan.predicted);
     if (plan.verified) {
-        std::printf(", measured on the calibration chunks %.6f (first plan %.6f, %d correction round(s)); PPL %.4f (base %.4f)",
-                    plan.calibration_kld, plan.first_kld, plan.corrections, plan.calibration_ppl, plan.base_ppl);
+        std::printf(", measured on the calibration chunks %.6f (first plan %.6f, %d correction round(s), %d measured move(s)); "
+                    "PPL %.4f (base %.4f)",
+                    plan.calibration_kld, plan.first_kld, plan.corrections, plan.refinements, plan.calibration_ppl, plan.base_ppl);
     }
     std::printf("\n");
 

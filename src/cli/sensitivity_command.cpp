@@ -39,7 +39,11 @@ const char kHelp[] =
     "  -o FILE            also write the table as JSON\n"
     "  --plan-sizes S,... also plan (and verify) files of these sizes (bytes or K/M/G) from this one scan,\n"
     "  --plan-bpw B,...   or of these bits per weight, writing DIR/plan-<target>.json (and DIR/imatrix.gguf\n"
-    "  --plan-dir DIR     when the importance matrix was computed); default DIR: .\n";
+    "  --plan-dir DIR     when the importance matrix was computed); default DIR: .\n"
+    "  --verify-chunks N  chunks after the measured ones that plans are verified and refined on (default 0:\n"
+    "                     the measured ones)\n"
+    "  --refine N         rounds of measured neighbour moves after verifying each plan (default 0: none)\n"
+    "  --unrefined        also write each plan verified without refinement (DIR/plan-<target>.unrefined.json)\n";
 
 // Default exact measure up to this size: a full scan of the built-in model
 // (3.7M parameters) takes seconds; one of 20M parameters some minutes.
@@ -59,6 +63,12 @@ std::vector<std::string> split_list(const std::string& s) {
     return out;
 }
 
+int refine_rounds(const Args& args) {
+    const long long n = args.get_int("--refine", VerifyOptions{}.refine_rounds);
+    if (n < 0 || n > 1000) throw Error(ErrorCode::InvalidArgument, "--refine takes a number of rounds from 0 to 1000");
+    return int(n);
+}
+
 // Plans for several targets from one scan (the size-quality curve).
 void write_plans(const Args& args, SensitivityScan& scan, const GgufHeader& header) {
     const std::string dir = args.get_or("--plan-dir", ".");
@@ -73,27 +83,37 @@ void write_plans(const Args& args, SensitivityScan& scan, const GgufHeader& head
     setup.calibration = args.get("-f");
     setup.will_verify = scan.result().exact;
     const MixedPlanner planner(header, scan.result(), setup);
+    VerifyOptions vo;
+    vo.refine_rounds = refine_rounds(args);
     std::vector<MixedTarget> targets;
     for (const auto& t : split_list(args.get_or("--plan-sizes", ""))) targets.push_back(parse_target_size(t));
     for (const auto& t : split_list(args.get_or("--plan-bpw", ""))) targets.push_back(target_bpw(parse_double("--plan-bpw", t)));
-    std::printf("\n%-18s %12s %8s %14s %14s\n", "target", "file bytes", "bpw", "predicted", "measured");
+    std::printf("\n%-18s %12s %8s %14s %14s %14s %2s\n", "target", "file bytes", "bpw", "predicted", "first plan",
+                "measured", "mv");
+    // --unrefined: also the plan verified without refinement (an A/B from one scan).
+    VerifyOptions plain = vo;
+    plain.refine_rounds = 0;
+    const bool both = args.has("--unrefined") && vo.refine_rounds > 0 && setup.will_verify;
     for (const auto& t : targets) {
-        MixedPlan p = planner.plan(t);
-        if (setup.will_verify) p = verify_mixed_plan(scan, planner, p);
         std::string name = t.text();
         for (auto& c : name) c = c == ' ' ? '-' : c;
-        const std::string path = dir + "/plan-" + name + ".json";
-        const std::string j = mixed_plan_to_json(p, imatrix_file);
-        write_file_atomic(path, j.data(), j.size());
-        std::printf("%-18s %12llu %8.4f %14.6e %14.6e  %s\n", t.text().c_str(), (unsigned long long)p.file_bytes,
-                    p.bits_per_weight(), p.predicted, p.calibration_kld, path.c_str());
+        for (int pass = 0; pass < (both ? 2 : 1); ++pass) {
+            MixedPlan p = planner.plan(t);
+            if (setup.will_verify) p = verify_mixed_plan(scan, planner, p, pass ? plain : vo);
+            const std::string path = dir + "/plan-" + name + (pass ? ".unrefined" : "") + ".json";
+            const std::string j = mixed_plan_to_json(p, imatrix_file);
+            write_file_atomic(path, j.data(), j.size());
+            std::printf("%-18s %12llu %8.4f %14.6e %14.6e %14.6e %2d  %s\n", t.text().c_str(), (unsigned long long)p.file_bytes,
+                        p.bits_per_weight(), p.predicted, p.first_kld, p.calibration_kld, p.refinements, path.c_str());
+            std::fflush(stdout);
+        }
     }
 }
 
 }  // namespace
 
 int run_sensitivity(int argc, char** argv) {
-    const Args args(argc, argv, 2, {"--exact", "--proxy", "--scalar", "--help", "-h"});
+    const Args args(argc, argv, 2, {"--exact", "--proxy", "--scalar", "--unrefined", "--help", "-h"});
     if (args.has("--help") || args.has("-h")) {
         std::fputs(kHelp, stdout);
         return 0;
@@ -112,6 +132,8 @@ int run_sensitivity(int argc, char** argv) {
     if (args.has("--exact-types")) so.exact_types = parse_candidate_types(args.get("--exact-types"));
     so.damage = parse_damage_model(args.get_or("--damage", "smoothed"));
     so.n_chunks = args.get_int("--chunks", 2);
+    so.verify_chunks = args.get_int("--verify-chunks", 0);
+    refine_rounds(args);  // a bad value is an error before the scan, not after it
     so.n_ctx = args.get_int("-c", 256);
     so.imatrix_chunks = args.get_int("--imatrix-chunks", -1);
     so.first_scored = args.get_int("--first-scored", 0);

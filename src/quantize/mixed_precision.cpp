@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/json_writer.h"
@@ -161,6 +163,7 @@ std::string mixed_plan_to_json(const MixedPlan& p, const std::string& imatrix_fi
     j.field("method", p.method).field("calibration", p.calibration);
     j.field("verified", p.verified).field("calibrationKld", p.calibration_kld).field("firstKld", p.first_kld);
     j.field("calibrationPpl", p.calibration_ppl).field("basePpl", p.base_ppl).field("corrections", p.corrections);
+    j.field("refinements", p.refinements);
     j.key("tensors").begin_array();
     for (const auto& t : p.tensors) {
         j.begin_object().field("name", t.name).field("type", type_traits(t.type).name).field("bytes", t.bytes);
@@ -290,6 +293,23 @@ MixedPlan MixedPlanner::plan(const MixedTarget& target) const {
     return finish(target, budget, unpadded_->best(budget - fixed_tensor_), false);
 }
 
+MixedPlan MixedPlanner::with_types(const MixedPlan& base, const std::vector<GgmlType>& types) const {
+    const auto& items = unpadded_->items();
+    if (types.size() != items.size()) throw Error(ErrorCode::InvalidArgument, "one format per decided tensor is needed");
+    Allocation a;
+    for (size_t i = 0; i < items.size(); ++i) {
+        size_t k = 0;
+        while (k < items[i].options.size() && items[i].options[k].type != types[i]) ++k;
+        if (k == items[i].options.size()) {
+            throw Error(ErrorCode::InvalidArgument, std::string("format ") + type_traits(types[i]).name +
+                                                        " is not an option for " + items[i].name);
+        }
+        a.choice.push_back(k);
+    }
+    MixedPlan p = finish(base.target, base.budget, a, base.target.kind == MixedTarget::Kind::FileBytes);
+    return p;
+}
+
 MixedPlan MixedPlanner::finish(const MixedTarget& target, uint64_t budget, const Allocation& a, bool) const {
     MixedPlan p;
     p.target = target;
@@ -382,9 +402,103 @@ void record(MixedPlan& p, const MixMeasurement& m) {
 
 }  // namespace
 
+namespace {
+
+// One tensor's neighbours on its Pareto front under the planner's damages:
+// the cheapest option predicted less damaging (a step up) and the least
+// damaging smaller option (a step down); npos where there is none.
+struct Steps {
+    size_t up = size_t(-1), down = size_t(-1);
+};
+
+Steps steps_of(const AllocationItem& item, GgmlType current) {
+    const AllocationOption* cur = nullptr;
+    for (const auto& o : item.options) {
+        if (o.type == current) cur = &o;
+    }
+    Steps s;
+    if (!cur) return s;
+    for (size_t k = 0; k < item.options.size(); ++k) {
+        const AllocationOption& o = item.options[k];
+        if (o.bytes > cur->bytes && o.damage < cur->damage) {
+            const AllocationOption* u = s.up == size_t(-1) ? nullptr : &item.options[s.up];
+            if (!u || o.bytes < u->bytes || (o.bytes == u->bytes && o.damage < u->damage)) s.up = k;
+        }
+        if (o.bytes < cur->bytes) {
+            const AllocationOption* d = s.down == size_t(-1) ? nullptr : &item.options[s.down];
+            if (!d || o.damage < d->damage || (o.damage == d->damage && o.bytes > d->bytes)) s.down = k;
+        }
+    }
+    return s;
+}
+
+// Why: the plan minimises a sum of per-tensor damages measured one tensor at
+// a time (and smoothed by the proxy). Where two moves are predicted to be
+// nearly even, that model's errors (interactions between tensors, one floor
+// per tensor for formats that multiply with differently quantized
+// activations, sampling noise) decide, so those neighbours are measured as
+// whole mixes instead. Only moves that keep the plan within its budget.
+MixedPlan refine_by_measurement(SensitivityScan& scan, const MixedPlanner& planner, MixedPlan best, const VerifyOptions& opt) {
+    const auto& items = planner.items();
+    std::set<std::vector<GgmlType>> seen;
+    auto types_of = [](const MixedPlan& p) {
+        std::vector<GgmlType> t;
+        for (const auto& c : p.tensors) t.push_back(c.type);
+        return t;
+    };
+    seen.insert(types_of(best));
+    for (int round = 0; round < opt.refine_rounds; ++round) {
+        const std::vector<GgmlType> cur = types_of(best);
+        std::vector<Steps> steps;
+        for (size_t i = 0; i < items.size(); ++i) steps.push_back(steps_of(items[i], cur[i]));
+        auto damage = [&](size_t i, size_t k) { return items[i].options[k].damage; };
+        auto now = [&](size_t i) {
+            for (const auto& o : items[i].options) {
+                if (o.type == cur[i]) return o.damage;
+            }
+            return best.tensors[i].damage;
+        };
+        // (predicted change of the total damage, tensor up, tensor down or npos)
+        std::vector<std::tuple<double, size_t, size_t>> moves;
+        for (size_t i = 0; i < items.size(); ++i) {
+            if (steps[i].up == size_t(-1)) continue;
+            const double gain = damage(i, steps[i].up) - now(i);
+            moves.emplace_back(gain, i, size_t(-1));
+            for (size_t j = 0; j < items.size(); ++j) {
+                if (j == i || steps[j].down == size_t(-1)) continue;
+                moves.emplace_back(gain + damage(j, steps[j].down) - now(j), i, j);
+            }
+        }
+        std::sort(moves.begin(), moves.end());
+        MixedPlan round_best = best;
+        int probed = 0;
+        for (const auto& [delta, i, j] : moves) {
+            if (probed >= opt.refine_probes) break;
+            std::vector<GgmlType> t = cur;
+            t[i] = items[i].options[steps[i].up].type;
+            if (j != size_t(-1)) t[j] = items[j].options[steps[j].down].type;
+            if (!seen.insert(t).second) continue;
+            MixedPlan next = planner.with_types(best, t);
+            if (!MixedPlanner::fits(next)) continue;
+            record(next, scan.measure_mix(mix_of(next)));
+            ++probed;
+            if (next.calibration_kld < round_best.calibration_kld) round_best = std::move(next);
+        }
+        if (round_best.calibration_kld >= best.calibration_kld) break;
+        round_best.first_kld = best.first_kld;
+        round_best.corrections = best.corrections;
+        round_best.refinements = best.refinements + 1;
+        best = std::move(round_best);
+    }
+    return best;
+}
+
+}  // namespace
+
 MixedPlan verify_mixed_plan(SensitivityScan& scan, const MixedPlanner& original, MixedPlan plan, const VerifyOptions& opt) {
     MixedPlanner planner = original;
     if (!plan.exact) throw Error(ErrorCode::InvalidArgument, "only plans from an exact scan can be verified");
+    if (plan.tensors.size() != planner.items().size()) throw Error(ErrorCode::InvalidArgument, "the plan is not one of this planner's");
     if (std::isnan(plan.calibration_kld)) {
         throw Error(ErrorCode::InvalidArgument, "the plan was made without room for the measured KLD (MixedSetup::will_verify)");
     }
@@ -432,7 +546,7 @@ MixedPlan verify_mixed_plan(SensitivityScan& scan, const MixedPlanner& original,
         if (again.calibration_kld < best.calibration_kld) best = again;
         else best.corrections = round + 1;
     }
-    return best;
+    return refine_by_measurement(scan, planner, std::move(best), opt);
 }
 
 }  // namespace quantlab

@@ -62,6 +62,7 @@ struct MixedPlan {
     double calibration_ppl = std::numeric_limits<double>::quiet_NaN();
     double base_ppl = std::numeric_limits<double>::quiet_NaN();
     int corrections = 0;            // re-plans after the measured KLD exceeded the prediction
+    int refinements = 0;            // measured neighbour moves accepted (VerifyOptions::refine_rounds)
     std::vector<std::pair<std::string, GgufValue>> extra_metadata;  // the caller's own keys, written after ours
     double first_kld = std::numeric_limits<double>::quiet_NaN();  // measured KLD of the first plan
 
@@ -92,6 +93,15 @@ public:
     MixedPlanner(const GgufHeader& input, const SensitivityResult& scan, MixedSetup setup);
 
     MixedPlan plan(const MixedTarget& target) const;
+    // The plan that gives each tensor the format in types (one per decided
+    // tensor, plan order; each must be one of its allowed options), sized and
+    // labelled as plan() would for base's target. Whether it fits: fits().
+    MixedPlan with_types(const MixedPlan& base, const std::vector<GgmlType>& types) const;
+    static bool fits(const MixedPlan& p) {
+        return (p.target.kind == MixedTarget::Kind::FileBytes ? p.file_bytes : p.tensor_bytes) <= p.budget;
+    }
+    // Every decided tensor's allowed formats with their predicted (scaled) damages.
+    const std::vector<AllocationItem>& items() const { return items_; }
 
     // The file size range the planner can reach.
     uint64_t min_file_bytes() const;
@@ -129,13 +139,25 @@ struct VerifyOptions {
     double tolerance = 0.10;  // measured <= predicted * (1 + tolerance) is accepted as is
     int max_rounds = 2;       // correction rounds at most
     int probes = 6;           // tensors whose in-context damage is measured per round
+    // Refinement by measurement (after the corrections): each round measures
+    // the refine_probes neighbouring plans the damage model calls closest to
+    // a tie (one tensor a step up its front, paid for by another a step down,
+    // or one step up where the budget leaves room) and moves to the best of
+    // them if it measured lower; it stops at the first round without a gain.
+    // Off by default: on the built-in model its gains on the chunks it
+    // measures did not carry over to held-out text (docs/mixed-precision.md).
+    int refine_rounds = 0;
+    int refine_probes = 6;
 };
 
 // Measures plan's KLD on the scan's chunks (scan must be exact and finished).
 // When it exceeds the prediction, measures the largest contributors in
 // context (the mix with that tensor one step better), rescales their
 // predicted damages by what was measured, re-plans at the same target and
-// keeps whichever plan measured lower. Returns the plan kept, verified.
+// keeps whichever plan measured lower. Then refines by measurement: the
+// near-tie neighbours of the plan under the damage model are measured and the
+// best taken while one measures lower (VerifyOptions). Returns the plan kept,
+// verified, never measured higher than the first plan.
 // The corrections apply to a copy of planner: later plans are unaffected.
 MixedPlan verify_mixed_plan(SensitivityScan& scan, const MixedPlanner& planner, MixedPlan plan,
                             const VerifyOptions& opt = {});

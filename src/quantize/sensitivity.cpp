@@ -155,12 +155,15 @@ SensitivityScan::SensitivityScan(std::shared_ptr<LlamaModel> model, std::vector<
     opt_.n_ctx = std::min<int64_t>(opt_.n_ctx, hp.n_ctx_train > 0 ? hp.n_ctx_train : opt_.n_ctx);
     if (opt_.n_ctx < 16) throw Error(ErrorCode::InvalidArgument, "calibration chunks must be at least 16 tokens");
     if (opt_.n_chunks < 1) throw Error(ErrorCode::InvalidArgument, "at least one calibration chunk is needed");
+    if (opt_.verify_chunks < 0) throw Error(ErrorCode::InvalidArgument, "the number of verification chunks cannot be negative");
+    if (opt_.verify_chunks > 0 && !opt_.exact) throw Error(ErrorCode::InvalidArgument, "a proxy scan verifies no plan");
     const int64_t available = int64_t(tokens_.size()) / opt_.n_ctx;
-    if (available < opt_.n_chunks) {
+    const int64_t needed = opt_.n_chunks + opt_.verify_chunks;
+    if (available < needed) {
         throw Error(ErrorCode::InvalidArgument, "the calibration text has " + std::to_string(tokens_.size()) +
-                                                    " tokens; " + std::to_string(opt_.n_chunks) + " chunks of " +
+                                                    " tokens; " + std::to_string(needed) + " chunks of " +
                                                     std::to_string(opt_.n_ctx) + " need " +
-                                                    std::to_string(opt_.n_chunks * opt_.n_ctx));
+                                                    std::to_string(needed * opt_.n_ctx));
     }
     if (opt_.first_scored < 0) opt_.first_scored = opt_.n_ctx / 2;
     if (opt_.first_scored >= opt_.n_ctx - 1) throw Error(ErrorCode::InvalidArgument, "no position of a chunk is scored");
@@ -223,7 +226,7 @@ SensitivityScan::SensitivityScan(std::shared_ptr<LlamaModel> model, std::vector<
         }
         if (!any && smallest < cells.size()) m[smallest] = true;
     }
-    n_steps_ = imatrix_steps_ + opt_.n_chunks + int64_t(cells_.size());
+    n_steps_ = imatrix_steps_ + opt_.n_chunks + opt_.verify_chunks + int64_t(cells_.size());
 }
 
 SensitivityScan::~SensitivityScan() {
@@ -241,8 +244,11 @@ SensitivityProgress SensitivityScan::step() {
     } else if (done_ < imatrix_steps_ + opt_.n_chunks) {
         p.phase = "base";
         base_step();
+    } else if (done_ < imatrix_steps_ + opt_.n_chunks + opt_.verify_chunks) {
+        p.phase = "base";
+        verify_base_step();
     } else {
-        const auto [t, c] = cells_[size_t(done_ - imatrix_steps_ - opt_.n_chunks)];
+        const auto [t, c] = cells_[size_t(done_ - imatrix_steps_ - opt_.n_chunks - opt_.verify_chunks)];
         p.phase = "tensors";
         p.tensor = res_.tensors[t].name;
         p.type = res_.tensors[t].cells[c].type;
@@ -342,6 +348,31 @@ void SensitivityScan::base_step() {
     res_.base_ppl = std::exp((prev + nll) / double(res_.n_scored));
     if (!opt_.exact) ch.tokens.clear();
     chunks_.push_back(std::move(ch));
+}
+
+void SensitivityScan::verify_base_step() {
+    const int64_t n = opt_.n_ctx, V = model_->hparams().n_vocab;
+    const int64_t c = opt_.n_chunks + int64_t(verify_.size());
+    Chunk ch;
+    ch.tokens.assign(tokens_.begin() + c * n, tokens_.begin() + (c + 1) * n);
+    if (opt_.add_bos) ch.tokens[0] = opt_.bos;
+    ctx_->clear();
+    const std::vector<float>& logits = ctx_->decode(ch.tokens.data(), n, true);
+    std::vector<float> lp(static_cast<size_t>(V));
+    const int64_t n_scored = n - 1 - opt_.first_scored;
+    ch.base_lp.resize(size_t(n_scored * V));
+    ch.base_p.resize(ch.base_lp.size());
+    for (int64_t j = opt_.first_scored; j < n - 1; ++j) {
+        const int32_t next = tokens_[size_t(c * n + j + 1)];
+        log_softmax(&logits[size_t(j * V)], V, lp.data());
+        verify_nll_ -= double(lp[size_t(next)]);
+        const size_t at = size_t((j - opt_.first_scored) * V);
+        std::copy(lp.begin(), lp.end(), ch.base_lp.begin() + at);
+        for (int64_t i = 0; i < V; ++i) ch.base_p[at + size_t(i)] = std::exp(lp[size_t(i)]);
+        ch.next.push_back(next);
+    }
+    verify_scored_ += n_scored;
+    verify_.push_back(std::move(ch));
 }
 
 const std::vector<float>& SensitivityScan::source(size_t tensor) {
@@ -498,15 +529,17 @@ MixMeasurement SensitivityScan::measure_mix(const std::vector<std::pair<std::str
             model_->set_weight(name, type, data);
             changed.push_back(name);
         }
+        const bool apart = !verify_.empty();
+        const double n_scored = double(apart ? verify_scored_ : res_.n_scored);
         double kld = 0.0, nll = 0.0;
-        for (const Chunk& ch : chunks_) {
+        for (const Chunk& ch : apart ? verify_ : chunks_) {
             ctx_->clear();
             const auto& logits = ctx_->decode_from_layer(ch.tokens.data(), opt_.n_ctx, 0, nullptr);
             kld += chunk_kld(ch, logits, &nll);
         }
-        m.kld = kld / double(res_.n_scored);
-        m.ppl = std::exp(nll / double(res_.n_scored));
-        m.base_ppl = res_.base_ppl;
+        m.kld = kld / n_scored;
+        m.ppl = std::exp(nll / n_scored);
+        m.base_ppl = apart ? std::exp(verify_nll_ / n_scored) : res_.base_ppl;
     } catch (...) {
         restore();
         throw;

@@ -60,6 +60,10 @@ struct SensitivityOptions {
     DamageModel damage = DamageModel::Smoothed;
     int64_t n_ctx = 256;           // chunk length, clamped to the model's training context
     int64_t n_chunks = 2;          // calibration chunks measured (the first ones of the text)
+    // Chunks after those, held apart for measuring whole mixes (measure_mix:
+    // plan verification and refinement), so a plan is judged on text its
+    // sensitivities were not measured on; 0: the scan's own chunks.
+    int64_t verify_chunks = 0;
     // First scored position of a chunk. Every position (0) gives twice the
     // evidence of llama-perplexity's second half (-1: n_ctx / 2) for the same
     // forward passes; on the built-in model one chunk scored whole ranks
@@ -156,8 +160,9 @@ public:
     const ImatrixResult* computed_imatrix() const { return computed_ ? &*computed_ : nullptr; }
 
     // After the scan: quantize the named tensors to the given types (others
-    // keep their stored format), run the calibration chunks in full and
-    // compare with the unmodified model. The model is restored afterwards.
+    // keep their stored format), run the calibration chunks in full (the
+    // held-apart ones when there are any) and compare with the unmodified
+    // model. The model is restored afterwards.
     MixMeasurement measure_mix(const std::vector<std::pair<std::string, GgmlType>>& mix);
 
     // The bytes a tensor gets in a format, quantized exactly as a QuantizeSession
@@ -168,6 +173,7 @@ private:
     struct Chunk;
     void imatrix_step();
     void base_step();
+    void verify_base_step();  // a held-apart chunk: base distributions only
     void cell_step(size_t tensor, size_t cell);
     void reject_without_imatrix();  // imatrix-only formats off for tensors the imatrix lacks
     double chunk_kld(const Chunk& c, const std::vector<float>& logits, double* nll) const;
@@ -183,6 +189,9 @@ private:
     std::unique_ptr<ImatrixCollector> collector_;
     std::unique_ptr<ImatrixResult> computed_;
     std::vector<Chunk> chunks_;
+    std::vector<Chunk> verify_;                  // held-apart chunks (SensitivityOptions::verify_chunks)
+    int64_t verify_scored_ = 0;
+    double verify_nll_ = 0.0;                    // base model's, over verify_
     std::vector<std::vector<double>> act_sum2_;  // per tensor: sum over tokens of x_c^2 at its input
     std::vector<int64_t> act_rows_;
     std::vector<double> token_freq_;             // per vocabulary entry, over the scored chunks

@@ -59,6 +59,7 @@ describe('planMixedPrecision on the built-in model', () => {
     for (const t of plan.tensors) expect(TYPES).toContain(t.type);
     expect(plan.verified).toBe(true);
     expect(plan.calibrationKld).toBeGreaterThan(0);
+    expect(plan.refinements).toBe(0);  // measured refinement is off by default (docs/mixed-precision.md)
     expect(plan.predicted).toBeGreaterThan(0);
     expect(plan.imatrix).toBeInstanceOf(Uint8Array);
     // 2 imatrix chunks, 1 base chunk, 30 tensors x 4 formats.
