@@ -5,7 +5,8 @@
 #   3. native clang++ build, scalar kernels only -> Catch2 under ctest
 #   4. clang ASan+UBSan+LeakSanitizer build: the committed fuzz regression inputs,
 #      each libFuzzer target for 20 s, and the Catch2 suite (leaks fail it)
-#   5. wasm build (-msimd128) -> Catch2 under Node through ctest
+#   5. wasm build (-msimd128) -> Catch2 under Node through ctest; the -pthread
+#      build's thread tests likewise
 #   6. JS API tests, npm-pack test and browser tests under Vitest
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,10 @@ ctest --test-dir build/fuzz --output-on-failure -j2 \
 step "wasm under Node (SIMD128)"
 bash scripts/build.sh wasm
 ctest --test-dir build/wasm --output-on-failure
+
+step "wasm with pthreads under Node: the pool, and results independent of the thread count"
+bash scripts/build.sh wasm-mt
+ctest --test-dir build/wasm-mt --output-on-failure
 
 step "JavaScript, npm package and browser tests"
 bash scripts/build.sh web   # the npm package in dist/ and the static site in web/dist/

@@ -2,6 +2,8 @@
 // file through new URL(..., import.meta.url), which Vite and other bundlers
 // rewrite to the emitted asset.
 import createQuantlabModule from './quantlab_wasm.mjs';
+import { optionsObject } from './errors.mjs';
+import { chooseModuleVariant } from './module_variant.mjs';
 import { instantiate } from './quantlab.mjs';
 import { registerQuantizeEnvironment } from './quantize_model.mjs';
 
@@ -23,7 +25,48 @@ registerQuantizeEnvironment({
   },
 });
 
-/** Load the wasm module. options.locateFile / options.wasmBinary override where the .wasm comes from. */
-export function loadQuantlab(options) {
-  return instantiate(createQuantlabModule, options);
+// The threaded module's three files. Plain new URL(...) (no new Worker
+// around it) makes bundlers copy them as they are: emscripten's pthread
+// worker script cannot be bundled (../shared/TOOLCHAIN.md).
+const threadedFiles = () => ({
+  js: new URL('./quantlab_wasm_mt.mjs', import.meta.url).href,
+  wasm: new URL('./quantlab_wasm_mt.wasm', import.meta.url).href,
+  worker: new URL('./quantlab_wasm_mt.worker.js', import.meta.url).href,
+});
+
+// Bundlers inline a small asset such as the worker script as a data: URL
+// (Vite below 4 KB); a worker started from one has an opaque origin, which
+// can import nothing from a cross-origin-isolated page. A blob: URL made
+// here has the page's origin.
+async function sameOriginUrl(url) {
+  if (!url.startsWith('data:')) return url;
+  const text = await (await fetch(url)).text();
+  return URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+}
+
+/**
+ * Load the wasm module: the threaded build on a cross-origin-isolated page
+ * (COOP/COEP headers), otherwise the single-threaded one. options.threads
+ * (0 = one per core) sets the thread count; options.locateFile /
+ * options.wasmBinary override where the .wasm comes from; options.threadedFiles
+ * ({js, wasm, worker} URLs) where the threaded build's files are served.
+ */
+export async function loadQuantlab(options) {
+  options = optionsObject(options);
+  const { threads: wanted, threadedFiles: files, ...moduleOptions } = options;
+  const choice = chooseModuleVariant(
+    { sharedMemory: globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function',
+      cores: globalThis.navigator?.hardwareConcurrency ?? 1 },
+    wanted,
+  );
+  if (choice.variant === 'single') return instantiate(createQuantlabModule, moduleOptions);
+  const urls = { ...threadedFiles(), ...(files ?? {}) };
+  urls.worker = await sameOriginUrl(urls.worker);
+  const factory = (await import(/* @vite-ignore */ urls.js)).default;
+  return instantiate(factory, {
+    locateFile: (name) => (name.endsWith('.worker.js') ? urls.worker : urls.wasm),
+    ...moduleOptions,
+    mainScriptUrlOrBlob: urls.js,  // what each pthread worker imports
+    quantlabWorkers: choice.threads - 1,
+  }, choice.threads);
 }

@@ -195,6 +195,24 @@ describe('workers', () => {
     expect(sha256(await bytesOf(q8.blob))).toBe(sha256(readFileSync(ref('stories260K-q8_0.gguf'))));
   });
 
+  it('threads 1, 2 and 3 split each tensor\'s rows inside the threaded module: the same bytes, the heap bounded', async () => {
+    const want = readFileSync(ref('stories260K-q4_k_m.gguf'));
+    for (const threads of [1, 2, 3]) {
+      const q = await loadQuantlab({ threads: 3 });  // a fresh heap per run: heapPeak only grows
+      expect(q.pthreads).toBe(true);
+      // A dry run holds what every run holds (the header prefix, the plan).
+      const plan = (await q.quantizeModel(F32, { type: 'Q4_K_M', dryRun: true })).plan;
+      const planned = q.memoryUsage().heapPeak;
+      const r = await q.quantizeModel(F32, { type: 'Q4_K_M', threads });
+      expect(sha256(await bytesOf(r.blob))).toBe(sha256(want));
+      // Beyond that, at most the largest tensor's F32 values twice (its input
+      // bytes and the staging buffer) plus its output.
+      const largest = Math.max(...plan.tensors.map((t) => 4 * t.shape.reduce((a, b) => a * b, 1) + t.newBytes));
+      const extra = q.memoryUsage().heapPeak - planned;
+      expect(extra, `threads=${threads}`).toBeLessThanOrEqual(2 * largest);
+    }
+  });
+
   it('a worker-side error rejects with its code', async () => {
     // A source that changes between the header and the data: the NaN fails
     // validation inside a worker.
