@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Engine speed beside llama.cpp-in-wasm (wllama) in headless Chromium, with the
-# harness in ../shared/bench (pp256 / tg64 on the synth512 models, 1 thread).
+# harness in ../shared/bench (pp256 / tg64 on the synth512 models; 1 thread unless
+# --threads 1,2 is passed: the page is cross-origin isolated, so quantlab runs its
+# threaded module for 2).
 # Results: build/bench-results/*.md. Not part of npm test: a benchmark, not a test.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,15 +3,16 @@
 // next to the built dist/ files as engine.js.
 import { loadQuantlab } from './browser.mjs';
 
-export default async function create({ log }) {
-  const ql = await loadQuantlab();
+export default async function create({ nThreads, log }) {
+  // The harness's page is cross-origin isolated: nThreads > 1 loads the threaded module.
+  const ql = await loadQuantlab({ threads: nThreads ?? 1 });
   let model = null;
   return {
     name: 'quantlab',
     version: '0.1.0',
     async load(blob) {
       model = await ql.loadModel(blob, { nCtx: 512 });
-      log?.(`quantlab: loaded ${model.info.nParams} params, simd128=${ql.simd128}`);
+      log?.(`quantlab: loaded ${model.info.nParams} params, simd128=${ql.simd128}, ${model.info.threads} thread(s)`);
       return { info: model.info };
     },
     async pp(n, { text }) {
@@ -36,7 +37,7 @@ export default async function create({ log }) {
     async tokenize(text) {
       return Array.from(model.tokenize(text, { addBos: false }));
     },
-    threadsUsed: () => 1,
+    threadsUsed: () => model?.info.threads ?? ql.threads,
     async unload() {
       model?.dispose();
       model = null;
