@@ -96,6 +96,7 @@ describe('tutorial page', () => {
       expect(bpw(name)).toBeLessThan(bpw('Q3_K_M'));
     }
     expect(rows.some((r) => r[1] === 'not in this build yet')).toBe(false);
+    expect(await page.textContent('#step-5 figure figcaption')).toBe('Weights (stacked with the KV cache of the chosen context) per format.');
     // Smaller in the order llama.cpp lists them.
     const order = ['Q3_K_M', 'IQ3_M', 'IQ3_S', 'IQ3_XS', 'IQ3_XXS', 'IQ2_M', 'IQ2_S', 'IQ2_XS', 'IQ2_XXS', 'IQ1_M', 'IQ1_S'];
     for (let i = 1; i < order.length; i++) expect(bpw(order[i])).toBeLessThan(bpw(order[i - 1]));

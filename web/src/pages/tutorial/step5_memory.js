@@ -98,7 +98,9 @@ export function step5(ctx) {
       fig.chart.options.scales.x.stacked = true;
       fig.chart.options.scales.y.stacked = true;
       fig.chart.update('none');
-      fig.el.querySelector('figcaption').textContent = 'Weights (stacked with the KV cache of the chosen context) per format. Formats this build does not have yet are left out of the chart and marked in the table.';
+      const missing = rows.length - live.length;
+      fig.el.querySelector('figcaption').textContent = 'Weights (stacked with the KV cache of the chosen context) per format.' +
+        (missing ? ` ${missing} format${missing > 1 ? 's' : ''} this build does not have ${missing > 1 ? 'are' : 'is'} left out of the chart and marked in the table.` : '');
       snippet.replaceChildren(codeBlock(code(shape)));
     },
   },
