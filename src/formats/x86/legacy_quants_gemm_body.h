@@ -1,5 +1,5 @@
-// The gemm of the 32-value formats (Q4_0, Q5_0, Q8_0, IQ4_NL with Q8_0
-// activations, Q4_1 and Q5_1 with Q8_1), written once over the x86 vector
+// The gemm of the 32-value formats (Q4_0, Q5_0, Q8_0, IQ4_NL, MXFP4 with
+// Q8_0 activations, Q4_1 and Q5_1 with Q8_1), written once over the x86 vector
 // layer (vec_x86.h) and compiled per level by legacy_quants_gemm_<level>.cpp.
 //
 // Why the results equal the SIMD128 kernels bit for bit: the SIMD128 vec_dot
@@ -15,6 +15,10 @@
 // from -kOffset * its activations' sum), or, where u could exceed 128 on a
 // level without VNNI, signed (vec_x86.h). The float steps are then the same
 // operations on the same values, one 128-bit group per (row, token).
+// MXFP4 (kTotal): its SIMD128 kernels add each block's four lanes into one
+// int32 and take one scalar step, total += (d_w * d_a) * float(sum), in
+// block order; here sum_in_groups_i32 puts that sum in every lane of the
+// group, so each lane does the same float steps and lane 0 is the total.
 //
 // Layout: a register holds V::kGroups tokens (gemm) or V::kGroups consecutive
 // blocks of one row (single token) x the 4 lanes. Sources for the method:
@@ -29,6 +33,7 @@
 #include "formats/kernel_types.h"
 #include "formats/x86/gemm_common.h"
 #include "formats/ggml_type.h"
+#include "formats/mxfp4_tables.h"
 
 namespace quantlab::x86 {
 namespace {
@@ -37,6 +42,16 @@ namespace legacy {
 // ---- weight formats: decode<V>(blocks, &lo, &hi) puts u = w + kOffset of
 // positions 0..15 / 16..31 of blocks[k] into group k of lo / hi. kMaxU is
 // the largest u.
+
+// What a format has unless it says otherwise: Q8_0 activations, no minimum,
+// SIMD128's lane-wise float steps, an fp16 d (h2f: fp16_to_fp32_table()).
+template <class B>
+struct Block32 {
+    using Block = B;
+    using Act = block_q8_0;
+    static constexpr bool kAffine = false, kTotal = false;
+    static float d(const B& b, const float* h2f) { return h2f[b.d]; }
+};
 
 template <class V, class Block>
 inline void nibbles(const Block* const* b, typename V::I* lo, typename V::I* hi) {
@@ -69,12 +84,9 @@ inline void five_bit(const Block* const* b, typename V::I* lo, typename V::I* hi
     *hi = V::or_(h, fh);
 }
 
-struct Q8_0 {
+struct Q8_0 : Block32<block_q8_0> {
     static constexpr GgmlType kType = GgmlType::Q8_0;
-    using Block = block_q8_0;
-    using Act = block_q8_0;
     static constexpr int kOffset = 128, kMaxU = 255;
-    static constexpr bool kAffine = false;
     template <class V>
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
         const void* p[V::kGroups];
@@ -86,49 +98,59 @@ struct Q8_0 {
     }
 };
 
-struct Q4_0 {
+struct Q4_0 : Block32<block_q4_0> {
     static constexpr GgmlType kType = GgmlType::Q4_0;
-    using Block = block_q4_0;
-    using Act = block_q8_0;
     static constexpr int kOffset = 8, kMaxU = 15;  // nibble = w + 8
-    static constexpr bool kAffine = false;
     template <class V>
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) { nibbles<V>(b, lo, hi); }
 };
 
-struct Q5_0 {
+struct Q5_0 : Block32<block_q5_0> {
     static constexpr GgmlType kType = GgmlType::Q5_0;
-    using Block = block_q5_0;
-    using Act = block_q8_0;
     static constexpr int kOffset = 16, kMaxU = 31;
-    static constexpr bool kAffine = false;
     template <class V>
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) { five_bit<V>(b, lo, hi); }
 };
 
-struct IQ4_NL {
+// Nibbles looked up in 16 levels (already offset).
+template <class V, class Block>
+inline void nibble_levels(const Block* const* b, __m128i levels, typename V::I* lo, typename V::I* hi) {
+    typename V::I l, h;
+    nibbles<V>(b, &l, &h);
+    const auto table = V::bcast128(levels);
+    *lo = V::shuffle_i8(table, l);
+    *hi = V::shuffle_i8(table, h);
+}
+
+struct IQ4_NL : Block32<block_iq4_nl> {
     static constexpr GgmlType kType = GgmlType::IQ4_NL;
-    using Block = block_iq4_nl;
-    using Act = block_q8_0;
     static constexpr int kOffset = 128, kMaxU = 241;  // levels -127..113
-    static constexpr bool kAffine = false;
     template <class V>
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
-        typename V::I l, h;
-        nibbles<V>(b, &l, &h);
-        const auto table = V::bcast128(_mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)),
-                                                     _mm_set1_epi8(int8_t(0x80))));
-        *lo = V::shuffle_i8(table, l);
-        *hi = V::shuffle_i8(table, h);
+        nibble_levels<V>(b, _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)), _mm_set1_epi8(int8_t(0x80))),
+                         lo, hi);
+    }
+};
+
+// MXFP4: doubled e2m1 levels -12..12 (kMxfp4Values) per nibble, entered as
+// level + 12; a power-of-two scale from the exponent byte (already halved).
+struct MXFP4 : Block32<block_mxfp4> {
+    static constexpr GgmlType kType = GgmlType::MXFP4;
+    static constexpr int kOffset = 12, kMaxU = 24;
+    static constexpr bool kTotal = true;
+    static float d(const Block& b, const float*) { return mxfp4_scale_half(b.e); }
+    template <class V>
+    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+        nibble_levels<V>(b, _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kMxfp4Values)), _mm_set1_epi8(12)),
+                         lo, hi);
     }
 };
 
 // Q4_1/Q5_1: unsigned values times d plus a minimum m; they pair with Q8_1
 // activations, whose s = d_a * sum(a) carries the m term
 // (result = sum(acc) + sum over blocks of m * s, as the SIMD128 vec_dot).
-struct Q4_1 {
+struct Q4_1 : Block32<block_q4_1> {
     static constexpr GgmlType kType = GgmlType::Q4_1;
-    using Block = block_q4_1;
     using Act = block_q8_1;
     static constexpr int kOffset = 0, kMaxU = 15;
     static constexpr bool kAffine = true;
@@ -136,9 +158,8 @@ struct Q4_1 {
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) { nibbles<V>(b, lo, hi); }
 };
 
-struct Q5_1 {
+struct Q5_1 : Block32<block_q5_1> {
     static constexpr GgmlType kType = GgmlType::Q5_1;
-    using Block = block_q5_1;
     using Act = block_q8_1;
     static constexpr int kOffset = 0, kMaxU = 31;
     static constexpr bool kAffine = true;
@@ -204,6 +225,7 @@ template <class V, class F>
 void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uint8_t* q, float* d, float* m) {
     using N = typename V::Narrow;
     using M = Meet<V, F>;
+    const float* h2f = fp16_to_fp32_table();
     for (int64_t r = 0; r < rows; ++r) {
         const auto* b = reinterpret_cast<const typename F::Block*>(static_cast<const uint8_t*>(w) + size_t(r) * row_bytes);
         for (int64_t i = 0; i < nb; ++i) {
@@ -213,9 +235,22 @@ void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uin
             uint8_t* o = q + size_t(r * nb + i) * 32;
             N::store(o, M::template operand<N>(N::lane_class_order(lo)));
             N::store(o + 16, M::template operand<N>(N::lane_class_order(hi)));
-            d[r * nb + i] = fp16_to_fp32(b[i].d);
+            d[r * nb + i] = F::d(b[i], h2f);
             if constexpr (F::kAffine) m[r * nb + i] = fp16_to_fp32(b[i].m);
         }
+    }
+}
+
+// The float result of each group of acc: its lanes' sum (SIMD128's f32x4
+// hsum), or lane 0 where every lane holds the total (kTotal).
+template <class V, class F>
+inline void lane_sums(typename V::F acc, float* out) {
+    if constexpr (F::kTotal) {
+        float lanes[V::kFloats];
+        V::store_f(lanes, acc);
+        for (int k = 0; k < V::kGroups; ++k) out[k] = lanes[4 * k];
+    } else {
+        V::hsum_groups(acc, out);
     }
 }
 
@@ -242,7 +277,8 @@ void tile(int64_t nb, const uint8_t* wq, const float* wd, const float* wm, const
             const auto w0 = V::bcast128(wb), w1 = V::bcast128(wb + 16);
             const auto dw = V::set1_f(wd[r * nb + i]);
             for (int q = 0; q < Q; ++q) {
-                const auto s = M::template dot2<V>(c[q], w0, a0[q], w1, a1[q]);
+                auto s = M::template dot2<V>(c[q], w0, a0[q], w1, a1[q]);
+                if constexpr (F::kTotal) s = V::sum_in_groups_i32(s);
                 acc[r][q] = V::add_f(acc[r][q], V::mul_f(V::cvt_f(s), V::mul_f(dw, da[q])));
                 if constexpr (F::kAffine) {
                     summs[r][q] = V::add_f(summs[r][q], V::mul_f(V::set1_f(wm[r * nb + i]), V::load_f(act[q * nb + i].s)));
@@ -253,7 +289,7 @@ void tile(int64_t nb, const uint8_t* wq, const float* wd, const float* wm, const
     for (int r = 0; r < R; ++r) {
         for (int q = 0; q < Q; ++q) {
             float v[G], sm[V::kFloats];
-            V::hsum_groups(acc[r][q], v);
+            lane_sums<V, F>(acc[r][q], v);
             V::store_f(sm, summs[r][q]);
             for (int k = 0; k < G; ++k) {
                 const int64_t t = t0 + G * q + k;
@@ -319,14 +355,15 @@ inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8
     float dw[W::kGroups];
     for (int k = 0; k < W::kGroups; ++k) {
         blocks[k] = b + k;
-        dw[k] = h2f[b[k].d];
+        dw[k] = F::d(b[k], h2f);
     }
     typename W::I wl, wh;
     F::template decode<W>(blocks, &wl, &wh);
     wl = M::template operand<W>(W::lane_class_order(wl));
     wh = M::template operand<W>(W::lane_class_order(wh));
     const auto start = M::kOffset ? W::load(c) : W::zero();
-    const auto sum = M::template dot2<W>(start, wl, W::load(a0), wh, W::load(a1));
+    auto sum = M::template dot2<W>(start, wl, W::load(a0), wh, W::load(a1));
+    if constexpr (F::kTotal) sum = W::sum_in_groups_i32(sum);
     acc = W::add_groups_in_order(acc, W::mul_f(W::cvt_f(sum), W::mul_f(W::group_floats(dw), W::load_f(d))));
     if constexpr (F::kAffine) {
         for (int k = 0; k < W::kGroups; ++k) summs += h2f[b[k].m] * s[4 * k];
@@ -360,7 +397,8 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             const int k = int(i % G);
             blocks_step<N, M, F>(b + i, x.a0 + 16 * k, x.a1 + 16 * k, x.c + 4 * k, x.d + 4 * k, x.s + 4 * k, h2f, acc, summs);
         }
-        const float v = hsum4(acc);
+        float v;
+        lane_sums<typename V::Narrow, F>(acc, &v);
         y[r] = F::kAffine ? v + summs : v;
     }
 }
@@ -371,7 +409,7 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
 template <class V>
 GemmFn legacy_quants_gemm(GgmlType t) {
     using namespace legacy;
-    return pick_gemm<Q4_0, Q5_0, Q8_0, IQ4_NL, Q4_1, Q5_1>(t, [](auto format) {
+    return pick_gemm<Q4_0, Q5_0, Q8_0, IQ4_NL, MXFP4, Q4_1, Q5_1>(t, [](auto format) {
         using F = decltype(format);
         return gemm_entry<gemv_rows<V, F>, gemm_tokens<V, F>>;
     });

@@ -41,8 +41,14 @@ namespace {
 namespace superblock {
 
 // How the activations' bsums enter (SIMD128's SuperblockTerm): the mins of
-// Q2_K/Q4_K/Q5_K, Q6_K's "-32", nothing for the signed Q3_K and IQ4_XS.
-enum class Term { Mins, Q6, None };
+// Q2_K/Q4_K/Q5_K, Q6_K's "-32", nothing for the signed Q3_K, IQ4_XS and the
+// i-quants. BlockTotal (TQ1_0, TQ2_0): no group scales, and the four lanes
+// are added in int32 before the float step: total += float(sum) * (d_a * d_w).
+enum class Term { Mins, Q6, None, BlockTotal };
+
+// Whether group sums are multiplied by group scales (BlockTotal formats have none).
+template <class F>
+constexpr bool kScaled = F::kTerm != Term::BlockTotal;
 
 inline __m128i load16(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
@@ -195,9 +201,14 @@ struct Q2K {
     }
     template <class W>
     static void row(const Block& b, typename W::I* q) {
+        two_bit_row<W>(b.qs, q);
+    }
+    // The 2-bit values of 64 qs bytes in this layout (TQ2_0 shares it).
+    template <class W>
+    static void two_bit_row(const uint8_t* qs, typename W::I* q) {
         const auto m3 = W::set1_i8(3);
         for (int k = 0; k < 4 / W::kGroups; ++k) {
-            const auto v = W::lane_class_order(W::load(b.qs + 16 * W::kGroups * k));
+            const auto v = W::lane_class_order(W::load(qs + 16 * W::kGroups * k));
             for (int j = 0; j < 4; ++j) q[4 * k + j] = W::and_(W::srl_i16(v, 2 * j), m3);
         }
     }
@@ -272,7 +283,7 @@ struct IQ4XS {
 // mullo (pp -13 %, tg -8 % CPU time on synth512-q4_k_m at avx2); with VNNI,
 // vpdpbusd + vpmulld measured faster (pp +4 %, tg +13 % when replaced).
 template <class V, class F>
-constexpr bool kScaleByMadd = !V::kVnni && Meet<V, F>::kOffset == 0 && !Meet<V, F>::kSigned &&
+constexpr bool kScaleByMadd = kScaled<F> && !V::kVnni && Meet<V, F>::kOffset == 0 && !Meet<V, F>::kSigned &&
                               F::kGroupsPerScale * 2 * F::kMaxU * 127 <= 32767;
 
 // The four lane-class sums of one permuted 16-byte activation group, times
@@ -280,6 +291,12 @@ constexpr bool kScaleByMadd = !V::kVnni && Meet<V, F>::kOffset == 0 && !Meet<V, 
 inline __m128i offset_correction(__m128i group, int offset) {
     const __m128i pairs = _mm_maddubs_epi16(_mm_set1_epi8(1), group);
     return _mm_mullo_epi32(_mm_madd_epi16(pairs, _mm_set1_epi16(1)), _mm_set1_epi32(-offset));
+}
+
+inline int32_t hsum_i32(__m128i v) {
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(v);
 }
 
 inline __m128i lane_class_order(__m128i v) {
@@ -382,7 +399,7 @@ void tile(int64_t nb, const SuperRow* w, const ActGroupSuper<V::kGroups>* act, i
                     } else {
                         auto t = M::template dot<V>(c0[q], w0, a0[q]);
                         if (S == 2) t = M::template dot<V>(t, w1, a1[q]);
-                        sumi[r][q] = V::add_i32(sumi[r][q], V::mullo_i32(t, V::set1_i32(wr.sc8[s])));
+                        sumi[r][q] = V::add_i32(sumi[r][q], kScaled<F> ? V::mullo_i32(t, V::set1_i32(wr.sc8[s])) : t);
                     }
                 }
             }
@@ -394,7 +411,8 @@ void tile(int64_t nb, const SuperRow* w, const ActGroupSuper<V::kGroups>* act, i
                 const ActGroupSuper<G>& ab = act[q * nb + i];
                 const auto da = V::load_f(ab.d);
                 auto si = sumi[r][q];
-                if constexpr (F::kTerm != Term::None) {
+                if constexpr (F::kTerm == Term::BlockTotal) si = V::sum_in_groups_i32(si);  // every lane: the total
+                if constexpr (F::kTerm == Term::Mins || F::kTerm == Term::Q6) {
                     const auto b = V::add_i32(V::madd_i16(V::load(ab.bs_lo), xl), V::madd_i16(V::load(ab.bs_hi), xh));
                     if constexpr (F::kTerm == Term::Mins) {
                         accm[r][q] = V::add_f(accm[r][q], V::mul_f(V::cvt_f(b), V::mul_f(da, V::set1_f(wr.dmin))));
@@ -409,7 +427,13 @@ void tile(int64_t nb, const SuperRow* w, const ActGroupSuper<V::kGroups>* act, i
     for (int r = 0; r < R; ++r) {
         for (int q = 0; q < Q; ++q) {
             float v[G], m[G];
-            V::hsum_groups(acc[r][q], v);
+            if constexpr (F::kTerm == Term::BlockTotal) {  // lane 0 of each group holds its total
+                alignas(64) float lanes[4 * G];
+                V::store_f(lanes, acc[r][q]);
+                for (int k = 0; k < G; ++k) v[k] = lanes[4 * k];
+            } else {
+                V::hsum_groups(acc[r][q], v);
+            }
             V::hsum_groups(accm[r][q], m);
             for (int k = 0; k < G; ++k) {
                 const int64_t t = t0 + G * q + k;
@@ -505,6 +529,7 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
     for (int64_t r = 0; r < n_rows; ++r) {
         const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
         __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
+        float total = 0.0f;
         for (int64_t i = 0; i < nb; ++i) {
             typename V::I q[Z];
             F::template row<V>(b[i], q);
@@ -519,11 +544,15 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
                 } else {
                     const auto start = M::kOffset ? x.corr[z] : V::zero();
                     const auto t = M::template dot<V>(start, M::template operand<V>(q[z]), x.g[z]);
-                    s = V::add_i32(s, V::mullo_i32(t, V::group_scales_i32(sc.sg, groups)));
+                    s = V::add_i32(s, kScaled<F> ? V::mullo_i32(t, V::group_scales_i32(sc.sg, groups)) : t);
                 }
             }
             __m128i sumi = V::fold_to_128(s);
-            if constexpr (F::kTerm != Term::None) {
+            if constexpr (F::kTerm == Term::BlockTotal) {
+                total += float(hsum_i32(sumi)) * (x.d * sc.d);
+                continue;
+            }
+            if constexpr (F::kTerm == Term::Mins || F::kTerm == Term::Q6) {
                 const __m128i bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, _mm256_castsi256_si128(sc.aux)),
                                                    _mm_madd_epi16(x.bs_hi, _mm256_extracti128_si256(sc.aux, 1)));
                 if constexpr (F::kTerm == Term::Mins) {
@@ -534,19 +563,20 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             }
             acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(sumi), _mm_set1_ps(x.d * sc.d)));
         }
-        y[r] = F::kTerm == Term::Mins ? hsum4(acc) - hsum4(accm) : hsum4(acc);
+        y[r] = F::kTerm == Term::BlockTotal ? total : F::kTerm == Term::Mins ? hsum4(acc) - hsum4(accm) : hsum4(acc);
     }
 }
 
 }  // namespace superblock
 
-// The level's gemm for super-block weights of type t, or nullptr.
-template <class V>
+// The level's gemm for super-block weights of type t among Formats (the
+// structs here, in iq_quants_gemm_body.h and ternary_quants_gemm_body.h;
+// kernel_bodies.h lists them), or nullptr.
+template <class V, class... Formats>
 GemmFn superblock_gemm(GgmlType t) {
-    using namespace superblock;
-    return pick_gemm<Q2K, Q3K, Q4K, Q5K, Q6K, IQ4XS>(t, [](auto format) {
+    return pick_gemm<Formats...>(t, [](auto format) {
         using F = decltype(format);
-        return gemm_entry<gemv_rows<V, F>, gemm_tokens<V, F>>;
+        return gemm_entry<superblock::gemv_rows<V, F>, superblock::gemm_tokens<V, F>>;
     });
 }
 

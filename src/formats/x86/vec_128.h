@@ -9,6 +9,13 @@
 namespace quantlab::x86 {
 namespace {
 
+// (v0 + v2) + (v1 + v3) of one 128-bit accumulator (SIMD128's f32x4_hsum).
+inline float hsum4(__m128 v) {
+    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtss_f32(v);
+}
+
 template <DotKind Dot>
 struct Vec128 {
     using I = __m128i;
@@ -33,10 +40,13 @@ struct Vec128 {
         *hi = load(static_cast<const uint8_t*>(p[0]) + 16);
     }
     static I set_groups_u32(const uint32_t* v) { return _mm_set1_epi32(int32_t(v[0])); }
+    static I from_groups(const __m128i* g) { return g[0]; }
 
     static I and_(I a, I b) { return _mm_and_si128(a, b); }
     static I or_(I a, I b) { return _mm_or_si128(a, b); }
     static I xor_(I a, I b) { return _mm_xor_si128(a, b); }
+    static I add_i8(I a, I b) { return _mm_add_epi8(a, b); }
+    static I sub_i8(I a, I b) { return _mm_sub_epi8(a, b); }
     static I add_i32(I a, I b) { return _mm_add_epi32(a, b); }
     static I sub_i32(I a, I b) { return _mm_sub_epi32(a, b); }
     static I mullo_i32(I a, I b) { return _mm_mullo_epi32(a, b); }
@@ -50,6 +60,11 @@ struct Vec128 {
     static I blend_groups(int mask, I a, I b) { return mask & 1 ? b : a; }
     template <int N>
     static I slli_i32(I v) { return _mm_slli_epi32(v, N); }
+    // Each int32 lane: the sum of its group's four lanes.
+    static I sum_in_groups_i32(I v) {
+        v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+        return _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    }
     static I shuffle_i8(I table, I idx) { return _mm_shuffle_epi8(table, idx); }
     static I lane_class_order(I v) { return _mm_shuffle_epi8(v, load(kLaneClassOrder)); }
     // val where every bit of `bits` is set in v, else 0 (bytewise).
@@ -78,14 +93,8 @@ struct Vec128 {
     static F cvt_f(I v) { return _mm_cvtepi32_ps(v); }
     static F group_floats(const float* v) { return _mm_set1_ps(v[0]); }
     static __m128 add_groups_in_order(__m128 acc, F p) { return _mm_add_ps(acc, p); }
+    static void hsum_groups(F v, float* out) { out[0] = hsum4(v); }
 };
-
-// (v0 + v2) + (v1 + v3) of one 128-bit accumulator (SIMD128's f32x4_hsum).
-inline float hsum4(__m128 v) {
-    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm_add_ps(v, _mm_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtss_f32(v);
-}
 
 }  // namespace
 }  // namespace quantlab::x86

@@ -44,12 +44,15 @@ struct VecAvx2T {
         *lo = _mm256_permute2x128_si256(b0, b1, 0x20);
         *hi = _mm256_permute2x128_si256(b0, b1, 0x31);
     }
+    static I from_groups(const __m128i* g) { return combine(g[0], g[1]); }  // group k = g[k]
     static I set_groups_u32(const uint32_t* v) { return combine(_mm_set1_epi32(int32_t(v[0])), _mm_set1_epi32(int32_t(v[1]))); }
 
     static I and_(I a, I b) { return _mm256_and_si256(a, b); }
     static I andnot_(I a, I b) { return _mm256_andnot_si256(a, b); }  // ~a & b
     static I or_(I a, I b) { return _mm256_or_si256(a, b); }
     static I xor_(I a, I b) { return _mm256_xor_si256(a, b); }
+    static I add_i8(I a, I b) { return _mm256_add_epi8(a, b); }
+    static I sub_i8(I a, I b) { return _mm256_sub_epi8(a, b); }
     static I add_i32(I a, I b) { return _mm256_add_epi32(a, b); }
     static I sub_i32(I a, I b) { return _mm256_sub_epi32(a, b); }
     static I mullo_i32(I a, I b) { return _mm256_mullo_epi32(a, b); }
@@ -67,6 +70,11 @@ struct VecAvx2T {
     }
     template <int N>
     static I slli_i32(I v) { return _mm256_slli_epi32(v, N); }
+    // Each int32 lane: the sum of its group's four lanes.
+    static I sum_in_groups_i32(I v) {
+        v = _mm256_add_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+        return _mm256_add_epi32(v, _mm256_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    }
     static I shuffle_i8(I table, I idx) { return _mm256_shuffle_epi8(table, idx); }
     static I lane_class_order(I v) { return _mm256_shuffle_epi8(v, bcast128(kLaneClassOrder)); }
     static I select_bits_i8(I v, I bits, I val) {

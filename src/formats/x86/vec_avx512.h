@@ -32,11 +32,16 @@ struct VecAvx512 {
     static I bcast128(const void* p) { return bcast128(_mm_loadu_si128(static_cast<const __m128i*>(p))); }
     // The 32 bytes p[0..31], group k = 16-byte piece k % 2.
     static I bcast_pair(const void* p) { return _mm512_broadcast_i64x4(_mm256_loadu_si256(static_cast<const __m256i*>(p))); }
+    // Group k = g[k].
+    static I from_groups(const __m128i* g) {
+        const __m256i r01 = _mm256_inserti128_si256(_mm256_castsi128_si256(g[0]), g[1], 1);
+        const __m256i r23 = _mm256_inserti128_si256(_mm256_castsi128_si256(g[2]), g[3], 1);
+        return _mm512_inserti64x4(_mm512_castsi256_si512(r01), r23, 1);
+    }
     static I load_groups(const void* const* p) {
         auto ld = [&](int k) { return _mm_loadu_si128(static_cast<const __m128i*>(p[k])); };
-        const __m256i r01 = _mm256_inserti128_si256(_mm256_castsi128_si256(ld(0)), ld(1), 1);
-        const __m256i r23 = _mm256_inserti128_si256(_mm256_castsi128_si256(ld(2)), ld(3), 1);
-        return _mm512_inserti64x4(_mm512_castsi256_si512(r01), r23, 1);
+        const __m128i g[4] = {ld(0), ld(1), ld(2), ld(3)};
+        return from_groups(g);
     }
     // Bytes 0..15 of each 32-byte block p[k] into group k of lo, 16..31 into hi.
     static void load_halves32(const void* const* p, I* lo, I* hi) {
@@ -55,6 +60,8 @@ struct VecAvx512 {
     static I andnot_(I a, I b) { return _mm512_andnot_si512(a, b); }  // ~a & b
     static I or_(I a, I b) { return _mm512_or_si512(a, b); }
     static I xor_(I a, I b) { return _mm512_xor_si512(a, b); }
+    static I add_i8(I a, I b) { return _mm512_add_epi8(a, b); }
+    static I sub_i8(I a, I b) { return _mm512_sub_epi8(a, b); }
     static I add_i32(I a, I b) { return _mm512_add_epi32(a, b); }
     static I sub_i32(I a, I b) { return _mm512_sub_epi32(a, b); }
     static I mullo_i32(I a, I b) { return _mm512_mullo_epi32(a, b); }
@@ -72,6 +79,11 @@ struct VecAvx512 {
     }
     template <int N>
     static I slli_i32(I v) { return _mm512_slli_epi32(v, N); }
+    // Each int32 lane: the sum of its group's four lanes.
+    static I sum_in_groups_i32(I v) {
+        v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_ENUM(_MM_SHUFFLE(1, 0, 3, 2))));
+        return _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_ENUM(_MM_SHUFFLE(2, 3, 0, 1))));
+    }
     static I shuffle_i8(I table, I idx) { return _mm512_shuffle_epi8(table, idx); }
     static I lane_class_order(I v) { return _mm512_shuffle_epi8(v, bcast128(kLaneClassOrder)); }
     static I select_bits_i8(I v, I bits, I val) {

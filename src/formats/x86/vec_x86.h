@@ -19,10 +19,11 @@
 //   kVnni                      dot_us is one vpdpbusd (any unsigned byte exact)
 //   Narrow                     the 128-bit backend of the same level
 //   load, store, zero, set1_i8/i16/i32/i64, bcast128, bcast_pair, load_groups,
-//   load_halves32, set_groups_u32                                    integer data
-//   and_, or_, xor_, add_i32, sub_i32, mullo_i32, madd_i16, slli/srli_i16<n>,
+//   load_halves32, set_groups_u32, from_groups                       integer data
+//   and_, or_, xor_, add_i8, sub_i8, add_i32, sub_i32, mullo_i32, madd_i16, slli/srli_i16<n>,
 //   srl_i16, srl_i16_groups, slli_i32<n>, shuffle_i8, select_bits_i8, blend_groups,
-//   lane_class_order, abs_i8, sign_i8, group_scales_i32, fold_to_128     integer ops
+//   lane_class_order, abs_i8, sign_i8, group_scales_i32, fold_to_128,
+//   sum_in_groups_i32                                                integer ops
 //   dot_us(acc, u, s)          acc + per int32 lane the sum of 4 products
 //                              u (unsigned byte) * s (signed byte)
 //   load_f, store_f, set1_f, zero_f, add_f, sub_f, mul_f, cvt_f, bcast128_f,
