@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Engine speed beside llama.cpp-in-wasm (wllama) in headless Chromium, with the
-# harness in ../shared/bench (pp256 / tg64 on the synth512 models, 1 thread).
-# Engines: quantlab (the build browser.mjs picks: relaxed SIMD in Chromium)
-# and quantlab-simd128 (the plain SIMD128 build), measured in the same run.
+# harness in ../shared/bench (pp256 / tg64 on the synth512 models; 1 thread unless
+# --threads 1,2 is passed: the page is cross-origin isolated, so quantlab runs its
+# threaded module for 2). Engines: quantlab (the build browser.mjs picks: relaxed
+# SIMD in Chromium at one thread) and quantlab-simd128 (the plain SIMD128 build).
 # Results: build/bench-results/*.md. Not part of npm test: a benchmark, not a test.
 set -euo pipefail
 cd "$(dirname "$0")/.."

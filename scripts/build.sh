@@ -6,7 +6,9 @@
 #   wasm-relaxed   the relaxed-SIMD variant of the module: the same emcc 3.1.6, driving
 #                  Debian's clang-19 (apt: clang-19 lld-19), -mrelaxed-simd  -> build/wasm-relaxed
 #                  (QUANTLAB_RELAXED_TESTS=1: also its Catch2 suite for Chromium)
-#   dist           wasm + wasm-relaxed + the JS wrapper assembled in dist/ (what npm pack ships)
+#   wasm-mt        the same as wasm with -pthread (SharedArrayBuffer + Web Workers): the threaded
+#                  module and the thread tests under Node               -> build/wasm-mt
+#   dist           wasm + wasm-relaxed + wasm-mt + the JS wrapper assembled in dist/ (what npm pack ships)
 #   web            dist + the Vite app built into web/dist
 #   fuzz           clang++ with ASan+UBSan (+LeakSanitizer): the libFuzzer targets and the
 #                  Catch2 suite, SIMD128 kernels through SIMDe     -> build/fuzz
@@ -61,12 +63,22 @@ build_wasm_relaxed() {
   relaxed_env cmake --build build/wasm-relaxed -j"$JOBS" "${target[@]}"
 }
 
+build_wasm_mt() {
+  if [ ! -f build/wasm-mt/CMakeCache.txt ]; then
+    emcmake cmake -S . -B build/wasm-mt -DCMAKE_BUILD_TYPE=Release -DQUANTLAB_WERROR=ON -DQUANTLAB_WASM_THREADS=ON \
+      -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node >/dev/null
+  fi
+  cmake --build build/wasm-mt -j"$JOBS" "$@"
+}
+
 build_dist() {
   if [ ! -f build/wasm/CMakeCache.txt ]; then build_wasm; else cmake --build build/wasm -j"$JOBS" --target quantlab_wasm; fi
   build_wasm_relaxed
+  build_wasm_mt --target quantlab_wasm_mt
   rm -rf dist.tmp && mkdir dist.tmp
   cp build/wasm/quantlab_wasm.mjs build/wasm/quantlab_wasm.wasm dist.tmp/
   cp build/wasm-relaxed/quantlab_wasm_relaxed.mjs build/wasm-relaxed/quantlab_wasm_relaxed.wasm dist.tmp/
+  cp build/wasm-mt/quantlab_wasm_mt.mjs build/wasm-mt/quantlab_wasm_mt.wasm build/wasm-mt/quantlab_wasm_mt.worker.js dist.tmp/
   cp bindings/js/*.mjs bindings/js/quantlab.d.ts dist.tmp/
   rm -rf dist && mv dist.tmp dist
   echo "dist: $(ls dist | tr '\n' ' ')"
@@ -94,11 +106,12 @@ for target in "$@"; do
     native-scalar) build_native_scalar ;;
     wasm) build_wasm ;;
     wasm-relaxed) build_wasm_relaxed ;;
+    wasm-mt) build_wasm_mt ;;
     dist) build_dist ;;
     web) build_web ;;
     fuzz) build_fuzz ;;
     tsan) build_tsan ;;
-    all) build_native; build_native_scalar; build_wasm; build_dist ;;
+    all) build_native; build_native_scalar; build_wasm; build_wasm_mt; build_dist ;;
     *) echo "unknown build target: $target" >&2; exit 2 ;;
   esac
 done

@@ -6,8 +6,9 @@
 #   4. clang ASan+UBSan+LeakSanitizer build: the committed fuzz regression inputs,
 #      each libFuzzer target for 20 s, and the Catch2 suite (leaks fail it)
 #   5. wasm build (-msimd128) -> Catch2 under Node through ctest
-#   6. the relaxed-SIMD wasm build (clang 19) and its Catch2 suite, which runs in Chromium in step 7
-#   7. JS API tests, npm-pack test and browser tests under Vitest
+#   6. the relaxed-SIMD wasm build (clang 19) and its Catch2 suite, which runs in Chromium in step 8
+#   7. the -pthread wasm build's thread tests under Node through ctest
+#   8. JS API tests, npm-pack test and browser tests under Vitest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -40,6 +41,10 @@ ctest --test-dir build/wasm --output-on-failure
 
 step "wasm relaxed SIMD (emcc + clang 19): module and Catch2 suite (run in Chromium by Vitest)"
 QUANTLAB_RELAXED_TESTS=1 bash scripts/build.sh wasm-relaxed
+
+step "wasm with pthreads under Node: the pool, and results independent of the thread count"
+bash scripts/build.sh wasm-mt
+ctest --test-dir build/wasm-mt --output-on-failure
 
 step "JavaScript, npm package and browser tests"
 bash scripts/build.sh web   # the npm package in dist/ and the static site in web/dist/

@@ -195,6 +195,12 @@ public:
             // Bounds the f32 staging buffer next to the whole tensor the
             // caller already copied in (4M values = 16 MiB).
             mo.chunk_values = size_t(1) << 22;
+            // Rows of each chunk split across the module's threads (0: the
+            // loader's thread count; the single-threaded module runs 1).
+            const val threads = options["threads"];
+            if (!threads.isUndefined() && !threads.isNull()) {
+                mo.threads = int(bindings::int_arg(threads.as<double>(), "threads", 0, 256));
+            }
             session_ = std::make_unique<QuantizeSession>(std::move(model.header), std::move(mo));
             o.set("plan", plan_object());
             return o;

@@ -16,6 +16,8 @@
 #include "core/error.h"
 #include "formats/block_layout.h"
 #include "formats/quantize.h"
+#include "parallel/cpu_cores.h"
+#include "parallel/thread_pool.h"
 #include "stats/error_stats.h"
 
 using emscripten::val;
@@ -151,7 +153,9 @@ val build_info() {
     val o = val::object();
     o.set("simd128", simd128_compiled());
     o.set("defaultKernel", std::string(kernel_variant_name(default_kernel_variant())));
-    o.set("threads", 1);  // kernels run on the calling thread
+    // Built with -pthread: pools may start threads (how many is the
+    // loader's choice, bindings/js/module_variant.mjs).
+    o.set("pthreads", threads_supported());
     return o;
 }
 
@@ -164,5 +168,10 @@ EMSCRIPTEN_BINDINGS(quantlab) {
     emscripten::function("dequantizeIntoHeap", &dequantize_into_heap);
     emscripten::function("errorStatsOfHeap", &error_stats_of_heap);
     emscripten::function("buildInfo", &build_info);
+    // The loader's thread count: what threads: 0 means for every pool.
+    emscripten::function("setDefaultThreads", +[](int n) {
+        set_default_thread_count(n);
+        set_worker_thread_limit(n - 1);  // the Web Workers the loader started
+    });
     emscripten::function("memoryUsage", &memory_usage);
 }

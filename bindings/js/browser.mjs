@@ -1,6 +1,9 @@
 // Browser / bundler entry: emscripten locates quantlab_wasm*.wasm next to this
 // file through new URL(..., import.meta.url), which Vite and other bundlers
-// rewrite to the emitted asset. Which build loads: wasm_variant.mjs.
+// rewrite to the emitted asset. Which one-thread build loads: wasm_variant.mjs;
+// whether the threaded build loads: module_variant.mjs.
+import { optionsObject } from './errors.mjs';
+import { chooseModuleVariant } from './module_variant.mjs';
 import { instantiate } from './quantlab.mjs';
 import { chooseWasmVariant } from './wasm_variant.mjs';
 import { registerQuantizeEnvironment } from './quantize_model.mjs';
@@ -23,15 +26,59 @@ registerQuantizeEnvironment({
   },
 });
 
+// The threaded module's three files. Plain new URL(...) (no new Worker
+// around it) makes bundlers copy them as they are: emscripten's pthread
+// worker script cannot be bundled (../shared/TOOLCHAIN.md).
+const threadedFiles = () => ({
+  js: new URL('./quantlab_wasm_mt.mjs', import.meta.url).href,
+  wasm: new URL('./quantlab_wasm_mt.wasm', import.meta.url).href,
+  worker: new URL('./quantlab_wasm_mt.worker.js', import.meta.url).href,
+});
+
+// Bundlers inline a small asset such as the worker script as a data: URL
+// (Vite below 4 KB); a worker started from one has an opaque origin, which
+// can import nothing from a cross-origin-isolated page. A blob: URL made
+// here has the page's origin.
+async function sameOriginUrl(url) {
+  if (!url.startsWith('data:')) return url;
+  const text = await (await fetch(url)).text();
+  return URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+}
+
 /**
- * Load the wasm module: the relaxed-SIMD build when the browser has relaxed
- * SIMD, else the SIMD128 one (options.wasmVariant forces one; the instance's
- * wasmVariant says which loaded). options.locateFile / options.wasmBinary
- * override where the .wasm comes from.
+ * Load the wasm module: the threaded build on a cross-origin-isolated page
+ * (COOP/COEP headers), otherwise a single-threaded one (relaxed SIMD when the
+ * browser has it: wasm_variant.mjs; options.wasmVariant forces one of those and
+ * the instance's wasmVariant says which loaded). options.threads
+ * (0 = one per core) sets the thread count; options.locateFile /
+ * options.wasmBinary override where the .wasm comes from; options.threadedFiles
+ * ({js, wasm, worker} URLs) where the threaded build's files are served.
  */
 export async function loadQuantlab(options) {
-  const { variant, factory } = await chooseWasmVariant(options);
-  const ql = await instantiate(factory, options);
-  ql.wasmVariant = variant;
+  options = optionsObject(options);
+  const { threads: wanted, threadedFiles: files, ...moduleOptions } = options;
+  const choice = chooseModuleVariant(
+    { sharedMemory: globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function',
+      cores: globalThis.navigator?.hardwareConcurrency ?? 1 },
+    wanted,
+  );
+  // One thread, or a build forced by options.wasmVariant (every variant but
+  // the threaded one is single-threaded): relaxed SIMD when the browser has it.
+  if (choice.variant === 'single' || moduleOptions.wasmVariant !== undefined) {
+    const { variant, factory } = await chooseWasmVariant(moduleOptions);
+    const ql = await instantiate(factory, moduleOptions);
+    ql.wasmVariant = variant;
+    return ql;
+  }
+  const urls = { ...threadedFiles(), ...(files ?? {}) };
+  urls.worker = await sameOriginUrl(urls.worker);
+  const factory = (await import(/* @vite-ignore */ urls.js)).default;
+  const ql = await instantiate(factory, {
+    locateFile: (name) => (name.endsWith('.worker.js') ? urls.worker : urls.wasm),
+    ...moduleOptions,
+    mainScriptUrlOrBlob: urls.js,  // what each pthread worker imports
+    quantlabWorkers: choice.threads - 1,
+  }, choice.threads);
+  ql.wasmVariant = 'simd128';  // the threaded build has the SIMD128 kernels
   return ql;
 }

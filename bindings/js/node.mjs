@@ -1,11 +1,14 @@
 // Node entry: Node's fetch cannot load file: URLs, so the .wasm bytes are read
 // from disk and handed to emscripten directly (../shared/TOOLCHAIN.md, pitfall 3).
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { open, rename, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { registerPathOpener } from './byte_source.mjs';
 import createQuantlabModule from './quantlab_wasm.mjs';
 import { optionsObject } from './errors.mjs';
+import { MODULE_VARIANTS, chooseModuleVariant } from './module_variant.mjs';
+import { withPthreadWorkers } from './node_pthreads.mjs';
 import { instantiate } from './quantlab.mjs';
 import { registerQuantizeEnvironment } from './quantize_model.mjs';
 
@@ -34,6 +37,7 @@ registerPathOpener(async (path) => {
 const wasmUrl = new URL('./quantlab_wasm.wasm', import.meta.url);
 let wasmBytes = null;
 const wasmBinary = () => (wasmBytes ??= readFileSync(wasmUrl));
+const fileUrl = (name) => new URL(`./${name}`, import.meta.url);
 
 // quantize_worker.mjs is written against the Web Worker globals; this shim
 // gives a worker_threads worker the same postMessage / onmessage.
@@ -86,11 +90,37 @@ registerQuantizeEnvironment({
   },
 });
 
+/**
+ * Node always has shared memory and workers: the threaded module with
+ * options.threads threads (0 = one per logical CPU), or the single-threaded
+ * one for threads: 1.
+ */
 export async function loadQuantlab(options) {
   options = optionsObject(options);
-  const wasm = options.wasmBinary ?? wasmBinary();
-  // Always the SIMD128 build in Node (wasm_variant.mjs says why).
-  const ql = await instantiate(createQuantlabModule, { ...options, wasmBinary: wasm });
+  const { threads: wanted, ...moduleOptions } = options;
+  const choice = chooseModuleVariant({ sharedMemory: true, cores: availableParallelism() }, wanted);
+  if (choice.variant === 'single') {
+    const wasm = moduleOptions.wasmBinary ?? wasmBinary();
+    const ql = await instantiate(createQuantlabModule, { ...moduleOptions, wasmBinary: wasm });
+    ql.wasmVariant = 'simd128';  // always SIMD128 in Node (wasm_variant.mjs says why)
+    return ql;
+  }
+  const files = MODULE_VARIANTS.threads;
+  const js = fileUrl(files.js).href;
+  const factory = (await import(js)).default;
+  const ql = await withPthreadWorkers(() =>
+    instantiate(factory, {
+      ...moduleOptions,
+      wasmBinary: moduleOptions.wasmBinary ?? readFileSync(fileUrl(files.wasm)),
+      locateFile: (name) => fileUrl(name.endsWith('.worker.js') ? files.worker : files.wasm).href,
+      // emscripten cannot tell Node's main thread from a page's, where
+      // waiting for a worker blocks the page; in Node it blocks nothing.
+      printErr: moduleOptions.printErr ?? ((text) => {
+        if (!String(text).startsWith('Blocking on the main thread')) console.warn(text);
+      }),
+      mainScriptUrlOrBlob: js,  // what each pthread worker imports
+      quantlabWorkers: choice.threads - 1,
+    }, choice.threads));
   ql.wasmVariant = 'simd128';
   return ql;
 }

@@ -5,7 +5,7 @@
 // in wasm memory and neither file has to fit in wasm32's 4 GB.
 import { toByteSource } from './byte_source.mjs';
 import {
-  allocate, checkSignal, fail, ioError, makeYielder, QuantlabError, requireAllocatable, signalOption, unwrap,
+  allocate, checkSignal, fail, intOption, ioError, makeYielder, QuantlabError, requireAllocatable, signalOption, unwrap,
 } from './errors.mjs';
 
 // What only an entry point can provide: Node registers file output and
@@ -19,7 +19,7 @@ export function registerQuantizeEnvironment(e) {
 
 const SESSION_KEYS = [
   'type', 'pure', 'outputTensorType', 'tokenEmbeddingType', 'tensorTypes', 'allowRequantize', 'leaveOutputTensor', 'dryRun',
-  'overrideKv', 'pruneLayers', 'includeWeights', 'excludeWeights', 'keepSplit', 'splitMaxSize',
+  'overrideKv', 'pruneLayers', 'includeWeights', 'excludeWeights', 'keepSplit', 'splitMaxSize', 'threads',
 ];
 const LIST_KEYS = ['tensorTypes', 'overrideKv', 'includeWeights', 'excludeWeights'];
 
@@ -279,6 +279,7 @@ export async function quantizeModel(ql, input, options = {}) {
   const signal = signalOption(options.signal);
   const workers = options.workers ?? 1;
   if (!Number.isSafeInteger(workers) || workers < 1) fail('InvalidArgument', 'workers must be a positive integer');
+  intOption(options.threads ?? undefined, 'threads', 0, 256, 0);
   if (onProgress !== undefined && typeof onProgress !== 'function') fail('InvalidArgument', 'onProgress must be a function');
   const opts = sessionOptions(options);
   const m = ql._m;

@@ -148,9 +148,10 @@ export interface LoadModelOptions {
   nCtx?: number;
   kernel?: 'auto' | 'ref';
   /**
-   * The model's thread pool: 0 (default) = one per physical core. Results do
-   * not depend on it. The single-threaded wasm module (no pthreads) always
-   * runs 1; `model.info.threads` says how many the model runs with.
+   * The model's thread pool: 0 (default) = the module's threads
+   * (ql.threads). Results do not depend on it. The single-threaded wasm
+   * module always runs 1, and no pool gets more workers than the module
+   * has free; `model.info.threads` says how many the model runs with.
    */
   threads?: number;
   onProgress?: (p: { phase: 'load'; tensor: string; loaded: number; total: number }) => void;
@@ -444,6 +445,12 @@ export interface QuantizeModelOptions {
    * transferred (detached) when they hold exactly one tensor.
    */
   workers?: number;
+  /**
+   * Threads converting the rows of each tensor inside this module (0 or
+   * unset: the module's threads, ql.threads). Only the threaded module
+   * (ql.pthreads) runs more than 1. Output is identical for any count.
+   */
+  threads?: number;
   /** For a split output (plan.splitOutput) see QuantizeModelSplitOutput. */
   output?: QuantizeModelOutput | QuantizeModelSplitOutput;
 }
@@ -666,8 +673,16 @@ export declare class Quantlab {
   /** The build that loaded (LoadOptions.wasmVariant). */
   wasmVariant: 'simd128' | 'relaxed-simd';
   readonly defaultKernel: 'ref' | 'simd128';
-  /** Threads the kernels run with (1: this build is single-threaded). */
+  /**
+   * Threads this module runs its models and whole-model quantization with:
+   * 1 for the single-threaded build; for the threaded one (pthreads) the
+   * count it was loaded with, which is also how many threads all its pools
+   * together hold at once (a second model loaded while one is alive gets
+   * what is left, down to its calling thread alone).
+   */
   readonly threads: number;
+  /** True for the threaded build (-pthread: SharedArrayBuffer and Web Workers). */
+  readonly pthreads: boolean;
   formats(): FormatInfo[];
   format(type: string): FormatInfo;
   quantizedSize(type: string, n: number): number;
@@ -714,9 +729,24 @@ export interface LoadOptions {
   /**
    * Browsers: which build to load. Default: 'relaxed-simd' when the engine
    * validates relaxed SIMD and neither wasmBinary nor locateFile is given,
-   * else 'simd128'. Node always loads 'simd128'. Results are identical.
+   * else 'simd128'. Node always loads 'simd128'. Results are identical. The
+   * threaded build (threads > 1 where memory can be shared) has the SIMD128
+   * kernels; giving wasmVariant loads a single-threaded build.
    */
   wasmVariant?: 'simd128' | 'relaxed-simd';
+  /**
+   * Threads (0 or unset: one per logical CPU, at most 16). More than 1 loads
+   * the threaded build (quantlab_wasm_mt.*) where the host can share memory
+   * with workers: Node, or a cross-origin-isolated page (COOP/COEP headers,
+   * see the README); anywhere else, and for threads: 1, the single-threaded
+   * build. ql.threads says what was loaded.
+   */
+  threads?: number;
+  /**
+   * Browser: where the threaded build's files are served, when a bundler did
+   * not copy them next to the package's entry (default: new URL beside it).
+   */
+  threadedFiles?: { js?: string; wasm?: string; worker?: string };
 }
 
 /** Instantiate the WebAssembly module. */

@@ -40,7 +40,10 @@ export class Quantlab {
     const info = module.buildInfo();
     this.simd128 = info.simd128;
     this.defaultKernel = info.defaultKernel;
-    this.threads = info.threads ?? 1;
+    // The threaded build (-pthread) says so; instantiate() then sets how
+    // many threads it was loaded with.
+    this.pthreads = info.pthreads === true;
+    this.threads = 1;
   }
 
   /** The traits table: one entry per tensor type. */
@@ -244,7 +247,9 @@ export class Quantlab {
 }
 
 /** Instantiate a module factory (emscripten's createQuantlabModule) and wrap it. */
-export async function instantiate(factory, moduleOptions) {
+// threads: how many threads the module's pools run (its pthread workers + 1;
+// 1 for the single-threaded build).
+export async function instantiate(factory, moduleOptions, threads = 1) {
   moduleOptions = optionsObject(moduleOptions);
   let module;
   try {
@@ -252,5 +257,10 @@ export async function instantiate(factory, moduleOptions) {
   } catch (e) {
     throw new QuantlabError('LoadFailed', `could not load the quantlab WebAssembly module: ${e?.message ?? show(e)}`, { cause: e });
   }
-  return new Quantlab(module);
+  const ql = new Quantlab(module);
+  if (ql.pthreads) {
+    module.setDefaultThreads(threads);
+    ql.threads = threads;
+  }
+  return ql;
 }

@@ -1,5 +1,6 @@
 #include "parallel/cpu_cores.h"
 
+#include <atomic>
 #include <set>
 #include <string>
 #include <thread>
@@ -42,7 +43,11 @@ int linux_physical_cores() {
 }
 #endif
 
+std::atomic<int> default_threads{0};  // 0: physical_core_count()
+
 }  // namespace
+
+void set_default_thread_count(int n) { default_threads.store(n > 0 ? n : 0); }
 
 int physical_core_count() {
     if (!threads_supported()) return 1;
@@ -58,7 +63,9 @@ int physical_core_count() {
 
 int resolve_thread_count(int threads) {
     if (!threads_supported()) return 1;
-    return threads > 0 ? threads : physical_core_count();
+    if (threads > 0) return threads;
+    const int chosen = default_threads.load();
+    return chosen > 0 ? chosen : physical_core_count();
 }
 
 }  // namespace quantlab

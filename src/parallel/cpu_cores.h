@@ -15,4 +15,10 @@ int physical_core_count();
 // threads, capped at 1 in builds without threads.
 int resolve_thread_count(int threads);
 
+// Replaces the default above for this process (n <= 0 restores it). The
+// wasm loader sets it to the threads it started Web Workers for: a browser
+// module cannot start more later, and navigator.hardwareConcurrency is not
+// there in Node.
+void set_default_thread_count(int n);
+
 }  // namespace quantlab

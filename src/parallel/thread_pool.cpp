@@ -14,6 +14,19 @@ constexpr bool kThreads = false;
 constexpr bool kThreads = true;
 #endif
 
+std::atomic<int> worker_limit{-1};
+std::atomic<int> workers_held{0};
+
+// Claims up to `wanted` workers from the limit; returns how many it got.
+int claim_workers(int wanted) {
+    int held = workers_held.load();
+    for (;;) {
+        const int limit = worker_limit.load();
+        const int got = limit < 0 ? wanted : std::max(0, std::min(wanted, limit - held));
+        if (workers_held.compare_exchange_weak(held, held + got)) return got;
+    }
+}
+
 // The pool (if any) whose task the current thread is running, and its index
 // there: a run() from inside a task runs inline.
 thread_local const ThreadPool* tls_pool = nullptr;
@@ -66,6 +79,8 @@ bool spin_until(Ready ready) {
 
 bool threads_supported() { return kThreads; }
 
+void set_worker_thread_limit(int n) { worker_limit.store(n < 0 ? -1 : n); }
+
 TaskRange task_range(int64_t n, int64_t n_tasks, int64_t task, int64_t align) {
     if (align < 1) align = 1;
     if (n_tasks < 1) n_tasks = 1;
@@ -75,7 +90,9 @@ TaskRange task_range(int64_t n, int64_t n_tasks, int64_t task, int64_t align) {
 }
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(kThreads ? std::max(1, n_threads) : 1) {
-    threads_.reserve(size_t(n_threads_ - 1));
+    const int claimed = n_threads_ > 1 ? claim_workers(n_threads_ - 1) : 0;
+    n_threads_ = claimed + 1;
+    threads_.reserve(size_t(claimed));
     for (int i = 1; i < n_threads_; ++i) {
         try {
             threads_.emplace_back([this, i] { worker(i); });
@@ -84,6 +101,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(kThreads ? std::max(1, n_thre
             break;
         }
     }
+    workers_held.fetch_sub(claimed - int(threads_.size()));
 }
 
 ThreadPool::~ThreadPool() {
@@ -93,6 +111,7 @@ ThreadPool::~ThreadPool() {
         wake_cv_.notify_all();
     }
     for (auto& t : threads_) t.join();
+    workers_held.fetch_sub(int(threads_.size()));
 }
 
 void ThreadPool::drain(int thread) {

@@ -33,6 +33,14 @@ namespace quantlab {
 // True when this build can start threads (native, or wasm with -pthread).
 bool threads_supported();
 
+// The most worker threads all pools together may hold (n < 0: no limit, the
+// default). A pool that would exceed it starts fewer workers, as when the
+// system refuses a thread. The wasm loader sets it to the Web Workers it
+// started: a browser cannot start one while a wasm call waits for it, and a
+// pthread_create that fails for want of a worker loses its stack (emscripten
+// 3.1.6).
+void set_worker_thread_limit(int n);
+
 // Task `task` of `n_tasks` covers [begin, end) of [0, n): contiguous, in
 // order, boundaries at multiples of `align` (except n itself), sizes as even
 // as that allows. Empty ranges happen when n_tasks exceeds n / align.

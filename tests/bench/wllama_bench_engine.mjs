@@ -3,17 +3,18 @@
 // next to the built dist/ files as engine.js.
 import { loadQuantlab } from './browser.mjs';
 
-// wasmVariant: which build (browser.mjs picks relaxed SIMD when it can);
-// wllama_bench_engine_simd128.mjs forces the SIMD128 one for A/B runs.
-export default async function create({ log, wasmVariant }) {
-  const ql = await loadQuantlab(wasmVariant ? { wasmVariant } : undefined);
+// wasmVariant: which one-thread build (browser.mjs picks relaxed SIMD when it
+// can); wllama_bench_engine_simd128.mjs forces the SIMD128 one for A/B runs.
+// The harness's page is cross-origin isolated: nThreads > 1 loads the threaded module.
+export default async function create({ nThreads, log, wasmVariant }) {
+  const ql = await loadQuantlab({ threads: nThreads ?? 1, ...(wasmVariant ? { wasmVariant } : {}) });
   let model = null;
   return {
-    name: ql.wasmVariant === 'relaxed-simd' ? 'quantlab' : 'quantlab-simd128',
+    name: wasmVariant === 'simd128' ? 'quantlab-simd128' : 'quantlab',
     version: '0.1.0',
     async load(blob) {
       model = await ql.loadModel(blob, { nCtx: 512 });
-      log?.(`quantlab: loaded ${model.info.nParams} params, simd128=${ql.simd128}, wasm variant ${ql.wasmVariant}`);
+      log?.(`quantlab: loaded ${model.info.nParams} params, simd128=${ql.simd128}, wasm variant ${ql.wasmVariant}, ${model.info.threads} thread(s)`);
       return { info: model.info };
     },
     async pp(n, { text }) {
@@ -38,7 +39,7 @@ export default async function create({ log, wasmVariant }) {
     async tokenize(text) {
       return Array.from(model.tokenize(text, { addBos: false }));
     },
-    threadsUsed: () => 1,
+    threadsUsed: () => model?.info.threads ?? ql.threads,
     async unload() {
       model?.dispose();
       model = null;

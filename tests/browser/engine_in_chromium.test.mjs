@@ -1,22 +1,25 @@
 // The engine inside Chromium gives the same numbers as natively and in Node:
-// llama.cpp's greedy text and perplexity for stories260K. The page is the
-// built web app; the reference files are served through Playwright routes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// llama.cpp's greedy text and perplexity for stories260K, with the
+// single-threaded module (no COOP/COEP) and with the threaded one (a
+// cross-origin-isolated page). The page is the built web app; the reference
+// files are served through Playwright routes.
+import { afterAll, describe, expect, it } from 'vitest';
 import { openWebApp } from './chromium.mjs';
 
-let app, page, errors;
-
-beforeAll(async () => {
-  app = await openWebApp({ serveReference: true });
-  ({ page, errors } = app);
-});
+const apps = [];
 
 afterAll(async () => {
-  await app?.close();
+  for (const app of apps) await app.close();
 });
 
-describe('engine in Chromium', () => {
-  it('greedy text and perplexity equal llama.cpp\'s', async () => {
+describe.each([
+  { isolation: false, pthreads: false },
+  { isolation: true, pthreads: true },
+])('engine in Chromium, COOP/COEP $isolation', ({ isolation, pthreads }) => {
+  it('greedy text and perplexity equal llama.cpp\'s; the header shows the thread count', async () => {
+    const app = await openWebApp({ serveReference: true, isolation });
+    apps.push(app);
+    const { page, errors } = app;
     const r = await page.evaluate(async () => {
       const ql = await window.loadQuantlab();
       const blob = async (n) => (await fetch(`__ref/${n}`)).blob();
@@ -26,12 +29,18 @@ describe('engine in Chromium', () => {
       const ppl = await f32.perplexity(text, { ctx: 128, keepLogprobs: true });
       const q = await ql.loadModel(await blob('stories260K-q4_k_m.gguf'), { nCtx: 128 });
       const kld = (await q.perplexity(text, { ctx: 128, base: f32 })).kld;
+      const threads = [ql.threads, f32.info.threads];
       f32.dispose();
       q.dispose();
-      return { variant: ql.wasmVariant, text: gen.promptText + gen.text, ppl: ppl.ppl, running: ppl.runningPpl, kld: kld.kldMean, sameTop: kld.sameTop };
+      return {
+        variant: ql.wasmVariant, text: gen.promptText + gen.text, ppl: ppl.ppl, running: ppl.runningPpl, kld: kld.kldMean, sameTop: kld.sameTop,
+        pthreads: ql.pthreads, threads, cores: navigator.hardwareConcurrency,
+        badge: Number(document.getElementById('thread-count').dataset.threads),
+      };
     });
-    // Chromium has relaxed SIMD: these are the relaxed build's numbers.
-    expect(r.variant).toBe('relaxed-simd');
+    // Chromium has relaxed SIMD: one thread runs the relaxed build; the
+    // threaded build has the SIMD128 kernels. The numbers are the same.
+    expect(r.variant).toBe(pthreads ? 'simd128' : 'relaxed-simd');
     expect(r.text).toBe(
       ' Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.',
     );
@@ -40,6 +49,12 @@ describe('engine in Chromium', () => {
     expect(r.kld / 0.02089).toBeGreaterThan(0.98);
     expect(r.kld / 0.02089).toBeLessThan(1.02);
     expect(r.sameTop / 0.92044).toBeGreaterThan(0.98);
+    // One thread per core on an isolated page (this machine has 2 or more),
+    // and the app's worker (which shows its count in the header) alike.
+    const threads = pthreads ? Math.min(16, r.cores) : 1;
+    expect(r.pthreads).toBe(pthreads);
+    expect(r.threads).toEqual([threads, threads]);
+    expect(r.badge).toBe(threads);
     expect(errors).toEqual([]);
   });
 });

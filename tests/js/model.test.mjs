@@ -1,5 +1,6 @@
 // The model API in Node against llama.cpp's figures for stories260K.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQuantlab, QuantlabError } from '../../dist/node.mjs';
 import { sharedDir } from './golden.mjs';
@@ -43,14 +44,27 @@ describe('loading', () => {
     m2.dispose();
   });
 
-  it('takes a thread count: this module (no pthreads) runs 1, with the same results', async () => {
-    expect(f32.info.threads).toBe(1);
+  it('takes a thread count: Node loads the threaded module, and threads change nothing but speed', async () => {
+    // One thread per CPU by default; the model runs with the module's threads.
+    expect(ql.pthreads).toBe(true);
+    expect(ql.threads).toBe(Math.min(16, availableParallelism()));
+    expect(f32.info.threads).toBe(ql.threads);
+    const text = readFileSync(ref('eval.txt'), 'utf8');
+    const r0 = await f32.perplexity(text, { ctx: 128, chunks: 2 });
+    // f32 holds every worker the module started: a second model runs on its caller.
     const m = await ql.loadModel(ref('stories260K-f32.gguf'), { nCtx: 128, threads: 3 });
     expect(m.info.threads).toBe(1);
-    const r = await m.perplexity(readFileSync(ref('eval.txt'), 'utf8'), { ctx: 128, chunks: 2 });
-    const r0 = await f32.perplexity(readFileSync(ref('eval.txt'), 'utf8'), { ctx: 128, chunks: 2 });
-    expect(r.ppl).toBe(r0.ppl);
+    expect((await m.perplexity(text, { ctx: 128, chunks: 2 })).ppl).toBe(r0.ppl);
     m.dispose();
+    // A module loaded for 3 threads runs 3; one loaded for 1 is the single-threaded build.
+    for (const [threads, pthreads] of [[3, true], [1, false]]) {
+      const q = await loadQuantlab({ threads });
+      expect([q.threads, q.pthreads]).toEqual([threads, pthreads]);
+      const mq = await q.loadModel(ref('stories260K-f32.gguf'), { nCtx: 128 });
+      expect(mq.info.threads).toBe(threads);
+      expect((await mq.perplexity(text, { ctx: 128, chunks: 2 })).ppl).toBe(r0.ppl);
+      mq.dispose();
+    }
     for (const threads of [-1, 1.5, 'two', 1000]) {
       const e = await rejection(ql.loadModel(ref('stories260K-f32.gguf'), { threads }));
       expect(e.code, String(threads)).toBe('InvalidArgument');

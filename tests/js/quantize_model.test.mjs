@@ -195,6 +195,24 @@ describe('workers', () => {
     expect(sha256(await bytesOf(q8.blob))).toBe(sha256(readFileSync(ref('stories260K-q8_0.gguf'))));
   });
 
+  it('threads 1, 2 and 3 split each tensor\'s rows inside the threaded module: the same bytes, the heap bounded', async () => {
+    const want = readFileSync(ref('stories260K-q4_k_m.gguf'));
+    for (const threads of [1, 2, 3]) {
+      const q = await loadQuantlab({ threads: 3 });  // a fresh heap per run: heapPeak only grows
+      expect(q.pthreads).toBe(true);
+      // A dry run holds what every run holds (the header prefix, the plan).
+      const plan = (await q.quantizeModel(F32, { type: 'Q4_K_M', dryRun: true })).plan;
+      const planned = q.memoryUsage().heapPeak;
+      const r = await q.quantizeModel(F32, { type: 'Q4_K_M', threads });
+      expect(sha256(await bytesOf(r.blob))).toBe(sha256(want));
+      // Beyond that, at most the largest tensor's F32 values twice (its input
+      // bytes and the staging buffer) plus its output.
+      const largest = Math.max(...plan.tensors.map((t) => 4 * t.shape.reduce((a, b) => a * b, 1) + t.newBytes));
+      const extra = q.memoryUsage().heapPeak - planned;
+      expect(extra, `threads=${threads}`).toBeLessThanOrEqual(2 * largest);
+    }
+  });
+
   it('a worker-side error rejects with its code', async () => {
     // A source that changes between the header and the data: the NaN fails
     // validation inside a worker.
@@ -552,31 +570,43 @@ function syntheticLlama({ nEmbd = 4096, nFf = 11008, nLayer = 5, nVocab = 32000,
 const big = process.env.QUANTLAB_BIG_TEST === '1' ? describe : describe.skip;
 
 big('a synthetic F32 llama larger than 4 GB (QUANTLAB_BIG_TEST=1)', () => {
-  it('streams to Q8_0 with 1 and 2 workers: the planned size, identical bytes, bounded memory', async () => {
+  it('streams to Q8_0 with 1 and 2 threads and with 2 workers: the planned size, identical bytes, bounded memory', async () => {
     const src = syntheticLlama();
     expect(src.size).toBeGreaterThan(4.3e9);
+    const largestF32 = Math.max(...src.tensors.map((t) => t.size));
     const hashes = [];
-    for (const workers of [1, 2]) {
+    // Threads split each tensor's rows inside one threaded module (interleaved
+    // 1, 2, 1, 2 on a shared machine); workers = 2 runs two single-threaded
+    // modules in workers, whole tensors each.
+    const runs = [{ threads: 1 }, { threads: 2 }, { threads: 1 }, { threads: 2 }, { workers: 2 }];
+    for (const run of runs) {
+      const q = await loadQuantlab({ threads: run.workers ? 1 : 2 });
       const hash = createHash('sha256');
       let written = 0;
       let peakRss = process.memoryUsage().rss;
       const sink = { write: (c) => { hash.update(c); written += c.length; } };
-      const r = await ql.quantizeModel(src, {
+      const r = await q.quantizeModel(src, {
         type: 'Q8_0',
-        workers,
+        ...run,
         output: sink,
         onProgress: () => void (peakRss = Math.max(peakRss, process.memoryUsage().rss)),
       });
       expect(written).toBe(r.plan.outputSize);
       expect(r.bytesWritten).toBe(r.plan.outputSize);
       hashes.push(hash.digest('hex'));
+      const largestOut = Math.max(...r.plan.tensors.map((t) => t.newBytes));
+      const heapPeak = q.memoryUsage().heapPeak;
       const mbps = src.size / 1e6 / r.seconds;
+      const mib = (b) => (b / 2 ** 20).toFixed(0);
       console.log(
-        `[big] Node workers=${workers}: input ${(src.size / 1e9).toFixed(3)} GB -> ${(written / 1e9).toFixed(3)} GB Q8_0 in ` +
-          `${r.seconds.toFixed(1)} s = ${mbps.toFixed(0)} MB/s input; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; ` +
-          `largest tensor ${(Math.max(...src.tensors.map((t) => t.size)) / 2 ** 20).toFixed(0)} MiB`,
+        `[big] Node ${JSON.stringify(run)} (module: ${q.pthreads ? 'threaded' : 'single'}): input ${(src.size / 1e9).toFixed(3)} GB -> ` +
+          `${(written / 1e9).toFixed(3)} GB Q8_0 in ${r.seconds.toFixed(1)} s = ${mbps.toFixed(0)} MB/s input; peak RSS ${mib(peakRss)} MiB; ` +
+          `main module heap peak ${mib(heapPeak)} MiB; largest tensor ${mib(largestF32)} MiB F32 + ${mib(largestOut)} MiB out`,
       );
+      // Inside the one module: the largest tensor's input bytes, its output,
+      // two 16 MiB row-chunk buffers; at most 2x its F32 size plus its output.
+      if (!run.workers) expect(heapPeak).toBeLessThanOrEqual(2 * largestF32 + largestOut);
     }
-    expect(hashes[1]).toBe(hashes[0]);
-  }, 600_000);
+    for (const h of hashes) expect(h).toBe(hashes[0]);
+  }, 1_800_000);
 });

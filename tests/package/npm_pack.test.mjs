@@ -2,7 +2,7 @@
 // brand-new project, then import it from Node and from a Vite app in Chromium.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
@@ -43,7 +43,9 @@ describe('npm package', () => {
         'dist/errors.mjs',
         'dist/mixed_precision.mjs',
         'dist/model.mjs',
+        'dist/module_variant.mjs',
         'dist/node.mjs',
+        'dist/node_pthreads.mjs',
         'dist/quantize_model.mjs',
         'dist/quantize_worker.mjs',
         'dist/quantlab.d.ts',
@@ -53,6 +55,9 @@ describe('npm package', () => {
         'dist/quantlab_wasm_relaxed.mjs',
         'dist/quantlab_wasm_relaxed.wasm',
         'dist/wasm_variant.mjs',
+        'dist/quantlab_wasm_mt.mjs',
+        'dist/quantlab_wasm_mt.wasm',
+        'dist/quantlab_wasm_mt.worker.js',
         'package.json',
       ].sort(),
     );
@@ -62,9 +67,8 @@ describe('npm package', () => {
   it('holds every file the exports map, main, browser and types name', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     const named = namedFiles(pkg);
-    expect(named).toEqual(
-      expect.arrayContaining(['dist/node.mjs', 'dist/browser.mjs', 'dist/quantlab.d.ts', 'dist/quantlab_wasm.wasm', 'dist/quantlab_wasm_relaxed.wasm']),
-    );
+    expect(named).toEqual(expect.arrayContaining(['dist/node.mjs', 'dist/browser.mjs', 'dist/quantlab.d.ts', 'dist/quantlab_wasm.wasm',
+      'dist/quantlab_wasm_relaxed.wasm', 'dist/quantlab_wasm_mt.mjs', 'dist/quantlab_wasm_mt.wasm', 'dist/quantlab_wasm_mt.worker.js']));
     const packedFiles = new Set(packed.files.map((f) => f.path));
     for (const f of named) expect(packedFiles.has(f), f).toBe(true);
     // And the modules those import (relative imports inside dist/) are packed too.
@@ -98,10 +102,19 @@ const q = ql.quantize(x, 'q8_0');
 const y = ql.dequantize(q, 'q8_0', x.length);
 let code = null;
 try { ql.quantize(x.subarray(0, 40), 'q8_0'); } catch (e) { code = e instanceof QuantlabError ? e.code : 'wrong class'; }
-console.log(JSON.stringify({ bytes: q.length, maxAbs: ql.errorStats(x, y).maxAbs, code }));
+const one = await loadQuantlab({ threads: 1 });
+const same = one.quantize(x, 'q8_0').every((b, i) => b === q[i]);
+console.log(JSON.stringify({ bytes: q.length, maxAbs: ql.errorStats(x, y).maxAbs, code, threads: ql.threads, pthreads: ql.pthreads,
+  oneThread: [one.threads, one.pthreads], same }));
 `,
     );
+    // Node gets the threaded module (one thread per CPU; 2 or more threads
+    // wherever this suite runs) and still exits by itself when done.
     const out = JSON.parse(run('node', ['use.mjs'], project));
+    expect(out.pthreads).toBe(true);
+    expect(out.threads).toBe(Math.min(16, availableParallelism()));
+    expect(out.oneThread).toEqual([1, false]);
+    expect(out.same).toBe(true);
     expect(out.bytes).toBe(68);
     expect(out.maxAbs).toBeGreaterThan(0);
     expect(out.maxAbs).toBeLessThan(0.5 / 127);
@@ -116,22 +129,34 @@ console.log(JSON.stringify({ bytes: q.length, maxAbs: ql.errorStats(x, y).maxAbs
 const ql = await loadQuantlab();
 const x = new Float32Array(256).map((_, i) => Math.sin(i));
 const q = ql.quantize(x, 'q8_0');
-document.getElementById('result').textContent = 'PASS ' + q.length + ' ' + ql.defaultKernel;
+document.getElementById('result').textContent = 'PASS ' + q.length + ' ' + ql.defaultKernel + ' threads=' + ql.threads;
 `,
     );
     await build({ root: project, configFile: false, logLevel: 'warn', build: { target: 'es2022', outDir: 'dist' } });
     const assets = readdirSync(join(project, 'dist/assets'));
     expect(assets.some((f) => f.endsWith('.wasm'))).toBe(true);
+    // The threaded build's module and wasm are copied as they are (its 2 KB
+    // worker script Vite inlines as a data: URL, which loadQuantlab turns
+    // into a same-origin blob: URL).
+    for (const ext of ['.mjs', '.wasm']) {
+      expect(assets.some((f) => f.startsWith('quantlab_wasm_mt') && f.endsWith(ext)), ext).toBe(true);
+    }
 
-    const server = await startStaticServer({ root: join(project, 'dist'), isolation: false });
-    const browser = await launchChromium();
-    try {
-      const page = await browser.context.newPage();
-      await page.goto(server.url);
-      await expect.poll(() => page.textContent('#result'), { timeout: 30_000 }).toBe('PASS 272 simd128');
-    } finally {
-      await browser.close();
-      await server.close();
+    // Without COOP/COEP the single-threaded module; with them the threaded
+    // one, one thread per core (Chromium reports this machine's CPUs).
+    for (const isolation of [false, true]) {
+      const server = await startStaticServer({ root: join(project, 'dist'), isolation });
+      const browser = await launchChromium();
+      try {
+        const page = await browser.context.newPage();
+        await page.goto(server.url);
+        const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+        const threads = isolation ? Math.min(16, cores) : 1;
+        await expect.poll(() => page.textContent('#result'), { timeout: 30_000 }).toBe(`PASS 272 simd128 threads=${threads}`);
+      } finally {
+        await browser.close();
+        await server.close();
+      }
     }
   });
 });

@@ -157,3 +157,28 @@ TEST_CASE("the default thread count is the physical core count", "[pool]") {
     CHECK(resolve_thread_count(3) == (threads_supported() ? 3 : 1));
     if (!threads_supported()) CHECK(physical_core_count() == 1);
 }
+
+TEST_CASE("a worker limit caps the workers all pools hold together; the default thread count can be set", "[pool]") {
+    if (!threads_supported()) return;
+    set_worker_thread_limit(2);
+    {
+        ThreadPool a(3);  // claims both workers
+        ThreadPool b(3);  // none left: runs on its caller
+        CHECK(a.size() == 3);
+        CHECK(b.size() == 1);
+        std::vector<int> seen(8, 0);
+        b.run(8, [&](int64_t t, int thread) { seen[size_t(t)] = thread + 1; });
+        CHECK(seen == std::vector<int>(8, 1));
+    }
+    {
+        ThreadPool c(2), d(2);  // the workers came back when a and b ended
+        CHECK(c.size() == 2);
+        CHECK(d.size() == 2);
+    }
+    set_worker_thread_limit(-1);
+    set_default_thread_count(5);
+    CHECK(resolve_thread_count(0) == 5);
+    CHECK(resolve_thread_count(2) == 2);
+    set_default_thread_count(0);
+    CHECK(resolve_thread_count(0) == physical_core_count());
+}
