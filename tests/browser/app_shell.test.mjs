@@ -27,7 +27,9 @@ describe('app shell', () => {
       expect(await page.title()).toBe(`${p.title} · quantlab`);
     }
     await page.waitForSelector('body[data-ready="true"]');
-    expect(await page.textContent('#runtime')).toContain('SIMD128');
+    // One thread in Chromium: the relaxed-SIMD build, and the header says so.
+    expect(await page.textContent('#wasm-variant')).toBe('WebAssembly relaxed SIMD');
+    expect(await page.getAttribute('#wasm-variant', 'data-variant')).toBe('relaxed-simd');
     expect(await page.getAttribute('#thread-count', 'data-threads')).toBe('1');
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
     await page.evaluate(() => (location.hash = '#/no-such-page'));

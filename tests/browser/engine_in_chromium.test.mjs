@@ -36,6 +36,7 @@ describe.each([
         variant: ql.wasmVariant, text: gen.promptText + gen.text, ppl: ppl.ppl, running: ppl.runningPpl, kld: kld.kldMean, sameTop: kld.sameTop,
         pthreads: ql.pthreads, threads, cores: navigator.hardwareConcurrency,
         badge: Number(document.getElementById('thread-count').dataset.threads),
+        variantBadge: document.getElementById('wasm-variant').textContent,
       };
     });
     // Chromium has relaxed SIMD: one thread runs the relaxed build; the
@@ -55,6 +56,8 @@ describe.each([
     expect(r.pthreads).toBe(pthreads);
     expect(r.threads).toEqual([threads, threads]);
     expect(r.badge).toBe(threads);
+    // The app's worker loads the same build and says which.
+    expect(r.variantBadge).toBe(pthreads ? 'WebAssembly SIMD128' : 'WebAssembly relaxed SIMD');
     expect(errors).toEqual([]);
   });
 });

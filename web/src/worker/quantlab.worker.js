@@ -19,6 +19,7 @@ const ready = loadQuantlab().then((ql) => {
     {
       info: () => ({
         simd128: ql.simd128,
+        wasmVariant: ql.wasmVariant,
         defaultKernel: ql.defaultKernel,
         threads: ql.threads ?? 1,
         formats: ql.formats(),
