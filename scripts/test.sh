@@ -13,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-step() { printf '\n==== %s\n' "$*"; }
+# Each step prints the seconds since npm test started, so CI logs show where the time goes.
+T0=$SECONDS
+step() { printf '\n==== [%4ds] %s\n' "$((SECONDS - T0))" "$*"; }
 
 step "native g++ (SIMD128 through SIMDe)"
 bash scripts/build.sh native
@@ -49,3 +51,4 @@ ctest --test-dir build/wasm-mt --output-on-failure
 step "JavaScript, npm package and browser tests"
 bash scripts/build.sh web   # the npm package in dist/ and the static site in web/dist/
 npx vitest run --config tests/vitest.config.mjs
+step "done"
