@@ -102,9 +102,11 @@ export async function loadThreadedOrSingle(loadThreaded, loadSingle, warn) {
   } catch (e) {
     reason = e?.message ?? show(e);
   }
+  // A load the single build fails too (a bad wasmBinary) throws its own
+  // error, with no warning about a fallback that did not happen.
+  const ql = await loadSingle();
   const message = `quantlab: the threaded WebAssembly build did not load (${reason}); using the single-threaded build`;
   warn(message);
-  const ql = await loadSingle();
   ql.loadWarning = message;
   return ql;
 }
