@@ -406,17 +406,14 @@ void dequantize_row_iq1_m_simd128(const void* vx, float* y, int64_t k) {
         const float d = iq1m_scale(x[i]);
         uint16_t sc[4];
         std::memcpy(sc, x[i].scales, sizeof sc);
-        for (int ib = 0; ib < QK_K / 32; ++ib) {
-            const unsigned s = sc[ib / 2] >> (6 * (ib % 2));
-            const v128_t dl[2] = {wasm_f32x4_splat(d * float(2 * (s & 7) + 1)),
-                                  wasm_f32x4_splat(d * float(2 * ((s >> 3) & 7) + 1))};
-            const uint8_t* qs = x[i].qs + 4 * ib;
-            const unsigned qh = unsigned(x[i].qh[2 * ib]) | unsigned(x[i].qh[2 * ib + 1]) << 8;
-            for (int l = 0; l < 4; ++l) {
-                const unsigned nib = qh >> (4 * l);
-                dequantize_point(t, qs[l] | int(nib & 7) << 8, dl[l / 2], int((nib >> 3) & 1), y);
-                y += 8;
-            }
+        // 16 values at a time: one 3-bit scale, two grid points whose high
+        // index bits and delta signs are the two nibbles of one qh byte.
+        for (int j = 0; j < QK_K / 16; ++j) {
+            const v128_t dl = wasm_f32x4_splat(d * float(2 * ((sc[j / 4] >> (3 * (j % 4))) & 7) + 1));
+            const unsigned qh = x[i].qh[j];
+            dequantize_point(t, x[i].qs[2 * j] | int(qh & 7) << 8, dl, int((qh >> 3) & 1), y);
+            dequantize_point(t, x[i].qs[2 * j + 1] | int(qh & 0x70) << 4, dl, int(qh >> 7), y + 8);
+            y += 16;
         }
     }
 }
