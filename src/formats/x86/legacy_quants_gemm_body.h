@@ -368,7 +368,7 @@ inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8
     if constexpr (F::kTotal) sum = W::sum_in_groups_i32(sum);
     acc = W::add_groups_in_order(acc, W::mul_f(W::cvt_f(sum), W::mul_f(W::group_floats(dw), W::load_f(d))));
     if constexpr (F::kAffine) {
-        for (int k = 0; k < W::kGroups; ++k) summs += h2f[b[k].m] * s[4 * k];
+        for (int k = 0; k < W::kGroups; ++k) summs += _cvtsh_ss(b[k].m) * s[4 * k];
     }
 }
 
