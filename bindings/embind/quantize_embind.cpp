@@ -1,9 +1,9 @@
 // embind surface of whole-model quantization. JavaScript owns all I/O: it
 // reads the input header and each tensor's bytes from an async byte source
 // (a Blob, a Node file, a synthetic generator), and this side converts one
-// tensor per call, so only one tensor is ever in wasm memory and the files
-// themselves may be larger than wasm32's 4 GB address space. Offsets and
-// sizes cross the boundary as doubles: exact up to 2^53.
+// chunk of a tensor's rows per call, so only that chunk is ever in wasm
+// memory and the files themselves may be larger than wasm32's 4 GB address
+// space. Offsets and sizes cross the boundary as doubles: exact up to 2^53.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -192,8 +192,8 @@ public:
                 mo.imatrix = &imatrix_;
                 mo.imatrix_file = imatrix_name_;
             }
-            // Bounds the f32 staging buffer next to the whole tensor the
-            // caller already copied in (4M values = 16 MiB).
+            // The f32 staging buffer (4M values = 16 MiB): as large as the
+            // row chunks the caller sends (CHUNK_VALUES in quantize_model.mjs).
             mo.chunk_values = size_t(1) << 22;
             // Rows of each chunk split across the module's threads (0: the
             // loader's thread count; the single-threaded module runs 1).
@@ -216,30 +216,38 @@ public:
         });
     }
 
-    // in_ptr holds tensor i's input bytes; returns its output bytes with padding.
-    val convert_tensor(double index, uintptr_t in_ptr, double in_len) {
+    // Rows [row_begin, row_end) of tensor i (counted across its slices, the
+    // plan's `rows`), their input bytes at in_ptr; returns exactly their
+    // output bytes, no padding (QuantizeSession::convert_rows). The worker
+    // fallback converts a tensor as a sequence of these.
+    val convert_rows(double index, double row_begin, double row_end, uintptr_t in_ptr, double in_len) {
         return guarded([&] {
             QuantizeSession& s = live();
             const size_t i = bindings::size_arg(index, "tensor index");
             if (i >= s.n_tensors()) throw Error(ErrorCode::InvalidArgument, "tensor index out of range");
-            const uint64_t base = s.input_offset(i);
-            const uint64_t size = s.input_bytes(i);
+            const int64_t rows = s.n_rows(i);
+            const int64_t r0 = bindings::int_arg(row_begin, "first row", 0, rows);
+            const int64_t r1 = bindings::int_arg(row_end, "end row", r0, rows);
+            const uint64_t row_bytes = s.input_row_bytes(i);
+            const uint64_t base = s.input_offset(i) + uint64_t(r0) * row_bytes;
+            const uint64_t size = uint64_t(r1 - r0) * row_bytes;
             const uint64_t got = bindings::size_arg(in_len, "input length");
             if (got != size) {
-                throw Error(ErrorCode::BufferSize, "tensor " + s.plan().tensors[i].name + " needs " + std::to_string(size) +
+                throw Error(ErrorCode::BufferSize, "rows " + std::to_string(r0) + ".." + std::to_string(r1) + " of tensor " +
+                                                       s.plan().tensors[i].name + " need " + std::to_string(size) +
                                                        " input bytes, got " + std::to_string(got));
             }
             const uint8_t* in = reinterpret_cast<const uint8_t*>(in_ptr);
             out_.clear();
             const std::string what = "the output of tensor " + s.plan().tensors[i].name;
-            const size_t out_size = checked_count(s.output_bytes(i), 1, what);
+            const size_t out_size = checked_count(uint64_t(r1 - r0) * s.output_row_bytes(i), 1, what);
             try {
                 out_.reserve(out_size);
             } catch (const std::bad_alloc&) {
                 throw_out_of_memory(out_size, what);
             }
-            s.convert_tensor(
-                i,
+            s.convert_rows(
+                i, r0, r1,
                 [&](uint64_t off, size_t n, uint8_t* dst) {
                     if (off < base || off - base > size || n > size - (off - base)) {
                         throw Error(ErrorCode::Format, "read outside tensor data");
@@ -248,7 +256,7 @@ public:
                 },
                 [&](const uint8_t* p, size_t n) { out_.insert(out_.end(), p, p + n); });
             val copy = val::global("Uint8Array").new_(emscripten::typed_memory_view(out_.size(), out_.data()));
-            // The next tensor may be of another size: give the memory back.
+            // The next chunk may be of another size: give the memory back.
             std::vector<uint8_t>().swap(out_);
             return copy;
         });
@@ -276,6 +284,7 @@ private:
             ti.set("oldType", std::string(type_layout(t.old_type).name));
             ti.set("newType", std::string(type_layout(t.new_type).name));
             ti.set("oldBytes", double(t.old_bytes));
+            ti.set("rows", double(s.n_rows(i)));
             ti.set("newBytes", double(t.new_bytes));
             ti.set("convert", t.convert);
             ti.set("requantize", t.requantize);
@@ -362,5 +371,5 @@ EMSCRIPTEN_BINDINGS(quantlab_quantize_model) {
         .function("setImatrix", &QuantizeSessionJs::set_imatrix)
         .function("begin", &QuantizeSessionJs::begin)
         .function("headerBytes", &QuantizeSessionJs::header_bytes)
-        .function("convertTensor", &QuantizeSessionJs::convert_tensor);
+        .function("convertRows", &QuantizeSessionJs::convert_rows);
 }

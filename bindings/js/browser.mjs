@@ -3,7 +3,7 @@
 // rewrite to the emitted asset. Which one-thread build loads: wasm_variant.mjs;
 // whether the threaded build loads: module_variant.mjs.
 import { optionsObject } from './errors.mjs';
-import { chooseModuleVariant } from './module_variant.mjs';
+import { chooseModuleVariant, loadThreadedOrSingle, warningHandler } from './module_variant.mjs';
 import { instantiate } from './quantlab.mjs';
 import { chooseWasmVariant } from './wasm_variant.mjs';
 import { registerQuantizeEnvironment } from './quantize_model.mjs';
@@ -52,11 +52,15 @@ async function sameOriginUrl(url) {
  * the instance's wasmVariant says which loaded). options.threads
  * (0 = one per core) sets the thread count; options.locateFile /
  * options.wasmBinary override where the .wasm comes from; options.threadedFiles
- * ({js, wasm, worker} URLs) where the threaded build's files are served.
+ * ({js, wasm, worker} URLs) where the threaded build's files are served. A
+ * threaded build that fails to load falls back to a single-threaded one with
+ * a warning (options.onWarning, else console.warn).
  */
 export async function loadQuantlab(options) {
   options = optionsObject(options);
-  const { threads: wanted, threadedFiles: files, ...moduleOptions } = options;
+  const { threads: wanted, threadedFiles: files, onWarning, ...moduleOptions } = options;
+  const warn = warningHandler(onWarning);
+  optionsObject(files, 'threadedFiles');  // a bad option throws, it does not fall back
   const choice = chooseModuleVariant(
     { sharedMemory: globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function',
       cores: globalThis.navigator?.hardwareConcurrency ?? 1 },
@@ -64,21 +68,24 @@ export async function loadQuantlab(options) {
   );
   // One thread, or a build forced by options.wasmVariant (every variant but
   // the threaded one is single-threaded): relaxed SIMD when the browser has it.
-  if (choice.variant === 'single' || moduleOptions.wasmVariant !== undefined) {
+  const loadSingle = async () => {
     const { variant, factory } = await chooseWasmVariant(moduleOptions);
-    const ql = await instantiate(factory, moduleOptions);
+    const ql = await instantiate(factory, { ...moduleOptions });
     ql.wasmVariant = variant;
     return ql;
-  }
-  const urls = { ...threadedFiles(), ...(files ?? {}) };
-  urls.worker = await sameOriginUrl(urls.worker);
-  const factory = (await import(/* @vite-ignore */ urls.js)).default;
-  const ql = await instantiate(factory, {
-    locateFile: (name) => (name.endsWith('.worker.js') ? urls.worker : urls.wasm),
-    ...moduleOptions,
-    mainScriptUrlOrBlob: urls.js,  // what each pthread worker imports
-    quantlabWorkers: choice.threads - 1,
-  }, choice.threads);
-  ql.wasmVariant = 'simd128';  // the threaded build has the SIMD128 kernels
-  return ql;
+  };
+  if (choice.variant === 'single' || moduleOptions.wasmVariant !== undefined) return loadSingle();
+  return loadThreadedOrSingle(async () => {
+    const urls = { ...threadedFiles(), ...optionsObject(files, 'threadedFiles') };
+    urls.worker = await sameOriginUrl(String(urls.worker));
+    const factory = (await import(/* @vite-ignore */ String(urls.js))).default;
+    const ql = await instantiate(factory, {
+      locateFile: (name) => String(name.endsWith('.worker.js') ? urls.worker : urls.wasm),
+      ...moduleOptions,
+      mainScriptUrlOrBlob: String(urls.js),  // what each pthread worker imports
+      quantlabWorkers: choice.threads - 1,
+    }, choice.threads);
+    ql.wasmVariant = 'simd128';  // the threaded build has the SIMD128 kernels
+    return ql;
+  }, loadSingle, warn);
 }

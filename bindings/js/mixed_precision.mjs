@@ -2,7 +2,7 @@
 // small step per wasm call (progress, AbortSignal, a responsive page), then
 // plans at any budget from the same scan. See src/quantize/mixed_precision.h.
 import { checkSignal, fail, makeYielder, unwrap } from './errors.mjs';
-import { Model } from './model.mjs';
+import { disposeSymbol, Model } from './model.mjs';
 import { readAll } from './quantize_model.mjs';
 
 function withHeap(ql, bytes, fn) {
@@ -53,6 +53,7 @@ export class SensitivityScan {
   }
 
   _live() {
+    this._ql._check();
     if (!this._scan) fail('InvalidArgument', 'this scan was disposed');
     return this._scan;
   }
@@ -86,10 +87,15 @@ export class SensitivityScan {
   }
 
   dispose() {
-    this._scan?.delete();
+    if (!this._ql.terminated) this._scan?.delete(); // as Model.dispose
     this._scan = null;
     if (this._owns) this._model?.dispose();
     this._model = null;
+  }
+
+  /** The same as dispose(), for `using scan = await ql.scanSensitivity(...)`. */
+  [disposeSymbol]() {
+    this.dispose();
   }
 }
 
@@ -126,6 +132,7 @@ export async function scanSensitivity(ql, model, options = {}) {
     const t0 = performance.now();
     const pause = makeYielder();
     for (;;) {
+      ql._check();
       checkSignal(signal);
       const s = unwrap(scan.step());
       if (onProgress) {
@@ -142,7 +149,7 @@ export async function scanSensitivity(ql, model, options = {}) {
     scan = null;
     return result;
   } catch (e) {
-    scan?.delete();
+    if (!ql.terminated) scan?.delete();
     if (owns) m.dispose();
     throw e;
   }

@@ -111,7 +111,7 @@ async function runSteps(step, signal, onProgress) {
 
 // Symbol.dispose where the runtime has it (Node 20, recent browsers), so
 // `using model = await ql.loadModel(...)` frees the model at scope exit.
-const disposeSymbol = typeof Symbol.dispose === 'symbol' ? Symbol.dispose : Symbol.for('nodejs.dispose');
+export const disposeSymbol = typeof Symbol.dispose === 'symbol' ? Symbol.dispose : Symbol.for('nodejs.dispose');
 
 export class Model {
   constructor(ql, engine, header, info) {
@@ -123,6 +123,7 @@ export class Model {
   }
 
   _live() {
+    this._ql._check(); // 'Terminated' before 'disposed': the module is gone, not just this model
     if (!this._engine) fail('InvalidArgument', 'this model was disposed');
     return this._engine;
   }
@@ -234,7 +235,7 @@ export class Model {
         return result;
       } finally {
         // A cancelled or failed run frees what it held (a no-op after the result).
-        if (!finished && this._engine) this._engine.pplCancel();
+        if (!finished && this._engine && !this._ql.terminated) this._engine.pplCancel();
       }
     });
   }
@@ -263,7 +264,7 @@ export class Model {
         return unwrap(this._live().imatrixResult());
       } finally {
         // Detaches the collector when aborted or failed (a no-op after the result).
-        if (this._engine) this._engine.imatrixCancel();
+        if (this._engine && !this._ql.terminated) this._engine.imatrixCancel();
       }
     });
   }
@@ -285,7 +286,9 @@ export class Model {
 
   /** Frees the model's wasm memory. Safe to call twice; later calls on the model throw. */
   dispose() {
-    this._engine?.delete();
+    // After ql.terminate() no wasm code may run (the model's threads are
+    // gone): the heap is dropped whole with the instance instead.
+    if (!this._ql.terminated) this._engine?.delete();
     this._engine = null;
   }
 

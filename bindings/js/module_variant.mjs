@@ -33,3 +33,80 @@ export function chooseModuleVariant(host, threads) {
   if (!host.sharedMemory || wanted <= 1) return { variant: 'single', threads: 1 };
   return { variant: 'threads', threads: wanted };
 }
+
+// How long the threaded build's pthread workers may take to start before the
+// load is given up (a worker that fails outright is seen at once, below).
+export const PTHREAD_START_TIMEOUT_MS = 30_000;
+
+/**
+ * The threaded module's factory promise, watched: emscripten 3.1.6 resolves
+ * it only once every pool worker has loaded and merely logs a worker that
+ * cannot (its script missing or refused, as on a host without COOP/COEP
+ * serving the .worker.js wrongly), so it would never settle. This rejects
+ * on a worker's 'error' event or after timeoutMs, and then terminates the
+ * workers that did start. module: the object passed to the factory, which
+ * emscripten uses as its Module (PThread.unusedWorkers holds the pool).
+ */
+export function watchPthreadStart(module, pending, timeoutMs = PTHREAD_START_TIMEOUT_MS) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const giveUp = (e) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      try {
+        module.PThread?.terminateAllThreads?.();
+      } catch {
+        // The load failed already; stopping what started is best effort.
+      }
+      reject(e);
+    };
+    const timer = setTimeout(
+      () => giveUp(new Error(`its pthread workers did not start within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    for (const w of module.PThread?.unusedWorkers ?? []) {
+      w.addEventListener?.('error', (e) => giveUp(new Error(`a pthread worker failed to start: ${e?.message || 'its script did not load'}`)));
+    }
+    Promise.resolve(pending).then(
+      (m) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(m);
+      },
+      giveUp,
+    );
+  });
+}
+
+/** options.onWarning, or console.warn; checked like every option. */
+export function warningHandler(onWarning) {
+  if (onWarning !== undefined && onWarning !== null && typeof onWarning !== 'function') {
+    fail('InvalidArgument', 'onWarning must be a function');
+  }
+  return onWarning ?? ((message) => console.warn(message));
+}
+
+/**
+ * The threaded build from loadThreaded(), or, when it cannot load (its
+ * files missing or served wrongly, a pthread worker that does not start,
+ * shared memory refused), the single-threaded build from loadSingle() after
+ * a warning. The instance then reports what really loaded (threads 1,
+ * pthreads false, its wasmVariant) and keeps the reason in loadWarning.
+ */
+export async function loadThreadedOrSingle(loadThreaded, loadSingle, warn) {
+  let reason;
+  try {
+    return await loadThreaded();
+  } catch (e) {
+    reason = e?.message ?? show(e);
+  }
+  // A load the single build fails too (a bad wasmBinary) throws its own
+  // error, with no warning about a fallback that did not happen.
+  const ql = await loadSingle();
+  const message = `quantlab: the threaded WebAssembly build did not load (${reason}); using the single-threaded build`;
+  warn(message);
+  ql.loadWarning = message;
+  return ql;
+}

@@ -7,8 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { registerPathOpener } from './byte_source.mjs';
 import createQuantlabModule from './quantlab_wasm.mjs';
 import { optionsObject } from './errors.mjs';
-import { MODULE_VARIANTS, chooseModuleVariant } from './module_variant.mjs';
-import { withPthreadWorkers } from './node_pthreads.mjs';
+import { MODULE_VARIANTS, chooseModuleVariant, loadThreadedOrSingle, warningHandler } from './module_variant.mjs';
+import { commonJsExecArgv, withPthreadWorkers } from './node_pthreads.mjs';
 import { instantiate } from './quantlab.mjs';
 import { registerQuantizeEnvironment } from './quantize_model.mjs';
 
@@ -77,7 +77,7 @@ registerQuantizeEnvironment({
     };
   },
   createWorker() {
-    const w = new Worker(workerShim, { eval: true, workerData: { url: workerUrl } });
+    const w = new Worker(workerShim, { eval: true, execArgv: commonJsExecArgv(), workerData: { url: workerUrl } });
     return {
       post: (msg, transfer) => w.postMessage(msg, transfer),
       onMessage: (fn) => w.on('message', fn),
@@ -93,34 +93,49 @@ registerQuantizeEnvironment({
 /**
  * Node always has shared memory and workers: the threaded module with
  * options.threads threads (0 = one per logical CPU), or the single-threaded
- * one for threads: 1.
+ * one for threads: 1. A threaded module that fails to load falls back to the
+ * single-threaded one with a warning (options.onWarning, else console.warn).
+ * options.threadedFiles ({js, wasm, worker} file: URLs) moves its files.
  */
 export async function loadQuantlab(options) {
   options = optionsObject(options);
-  const { threads: wanted, ...moduleOptions } = options;
+  const { threads: wanted, threadedFiles, onWarning, ...moduleOptions } = options;
+  const warn = warningHandler(onWarning);
+  optionsObject(threadedFiles, 'threadedFiles');  // a bad option throws, it does not fall back
   const choice = chooseModuleVariant({ sharedMemory: true, cores: availableParallelism() }, wanted);
-  if (choice.variant === 'single') {
+  const loadSingle = async () => {
     const wasm = moduleOptions.wasmBinary ?? wasmBinary();
     const ql = await instantiate(createQuantlabModule, { ...moduleOptions, wasmBinary: wasm });
     ql.wasmVariant = 'simd128';  // always SIMD128 in Node (wasm_variant.mjs says why)
     return ql;
-  }
-  const files = MODULE_VARIANTS.threads;
-  const js = fileUrl(files.js).href;
-  const factory = (await import(js)).default;
+  };
+  if (choice.variant === 'single') return loadSingle();
+  return loadThreadedOrSingle(() => loadThreaded(choice.threads, moduleOptions, threadedFiles), loadSingle, warn);
+}
+
+async function loadThreaded(threads, moduleOptions, threadedFiles) {
+  const names = MODULE_VARIANTS.threads;
+  const files = {
+    js: fileUrl(names.js).href,
+    wasm: fileUrl(names.wasm).href,
+    worker: fileUrl(names.worker).href,
+    ...optionsObject(threadedFiles, 'threadedFiles'),
+  };
+  for (const k of Object.keys(files)) files[k] = String(files[k]);  // URL objects too; workers get strings
+  const factory = (await import(files.js)).default;
   const ql = await withPthreadWorkers(() =>
     instantiate(factory, {
       ...moduleOptions,
-      wasmBinary: moduleOptions.wasmBinary ?? readFileSync(fileUrl(files.wasm)),
-      locateFile: (name) => fileUrl(name.endsWith('.worker.js') ? files.worker : files.wasm).href,
+      wasmBinary: moduleOptions.wasmBinary ?? readFileSync(new URL(files.wasm)),
+      locateFile: (name) => String(name.endsWith('.worker.js') ? files.worker : files.wasm),
       // emscripten cannot tell Node's main thread from a page's, where
       // waiting for a worker blocks the page; in Node it blocks nothing.
       printErr: moduleOptions.printErr ?? ((text) => {
         if (!String(text).startsWith('Blocking on the main thread')) console.warn(text);
       }),
-      mainScriptUrlOrBlob: js,  // what each pthread worker imports
-      quantlabWorkers: choice.threads - 1,
-    }, choice.threads));
+      mainScriptUrlOrBlob: files.js,  // what each pthread worker imports
+      quantlabWorkers: threads - 1,
+    }, threads));
   ql.wasmVariant = 'simd128';
   return ql;
 }

@@ -107,9 +107,30 @@ export function beginSession(m, prefixes, sizes, options, imatrix, session = nul
   }
 }
 
-/** Converts one tensor's input bytes; returns its output bytes (with padding). */
-export function convertTensor(m, session, index, bytes) {
-  return withHeap(m, bytes, (p) => unwrap(session.convertTensor(index, p, bytes.length)));
+/** Converts rows [r0, r1) of a tensor from their input bytes; returns exactly their output bytes (no padding). */
+export function convertRows(m, session, index, r0, r1, bytes) {
+  return withHeap(m, bytes, (p) => unwrap(session.convertRows(index, r0, r1, p, bytes.length)));
+}
+
+// Values per row chunk (16 MiB as F32), as the C++ session stages them: a
+// chunk is what is read, held in wasm memory and posted to a worker at once.
+const CHUNK_VALUES = 1 << 22;
+
+/**
+ * Every tensor as row chunks [r0, r1), in file order: {index, r0, r1, last}.
+ * Rows are quantized independently, so the outputs of the chunks, appended
+ * in order, are the tensor's bytes whatever the chunk size.
+ */
+export function* rowChunks(tensors, chunkValues = CHUNK_VALUES) {
+  for (let i = 0; i < tensors.length; ++i) {
+    const t = tensors[i];
+    const step = Math.max(1, Math.floor(chunkValues / Math.max(1, t.shape[0] ?? 1)));
+    if (t.rows === 0) yield { index: i, r0: 0, r1: 0, last: true };
+    for (let r0 = 0; r0 < t.rows; r0 += step) {
+      const r1 = Math.min(t.rows, r0 + step);
+      yield { index: i, r0, r1, last: r1 === t.rows };
+    }
+  }
 }
 
 /** Every byte of a source (an imatrix file). */
@@ -259,7 +280,13 @@ function startWorker() {
       w.post(msg, transfer);
       return reply;
     },
-    terminate: () => w.terminate(),
+    // A browser worker says nothing when terminated: a call waiting on it
+    // (ql.terminate() during a run) is rejected here instead.
+    terminate: () => {
+      w.terminate();
+      broken ??= new QuantlabError('Terminated', 'the quantize worker was terminated');
+      settle((p) => p.reject(broken));
+    },
   };
 }
 
@@ -281,6 +308,7 @@ export async function quantizeModel(ql, input, options = {}) {
   if (!Number.isSafeInteger(workers) || workers < 1) fail('InvalidArgument', 'workers must be a positive integer');
   intOption(options.threads ?? undefined, 'threads', 0, 256, 0);
   if (onProgress !== undefined && typeof onProgress !== 'function') fail('InvalidArgument', 'onProgress must be a function');
+  if (options.chunkValues !== undefined) intOption(options.chunkValues, 'chunkValues', 1, 2 ** 28);
   const opts = sessionOptions(options);
   const m = ql._m;
   const t0 = performance.now();
@@ -307,6 +335,7 @@ export async function quantizeModel(ql, input, options = {}) {
     const prefixes = await Promise.all(srcs.map((src) => src.read(0, Math.min(src.size, 1 << 20))));
     let plan;
     for (;;) {
+      ql._check(); // reading may have let ql.terminate() run: no wasm call after it
       const r = beginSession(m, prefixes, sizes, opts, imatrix, session);
       session = r.session;
       if (r.begun.complete) {
@@ -342,14 +371,30 @@ export async function quantizeModel(ql, input, options = {}) {
     };
     await startFile(0);
 
-    const readTensor = async (i) => {
-      const t = tensors[i];
-      // A tensor goes through wasm memory whole: one that cannot is refused before it is read.
-      requireAllocatable(t.oldBytes, `tensor '${t.name}'`);
-      const bytes = await srcs[t.inputFile].read(t.inputOffset, t.oldBytes);
-      if (bytes.length !== t.oldBytes) fail('Format', `tensor '${t.name}' is cut short by the end of the file`);
+    // A tensor's bytes per row (input and output), from the plan.
+    const rowBytes = tensors.map((t) => ({
+      input: t.rows > 0 ? t.oldBytes / t.rows : 0,
+      output: t.rows > 0 ? t.newBytes / t.rows : 0,
+      padding: t.outputBytes - t.newBytes,
+    }));
+    const readRows = async ({ index, r0, r1 }) => {
+      const t = tensors[index];
+      const len = (r1 - r0) * rowBytes[index].input;
+      if (len === 0) return new Uint8Array(0);
+      requireAllocatable(len, `rows ${r0}..${r1} of tensor '${t.name}'`);
+      const bytes = await srcs[t.inputFile].read(t.inputOffset + r0 * rowBytes[index].input, len);
+      if (bytes.length !== len) fail('Format', `tensor '${t.name}' is cut short by the end of the file`);
       bytesRead += bytes.length;
       return bytes;
+    };
+    // A chunk's output, then the tensor's padding after its last chunk.
+    const writeRows = async ({ index, r0, r1, last }, out) => {
+      const want = (r1 - r0) * rowBytes[index].output;
+      if (out.length !== want) {
+        fail('Internal', `rows ${r0}..${r1} of tensor '${tensors[index].name}' gave ${out.length} bytes, not ${want}`);
+      }
+      if (out.length > 0) await write(index, out);
+      if (last && rowBytes[index].padding > 0) await write(index, new Uint8Array(rowBytes[index].padding));
     };
     const progress = (i) => {
       if (!onProgress) return;
@@ -366,14 +411,19 @@ export async function quantizeModel(ql, input, options = {}) {
       });
     };
 
+    const chunkValues = options.chunkValues ?? CHUNK_VALUES;
+    const chunks = rowChunks(tensors, chunkValues);
     if (workers <= 1) {
       const pause = makeYielder();
-      for (let i = 0; i < n; ++i) {
+      for (const job of chunks) {
+        ql._check();
         checkSignal(signal);
-        const bytes = await readTensor(i);
+        const bytes = await readRows(job);
+        ql._check();
         checkSignal(signal);
-        await write(i, convertTensor(m, session, i, bytes));
-        progress(i);
+        const out = job.r1 > job.r0 ? convertRows(m, session, job.index, job.r0, job.r1, bytes) : new Uint8Array(0);
+        await writeRows(job, out);
+        if (job.last) progress(job.index);
         await pause();
       }
     } else {
@@ -385,12 +435,21 @@ export async function quantizeModel(ql, input, options = {}) {
         imatrix,
         wasmBinary: typeof env.wasmBinary === 'function' ? env.wasmBinary() : null,
       };
-      for (let k = 0; k < Math.min(workers, n); ++k) pool.push(startWorker());
-      await Promise.all(pool.map(async (w) => {
-        await w.ready;
-        await w.call(init);
-      }));
-      await runPool(pool, n, { signal, readTensor, write, progress });
+      let nChunks = 0;  // no more workers than chunks
+      for (const job of rowChunks(tensors, chunkValues)) if (job.r1 > job.r0 && ++nChunks >= workers) break;
+      for (let k = 0; k < Math.max(1, nChunks); ++k) pool.push(startWorker());
+      const stop = ql._onTerminate(() => {
+        for (const w of pool) w.terminate();
+      });
+      try {
+        await Promise.all(pool.map(async (w) => {
+          await w.ready;
+          await w.call(init);
+        }));
+        await runPool(pool, chunks, { signal, check: () => ql._check(), readRows, writeRows, progress });
+      } finally {
+        stop();
+      }
     }
     checkSignal(signal);
     await startFile(sinks.length - 1); // files left without tensors still get their header
@@ -418,20 +477,23 @@ export async function quantizeModel(ql, input, options = {}) {
     throw e;
   } finally {
     for (const w of pool) w.terminate();
-    session?.delete();
+    // After ql.terminate() no wasm code runs (a threaded session's pool threads are gone).
+    if (!ql.terminated) session?.delete();
     for (const src of srcs) await src.close?.();
   }
 }
 
 // Reads on this thread, converts on idle workers, writes in file order. At
-// most two tensors per worker are read ahead of the next one to write.
-async function runPool(pool, n, { signal, readTensor, write, progress }) {
+// most two row chunks per worker are read ahead of the next one to write, so
+// memory holds a few chunks, never whole tensors.
+async function runPool(pool, chunks, { signal, check, readRows, writeRows, progress }) {
   const idle = [...pool];
   const done = new Map();
   const inflight = new Set();
   let failure = null;
   let nextRead = 0;
   let nextWrite = 0;
+  let pending = chunks.next();
   // Wakes the wait for workers when the caller aborts.
   let onAbort = null;
   const aborted = new Promise((resolve) => {
@@ -439,37 +501,51 @@ async function runPool(pool, n, { signal, readTensor, write, progress }) {
     signal?.addEventListener('abort', resolve, { once: true });
   });
   try {
-    while (nextWrite < n) {
+    while (!pending.done || nextWrite < nextRead) {
+      check();
       checkSignal(signal);
-      while (nextRead < n && idle.length > 0 && nextRead - nextWrite < 2 * pool.length && !failure) {
-        const i = nextRead++;
-        const bytes = await readTensor(i);
+      while (!pending.done && idle.length > 0 && nextRead - nextWrite < 2 * pool.length && !failure) {
+        const job = pending.value;
+        const k = nextRead++;
+        pending = chunks.next();
+        const bytes = await readRows(job);
+        check();
         checkSignal(signal);
+        if (job.r1 === job.r0) {
+          done.set(k, { job, out: new Uint8Array(0) });
+          continue;
+        }
         const w = idle.pop();
         const buf = ownBuffer(bytes);
-        const job = w
-          .call({ type: 'convert', index: i, data: buf }, [buf])
+        const call = w
+          .call({ type: 'rows', index: job.index, r0: job.r0, r1: job.r1, data: buf }, [buf])
           .then(
             (r) => {
-              done.set(i, new Uint8Array(r.data));
+              done.set(k, { job, out: new Uint8Array(r.data) });
               idle.push(w);
             },
             (e) => void (failure ??= e),
           )
-          .finally(() => inflight.delete(job));
-        inflight.add(job);
+          .finally(() => inflight.delete(call));
+        inflight.add(call);
       }
-      if (failure) throw failure;
+      if (failure) {
+        check(); // a worker stopped by ql.terminate() fails as 'Terminated'
+        throw failure;
+      }
       while (done.has(nextWrite)) {
-        const out = done.get(nextWrite);
+        const { job, out } = done.get(nextWrite);
         done.delete(nextWrite);
-        await write(nextWrite, out);
-        progress(nextWrite);
+        await writeRows(job, out);
+        if (job.last) progress(job.index);
         nextWrite++;
         checkSignal(signal);
       }
-      if (nextWrite < n && !done.has(nextWrite) && inflight.size > 0) await Promise.race([...inflight, aborted]);
-      if (failure) throw failure;
+      if (nextWrite < nextRead && !done.has(nextWrite) && inflight.size > 0) await Promise.race([...inflight, aborted]);
+      if (failure) {
+        check();
+        throw failure;
+      }
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);

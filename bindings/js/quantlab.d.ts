@@ -30,6 +30,8 @@ export type QuantlabErrorCode =
   | 'OutOfMemory'
   /** The WebAssembly module could not be instantiated. */
   | 'LoadFailed'
+  /** The Quantlab instance was terminated (ql.terminate()); load a new one. */
+  | 'Terminated'
   /** A bug in quantlab: please report it. */
   | 'Internal';
 
@@ -282,6 +284,8 @@ export interface PlannedTensor {
   newType: string;
   oldBytes: number;
   newBytes: number;
+  /** Rows: the product of shape[1..] (0 when shape[0] is 0); oldBytes and newBytes are whole rows. */
+  rows: number;
   /** The data is rewritten (newType differs from oldType). */
   convert: boolean;
   requantize: boolean;
@@ -440,11 +444,18 @@ export interface QuantizeModelOptions {
   signal?: AbortSignal;
   /**
    * Converters: 1 converts on the calling thread; more start that many Web
-   * Workers (Node: worker_threads), each with its own wasm module. Output
-   * is identical. Buffers returned by a {size, read} source may be
-   * transferred (detached) when they hold exactly one tensor.
+   * Workers (Node: worker_threads), each with its own wasm module, and send
+   * them chunks of each tensor's rows (never whole tensors). Output is
+   * identical. Buffers returned by a {size, read} source may be transferred
+   * (detached) when they hold exactly one chunk.
    */
   workers?: number;
+  /**
+   * Values per chunk of rows read, converted and (with workers) posted at
+   * once (default 4194304, 16 MiB as F32; a chunk holds at least one row).
+   * Memory and message count, not output, depend on it.
+   */
+  chunkValues?: number;
   /**
    * Threads converting the rows of each tensor inside this module (0 or
    * unset: the module's threads, ql.threads). Only the threaded module
@@ -603,6 +614,8 @@ export declare class SensitivityScan {
   measureFileType(name: string): { ftype: string; fileBytes: number; kld: number; ppl: number; basePpl: number };
   imatrix(): Uint8Array | null;
   dispose(): void;
+  /** The same as dispose(), for `using scan = await ql.scanSensitivity(...)`. */
+  [Symbol.dispose](): void;
 }
 
 export interface PlanMixedPrecisionOptions extends SensitivityOptions, MixedPlanTarget {
@@ -683,6 +696,27 @@ export declare class Quantlab {
   readonly threads: number;
   /** True for the threaded build (-pthread: SharedArrayBuffer and Web Workers). */
   readonly pthreads: boolean;
+  /**
+   * Set when the threaded build was wanted but did not load and this
+   * single-threaded one was loaded instead: the warning that was given.
+   */
+  readonly loadWarning?: string;
+  /** True once terminate() ran. */
+  readonly terminated: boolean;
+  /**
+   * Releases the module: the threaded build's pthread workers and the
+   * workers of a running quantizeModel stop, so a Node process can exit and
+   * a page can drop the instance (its wasm memory goes once unreferenced).
+   * Models and scans it made are released with it (their dispose() is then
+   * a no-op). Afterwards every call, on the instance or on what it made,
+   * throws (rejects with) QuantlabError 'Terminated'; a second terminate()
+   * does nothing.
+   */
+  terminate(): void;
+  /** The same as terminate(). */
+  dispose(): void;
+  /** The same as terminate(), for `using ql = await loadQuantlab()`. */
+  [Symbol.dispose](): void;
   formats(): FormatInfo[];
   format(type: string): FormatInfo;
   quantizedSize(type: string, n: number): number;
@@ -743,10 +777,19 @@ export interface LoadOptions {
    */
   threads?: number;
   /**
-   * Browser: where the threaded build's files are served, when a bundler did
-   * not copy them next to the package's entry (default: new URL beside it).
+   * Where the threaded build's files are served, when a bundler did not
+   * copy them next to the package's entry (default: new URL beside it;
+   * Node: file: URLs).
    */
-  threadedFiles?: { js?: string; wasm?: string; worker?: string };
+  threadedFiles?: { js?: string | URL; wasm?: string | URL; worker?: string | URL };
+  /**
+   * Called with a message when the threaded build was wanted but failed to
+   * load (its files missing or served without the right headers, a pthread
+   * worker that did not start within 30 s, SharedArrayBuffer missing) and the
+   * single-threaded build was loaded instead (default: console.warn). The
+   * instance's threads, pthreads and wasmVariant say what loaded.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** Instantiate the WebAssembly module. */

@@ -4,8 +4,9 @@
 // in a finally block so a failed call leaves the module exactly as usable as
 // before.
 import { allocate, fail, numberOption, optionsObject, QuantlabError, show, unwrap } from './errors.mjs';
-import { loadModel, parseGgufHeader } from './model.mjs';
+import { disposeSymbol, loadModel, parseGgufHeader } from './model.mjs';
 import { planMixedPrecision, scanSensitivity } from './mixed_precision.mjs';
+import { watchPthreadStart } from './module_variant.mjs';
 import { quantizeModel } from './quantize_model.mjs';
 
 export { QuantlabError };
@@ -34,7 +35,8 @@ export class Quantlab {
     if (!module || typeof module.formats !== 'function' || typeof module._malloc !== 'function') {
       fail('InvalidArgument', 'a Quantlab wraps an instantiated quantlab module: use loadQuantlab()');
     }
-    this._m = module;
+    this._module = module;
+    this._terminators = new Set();
     this._formats = module.formats();
     this._byName = new Map(this._formats.map((f) => [f.name.toLowerCase(), f]));
     const info = module.buildInfo();
@@ -46,13 +48,75 @@ export class Quantlab {
     this.threads = 1;
   }
 
+  /** The wasm module; after terminate() every use throws QuantlabError 'Terminated'. */
+  get _m() {
+    if (!this._module) {
+      fail('Terminated', 'this Quantlab instance was terminated (ql.terminate()); load a new one with loadQuantlab()');
+    }
+    return this._module;
+  }
+
+  /** Throws 'Terminated' once terminate() ran: long operations call it between steps. */
+  _check() {
+    void this._m;
+  }
+
+  /** True once terminate() ran. */
+  get terminated() {
+    return this._module === null;
+  }
+
+  // fn runs when terminate() does (a quantizeModel run stops its workers);
+  // returns the function that unregisters it.
+  _onTerminate(fn) {
+    this._terminators.add(fn);
+    return () => this._terminators.delete(fn);
+  }
+
+  /**
+   * Releases what keeps the module alive: the threaded build's pthread
+   * workers and the workers of a running quantizeModel. No wasm code runs
+   * afterwards (a model's threads are gone with the workers), so models and
+   * scans are not freed one by one: the whole heap goes with the instance
+   * once nothing references it. Every later call, on this instance or on a
+   * model or scan it made, throws QuantlabError 'Terminated'; calling it
+   * again does nothing.
+   */
+  terminate() {
+    const m = this._module;
+    if (!m) return;
+    this._module = null;
+    for (const fn of [...this._terminators]) {
+      try {
+        fn();
+      } catch {
+        // Stopping is best effort: every worker is still told to stop.
+      }
+    }
+    this._terminators.clear();
+    // emscripten's pthread runtime (the threaded build only): terminates its workers.
+    m.PThread?.terminateAllThreads?.();
+  }
+
+  /** The same as terminate(). */
+  dispose() {
+    this.terminate();
+  }
+
+  /** The same as terminate(), for `using ql = await loadQuantlab()`. */
+  [disposeSymbol]() {
+    this.terminate();
+  }
+
   /** The traits table: one entry per tensor type. */
   formats() {
+    this._check();
     return this._formats.map((f) => ({ ...f }));
   }
 
   /** Traits of one type by ggml name (case-insensitive). */
   format(type) {
+    this._check();
     requireType(type);
     const f = this._byName.get(type.toLowerCase());
     if (!f) {
@@ -253,8 +317,16 @@ export async function instantiate(factory, moduleOptions, threads = 1) {
   moduleOptions = optionsObject(moduleOptions);
   let module;
   try {
-    module = await factory(moduleOptions);
+    const pending = factory(moduleOptions);
+    // emscripten made moduleOptions its Module: the threaded build has a
+    // PThread pool there, whose workers must start or fail the load.
+    module = await (moduleOptions.PThread ? watchPthreadStart(moduleOptions, pending) : pending);
   } catch (e) {
+    try {
+      moduleOptions.PThread?.terminateAllThreads?.();
+    } catch {
+      // Stopping the workers of a failed load is best effort.
+    }
     throw new QuantlabError('LoadFailed', `could not load the quantlab WebAssembly module: ${e?.message ?? show(e)}`, { cause: e });
   }
   const ql = new Quantlab(module);

@@ -166,10 +166,52 @@ uint64_t QuantizeSession::input_offset(size_t i) const {
     return in_.tensors.at(plan_.tensors.at(i).input_index).file_offset;
 }
 
+int64_t QuantizeSession::n_rows(size_t i) const {
+    const PlannedTensor& t = plan_.tensors.at(i);
+    if (!t.ne.empty() && t.ne[0] <= 0) return 0;  // no values (a dimension-less tensor is one value)
+    int64_t n = 1;
+    for (size_t d = 1; d < t.ne.size(); ++d) n *= t.ne[d];
+    return n;
+}
+
+uint64_t QuantizeSession::input_row_bytes(size_t i) const {
+    const PlannedTensor& t = plan_.tensors.at(i);
+    return row_size(type_traits(t.old_type), t.ne.empty() ? 1 : t.ne[0]);
+}
+
+uint64_t QuantizeSession::output_row_bytes(size_t i) const {
+    const PlannedTensor& t = plan_.tensors.at(i);
+    // A tensor that is not converted is copied as it is.
+    return t.convert ? row_size(type_traits(t.new_type), t.ne.empty() ? 1 : t.ne[0]) : input_row_bytes(i);
+}
+
+uint64_t QuantizeSession::padding_bytes(size_t i) const {
+    if (!has_layout_) throw Error(ErrorCode::InvalidArgument, "a dry run has no output layout");
+    return headers_.at(output_file(i)).padding_after(slot_.at(i));
+}
+
 void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn& write, const ChunkFn& chunk_done) {
+    if (i >= plan_.tensors.size()) throw Error(ErrorCode::InvalidArgument, "tensor index out of range");
+    convert_rows(i, 0, n_rows(i), read, write, chunk_done);
+    static const uint8_t zeros[64] = {};
+    for (uint64_t pad = padding_bytes(i); pad > 0;) {
+        const size_t k = size_t(std::min<uint64_t>(pad, sizeof zeros));
+        write(zeros, k);
+        pad -= k;
+    }
+    emit(opt_, format_tensor_line(plan_.tensors[i], i, plan_.tensors.size(), false));
+}
+
+void QuantizeSession::convert_rows(size_t i, int64_t row_begin, int64_t row_end, const ReadFn& read,
+                                   const WriteFn& write, const ChunkFn& chunk_done) {
     if (i >= plan_.tensors.size()) throw Error(ErrorCode::InvalidArgument, "tensor index out of range");
     if (opt_.params.dry_run || !has_layout_) throw Error(ErrorCode::InvalidArgument, "a dry run converts nothing");
     const PlannedTensor& t = plan_.tensors[i];
+    if (row_begin < 0 || row_begin > row_end || row_end > n_rows(i)) {
+        throw Error(ErrorCode::InvalidArgument, "rows " + std::to_string(row_begin) + ".." + std::to_string(row_end) +
+                                                    " are outside tensor " + t.name + " (" +
+                                                    std::to_string(n_rows(i)) + " rows)");
+    }
     const GgufTensorInfo& src = in_.tensors[t.input_index];
     const ModelQuantizeOptions& opt = opt_;
 
@@ -179,8 +221,6 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
     const int64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
     const int64_t ne1 = t.ne.size() > 1 ? t.ne[1] : 1;
     const int64_t ne2 = t.ne.size() > 2 ? t.ne[2] : 1;
-    int64_t n_slices = 1;
-    for (size_t d = 2; d < t.ne.size(); ++d) n_slices *= t.ne[d];
     const size_t in_row = row_size(tin, ne0);
     const size_t out_row = row_size(tout, ne0);
     const int64_t rows_per_chunk =
@@ -191,51 +231,54 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
     std::vector<std::vector<float>>& scratch = scratch_;
 
     try {
-        for (int64_t sl = 0; sl < n_slices && ne0 > 0; ++sl) {
+        // Chunks never cross a slice (each has its own imatrix slice) and
+        // start at multiples of rows_per_chunk within it, as for a whole tensor.
+        for (int64_t row = row_begin; row < row_end && ne0 > 0;) {
+            const int64_t sl = row / ne1;
+            const int64_t in_slice = row % ne1;
+            const int64_t nr = std::min({rows_per_chunk - in_slice % rows_per_chunk, ne1 - in_slice, row_end - row});
             // Experts of a 3-D tensor each have their own imatrix slice.
             const float* im = weights_[i] ? weights_[i] + (sl % ne2) * ne0 : nullptr;
-            for (int64_t r0 = 0; r0 < ne1; r0 += rows_per_chunk) {
-                const int64_t nr = std::min(rows_per_chunk, ne1 - r0);
-                const int64_t first_row = sl * ne1 + r0;
-                const size_t in_len = size_t(nr) * in_row;
-                in_buf.resize(in_len);
-                read(src.file_offset + uint64_t(first_row) * in_row, in_len, in_buf.data());
+            const int64_t first_row = row;
+            row += nr;
+            const size_t in_len = size_t(nr) * in_row;
+            in_buf.resize(in_len);
+            read(src.file_offset + uint64_t(first_row) * in_row, in_len, in_buf.data());
 
-                if (!t.convert) {
-                    // llama.cpp's loader checks every tensor it reads (check_tensors).
-                    parallel_rows(*pool_, nr, ne0, [&](int tid, int64_t b, int64_t e) {
-                        validate_rows(tin, kin, in_buf.data() + size_t(b) * in_row, e - b, ne0,
-                                      scratch[size_t(tid)], t.name, first_row + b, "invalid input data");
-                    });
-                    if (in_len) write(in_buf.data(), in_len);
-                } else {
-                    f32_buf.resize(size_t(nr * ne0));
-                    out_buf.resize(size_t(nr) * out_row);
-                    parallel_rows(*pool_, nr, ne0, [&](int, int64_t b, int64_t e) {
-                        float* x = f32_buf.data() + size_t(b * ne0);
-                        const uint8_t* q = in_buf.data() + size_t(b) * in_row;
-                        if (t.old_type == GgmlType::F32) {
-                            std::memcpy(x, q, size_t(e - b) * in_row);
-                        } else {
-                            for (int64_t r = b; r < e; ++r) {
-                                kin.dequantize_row(in_buf.data() + size_t(r) * in_row, f32_buf.data() + size_t(r * ne0), ne0);
-                            }
+            if (!t.convert) {
+                // llama.cpp's loader checks every tensor it reads (check_tensors).
+                parallel_rows(*pool_, nr, ne0, [&](int tid, int64_t b, int64_t e) {
+                    validate_rows(tin, kin, in_buf.data() + size_t(b) * in_row, e - b, ne0, scratch[size_t(tid)],
+                                  t.name, first_row + b, "invalid input data");
+                });
+                if (in_len) write(in_buf.data(), in_len);
+            } else {
+                f32_buf.resize(size_t(nr * ne0));
+                out_buf.resize(size_t(nr) * out_row);
+                parallel_rows(*pool_, nr, ne0, [&](int, int64_t b, int64_t e) {
+                    float* x = f32_buf.data() + size_t(b * ne0);
+                    const uint8_t* q = in_buf.data() + size_t(b) * in_row;
+                    if (t.old_type == GgmlType::F32) {
+                        std::memcpy(x, q, size_t(e - b) * in_row);
+                    } else {
+                        for (int64_t r = b; r < e; ++r) {
+                            kin.dequantize_row(in_buf.data() + size_t(r) * in_row, f32_buf.data() + size_t(r * ne0), ne0);
                         }
-                        require_finite_rows(x, e - b, ne0, t.name, first_row + b);
-                        QuantizeOptions qo;
-                        qo.n_per_row = ne0;
-                        qo.imatrix = im;
-                        qo.imatrix_len = im ? size_t(ne0) : 0;
-                        qo.variant = opt.variant;
-                        qo.first_row = first_row + b;
-                        uint8_t* y = out_buf.data() + size_t(b) * out_row;
-                        // Validates every row it writes (first_non_finite_row), as ggml_validate_row_data.
-                        quantize_into(tout, x, size_t((e - b) * ne0), y, size_t(e - b) * out_row, qo);
-                    });
-                    if (!out_buf.empty()) write(out_buf.data(), out_buf.size());
-                }
-                if (chunk_done) chunk_done(in_len);
+                    }
+                    require_finite_rows(x, e - b, ne0, t.name, first_row + b);
+                    QuantizeOptions qo;
+                    qo.n_per_row = ne0;
+                    qo.imatrix = im;
+                    qo.imatrix_len = im ? size_t(ne0) : 0;
+                    qo.variant = opt.variant;
+                    qo.first_row = first_row + b;
+                    uint8_t* y = out_buf.data() + size_t(b) * out_row;
+                    // Validates every row it writes (first_non_finite_row), as ggml_validate_row_data.
+                    quantize_into(tout, x, size_t((e - b) * ne0), y, size_t(e - b) * out_row, qo);
+                });
+                if (!out_buf.empty()) write(out_buf.data(), out_buf.size());
             }
+            if (chunk_done) chunk_done(in_len);
         }
     } catch (const Error& e) {
         if (e.code() == ErrorCode::Cancelled) throw;
@@ -243,13 +286,6 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
         if (what.find(t.name) != std::string::npos) throw;
         throw Error(e.code(), t.name + ": " + what);
     }
-    static const uint8_t zeros[64] = {};
-    for (uint64_t pad = headers_.at(output_file(i)).padding_after(slot_.at(i)); pad > 0;) {
-        const size_t k = size_t(std::min<uint64_t>(pad, sizeof zeros));
-        write(zeros, k);
-        pad -= k;
-    }
-    emit(opt, format_tensor_line(t, i, plan_.tensors.size(), false));
 }
 
 }  // namespace quantlab

@@ -54,6 +54,21 @@ public:
     using ChunkFn = std::function<void(uint64_t bytes_read)>;
     void convert_tensor(size_t i, const ReadFn& read, const WriteFn& write, const ChunkFn& chunk_done = {});
 
+    // The same work a range of rows at a time, for converters that each get
+    // a slice of one tensor (the JavaScript worker fallback). Rows are
+    // counted across the tensor's slices (ne1 * ne2 * ne3 of them); each is
+    // quantized alone (ggml quantizes row by row, an expert slice with its
+    // own imatrix slice), so converting any split of [0, n_rows(i)) in order
+    // and appending padding_bytes(i) zeros writes convert_tensor's bytes.
+    // read sees only offsets of rows [row_begin, row_end); write gets
+    // exactly (row_end - row_begin) * output_row_bytes(i) bytes, no padding.
+    int64_t n_rows(size_t i) const;
+    uint64_t input_row_bytes(size_t i) const;
+    uint64_t output_row_bytes(size_t i) const;
+    uint64_t padding_bytes(size_t i) const;
+    void convert_rows(size_t i, int64_t row_begin, int64_t row_end, const ReadFn& read, const WriteFn& write,
+                      const ChunkFn& chunk_done = {});
+
 private:
     GgufHeader in_;
     ModelQuantizeOptions opt_;

@@ -2,7 +2,8 @@
 // llama.cpp's greedy text and perplexity for stories260K, with the
 // single-threaded module (no COOP/COEP) and with the threaded one (a
 // cross-origin-isolated page). The page is the built web app; the reference
-// files are served through Playwright routes.
+// files are served through Playwright routes. On the isolated page, a
+// threaded build that cannot start its workers falls back to one thread.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openWebApp } from './chromium.mjs';
 
@@ -11,6 +12,39 @@ const apps = [];
 afterAll(async () => {
   for (const app of apps) await app.close();
 });
+
+// A host that serves the threaded build's worker script wrongly (here: not
+// at all): loadQuantlab falls back to one thread and says so, at the
+// worker's error event instead of hanging; terminate() then makes every call
+// throw 'Terminated'.
+async function expectThreadedFallback(page) {
+  const r = await page.evaluate(async () => {
+    const warnings = [];
+    const t0 = performance.now();
+    const ql = await window.loadQuantlab({
+      threads: 2,
+      threadedFiles: { worker: new URL('missing/quantlab_wasm_mt.worker.js', location.href).href },
+      onWarning: (m) => warnings.push(m),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const x = Float32Array.from({ length: 256 }, (_, i) => Math.sin(i));
+    const state = [ql.pthreads, ql.threads, ql.wasmVariant, ql.dequantize(ql.quantize(x, 'q4_K'), 'q4_K', 256).length];
+    ql.terminate();
+    let code = null;
+    try {
+      ql.quantize(x, 'q4_K');
+    } catch (e) {
+      code = e.code;
+    }
+    return { state, warnings, seconds, code, loadWarning: ql.loadWarning };
+  });
+  expect(r.warnings).toHaveLength(1);
+  expect(r.warnings[0]).toMatch(/pthread worker failed to start.*single-threaded build/);
+  expect(r.loadWarning).toBe(r.warnings[0]);
+  expect(r.state).toEqual([false, 1, 'relaxed-simd', 256]);
+  expect(r.seconds).toBeLessThan(20);  // the worker's error event, not the 30 s timeout
+  expect(r.code).toBe('Terminated');
+}
 
 describe.each([
   { isolation: false, pthreads: false },
@@ -59,5 +93,6 @@ describe.each([
     // The app's worker loads the same build and says which.
     expect(r.variantBadge).toBe(pthreads ? 'WebAssembly SIMD128' : 'WebAssembly relaxed SIMD');
     expect(errors).toEqual([]);
+    if (isolation) await expectThreadedFallback(page);
   });
 });

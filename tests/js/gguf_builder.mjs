@@ -174,3 +174,58 @@ export function hugeModelSource(bytes) {
     },
   };
 }
+
+/**
+ * A llama of F32 weights (default: 4096 wide, 5 layers, 5.1 GB) that exists
+ * only as a {size, read, tensors} source: values repeat with a prime period,
+ * so any range reads the same bytes every time and no two rows line up.
+ */
+export function syntheticLlama({ nEmbd = 4096, nFf = 11008, nLayer = 5, nVocab = 32000, nHead = 32, nHeadKv = 32 } = {}) {
+  const kv = [
+    ['general.architecture', 8, 'llama'],
+    ['general.name', 8, 'synthetic'],
+    ['llama.block_count', 4, nLayer],
+    ['llama.context_length', 4, 4096],
+    ['llama.embedding_length', 4, nEmbd],
+    ['llama.feed_forward_length', 4, nFf],
+    ['llama.attention.head_count', 4, nHead],
+    ['llama.attention.head_count_kv', 4, nHeadKv],
+  ];
+  const tensors = llamaTensors({ nEmbd, nFf, nLayer, nVocab, nHead, nHeadKv });
+  const g = ggufHeader(kv, tensors);
+  // Values repeat with a prime period, so no two rows of a tensor line up.
+  const PERIOD = 1_048_573;
+  const table = new Float32Array(PERIOD * 2);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < PERIOD; ++i) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    table[i] = table[i + PERIOD] = ((x >>> 0) / 4294967296 - 0.5) * 0.08;
+  }
+  const size = g.dataOffset + g.dataSize;
+  return {
+    size,
+    tensors: g.tensors,
+    async read(offset, length) {
+      const out = new Uint8Array(length);
+      let o = offset;
+      if (o < g.dataOffset) {
+        const n = Math.min(length, g.dataOffset - o);
+        out.set(g.header.subarray(o, o + n), 0);
+        o += n;
+      }
+      // Tensor sizes here are multiples of the alignment: the data section
+      // is one run of floats (read offsets are 4-aligned past the header).
+      if (o < offset + length) {
+        const f = new Float32Array(out.buffer, o - offset, (offset + length - o) / 4);
+        let k = ((o - g.dataOffset) / 4) % PERIOD;
+        for (let i = 0; i < f.length; ) {
+          const n = Math.min(f.length - i, PERIOD);
+          f.set(table.subarray(k, k + n), i);
+          i += n;
+          k = (k + n) % PERIOD;
+        }
+      }
+      return out;
+    },
+  };
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQuantlab, QuantlabError } from '../../dist/node.mjs';
-import { ggufHeader, llamaTensors } from './gguf_builder.mjs';
+import { syntheticLlama } from './gguf_builder.mjs';
 import { sharedDir } from './golden.mjs';
 
 const ref = (name) => `${sharedDir}/reference/${name}`;
@@ -195,6 +195,28 @@ describe('workers', () => {
     expect(sha256(await bytesOf(q8.blob))).toBe(sha256(readFileSync(ref('stories260K-q8_0.gguf'))));
   });
 
+  it('workers get chunks of rows: any chunk size and worker count writes the same bytes', async () => {
+    const want = sha256(readFileSync(ref('stories260K-q4_k_m.gguf')));
+    // 64-value rows: 200 (1000) values make chunks of 3 (15) rows, which split every matrix.
+    for (const [workers, chunkValues] of [[1, 200], [2, 1000]]) {
+      const events = [];
+      const r = await ql.quantizeModel(F32, { type: 'Q4_K_M', workers, chunkValues, onProgress: (p) => events.push(p.index) });
+      expect(sha256(await bytesOf(r.blob)), `workers ${workers}, chunkValues ${chunkValues}`).toBe(want);
+      expect(events).toEqual([...Array(48).keys()]);
+    }
+    expect(wholeRows(await ql.quantizeModel(F32, { type: 'Q4_K_M', dryRun: true }))).toBe(true);
+    expect((await rejection(ql.quantizeModel(F32, { type: 'Q8_0', chunkValues: 0 }))).code).toBe('InvalidArgument');
+  });
+
+  it('an i-quant with an imatrix is the same in chunks of rows on 2 workers as whole on one thread', async () => {
+    const src = syntheticLlama({ nEmbd: 256, nFf: 768, nLayer: 1, nVocab: 512, nHead: 8, nHeadKv: 2 });
+    const source = (await ql.readGgufHeader(src)).tensors.filter((t) => t.shape.length === 2 && t.name !== 'token_embd.weight');
+    const imatrix = new Blob([legacyImatrix(source)]);
+    const whole = await ql.quantizeModel(src, { type: 'IQ2_XXS', imatrix });
+    const rows = await ql.quantizeModel(src, { type: 'IQ2_XXS', imatrix, workers: 2, chunkValues: 256 * 5 });
+    expect(sha256(await bytesOf(rows.blob))).toBe(sha256(await bytesOf(whole.blob)));
+  });
+
   it('threads 1, 2 and 3 split each tensor\'s rows inside the threaded module: the same bytes, the heap bounded', async () => {
     const want = readFileSync(ref('stories260K-q4_k_m.gguf'));
     for (const threads of [1, 2, 3]) {
@@ -226,6 +248,12 @@ describe('workers', () => {
     expect(e.message).toMatch(/blk\.3\.attn_q\.weight/);
   });
 });
+
+// The plan's rows: every tensor's byte counts are whole rows.
+function wholeRows({ plan }) {
+  return plan.tensors.every((t) => t.rows === t.shape.slice(1).reduce((a, b) => a * b, 1) &&
+    t.oldBytes % t.rows === 0 && t.newBytes % t.rows === 0);
+}
 
 describe('cancellation and errors', () => {
   it('an AbortSignal cancels, and a path output leaves no file behind', async () => {
@@ -517,56 +545,6 @@ describe('split models', () => {
 // header is written here, tensor data is synthesized in read() from the
 // absolute offset, so any range reads the same bytes every time.
 
-function syntheticLlama({ nEmbd = 4096, nFf = 11008, nLayer = 5, nVocab = 32000, nHead = 32, nHeadKv = 32 } = {}) {
-  const kv = [
-    ['general.architecture', 8, 'llama'],
-    ['general.name', 8, 'synthetic'],
-    ['llama.block_count', 4, nLayer],
-    ['llama.context_length', 4, 4096],
-    ['llama.embedding_length', 4, nEmbd],
-    ['llama.feed_forward_length', 4, nFf],
-    ['llama.attention.head_count', 4, nHead],
-    ['llama.attention.head_count_kv', 4, nHeadKv],
-  ];
-  const tensors = llamaTensors({ nEmbd, nFf, nLayer, nVocab, nHead, nHeadKv });
-  const g = ggufHeader(kv, tensors);
-  // Values repeat with a prime period, so no two rows of a tensor line up.
-  const PERIOD = 1_048_573;
-  const table = new Float32Array(PERIOD * 2);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < PERIOD; ++i) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    table[i] = table[i + PERIOD] = ((x >>> 0) / 4294967296 - 0.5) * 0.08;
-  }
-  const size = g.dataOffset + g.dataSize;
-  return {
-    size,
-    tensors: g.tensors,
-    async read(offset, length) {
-      const out = new Uint8Array(length);
-      let o = offset;
-      if (o < g.dataOffset) {
-        const n = Math.min(length, g.dataOffset - o);
-        out.set(g.header.subarray(o, o + n), 0);
-        o += n;
-      }
-      // Tensor sizes here are multiples of the alignment: the data section
-      // is one run of floats (read offsets are 4-aligned past the header).
-      if (o < offset + length) {
-        const f = new Float32Array(out.buffer, o - offset, (offset + length - o) / 4);
-        let k = ((o - g.dataOffset) / 4) % PERIOD;
-        for (let i = 0; i < f.length; ) {
-          const n = Math.min(f.length - i, PERIOD);
-          f.set(table.subarray(k, k + n), i);
-          i += n;
-          k = (k + n) % PERIOD;
-        }
-      }
-      return out;
-    },
-  };
-}
-
 const big = process.env.QUANTLAB_BIG_TEST === '1' ? describe : describe.skip;
 
 big('a synthetic F32 llama larger than 4 GB (QUANTLAB_BIG_TEST=1)', () => {
@@ -577,7 +555,8 @@ big('a synthetic F32 llama larger than 4 GB (QUANTLAB_BIG_TEST=1)', () => {
     const hashes = [];
     // Threads split each tensor's rows inside one threaded module (interleaved
     // 1, 2, 1, 2 on a shared machine); workers = 2 runs two single-threaded
-    // modules in workers, whole tensors each.
+    // modules in workers, which get chunks of rows. Per-run peak RSS:
+    // scripts/bench-quantize-memory.mjs (one process per run).
     const runs = [{ threads: 1 }, { threads: 2 }, { threads: 1 }, { threads: 2 }, { workers: 2 }];
     for (const run of runs) {
       const q = await loadQuantlab({ threads: run.workers ? 1 : 2 });
@@ -606,6 +585,7 @@ big('a synthetic F32 llama larger than 4 GB (QUANTLAB_BIG_TEST=1)', () => {
       // Inside the one module: the largest tensor's input bytes, its output,
       // two 16 MiB row-chunk buffers; at most 2x its F32 size plus its output.
       if (!run.workers) expect(heapPeak).toBeLessThanOrEqual(2 * largestF32 + largestOut);
+      q.terminate();  // its pthread workers no longer keep its heap alive
     }
     for (const h of hashes) expect(h).toBe(hashes[0]);
   }, 1_800_000);

@@ -114,6 +114,80 @@ TEST_CASE("session: tensors converted out of order by separate sessions give qua
     CHECK_THROWS_AS(a.convert_tensor(a.n_tensors(), read, memory_writer(out)), Error);
 }
 
+namespace {
+
+// Converts every tensor of `in` as row ranges of `step` rows (ranges
+// crossing expert slices), alternating between two sessions, and assembles
+// the file as the JavaScript worker fallback does.
+std::vector<uint8_t> convert_by_rows(const std::vector<uint8_t>& in, const ModelQuantizeOptions& o, int64_t step) {
+    const ReadFn read = memory_reader(in);
+    QuantizeSession a(read_gguf_header(in.size(), read), o);
+    QuantizeSession b(read_gguf_header(in.size(), read), o);
+    std::vector<uint8_t> out = a.header_bytes();
+    int turn = 0;
+    for (size_t i = 0; i < a.n_tensors(); ++i) {
+        REQUIRE(out.size() == a.output_offset(i));
+        for (int64_t r0 = 0; r0 < a.n_rows(i); r0 += step) {
+            const int64_t r1 = std::min(a.n_rows(i), r0 + step);
+            QuantizeSession& s = turn++ % 2 ? a : b;
+            const ReadFn only_these = [&](uint64_t off, size_t len, uint8_t* dst) {
+                const uint64_t lo = s.input_offset(i) + uint64_t(r0) * s.input_row_bytes(i);
+                REQUIRE(off >= lo);
+                REQUIRE(off + len <= lo + uint64_t(r1 - r0) * s.input_row_bytes(i));
+                read(off, len, dst);
+            };
+            const size_t before = out.size();
+            s.convert_rows(i, r0, r1, only_these, memory_writer(out));
+            REQUIRE(out.size() - before == uint64_t(r1 - r0) * s.output_row_bytes(i));
+        }
+        out.resize(out.size() + a.padding_bytes(i), 0);
+    }
+    CHECK_THROWS_AS(a.convert_rows(0, 0, a.n_rows(0) + 1, read, memory_writer(out)), Error);
+    CHECK_THROWS_AS(a.convert_rows(0, 2, 1, read, memory_writer(out)), Error);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("session: tensors converted as row ranges by separate sessions give quantize_model's bytes",
+          "[quantize][session][rows]") {
+    const auto in = read_bytes(ref_file("stories260K-f32.gguf"));
+    const ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    const auto want = read_bytes(ref_file("stories260K-q4_k_m.gguf"));
+    for (int64_t step : {1, 7, 64, 1 << 20}) CHECK(convert_by_rows(in, o, step) == want);
+}
+
+TEST_CASE("session: row ranges across expert slices keep each expert's imatrix slice",
+          "[quantize][session][rows]") {
+    SynthLlama shape;
+    shape.n_layer = 1;
+    shape.n_embd = 256;
+    shape.n_ff = 96;
+    shape.n_vocab = 256;
+    shape.n_expert = 3;
+    const SyntheticModel model(shape);
+    std::vector<uint8_t> in(size_t(model.size()));
+    model.reader()(0, in.size(), in.data());
+    // Weights that differ per column and per expert, for every matrix.
+    ImatrixData im;
+    const GgufHeader header = read_gguf_header(in.size(), memory_reader(in));
+    for (const auto& t : header.tensors) {
+        if (t.ne.size() < 2) continue;
+        const int64_t n = t.ne[0] * (t.ne.size() > 2 ? t.ne[2] : 1);
+        std::vector<float> w(static_cast<size_t>(n));
+        for (int64_t j = 0; j < n; ++j) w[size_t(j)] = 1.0f + float((j * 7) % 13);
+        im.entries[t.name] = std::move(w);
+    }
+    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    o.imatrix = &im;
+    const auto want = quantize_bytes(in, o);
+    // 96 rows per expert: ranges of 40 and 7 cross the slice boundaries.
+    for (int64_t step : {40, 7}) CHECK(convert_by_rows(in, o, step) == want);
+    // The imatrix matters here: without it the bytes differ.
+    ModelQuantizeOptions plain = options(LlamaFtype::MOSTLY_Q4_K_M);
+    CHECK(quantize_bytes(in, plain) != want);
+}
+
 TEST_CASE("session: a dry run plans without a layout to convert into", "[quantize][session]") {
     const auto in = read_bytes(ref_file("stories260K-f32.gguf"));
     ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);

@@ -80,10 +80,15 @@ inline void split_s_sums(const float* sumx, const float* sumw, int i1, int i2, c
              (sumw[n] - sumw[i2]) * xs[2] * xs[2];
 }
 
+// Room after prefix sums of n values (n + 1 entries) for SIMD kernels that
+// read them four at a time from any start up to n; the padding is zero and
+// never counts.
+constexpr int kSumsPad = 3;
+
 // IQ1_M's prefix sums: px[h][j] / pw[h][j] sum weight * x / weight over the
 // first j sorted values that lie in half h of the 16 (index < 8: h = 0).
 struct HalfSums {
-    float px[2][kGroupM + 1], pw[2][kGroupM + 1];
+    float px[2][kGroupM + 1 + kSumsPad] = {}, pw[2][kGroupM + 1 + kSumsPad] = {};
 };
 
 // The constants of IQ1_M's collapsed sums: for both level sets v[0] - v[1] =
@@ -284,7 +289,7 @@ struct RefSteps {
 template <class Steps>
 void quantize_row_iq1_s(const IqLattice& lat, const float* x, block_iq1_s* y, int64_t n, const float* qw) {
     constexpr int bs = kGroupS;
-    float scales[QK_K / bs], weight[bs], sumx[bs + 1], sumw[bs + 1];
+    float scales[QK_K / bs], weight[bs], sumx[bs + 1 + kSumsPad] = {}, sumw[bs + 1 + kSumsPad] = {};
     int8_t shifts[QK_K / bs], L[bs];
     int idx[bs];
     uint16_t index[bs / 8];

@@ -44,13 +44,15 @@ namespace legacy {
 // the largest u.
 
 // What a format has unless it says otherwise: Q8_0 activations, no minimum,
-// SIMD128's lane-wise float steps, an fp16 d (h2f: fp16_to_fp32_table()).
+// SIMD128's lane-wise float steps, an fp16 d. F16C converts d exactly (the
+// value SIMD128's fp16_to_fp32_table() holds); a lookup in that 256 KB table
+// missed the cache often enough to be the single-token kernels' hot spot.
 template <class B>
 struct Block32 {
     using Block = B;
     using Act = block_q8_0;
     static constexpr bool kAffine = false, kTotal = false;
-    static float d(const B& b, const float* h2f) { return h2f[b.d]; }
+    static float d(const B& b, const float*) { return _cvtsh_ss(b.d); }
 };
 
 template <class V, class Block>
@@ -366,7 +368,7 @@ inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8
     if constexpr (F::kTotal) sum = W::sum_in_groups_i32(sum);
     acc = W::add_groups_in_order(acc, W::mul_f(W::cvt_f(sum), W::mul_f(W::group_floats(dw), W::load_f(d))));
     if constexpr (F::kAffine) {
-        for (int k = 0; k < W::kGroups; ++k) summs += h2f[b[k].m] * s[4 * k];
+        for (int k = 0; k < W::kGroups; ++k) summs += _cvtsh_ss(b[k].m) * s[4 * k];
     }
 }
 
