@@ -58,9 +58,9 @@ async function sameOriginUrl(url) {
  */
 export async function loadQuantlab(options) {
   options = optionsObject(options);
-  const { threads: wanted, threadedFiles: files, onWarning, ...moduleOptions } = options;
+  const { threads: wanted, threadedFiles: filesOption, onWarning, ...moduleOptions } = options;
   const warn = warningHandler(onWarning);
-  optionsObject(files, 'threadedFiles');  // a bad option throws, it does not fall back
+  const files = optionsObject(filesOption, 'threadedFiles');  // a bad option throws, it does not fall back
   const choice = chooseModuleVariant(
     { sharedMemory: globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function',
       cores: globalThis.navigator?.hardwareConcurrency ?? 1 },
@@ -76,7 +76,7 @@ export async function loadQuantlab(options) {
   };
   if (choice.variant === 'single' || moduleOptions.wasmVariant !== undefined) return loadSingle();
   return loadThreadedOrSingle(async () => {
-    const urls = { ...threadedFiles(), ...optionsObject(files, 'threadedFiles') };
+    const urls = { ...threadedFiles(), ...files };
     urls.worker = await sameOriginUrl(String(urls.worker));
     const factory = (await import(/* @vite-ignore */ String(urls.js))).default;
     const ql = await instantiate(factory, {

@@ -101,7 +101,7 @@ export async function loadQuantlab(options) {
   options = optionsObject(options);
   const { threads: wanted, threadedFiles, onWarning, ...moduleOptions } = options;
   const warn = warningHandler(onWarning);
-  optionsObject(threadedFiles, 'threadedFiles');  // a bad option throws, it does not fall back
+  const files = optionsObject(threadedFiles, 'threadedFiles');  // a bad option throws, it does not fall back
   const choice = chooseModuleVariant({ sharedMemory: true, cores: availableParallelism() }, wanted);
   const loadSingle = async () => {
     const wasm = moduleOptions.wasmBinary ?? wasmBinary();
@@ -110,7 +110,7 @@ export async function loadQuantlab(options) {
     return ql;
   };
   if (choice.variant === 'single') return loadSingle();
-  return loadThreadedOrSingle(() => loadThreaded(choice.threads, moduleOptions, threadedFiles), loadSingle, warn);
+  return loadThreadedOrSingle(() => loadThreaded(choice.threads, moduleOptions, files), loadSingle, warn);
 }
 
 async function loadThreaded(threads, moduleOptions, threadedFiles) {
@@ -119,7 +119,7 @@ async function loadThreaded(threads, moduleOptions, threadedFiles) {
     js: fileUrl(names.js).href,
     wasm: fileUrl(names.wasm).href,
     worker: fileUrl(names.worker).href,
-    ...optionsObject(threadedFiles, 'threadedFiles'),
+    ...threadedFiles,  // checked by loadQuantlab
   };
   for (const k of Object.keys(files)) files[k] = String(files[k]);  // URL objects too; workers get strings
   const factory = (await import(files.js)).default;
