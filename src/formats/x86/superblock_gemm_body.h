@@ -497,8 +497,17 @@ struct alignas(64) ActRowSuper {
     typename V::I g[16 / V::kGroups];     // groups in the weight format's row_group order
     typename V::I corr[16 / V::kGroups];  // their offset corrections, same order
     __m128i bs_lo, bs_hi;
+    __m128i bs_pairs;  // bsums 2j + 2j+1 as int16, in the order of k4_mins_paired: j = 0, 4, 1, 5, 2, 6, 3, 7
     float d;
 };
+
+// Q4_K/Q5_K's 8 mins as int16 in the order j = 0, 4, 1, 5, 2, 6, 3, 7, so that
+// vpmaddwd with ActRowSuper::bs_pairs gives lane j = pair_j * min_j +
+// pair_4+j * min_4+j: the integer SIMD128's two dot_i16x8 of the bsums with
+// the mins (each repeated for its two 16-value groups) add to.
+inline __m128i k4_mins_paired(const uint8_t* packed) {
+    return _mm_shuffle_epi8(k4_scales_x16(packed), _mm_setr_epi8(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1));
+}
 
 // A Mins format's fp16 d and dmin (adjacent in its block) as floats, d in
 // lanes 0..3 and dmin in 4..7: one F16C conversion for both.
@@ -535,6 +544,9 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
         }
         act[i].bs_lo = load16(ab[i].bsums);
         act[i].bs_hi = load16(ab[i].bsums + 8);
+        // Pair sums (at most 32 * 128 in magnitude: exact in int16), reordered.
+        act[i].bs_pairs = _mm_shuffle_epi8(_mm_hadd_epi16(act[i].bs_lo, act[i].bs_hi),
+                                           _mm_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
         act[i].d = ab[i].d;
     }
     const auto* wb = static_cast<const uint8_t*>(w);
@@ -573,8 +585,13 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
                 continue;
             }
             if constexpr (F::kTerm == Term::Mins || F::kTerm == Term::Q6) {
-                const __m128i bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, _mm256_castsi256_si128(sc.aux)),
-                                                   _mm_madd_epi16(x.bs_hi, _mm256_extracti128_si256(sc.aux, 1)));
+                __m128i bsum;
+                if constexpr (F::kTerm == Term::Mins && F::kGroupsPerScale == 2) {  // Q4_K, Q5_K: packed k4 scales
+                    bsum = _mm_madd_epi16(x.bs_pairs, k4_mins_paired(b[i].scales));
+                } else {
+                    bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, _mm256_castsi256_si128(sc.aux)),
+                                         _mm_madd_epi16(x.bs_hi, _mm256_extracti128_si256(sc.aux, 1)));
+                }
                 if constexpr (F::kTerm == Term::Mins) {
                     // d_a * d in lanes 0..3, d_a * dmin in 4..7: the products SIMD128 takes
                     // one at a time (exact, whatever the width).
