@@ -199,7 +199,7 @@ struct IQ3XXS : Lattice<IQ3XXS, GgmlType::IQ3_XXS, block_iq3_xxs, 2> {
         }
     }
     static Scales scales(const Block& b) {  // the top nibble of byte 3 of each word
-        return {odd_scales_per32(strided_codes(b.qs + QK_K / 4 + 3, 4, 4, 15)), _mm256_setzero_si256(), fp16_to_fp32(b.d) * 0.25f, 0.0f};
+        return {odd_scales_per32(strided_codes(b.qs + QK_K / 4 + 3, 4, 4, 15)), _mm256_setzero_si256(), _cvtsh_ss(b.d) * 0.25f, 0.0f};
     }
 };
 
@@ -220,7 +220,7 @@ struct IQ3S : Lattice<IQ3S, GgmlType::IQ3_S, block_iq3_s, 2> {
     static Scales scales(const Block& b) {  // nibble ib of the four scale bytes
         uint32_t packed;
         std::memcpy(&packed, b.scales, sizeof packed);
-        return {odd_scales_per32(_pdep_u64(packed, 0x0F0F0F0F0F0F0F0FULL)), _mm256_setzero_si256(), fp16_to_fp32(b.d), 0.0f};
+        return {odd_scales_per32(_pdep_u64(packed, 0x0F0F0F0F0F0F0F0FULL)), _mm256_setzero_si256(), _cvtsh_ss(b.d), 0.0f};
     }
 };
 

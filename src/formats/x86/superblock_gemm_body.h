@@ -27,6 +27,7 @@
 // a register; a single token multiplies a row's decoded registers directly.
 #pragma once
 
+#include <cstddef>
 #include <cstring>
 
 #include "core/half.h"
@@ -90,7 +91,7 @@ inline Scales k4_scales(const Block& b) {
     const __m128i sm = k4_scales_x16(b.scales);
     return {_mm_shuffle_epi8(sm, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)),
             _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15))),
-            fp16_to_fp32(b.d), fp16_to_fp32(b.dmin)};
+            _cvtsh_ss(b.d), _cvtsh_ss(b.dmin)};
 }
 
 // Q4_K: nibbles of 32-value chunks (low nibbles first). Register 2k holds the
@@ -160,7 +161,7 @@ struct Q6K {
     }
     static Scales scales(const Block& b) {
         const __m128i sc = load16(b.scales);
-        return {sc, _mm256_cvtepi8_epi16(sc), fp16_to_fp32(b.d), 0.0f};
+        return {sc, _mm256_cvtepi8_epi16(sc), _cvtsh_ss(b.d), 0.0f};
     }
     template <class W>
     static void row(const Block& b, typename W::I* q) {
@@ -196,8 +197,8 @@ struct Q2K {
     }
     static Scales scales(const Block& b) {
         const __m128i sc = load16(b.scales), m4 = _mm_set1_epi8(0x0F);
-        return {_mm_and_si128(sc, m4), _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc, 4), m4)), fp16_to_fp32(b.d),
-                fp16_to_fp32(b.dmin)};
+        return {_mm_and_si128(sc, m4), _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc, 4), m4)), _cvtsh_ss(b.d),
+                _cvtsh_ss(b.dmin)};
     }
     template <class W>
     static void row(const Block& b, typename W::I* q) {
@@ -226,7 +227,7 @@ struct Q3K {
     static Scales scales(const Block& b) {
         alignas(16) int8_t sc[16];
         simd::unpack_scales_q3(b.scales, sc);
-        return {load16(sc), _mm256_setzero_si256(), fp16_to_fp32(b.d), 0.0f};
+        return {load16(sc), _mm256_setzero_si256(), _cvtsh_ss(b.d), 0.0f};
     }
     template <class W>
     static void row(const Block& b, typename W::I* q) {
@@ -262,7 +263,7 @@ struct IQ4XS {
         const uint64_t ls = _pdep_u64(sl, 0x0F0F0F0F0F0F0F0FULL) | (_pdep_u64(b.scales_h, 0x0303030303030303ULL) << 4);
         const __m128i v = _mm_sub_epi8(_mm_cvtsi64_si128(int64_t(ls)), _mm_set1_epi8(32));
         return {_mm_shuffle_epi8(v, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)), _mm256_setzero_si256(),
-                fp16_to_fp32(b.d), 0.0f};
+                _cvtsh_ss(b.d), 0.0f};
     }
     template <class W>
     static void row(const Block& b, typename W::I* q) {
@@ -496,8 +497,28 @@ struct alignas(64) ActRowSuper {
     typename V::I g[16 / V::kGroups];     // groups in the weight format's row_group order
     typename V::I corr[16 / V::kGroups];  // their offset corrections, same order
     __m128i bs_lo, bs_hi;
+    __m128i bs_pairs;  // bsums 2j + 2j+1 as int16, in the order of k4_mins_paired: j = 0, 4, 1, 5, 2, 6, 3, 7
     float d;
 };
+
+// Q4_K/Q5_K's 8 mins as int16 in the order j = 0, 4, 1, 5, 2, 6, 3, 7, so that
+// vpmaddwd with ActRowSuper::bs_pairs gives lane j = pair_j * min_j +
+// pair_4+j * min_4+j: the integer SIMD128's two dot_i16x8 of the bsums with
+// the mins (each repeated for its two 16-value groups) add to.
+inline __m128i k4_mins_paired(const uint8_t* packed) {
+    return _mm_shuffle_epi8(k4_scales_x16(packed), _mm_setr_epi8(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1));
+}
+
+// A Mins format's fp16 d and dmin (adjacent in its block) as floats, d in
+// lanes 0..3 and dmin in 4..7: one F16C conversion for both.
+template <class Block>
+inline __m256 d_dmin_x4(const Block& b) {
+    static_assert(offsetof(Block, dmin) == offsetof(Block, d) + 2, "d and dmin adjacent");
+    uint32_t both;
+    std::memcpy(&both, &b.d, sizeof both);
+    const __m128i halves = _mm_shuffle_epi8(_mm_cvtsi32_si128(int32_t(both)), _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3));
+    return _mm256_cvtph_ps(halves);
+}
 
 template <class V, class F>
 void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
@@ -523,12 +544,18 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
         }
         act[i].bs_lo = load16(ab[i].bsums);
         act[i].bs_hi = load16(ab[i].bsums + 8);
+        // Pair sums (at most 32 * 128 in magnitude: exact in int16), reordered.
+        act[i].bs_pairs = _mm_shuffle_epi8(_mm_hadd_epi16(act[i].bs_lo, act[i].bs_hi),
+                                           _mm_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
         act[i].d = ab[i].d;
     }
     const auto* wb = static_cast<const uint8_t*>(w);
     for (int64_t r = 0; r < n_rows; ++r) {
         const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
-        __m128 acc = _mm_setzero_ps(), accm = _mm_setzero_ps();
+        __m128 acc = _mm_setzero_ps();
+        // Mins formats: SIMD128's acc in lanes 0..3 and accm in lanes 4..7, so
+        // that both float steps are one 8-wide step and one reduction per row.
+        __m256 acc_accm = _mm256_setzero_ps();
         float total = 0.0f;
         for (int64_t i = 0; i < nb; ++i) {
             typename V::I q[Z];
@@ -536,12 +563,17 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             const Scales sc = F::scales(b[i]);
             const ActRowSuper<V>& x = act[i];
             auto s = V::zero();
-            for (int z = 0; z < Z; ++z) {
-                int groups[G];
-                for (int l = 0; l < G; ++l) groups[l] = F::row_group(G, z, l);
-                if constexpr (kScaleByMadd<V, F>) {
-                    s = V::add_i32(s, V::madd_i16(V::maddubs(q[z], x.g[z]), V::group_scales_i16(sc.sg, groups)));
-                } else {
+            if constexpr (kScaleByMadd<V, F>) {
+                const auto table = V::scale_table_i16(sc.sg);
+                for (int z = 0; z < Z; ++z) {
+                    int groups[G];
+                    for (int l = 0; l < G; ++l) groups[l] = F::row_group(G, z, l);
+                    s = V::add_i32(s, V::madd_i16(V::maddubs(q[z], x.g[z]), V::pick_scales_i16(table, groups)));
+                }
+            } else {
+                for (int z = 0; z < Z; ++z) {
+                    int groups[G];
+                    for (int l = 0; l < G; ++l) groups[l] = F::row_group(G, z, l);
                     const auto start = M::kOffset ? x.corr[z] : V::zero();
                     const auto t = M::template dot<V>(start, M::template operand<V>(q[z]), x.g[z]);
                     s = V::add_i32(s, kScaled<F> ? V::mullo_i32(t, V::group_scales_i32(sc.sg, groups)) : t);
@@ -553,17 +585,34 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
                 continue;
             }
             if constexpr (F::kTerm == Term::Mins || F::kTerm == Term::Q6) {
-                const __m128i bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, _mm256_castsi256_si128(sc.aux)),
-                                                   _mm_madd_epi16(x.bs_hi, _mm256_extracti128_si256(sc.aux, 1)));
+                __m128i bsum;
+                if constexpr (F::kTerm == Term::Mins && F::kGroupsPerScale == 2) {  // Q4_K, Q5_K: packed k4 scales
+                    bsum = _mm_madd_epi16(x.bs_pairs, k4_mins_paired(b[i].scales));
+                } else {
+                    bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, _mm256_castsi256_si128(sc.aux)),
+                                         _mm_madd_epi16(x.bs_hi, _mm256_extracti128_si256(sc.aux, 1)));
+                }
                 if constexpr (F::kTerm == Term::Mins) {
-                    accm = _mm_add_ps(accm, _mm_mul_ps(_mm_cvtepi32_ps(bsum), _mm_set1_ps(x.d * sc.dmin)));
+                    // d_a * d in lanes 0..3, d_a * dmin in 4..7: the products SIMD128 takes
+                    // one at a time (exact, whatever the width).
+                    const __m256 dd8 = _mm256_mul_ps(_mm256_set1_ps(x.d), d_dmin_x4(b[i]));
+                    const __m256 both = _mm256_cvtepi32_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(sumi), bsum, 1));
+                    acc_accm = _mm256_add_ps(acc_accm, _mm256_mul_ps(both, dd8));
+                    continue;
                 } else {
                     sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(bsum, 5));
                 }
             }
             acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(sumi), _mm_set1_ps(x.d * sc.d)));
         }
-        y[r] = F::kTerm == Term::BlockTotal ? total : F::kTerm == Term::Mins ? hsum4(acc) - hsum4(accm) : hsum4(acc);
+        if constexpr (F::kTerm == Term::Mins) {
+            // hsum4 of each half (SIMD128's f32x4_hsum), then acc - accm.
+            __m256 v = _mm256_add_ps(acc_accm, _mm256_permute_ps(acc_accm, _MM_SHUFFLE(1, 0, 3, 2)));
+            v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+            y[r] = _mm256_cvtss_f32(v) - _mm_cvtss_f32(_mm256_extractf128_ps(v, 1));
+        } else {
+            y[r] = F::kTerm == Term::BlockTotal ? total : hsum4(acc);
+        }
     }
 }
 

@@ -24,7 +24,7 @@ struct Ternary {
     static constexpr int kGroupsPerScale = 1, kOffset = 1, kMaxU = 3;
     template <class Block>
     static Scales block_scales(const Block& b) {
-        return {_mm_set1_epi8(1), _mm256_setzero_si256(), fp16_to_fp32(b.d), 0.0f};
+        return {_mm_set1_epi8(1), _mm256_setzero_si256(), _cvtsh_ss(b.d), 0.0f};
     }
 };
 

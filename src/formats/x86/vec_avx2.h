@@ -108,10 +108,24 @@ struct VecAvx2T {
         const char a = char(g[0]), b = char(g[1]);
         return _mm256_cvtepi8_epi32(_mm_shuffle_epi8(sg, _mm_setr_epi8(a, a, a, a, b, b, b, b, 0, 0, 0, 0, 0, 0, 0, 0)));
     }
-    // Group k's eight int16 = sign-extended byte sg[g[k]].
-    static I group_scales_i16(__m128i sg, const int* g) {
-        const char a = char(g[0]), b = char(g[1]);
-        return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sg, _mm_setr_epi8(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b)));
+    // Group k's eight int16 = sign-extended byte sg[g[k]], for many registers
+    // from one super-block's scales:
+    // ScaleTable holds the sign-extended bytes 0..7 (lo) and 8..15 (hi) of sg
+    // as int16 in both 128-bit halves, so that a register's scales are one
+    // in-lane vpshufb (pick_scales_i16) instead of a vpshufb + vpmovsxbw each.
+    struct ScaleTable {
+        I lo, hi;
+    };
+    static ScaleTable scale_table_i16(__m128i sg) {
+        return {bcast128(_mm_cvtepi8_epi16(sg)), bcast128(_mm_cvtepi8_epi16(_mm_unpackhi_epi64(sg, sg)))};
+    }
+    static I pick_scales_i16(const ScaleTable& t, const int* g) {
+        const char a = char(2 * (g[0] % 8)), b = char(2 * (g[1] % 8));
+        const I idx = _mm256_setr_epi8(a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1, a, a + 1,  //
+                                       b, b + 1, b, b + 1, b, b + 1, b, b + 1, b, b + 1, b, b + 1, b, b + 1, b, b + 1);
+        const I from0 = g[0] < 8 ? t.lo : t.hi, from1 = g[1] < 8 ? t.lo : t.hi;
+        if (g[0] / 8 == g[1] / 8) return _mm256_shuffle_epi8(from0, idx);
+        return _mm256_blend_epi32(_mm256_shuffle_epi8(from0, idx), _mm256_shuffle_epi8(from1, idx), 0xF0);
     }
     static __m128i fold_to_128(I v) { return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); }
 

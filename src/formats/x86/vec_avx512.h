@@ -103,13 +103,6 @@ struct VecAvx512 {
         const char a = char(g[0]), b = char(g[1]), c = char(g[2]), e = char(g[3]);
         return _mm512_cvtepi8_epi32(_mm_shuffle_epi8(sg, _mm_setr_epi8(a, a, a, a, b, b, b, b, c, c, c, c, e, e, e, e)));
     }
-    // Group k's eight int16 = sign-extended byte sg[g[k]].
-    static I group_scales_i16(__m128i sg, const int* g) {
-        const char a = char(g[0]), b = char(g[1]), c = char(g[2]), e = char(g[3]);
-        const __m256i idx = _mm256_setr_epi8(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b, c, c, c, c, c, c, c, c, e, e, e,
-                                             e, e, e, e, e);
-        return _mm512_cvtepi8_epi16(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(sg), idx));
-    }
     static __m128i fold_to_128(I v) {
         const __m256i s = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
         return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
