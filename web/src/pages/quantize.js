@@ -237,8 +237,8 @@ export async function mount(root, app) {
   },
   h('div', { class: 'controls' }, field('File type', ftype), field('Output tensor type', outType), field('Token embedding type', embType),
     field('Converters (workers)', workers, info.threads > 1
-      ? `1: this module converts each tensor's rows on its ${info.threads} threads; more: that many Web Workers, one thread each. Output is identical for any number.`
-      : '1: converts on this page\'s module; more: that many Web Workers, each sent chunks of rows. Output is identical for any number.')),
+      ? `1: this module's ${info.threads} threads; more: Web Workers. Same output.`
+      : '1: this page; more: Web Workers. Same output.')),
   h('div', { class: 'controls' },
     h('label', {}, pure, ' --pure (no k-quant mixture)'), h('label', {}, requant, ' allow requantizing'), h('label', {}, leaveOut, ' leave output.weight as it is')),
   field('Tensor-type overrides (one regex=type per line, first match wins)', overrides),
