@@ -3,7 +3,8 @@
 # harness in ../shared/bench (pp256 / tg64 on the synth512 models; 1 thread unless
 # --threads 1,2 is passed: the page is cross-origin isolated, so quantlab runs its
 # threaded module for 2). Engines: quantlab (the build browser.mjs picks: relaxed
-# SIMD in Chromium at one thread) and quantlab-simd128 (the plain SIMD128 build).
+# SIMD in Chromium, one-thread or threaded) and quantlab-simd128 (the plain
+# SIMD128 builds, one-thread or threaded).
 # Results: build/bench-results/*.md. Not part of npm test: a benchmark, not a test.
 set -euo pipefail
 cd "$(dirname "$0")/.."

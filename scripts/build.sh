@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Incremental builds. Usage: scripts/build.sh [native|native-scalar|wasm|dist|web|all]...
+# Incremental builds. Usage: scripts/build.sh [native|native-scalar|wasm|wasm-relaxed|wasm-mt|wasm-mt-relaxed|dist|web|fuzz|tsan|all]...
 #   native         g++, SIMD128 kernels through SIMDe       -> build/native-gcc
 #   native-scalar  clang++, scalar reference kernels only   -> build/native-clang-scalar
 #   wasm           emcmake, -msimd128 -O3, embind module     -> build/wasm
 #   wasm-relaxed   the relaxed-SIMD variant of the module: the same emcc 3.1.6, driving
 #                  Debian's clang-19 (apt: clang-19 lld-19), -mrelaxed-simd  -> build/wasm-relaxed
-#                  (QUANTLAB_RELAXED_TESTS=1: also its Catch2 suite for Chromium)
+#   wasm-mt-relaxed  both: relaxed SIMD and -pthread, the module a cross-origin-isolated page
+#                  loads when the engine has relaxed SIMD                -> build/wasm-mt-relaxed
+#                  (QUANTLAB_RELAXED_TESTS=1: also the relaxed Catch2 suite with the thread
+#                  tests, for a cross-origin-isolated Chromium page)
 #   wasm-mt        the same as wasm with -pthread (SharedArrayBuffer + Web Workers): the threaded
 #                  module and the thread tests under Node               -> build/wasm-mt
-#   dist           wasm + wasm-relaxed + wasm-mt + the JS wrapper assembled in dist/ (what npm pack ships)
+#   dist           wasm + wasm-relaxed + wasm-mt + wasm-mt-relaxed + the JS wrapper assembled in dist/ (what npm pack ships)
 #   web            dist + the Vite app built into web/dist
 #   fuzz           clang++ with ASan+UBSan (+LeakSanitizer): the libFuzzer targets and the
 #                  Catch2 suite, SIMD128 kernels through SIMDe     -> build/fuzz
@@ -51,17 +54,22 @@ relaxed_env() {
   EM_LLVM_ROOT=/usr/bin EM_LLVM_ADD_VERSION=19 EM_CLANG_ADD_VERSION=19 "$@"
 }
 
-build_wasm_relaxed() {
+# dir, module target, extra cmake args. QUANTLAB_RELAXED_TESTS=1 adds the Catch2 suite.
+build_relaxed() {
+  local dir=$1 module=$2; shift 2
   command -v clang-19 >/dev/null && command -v wasm-ld-19 >/dev/null || bash scripts/install-deps.sh
-  local tests=OFF target=(--target quantlab_wasm)
-  if [ "${QUANTLAB_RELAXED_TESTS:-0}" = 1 ]; then tests=ON; target=(--target quantlab_wasm quantlab_tests); fi
+  local tests=OFF target=(--target "$module")
+  if [ "${QUANTLAB_RELAXED_TESTS:-0}" = 1 ]; then tests=ON; target=(--target "$module" quantlab_tests); fi
   # Configure once; again only to switch the suite on (never off: dist after a test build keeps it).
-  if [ ! -f build/wasm-relaxed/CMakeCache.txt ] || { [ $tests = ON ] && grep -q "QUANTLAB_BUILD_TESTS:BOOL=OFF" build/wasm-relaxed/CMakeCache.txt; }; then
-    relaxed_env emcmake cmake -S . -B build/wasm-relaxed -DCMAKE_BUILD_TYPE=Release -DQUANTLAB_WERROR=ON \
-      -DQUANTLAB_RELAXED_SIMD=ON -DQUANTLAB_BUILD_TESTS=$tests -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node >/dev/null
+  if [ ! -f "$dir/CMakeCache.txt" ] || { [ $tests = ON ] && grep -q "QUANTLAB_BUILD_TESTS:BOOL=OFF" "$dir/CMakeCache.txt"; }; then
+    relaxed_env emcmake cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DQUANTLAB_WERROR=ON \
+      -DQUANTLAB_RELAXED_SIMD=ON -DQUANTLAB_BUILD_TESTS=$tests -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node "$@" >/dev/null
   fi
-  relaxed_env cmake --build build/wasm-relaxed -j"$JOBS" "${target[@]}"
+  relaxed_env cmake --build "$dir" -j"$JOBS" "${target[@]}"
 }
+
+build_wasm_relaxed() { build_relaxed build/wasm-relaxed quantlab_wasm; }
+build_wasm_mt_relaxed() { build_relaxed build/wasm-mt-relaxed quantlab_wasm_mt -DQUANTLAB_WASM_THREADS=ON; }
 
 build_wasm_mt() {
   if [ ! -f build/wasm-mt/CMakeCache.txt ]; then
@@ -75,10 +83,13 @@ build_dist() {
   if [ ! -f build/wasm/CMakeCache.txt ]; then build_wasm; else cmake --build build/wasm -j"$JOBS" --target quantlab_wasm; fi
   build_wasm_relaxed
   build_wasm_mt --target quantlab_wasm_mt
+  build_wasm_mt_relaxed
   rm -rf dist.tmp && mkdir dist.tmp
   cp build/wasm/quantlab_wasm.mjs build/wasm/quantlab_wasm.wasm dist.tmp/
   cp build/wasm-relaxed/quantlab_wasm_relaxed.mjs build/wasm-relaxed/quantlab_wasm_relaxed.wasm dist.tmp/
   cp build/wasm-mt/quantlab_wasm_mt.mjs build/wasm-mt/quantlab_wasm_mt.wasm build/wasm-mt/quantlab_wasm_mt.worker.js dist.tmp/
+  cp build/wasm-mt-relaxed/quantlab_wasm_mt_relaxed.mjs build/wasm-mt-relaxed/quantlab_wasm_mt_relaxed.wasm \
+    build/wasm-mt-relaxed/quantlab_wasm_mt_relaxed.worker.js dist.tmp/
   cp bindings/js/*.mjs bindings/js/quantlab.d.ts dist.tmp/
   rm -rf dist && mv dist.tmp dist
   echo "dist: $(ls dist | tr '\n' ' ')"
@@ -107,6 +118,7 @@ for target in "$@"; do
     wasm) build_wasm ;;
     wasm-relaxed) build_wasm_relaxed ;;
     wasm-mt) build_wasm_mt ;;
+    wasm-mt-relaxed) build_wasm_mt_relaxed ;;
     dist) build_dist ;;
     web) build_web ;;
     fuzz) build_fuzz ;;

@@ -6,7 +6,8 @@
 #   4. clang ASan+UBSan+LeakSanitizer build: the committed fuzz regression inputs,
 #      each libFuzzer target for 20 s, and the Catch2 suite (leaks fail it)
 #   5. wasm build (-msimd128) -> Catch2 under Node through ctest
-#   6. the relaxed-SIMD wasm build (clang 19) and its Catch2 suite, which runs in Chromium in step 8
+#   6. the relaxed-SIMD wasm builds (clang 19): the one-thread module, and the threaded
+#      module with the relaxed Catch2 suite, which runs in Chromium (COOP/COEP) in step 8
 #   7. the -pthread wasm build's thread tests under Node through ctest
 #   8. JS API tests, npm-pack test and browser tests under Vitest
 set -euo pipefail
@@ -46,8 +47,9 @@ step "wasm under Node (SIMD128)"
 bash scripts/build.sh wasm
 ctest --test-dir build/wasm --output-on-failure
 
-step "wasm relaxed SIMD (emcc + clang 19): module and Catch2 suite (run in Chromium by Vitest)"
-QUANTLAB_RELAXED_TESTS=1 bash scripts/build.sh wasm-relaxed
+step "wasm relaxed SIMD (emcc + clang 19): the module, the threaded module and its Catch2 suite (run in Chromium by Vitest)"
+bash scripts/build.sh wasm-relaxed
+QUANTLAB_RELAXED_TESTS=1 bash scripts/build.sh wasm-mt-relaxed
 
 step "wasm with pthreads under Node: the pool, and results independent of the thread count"
 bash scripts/build.sh wasm-mt

@@ -5,7 +5,7 @@
 import { optionsObject } from './errors.mjs';
 import { chooseModuleVariant, loadThreadedOrSingle, warningHandler } from './module_variant.mjs';
 import { instantiate } from './quantlab.mjs';
-import { chooseWasmVariant } from './wasm_variant.mjs';
+import { chooseWasmVariant, threadedWasmVariant } from './wasm_variant.mjs';
 import { registerQuantizeEnvironment } from './quantize_model.mjs';
 
 export { Quantlab, QuantlabError } from './quantlab.mjs';
@@ -26,10 +26,14 @@ registerQuantizeEnvironment({
   },
 });
 
-// The threaded module's three files. Plain new URL(...) (no new Worker
-// around it) makes bundlers copy them as they are: emscripten's pthread
-// worker script cannot be bundled (../shared/TOOLCHAIN.md).
-const threadedFiles = () => ({
+// The threaded module's three files, SIMD128 or relaxed SIMD. Plain new
+// URL(...) (no new Worker around it) makes bundlers copy them as they are:
+// emscripten's pthread worker script cannot be bundled (../shared/TOOLCHAIN.md).
+const threadedFiles = (variant) => (variant === 'relaxed-simd' ? {
+  js: new URL('./quantlab_wasm_mt_relaxed.mjs', import.meta.url).href,
+  wasm: new URL('./quantlab_wasm_mt_relaxed.wasm', import.meta.url).href,
+  worker: new URL('./quantlab_wasm_mt_relaxed.worker.js', import.meta.url).href,
+} : {
   js: new URL('./quantlab_wasm_mt.mjs', import.meta.url).href,
   wasm: new URL('./quantlab_wasm_mt.wasm', import.meta.url).href,
   worker: new URL('./quantlab_wasm_mt.worker.js', import.meta.url).href,
@@ -50,7 +54,8 @@ async function sameOriginUrl(url) {
  * (COOP/COEP headers), otherwise a single-threaded one (relaxed SIMD when the
  * browser has it: wasm_variant.mjs; options.wasmVariant forces one of those and
  * the instance's wasmVariant says which loaded). options.threads
- * (0 = one per core) sets the thread count; options.locateFile /
+ * (0 = one per core) sets the thread count, in the threaded build with the
+ * same kernels (relaxed SIMD where validated); options.locateFile /
  * options.wasmBinary override where the .wasm comes from; options.threadedFiles
  * ({js, wasm, worker} URLs) where the threaded build's files are served. A
  * threaded build that fails to load falls back to a single-threaded one with
@@ -66,17 +71,19 @@ export async function loadQuantlab(options) {
       cores: globalThis.navigator?.hardwareConcurrency ?? 1 },
     wanted,
   );
-  // One thread, or a build forced by options.wasmVariant (every variant but
-  // the threaded one is single-threaded): relaxed SIMD when the browser has it.
+  // One thread: relaxed SIMD when the browser has it (options.wasmVariant forces one).
   const loadSingle = async () => {
     const { variant, factory } = await chooseWasmVariant(moduleOptions);
     const ql = await instantiate(factory, { ...moduleOptions });
     ql.wasmVariant = variant;
     return ql;
   };
-  if (choice.variant === 'single' || moduleOptions.wasmVariant !== undefined) return loadSingle();
+  if (choice.variant === 'single') return loadSingle();
+  // More threads: the threaded build with the same kernels the one-thread
+  // choice would have (relaxed SIMD when the browser validates it).
+  const variant = threadedWasmVariant(options);
   return loadThreadedOrSingle(async () => {
-    const urls = { ...threadedFiles(), ...files };
+    const urls = { ...threadedFiles(variant), ...files };
     urls.worker = await sameOriginUrl(String(urls.worker));
     const factory = (await import(/* @vite-ignore */ String(urls.js))).default;
     const ql = await instantiate(factory, {
@@ -85,7 +92,7 @@ export async function loadQuantlab(options) {
       mainScriptUrlOrBlob: String(urls.js),  // what each pthread worker imports
       quantlabWorkers: choice.threads - 1,
     }, choice.threads);
-    ql.wasmVariant = 'simd128';  // the threaded build has the SIMD128 kernels
+    ql.wasmVariant = variant;
     return ql;
   }, loadSingle, warn);
 }

@@ -6,11 +6,16 @@
 //            on Web Workers (Node: worker_threads) sharing one
 //            SharedArrayBuffer heap, so it needs cross-origin isolation
 //            (COOP/COEP headers) in a browser.
+//   threadsRelaxed  quantlab_wasm_mt_relaxed.mjs: the same with the relaxed-SIMD
+//            kernels (wasm_variant.mjs), for engines that validate them.
 import { fail, show } from './errors.mjs';
 
 export const MODULE_VARIANTS = {
   single: { js: 'quantlab_wasm.mjs', wasm: 'quantlab_wasm.wasm', worker: null },
   threads: { js: 'quantlab_wasm_mt.mjs', wasm: 'quantlab_wasm_mt.wasm', worker: 'quantlab_wasm_mt.worker.js' },
+  threadsRelaxed: {
+    js: 'quantlab_wasm_mt_relaxed.mjs', wasm: 'quantlab_wasm_mt_relaxed.wasm', worker: 'quantlab_wasm_mt_relaxed.worker.js',
+  },
 };
 
 // More threads than this are never started: the pool's work items are rows

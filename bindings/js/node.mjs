@@ -136,6 +136,7 @@ async function loadThreaded(threads, moduleOptions, threadedFiles) {
       mainScriptUrlOrBlob: files.js,  // what each pthread worker imports
       quantlabWorkers: threads - 1,
     }, threads));
+  // SIMD128 here too, for the reason wasm_variant.mjs gives for one thread.
   ql.wasmVariant = 'simd128';
   return ql;
 }

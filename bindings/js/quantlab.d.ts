@@ -763,14 +763,15 @@ export interface LoadOptions {
   /**
    * Browsers: which build to load. Default: 'relaxed-simd' when the engine
    * validates relaxed SIMD and neither wasmBinary nor locateFile is given,
-   * else 'simd128'. Node always loads 'simd128'. Results are identical. The
-   * threaded build (threads > 1 where memory can be shared) has the SIMD128
-   * kernels; giving wasmVariant loads a single-threaded build.
+   * else 'simd128'; the threaded build (threads > 1 where memory can be
+   * shared) is chosen the same way (quantlab_wasm_mt_relaxed.* or
+   * quantlab_wasm_mt.*; threadedFiles.js / .wasm count as SIMD128 files).
+   * Node always loads 'simd128'. Results are identical.
    */
   wasmVariant?: 'simd128' | 'relaxed-simd';
   /**
    * Threads (0 or unset: one per logical CPU, at most 16). More than 1 loads
-   * the threaded build (quantlab_wasm_mt.*) where the host can share memory
+   * the threaded build (quantlab_wasm_mt*.*) where the host can share memory
    * with workers: Node, or a cross-origin-isolated page (COOP/COEP headers,
    * see the README); anywhere else, and for threads: 1, the single-threaded
    * build. ql.threads says what was loaded.

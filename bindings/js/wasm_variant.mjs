@@ -1,4 +1,5 @@
-// Which build of the wasm module a browser loads. Two builds, same API:
+// Which kernels the wasm module a browser loads has (one thread, and the
+// threaded build likewise: module_variant.mjs). Two kernel sets, same API:
 //   'relaxed-simd'  SIMD128 + relaxed SIMD (int8 dot kernels on
 //                   i32x4.relaxed_dot_i8x16_i7x16_add_s; bit-identical results)
 //   'simd128'       plain SIMD128, for engines without relaxed SIMD
@@ -22,6 +23,19 @@ export function relaxedSimdSupported() {
   } catch {
     return false;
   }
+}
+
+/**
+ * The kernels of the threaded build: options.wasmVariant when given, else
+ * relaxed SIMD when the engine validates it and the caller names none of the
+ * files (wasmBinary, locateFile, threadedFiles.js / .wasm: those are taken
+ * to be the SIMD128 build's, as before the relaxed threaded build existed).
+ */
+export function threadedWasmVariant(options) {
+  const files = options?.threadedFiles;
+  const ownWasm = options?.wasmBinary !== undefined || options?.locateFile !== undefined ||
+    files?.js !== undefined || files?.wasm !== undefined;
+  return options?.wasmVariant ?? (!ownWasm && relaxedSimdSupported() ? 'relaxed-simd' : 'simd128');
 }
 
 /**

@@ -3,9 +3,10 @@
 // next to the built dist/ files as engine.js.
 import { loadQuantlab } from './browser.mjs';
 
-// wasmVariant: which one-thread build (browser.mjs picks relaxed SIMD when it
-// can); wllama_bench_engine_simd128.mjs forces the SIMD128 one for A/B runs.
-// The harness's page is cross-origin isolated: nThreads > 1 loads the threaded module.
+// wasmVariant: which kernels (browser.mjs picks relaxed SIMD when it can);
+// wllama_bench_engine_simd128.mjs forces the SIMD128 ones for A/B runs. The
+// harness's page is cross-origin isolated: nThreads > 1 loads the threaded
+// module with those kernels (quantlab_wasm_mt_relaxed / quantlab_wasm_mt).
 export default async function create({ nThreads, log, wasmVariant }) {
   const ql = await loadQuantlab({ threads: nThreads ?? 1, ...(wasmVariant ? { wasmVariant } : {}) });
   let model = null;

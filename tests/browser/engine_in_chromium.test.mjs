@@ -1,13 +1,16 @@
 // The engine inside Chromium gives the same numbers as natively and in Node:
 // llama.cpp's greedy text and perplexity for stories260K, with the
 // single-threaded module (no COOP/COEP) and with the threaded one (a
-// cross-origin-isolated page). The page is the built web app; the reference
+// cross-origin-isolated page), both with the relaxed-SIMD kernels Chromium has. The page is the built web app; the reference
 // files are served through Playwright routes. On the isolated page, a
 // threaded build that cannot start its workers falls back to one thread.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openWebApp } from './chromium.mjs';
 
 const apps = [];
+// Perplexity and its running values, unrounded, from each page: the one-thread
+// relaxed module and the threaded relaxed module must agree to the bit.
+const measured = [];
 
 afterAll(async () => {
   for (const app of apps) await app.close();
@@ -23,7 +26,7 @@ async function expectThreadedFallback(page) {
     const t0 = performance.now();
     const ql = await window.loadQuantlab({
       threads: 2,
-      threadedFiles: { worker: new URL('missing/quantlab_wasm_mt.worker.js', location.href).href },
+      threadedFiles: { worker: new URL('missing/quantlab_wasm_mt_relaxed.worker.js', location.href).href },
       onWarning: (m) => warnings.push(m),
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -44,6 +47,21 @@ async function expectThreadedFallback(page) {
   expect(r.state).toEqual([false, 1, 'relaxed-simd', 256]);
   expect(r.seconds).toBeLessThan(20);  // the worker's error event, not the 30 s timeout
   expect(r.code).toBe('Terminated');
+}
+
+// Browsers without relaxed SIMD get the threaded SIMD128 build
+// (wasmVariant forces it here): same perplexity to the bit.
+async function expectThreadedSimd128(page, ppl) {
+  const r = await page.evaluate(async () => {
+    const ql = await window.loadQuantlab({ wasmVariant: 'simd128' });
+    const f32 = await ql.loadModel(await (await fetch('__ref/stories260K-f32.gguf')).blob(), { nCtx: 128 });
+    const p = await f32.perplexity(await (await fetch('__ref/eval.txt')).text(), { ctx: 128 });
+    const out = { pthreads: ql.pthreads, threads: f32.info.threads, variant: ql.wasmVariant, ppl: p.ppl };
+    ql.terminate();
+    return out;
+  });
+  expect(r).toEqual({ pthreads: true, threads: r.threads, variant: 'simd128', ppl });
+  expect(r.threads).toBeGreaterThan(1);
 }
 
 describe.each([
@@ -73,13 +91,15 @@ describe.each([
         variantBadge: document.getElementById('wasm-variant').textContent,
       };
     });
-    // Chromium has relaxed SIMD: one thread runs the relaxed build; the
-    // threaded build has the SIMD128 kernels. The numbers are the same.
-    expect(r.variant).toBe(pthreads ? 'simd128' : 'relaxed-simd');
+    // Chromium has relaxed SIMD: one thread runs the relaxed build, more
+    // threads the threaded relaxed build. The numbers are every build's.
+    expect(r.variant).toBe('relaxed-simd');
     expect(r.text).toBe(
       ' Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball.',
     );
     expect(r.ppl.toPrecision(4)).toBe('5.492');
+    measured.push([r.ppl, r.running]);
+    if (measured.length === 2) expect(measured[1]).toEqual(measured[0]);
     expect(r.running[0]).toBeCloseTo(2.8841, 3);
     expect(r.kld / 0.02089).toBeGreaterThan(0.98);
     expect(r.kld / 0.02089).toBeLessThan(1.02);
@@ -91,8 +111,11 @@ describe.each([
     expect(r.threads).toEqual([threads, threads]);
     expect(r.badge).toBe(threads);
     // The app's worker loads the same build and says which.
-    expect(r.variantBadge).toBe(pthreads ? 'WebAssembly SIMD128' : 'WebAssembly relaxed SIMD');
+    expect(r.variantBadge).toBe('WebAssembly relaxed SIMD');
     expect(errors).toEqual([]);
-    if (isolation) await expectThreadedFallback(page);
+    if (isolation) {
+      await expectThreadedSimd128(page, r.ppl);
+      await expectThreadedFallback(page);
+    }
   });
 });

@@ -58,6 +58,9 @@ describe('npm package', () => {
         'dist/quantlab_wasm_mt.mjs',
         'dist/quantlab_wasm_mt.wasm',
         'dist/quantlab_wasm_mt.worker.js',
+        'dist/quantlab_wasm_mt_relaxed.mjs',
+        'dist/quantlab_wasm_mt_relaxed.wasm',
+        'dist/quantlab_wasm_mt_relaxed.worker.js',
         'package.json',
       ].sort(),
     );
@@ -68,7 +71,8 @@ describe('npm package', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     const named = namedFiles(pkg);
     expect(named).toEqual(expect.arrayContaining(['dist/node.mjs', 'dist/browser.mjs', 'dist/quantlab.d.ts', 'dist/quantlab_wasm.wasm',
-      'dist/quantlab_wasm_relaxed.wasm', 'dist/quantlab_wasm_mt.mjs', 'dist/quantlab_wasm_mt.wasm', 'dist/quantlab_wasm_mt.worker.js']));
+      'dist/quantlab_wasm_relaxed.wasm', 'dist/quantlab_wasm_mt.mjs', 'dist/quantlab_wasm_mt.wasm', 'dist/quantlab_wasm_mt.worker.js',
+      'dist/quantlab_wasm_mt_relaxed.mjs', 'dist/quantlab_wasm_mt_relaxed.wasm', 'dist/quantlab_wasm_mt_relaxed.worker.js']));
     const packedFiles = new Set(packed.files.map((f) => f.path));
     for (const f of named) expect(packedFiles.has(f), f).toBe(true);
     // And the modules those import (relative imports inside dist/) are packed too.

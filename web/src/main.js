@@ -20,7 +20,7 @@ async function showRuntime() {
     const isolation = i.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated';
     el.replaceChildren(
       h('span', { class: 'badge', id: 'wasm-variant', dataset: { variant: i.wasmVariant ?? '' },
-        title: 'which build of the module runs: relaxed SIMD (one thread, where the browser has it) or plain SIMD128' },
+        title: 'which build of the module runs: relaxed SIMD (where the browser has it) or plain SIMD128' },
         !i.simd128 ? 'WebAssembly (scalar)' : i.wasmVariant === 'relaxed-simd' ? 'WebAssembly relaxed SIMD' : 'WebAssembly SIMD128'),
       h('span', { class: 'badge', id: 'thread-count', dataset: { threads: i.threads } }, `${i.threads} thread${i.threads === 1 ? '' : 's'}`),
       h('span', { class: 'badge', title: 'COOP/COEP headers: needed for a threaded module' }, isolation),
