@@ -30,11 +30,12 @@ TEST_CASE("rounding to f16 precision equals fp16 -> fp32 of fp32 -> fp16", "[att
     for (auto v : test::variants_under_test()) {
         auto y = x;
         round_to_f16(y.data(), int64_t(y.size()), v);
-        for (size_t i = 0; i < x.size(); ++i) {
-            const float want = fp16_to_fp32(fp32_to_fp16(x[i]));
-            INFO(kernel_variant_name(v) << " x=" << x[i]);
-            REQUIRE(float_bits(y[i]) == float_bits(want));
-        }
+        // The first mismatch, then one assertion: an INFO and a REQUIRE per
+        // value made this test take 23 s in wasm.
+        size_t bad = 0;
+        while (bad < x.size() && float_bits(y[bad]) == float_bits(fp16_to_fp32(fp32_to_fp16(x[bad])))) ++bad;
+        INFO(kernel_variant_name(v) << " x=" << (bad < x.size() ? x[bad] : 0.0f));
+        CHECK(bad == x.size());
     }
 }
 
