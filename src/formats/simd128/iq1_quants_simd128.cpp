@@ -39,13 +39,6 @@ using namespace simd;
 
 namespace {
 
-// Lanes of candidates that would replace a best of score bs (splat):
-// sumq2 > 0 and sumqx^2 > best_score * sumq2 (consider()'s test).
-inline v128_t beats(v128_t qx, v128_t q2, v128_t bs) {
-    return wasm_v128_and(wasm_f32x4_gt(q2, wasm_f32x4_splat(0.0f)),
-                         wasm_f32x4_gt(wasm_f32x4_mul(qx, qx), wasm_f32x4_mul(bs, q2)));
-}
-
 // Whether the n floats at p (n a multiple of 4) are all below 1e37 in
 // magnitude (false for a NaN).
 inline bool all_below_1e37(const float* p, int n) {
@@ -118,6 +111,7 @@ constexpr int split_blocks(int n) {
 template <int K, int NB>
 struct SplitCandidates {
     v128_t qx[NB][K], q2[NB][K], s[NB][K];
+    v128_t block_max[NB];  // per lane, the largest non-NaN s of the block's K level sets (at least 0)
     int i1[NB], i2[NB], lanes[NB];
     int nb = 0;
     v128_t vmax = wasm_f32x4_splat(0.0f);
@@ -125,23 +119,30 @@ struct SplitCandidates {
     // The K level sets of the candidates (a, b + j), j < n_lanes; lanes past
     // n_lanes must have sumq2 < 0 (see pad_weights).
     void add(const v128_t (&vqx)[K], const v128_t (&vq2)[K], int a, int b, int n_lanes) {
+        v128_t bm = wasm_f32x4_splat(0.0f);
         for (int k = 0; k < K; ++k) {
             const v128_t sk = wasm_f32x4_mul(wasm_f32x4_div(vqx[k], vq2[k]), vqx[k]);
-            vmax = wasm_f32x4_pmax(vmax, sk);
+            bm = wasm_f32x4_pmax(bm, sk);  // pmax(a, b) = a < b ? b : a: a NaN b leaves a
             qx[nb][k] = vqx[k];
             q2[nb][k] = vq2[k];
             s[nb][k] = sk;
         }
+        block_max[nb] = bm;
+        vmax = wasm_f32x4_pmax(vmax, bm);
         i1[nb] = a;
         i2[nb] = b;
         lanes[nb] = n_lanes;
         ++nb;
     }
 
-    // Whether some lane of block b beats a best of score bs.
+    // Whether some lane of block b may beat a best of score bs: sumqx^2 >
+    // bs * sumq2, consider()'s test without its sumq2 > 0 (a lane it lets
+    // through in vain is rejected by the replay's own test).
     bool any_beats(int b, v128_t bs) const {
-        v128_t any = beats(qx[b][0], q2[b][0], bs);
-        for (int k = 1; k < K; ++k) any = wasm_v128_or(any, beats(qx[b][k], q2[b][k], bs));
+        v128_t any = wasm_f32x4_gt(wasm_f32x4_mul(qx[b][0], qx[b][0]), wasm_f32x4_mul(bs, q2[b][0]));
+        for (int k = 1; k < K; ++k) {
+            any = wasm_v128_or(any, wasm_f32x4_gt(wasm_f32x4_mul(qx[b][k], qx[b][k]), wasm_f32x4_mul(bs, q2[b][k])));
+        }
         return (wasm_i32x4_bitmask(any) & lanes_up_to(lanes[b] - 1)) != 0;
     }
 
@@ -168,12 +169,7 @@ struct SplitCandidates {
         // The block of c*, and the maximum of the blocks before it.
         v128_t before = wasm_f32x4_splat(0.0f);
         int b = 0;
-        for (;; ++b) {
-            v128_t eq = wasm_f32x4_eq(s[b][0], m);
-            for (int k = 1; k < K; ++k) eq = wasm_v128_or(eq, wasm_f32x4_eq(s[b][k], m));
-            if (wasm_i32x4_bitmask(eq)) break;
-            for (int k = 0; k < K; ++k) before = wasm_f32x4_pmax(before, s[b][k]);
-        }
+        while (!wasm_i32x4_bitmask(wasm_f32x4_eq(block_max[b], m))) before = wasm_f32x4_pmax(before, block_max[b++]);
         alignas(16) float sb[K][4], qxb[K][4], q2b[K][4], pb[4];
         for (int k = 0; k < K; ++k) {
             wasm_v128_store(sb[k], s[b][k]);
