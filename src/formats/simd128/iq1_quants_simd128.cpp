@@ -92,8 +92,9 @@ constexpr int split_blocks(int n) {
 // sumq2 > 0 and sumqx^2 > best_score * sumq2, and then sets
 // best_score = (sumqx / sumq2) * sumqx: the candidate's score s, computed
 // here in every lane with the same two IEEE operations. The first pass
-// stores each candidate's sumqx, sumq2 and s and keeps the maximum M of the
-// s (f32x4.pmax: a NaN never becomes the maximum). Every candidate with
+// stores each candidate's sumqx and sumq2 and, per block of candidates, the
+// lane-wise maximum of their s, and keeps the maximum M of all s
+// (f32x4.pmax: a NaN never becomes the maximum). Every candidate with
 // sumq2 > 0 has s >= +0, or +inf; one with sumq2 < 0 (the lanes past the
 // end are made so) has s <= 0, and one with sumq2 = +-0 has s = NaN or
 // +-inf; so when 0 < M < +inf, M is the score of a real candidate. The
@@ -102,15 +103,15 @@ constexpr int split_blocks(int n) {
 // largest non-NaN s before c*); rounding is monotone, so if sumqx*^2 > P * sumq2* in
 // float, c* is accepted whatever came before, and the state after it is
 // exactly (s(c*), c*). Only the candidates after c* are then replayed, with
-// the previous exact skip test (a vector none of whose lanes beats the
-// current best changes nothing); as M is the largest score, few come near
-// it. When that test fails (near-ties before c*), M is 0 or +inf, or the
+// a skip test that lets through every candidate ggml would accept (a vector
+// none of whose lanes beats the current best changes nothing); as M is the
+// largest score, few come near it. When that test fails (near-ties before c*), M is 0 or +inf, or the
 // prefix sums are not all below 1e37 in magnitude (then a sumqx or sumq2
 // could overflow and a score be NaN), the whole search is replayed in
 // ggml's order from the stored sums instead.
 template <int K, int NB>
 struct SplitCandidates {
-    v128_t qx[NB][K], q2[NB][K], s[NB][K];
+    v128_t qx[NB][K], q2[NB][K];
     v128_t block_max[NB];  // per lane, the largest non-NaN s of the block's K level sets (at least 0)
     int i1[NB], i2[NB], lanes[NB];
     int nb = 0;
@@ -125,7 +126,6 @@ struct SplitCandidates {
             bm = wasm_f32x4_pmax(bm, sk);  // pmax(a, b) = a < b ? b : a: a NaN b leaves a
             qx[nb][k] = vqx[k];
             q2[nb][k] = vq2[k];
-            s[nb][k] = sk;
         }
         block_max[nb] = bm;
         vmax = wasm_f32x4_pmax(vmax, bm);
@@ -172,7 +172,7 @@ struct SplitCandidates {
         while (!wasm_i32x4_bitmask(wasm_f32x4_eq(block_max[b], m))) before = wasm_f32x4_pmax(before, block_max[b++]);
         alignas(16) float sb[K][4], qxb[K][4], q2b[K][4], pb[4];
         for (int k = 0; k < K; ++k) {
-            wasm_v128_store(sb[k], s[b][k]);
+            wasm_v128_store(sb[k], wasm_f32x4_mul(wasm_f32x4_div(qx[b][k], q2[b][k]), qx[b][k]));  // as add()
             wasm_v128_store(qxb[k], qx[b][k]);
             wasm_v128_store(q2b[k], q2[b][k]);
         }
