@@ -129,20 +129,24 @@ TEST_CASE("IQ1 SIMD128 split searches return the reference's winner on random an
 TEST_CASE("IQ1 SIMD128 split searches match the reference on raw prefix sums, huge and non-finite ones too",
           "[iq1][simd]") {
     // Prefix sums not from any sorted group: increments of either sign and
-    // any magnitude, equal increments (exact ties), sums past 1e37 (the
-    // fallback path), an infinity or a NaN.
+    // any magnitude, equal increments (exact ties), sums past 1e20 (the
+    // fallback path; up to 1e33, past the SIMD padding's 1e30, and 1e37),
+    // an infinity or a NaN.
     Rng rng(77);
     int mismatches = 0;
     for (int rep = 0; rep < 3000; ++rep) {
-        const int mode = rep % 6;
-        auto step = [&](float scale) {
+        const int mode = rep % 8;
+        // One increment of a prefix sum of w * x (scale: of the values) or of w (weight).
+        auto step = [&](float scale, bool weight) -> float {
             switch (mode) {
                 case 0: return scale * rng.sym();
                 case 1: return scale * float(rng.below(3));  // repeated small integers: exact ties
                 case 2: return scale;                         // every increment equal
                 case 3: return scale * 1e37f * rng.unif();    // beyond the fast path's bound
                 case 4: return rng.below(40) == 0 ? INFINITY : scale * rng.unif();
-                default: return rng.below(40) == 0 ? NAN : scale * rng.sym();
+                case 5: return rng.below(40) == 0 ? NAN : scale * rng.sym();
+                case 6: return std::pow(10.0f, float(15 + rng.below(19))) * rng.unif();  // up to 1e33
+                default: return weight ? 1e31f : scale;  // equal weights past the padding: one-level ties
             }
         };
         const float scale = std::pow(10.0f, float(rng.below(13)) - 6.0f);
@@ -150,8 +154,8 @@ TEST_CASE("IQ1 SIMD128 split searches match the reference on raw prefix sums, hu
             constexpr int n = iq1::kGroupS;
             float sumx[n + 1 + iq1::kSumsPad] = {}, sumw[n + 1 + iq1::kSumsPad] = {};
             for (int j = 0; j < n; ++j) {
-                sumx[j + 1] = sumx[j] + step(scale);
-                sumw[j + 1] = sumw[j] + std::fabs(step(1.0f));
+                sumx[j + 1] = sumx[j] + step(scale, false);
+                sumw[j + 1] = sumw[j] + std::fabs(step(1.0f, true));
             }
             const bool same = same_split(iq1::RefSteps::split_s(sumx, sumw), iq1_split_s_simd128(sumx, sumw));
             if (!same) ++mismatches;
@@ -162,9 +166,9 @@ TEST_CASE("IQ1 SIMD128 split searches match the reference on raw prefix sums, hu
             iq1::HalfSums hs;
             for (int j = 0; j < n; ++j) {
                 const int h = rng.below(2);
-                hs.px[h][j + 1] = hs.px[h][j] + step(scale);
+                hs.px[h][j + 1] = hs.px[h][j] + step(scale, false);
                 hs.px[1 - h][j + 1] = hs.px[1 - h][j];
-                hs.pw[h][j + 1] = hs.pw[h][j] + step(1.0f);
+                hs.pw[h][j + 1] = hs.pw[h][j] + step(1.0f, true);
                 hs.pw[1 - h][j + 1] = hs.pw[1 - h][j];
             }
             const bool same = same_split(iq1::RefSteps::split_m(hs), iq1_split_m_simd128(hs));

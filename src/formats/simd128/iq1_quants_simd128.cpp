@@ -39,12 +39,12 @@ using namespace simd;
 
 namespace {
 
-// Whether the n floats at p (n a multiple of 4) are all below 1e37 in
+// Whether the n floats at p (n a multiple of 4) are all below 1e20 in
 // magnitude (false for a NaN).
-inline bool all_below_1e37(const float* p, int n) {
+inline bool all_below_1e20(const float* p, int n) {
     v128_t ok = wasm_i32x4_splat(-1);
     for (int i = 0; i < n; i += 4) {
-        ok = wasm_v128_and(ok, wasm_f32x4_lt(wasm_f32x4_abs(wasm_v128_load(p + i)), wasm_f32x4_splat(1e37f)));
+        ok = wasm_v128_and(ok, wasm_f32x4_lt(wasm_f32x4_abs(wasm_v128_load(p + i)), wasm_f32x4_splat(1e20f)));
     }
     return wasm_i32x4_all_true(ok);
 }
@@ -52,8 +52,9 @@ inline bool all_below_1e37(const float* p, int n) {
 // The upper-boundary weight sums (n + 1 of them, at sums) with their SIMD
 // padding set to 1e30 instead of 0: a candidate i2 past n then has a large
 // negative sumq2 (its top level's weight term, (total - 1e30) * v2^2 or
-// 1e30 * (v1^2 - v2^2) with |v1| < |v2|, dominates), so it is never accepted
-// nor taken for the maximum, and needs no mask.
+// 1e30 * (v1^2 - v2^2) with |v1| < |v2|, about -7e29 or less, dominates the
+// other terms while the sums are below 1e20, which resolve() is told), so
+// it is never accepted nor taken for the maximum, and needs no mask.
 inline void pad_weights(const float* sums, int n, float* padded) {
     std::memcpy(padded, sums, sizeof(float) * size_t(n + 1));
     for (int j = n + 1; j < n + 1 + kSumsPad; ++j) padded[j] = 1e30f;
@@ -105,9 +106,10 @@ constexpr int split_blocks(int n) {
 // exactly (s(c*), c*). Only the candidates after c* are then replayed, with
 // a skip test that lets through every candidate ggml would accept (a vector
 // none of whose lanes beats the current best changes nothing); as M is the
-// largest score, few come near it. When that test fails (near-ties before c*), M is 0 or +inf, or the
-// prefix sums are not all below 1e37 in magnitude (then a sumqx or sumq2
-// could overflow and a score be NaN), the whole search is replayed in
+// largest score, few come near it. When that test fails (near-ties before
+// c*), M is 0 or +inf, or the prefix sums are not all below 1e20 in
+// magnitude (beyond, a sumqx or sumq2 could overflow and a score be NaN,
+// or a padding lane have sumq2 > 0), the whole search is replayed in
 // ggml's order from the stored sums instead.
 template <int K, int NB>
 struct SplitCandidates {
@@ -155,7 +157,7 @@ struct SplitCandidates {
         }
     }
 
-    // bounded: every prefix sum the candidates came from is below 1e37 in magnitude.
+    // bounded: every prefix sum the candidates came from is below 1e20 in magnitude.
     Split resolve(const int (&shift)[K], bool bounded) const {
         Split best;
         float best_score = -FLT_MAX;
@@ -421,7 +423,7 @@ struct Iq1SimdSteps : RefSteps {
                 c.add(vqx, vq2, i1, i2, qmin(4, n - i2 + 1));
             }
         }
-        return c.resolve({1, -1}, all_below_1e37(sumx, n + 1 + kSumsPad) && all_below_1e37(sumw, n + 1 + kSumsPad));
+        return c.resolve({1, -1}, all_below_1e20(sumx, n + 1 + kSumsPad) && all_below_1e20(sumw, n + 1 + kSumsPad));
     }
 
     // IQ1_M: per (i1, i2) the four level-set pairs k = 0..3 of split_m_sums,
@@ -464,8 +466,8 @@ struct Iq1SimdSteps : RefSteps {
             }
         }
         constexpr int len = n + 1 + kSumsPad;
-        return cands.resolve({0, 1, 2, 3}, all_below_1e37(hs.px[0], len) && all_below_1e37(hs.px[1], len) &&
-                                               all_below_1e37(hs.pw[0], len) && all_below_1e37(hs.pw[1], len));
+        return cands.resolve({0, 1, 2, 3}, all_below_1e20(hs.px[0], len) && all_below_1e20(hs.px[1], len) &&
+                                               all_below_1e20(hs.pw[0], len) && all_below_1e20(hs.pw[1], len));
     }
 };
 
