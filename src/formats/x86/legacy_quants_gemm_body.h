@@ -53,6 +53,13 @@ struct Block32 {
     using Act = block_q8_0;
     static constexpr bool kAffine = false, kTotal = false;
     static float d(const B& b, const float*) { return _cvtsh_ss(b.d); }
+    // Group k = d of block b[k], all lanes.
+    template <class V>
+    static typename V::F d_groups(const B* const* b) {
+        const uint16_t* h[V::kGroups];
+        for (int k = 0; k < V::kGroups; ++k) h[k] = &b[k]->d;
+        return V::halves_to_groups(h);
+    }
 };
 
 template <class V, class Block>
@@ -141,6 +148,12 @@ struct MXFP4 : Block32<block_mxfp4> {
     static constexpr int kOffset = 12, kMaxU = 24;
     static constexpr bool kTotal = true;
     static float d(const Block& b, const float*) { return mxfp4_scale_half(b.e); }
+    template <class V>
+    static typename V::F d_groups(const Block* const* b) {
+        float d[V::kGroups];
+        for (int k = 0; k < V::kGroups; ++k) d[k] = mxfp4_scale_half(b[k]->e);
+        return V::group_floats(d);
+    }
     template <class V>
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
         nibble_levels<V>(b, _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kMxfp4Values)), _mm_set1_epi8(12)),
@@ -372,35 +385,63 @@ inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8
     }
 }
 
-// A single token, one row at a time in memory order: G consecutive blocks
-// fill a register, the last nb % G one at a time at 128 bits.
+// A single token, V::kGroups rows at a time: group k of a register holds
+// block i of row k * q + j (q = n_rows / G), so each row keeps SIMD128's four
+// lanes and float chain (acc_j += float(lane_j) * (d_w * d_a), block after
+// block) in its own group while G rows' chains run side by side: one row at a
+// time, the serial float adds were the kernel's limit. The G rows come from G
+// far-apart stretches of the matrix, each read front to back: with adjacent
+// rows the hardware prefetcher lost the interleaved streams and the kernel ran
+// at half speed or worse (docs/benchmarks.md). The activations are laid out
+// once with block i in every group. Rows left over (n_rows % G) go one at a
+// time at 128 bits.
 template <class V, class F>
 void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
     constexpr int G = V::kGroups;
     using M = Meet<V, F>;
     using N = typename V::Narrow;
-    const int64_t nb = n / 32, nbg = nb / G;
-    // The token-group layout with the row's blocks standing in for tokens:
-    // group g holds blocks Gg .. Gg+G-1.
-    using Act = typename F::Act;
-    const ActGroup<G>* act = prepare_act_groups<G, Act>(a, sizeof(Act), nb, 1, M::kOffset);
+    using Block = typename F::Block;
+    const int64_t nb = n / 32, q = n_rows / G;
+    // G "tokens" that are all the same row: act[i] holds block i in each group.
+    const ActGroup<G>* act = prepare_act_groups<G, typename F::Act>(a, 0, G, nb, M::kOffset);
     const float* h2f = fp16_to_fp32_table();
     const auto* wb = static_cast<const uint8_t*>(w);
-    for (int64_t r = 0; r < n_rows; ++r) {
-        const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
+    for (int64_t j = 0; j < q; ++j) {
+        const Block* rows[G];
+        for (int k = 0; k < G; ++k) rows[k] = reinterpret_cast<const Block*>(wb + size_t(k * q + j) * w_row_bytes);
+        auto acc = V::zero_f(), summs = V::zero_f();
+        for (int64_t i = 0; i < nb; ++i) {
+            const ActGroup<G>& x = act[i];
+            const Block* blocks[G];
+            for (int k = 0; k < G; ++k) blocks[k] = rows[k] + i;
+            typename V::I wl, wh;
+            F::template decode<V>(blocks, &wl, &wh);
+            wl = M::template operand<V>(V::lane_class_order(wl));
+            wh = M::template operand<V>(V::lane_class_order(wh));
+            auto sum = M::template dot2<V>(M::kOffset ? V::load(x.c) : V::zero(), wl, V::load(x.a0), wh, V::load(x.a1));
+            if constexpr (F::kTotal) sum = V::sum_in_groups_i32(sum);
+            acc = V::add_f(acc, V::mul_f(V::cvt_f(sum), V::mul_f(F::template d_groups<V>(blocks), V::load_f(x.d))));
+            if constexpr (F::kAffine) {
+                const uint16_t* m[G];
+                for (int k = 0; k < G; ++k) m[k] = &blocks[k]->m;
+                summs = V::add_f(summs, V::mul_f(V::halves_to_groups(m), V::load_f(x.s)));
+            }
+        }
+        float v[G], sm[V::kFloats];
+        lane_sums<V, F>(acc, v);
+        V::store_f(sm, summs);
+        for (int k = 0; k < G; ++k) y[k * q + j] = F::kAffine ? v[k] + sm[4 * k] : v[k];
+    }
+    for (int64_t r = G * q; r < n_rows; ++r) {
+        const auto* b = reinterpret_cast<const Block*>(wb + size_t(r) * w_row_bytes);
         __m128 acc = _mm_setzero_ps();
         float summs = 0.0f;
-        for (int64_t g = 0; g < nbg; ++g) {
-            const ActGroup<G>& x = act[g];
-            blocks_step<V, M, F>(b + G * g, x.a0, x.a1, x.c, x.d, x.s, h2f, acc, summs);
-        }
-        for (int64_t i = G * nbg; i < nb; ++i) {
-            const ActGroup<G>& x = act[i / G];
-            const int k = int(i % G);
-            blocks_step<N, M, F>(b + i, x.a0 + 16 * k, x.a1 + 16 * k, x.c + 4 * k, x.d + 4 * k, x.s + 4 * k, h2f, acc, summs);
+        for (int64_t i = 0; i < nb; ++i) {
+            const ActGroup<G>& x = act[i];  // group 0
+            blocks_step<N, M, F>(b + i, x.a0, x.a1, x.c, x.d, x.s, h2f, acc, summs);
         }
         float v;
-        lane_sums<typename V::Narrow, F>(acc, &v);
+        lane_sums<N, F>(acc, &v);
         y[r] = F::kAffine ? v + summs : v;
     }
 }

@@ -126,6 +126,11 @@ struct VecAvx512 {
         return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
                                      _mm512_castps128_ps512(_mm_loadu_ps(v)));
     }
+    // Group k = the fp16 *h[k] as float, all lanes (F16C: exact).
+    static F halves_to_groups(const uint16_t* const* h) {
+        auto two = [&](int k) { return _mm_unpacklo_epi64(_mm_set1_epi16(short(*h[k])), _mm_set1_epi16(short(*h[k + 1]))); };
+        return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(two(0)), two(2), 1));
+    }
     // SIMD128's f32x4_hsum of each group: group k's sum in out[k].
     static void hsum_groups(F v, float* out) {
         v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
