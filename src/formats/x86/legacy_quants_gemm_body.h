@@ -51,7 +51,9 @@ template <class B>
 struct Block32 {
     using Block = B;
     using Act = block_q8_0;
-    static constexpr bool kAffine = false, kTotal = false;
+    // kSignedBytes: the block's bytes are the signed weights themselves
+    // (decode_signed<V> loads them; decode<V> gives u = w + 128).
+    static constexpr bool kAffine = false, kTotal = false, kSignedBytes = false;
     static float d(const B& b, const float*) { return _cvtsh_ss(b.d); }
     // Group k = d of block b[k], all lanes.
     template <class V>
@@ -96,11 +98,16 @@ inline void five_bit(const Block* const* b, typename V::I* lo, typename V::I* hi
 struct Q8_0 : Block32<block_q8_0> {
     static constexpr GgmlType kType = GgmlType::Q8_0;
     static constexpr int kOffset = 128, kMaxU = 255;
+    static constexpr bool kSignedBytes = true;
     template <class V>
-    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+    static void decode_signed(const Block* const* b, typename V::I* lo, typename V::I* hi) {
         const void* p[V::kGroups];
         for (int k = 0; k < V::kGroups; ++k) p[k] = b[k]->qs;
         V::load_halves32(p, lo, hi);
+    }
+    template <class V>
+    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+        decode_signed<V>(b, lo, hi);
         const auto flip = V::set1_i8(int8_t(0x80));
         *lo = V::xor_(*lo, flip);
         *hi = V::xor_(*hi, flip);
@@ -182,6 +189,22 @@ struct Q5_1 : Block32<block_q5_1> {
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) { five_bit<V>(b, lo, hi); }
 };
 
+// The weight operands of blocks b[k] in lane-class order, as Meet<V, F>
+// wants them (signed weights loaded as they are when the format stores them
+// so, instead of u = w + 128 flipped back).
+template <class W, class M, class F>
+inline void weight_operands(const typename F::Block* const* b, typename W::I* lo, typename W::I* hi) {
+    if constexpr (M::kSigned && F::kSignedBytes) {
+        F::template decode_signed<W>(b, lo, hi);
+        *lo = W::lane_class_order(*lo);
+        *hi = W::lane_class_order(*hi);
+    } else {
+        F::template decode<W>(b, lo, hi);
+        *lo = M::template operand<W>(W::lane_class_order(*lo));
+        *hi = M::template operand<W>(W::lane_class_order(*hi));
+    }
+}
+
 // ---- activations
 
 // One block of G tokens (or, for a single token, G consecutive blocks):
@@ -246,10 +269,10 @@ void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uin
         for (int64_t i = 0; i < nb; ++i) {
             const typename F::Block* one[1] = {b + i};
             __m128i lo, hi;
-            F::template decode<N>(one, &lo, &hi);
+            weight_operands<N, M, F>(one, &lo, &hi);
             uint8_t* o = q + size_t(r * nb + i) * 32;
-            N::store(o, M::template operand<N>(N::lane_class_order(lo)));
-            N::store(o + 16, M::template operand<N>(N::lane_class_order(hi)));
+            N::store(o, lo);
+            N::store(o + 16, hi);
             d[r * nb + i] = F::d(b[i], h2f);
             if constexpr (F::kAffine) m[r * nb + i] = fp16_to_fp32(b[i].m);
         }
@@ -373,9 +396,7 @@ inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8
         dw[k] = F::d(b[k], h2f);
     }
     typename W::I wl, wh;
-    F::template decode<W>(blocks, &wl, &wh);
-    wl = M::template operand<W>(W::lane_class_order(wl));
-    wh = M::template operand<W>(W::lane_class_order(wh));
+    weight_operands<W, M, F>(blocks, &wl, &wh);
     const auto start = M::kOffset ? W::load(c) : W::zero();
     auto sum = M::template dot2<W>(start, wl, W::load(a0), wh, W::load(a1));
     if constexpr (F::kTotal) sum = W::sum_in_groups_i32(sum);
@@ -415,9 +436,7 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             const Block* blocks[G];
             for (int k = 0; k < G; ++k) blocks[k] = rows[k] + i;
             typename V::I wl, wh;
-            F::template decode<V>(blocks, &wl, &wh);
-            wl = M::template operand<V>(V::lane_class_order(wl));
-            wh = M::template operand<V>(V::lane_class_order(wh));
+            weight_operands<V, M, F>(blocks, &wl, &wh);
             auto sum = M::template dot2<V>(M::kOffset ? V::load(x.c) : V::zero(), wl, V::load(x.a0), wh, V::load(x.a1));
             if constexpr (F::kTotal) sum = V::sum_in_groups_i32(sum);
             acc = V::add_f(acc, V::mul_f(V::cvt_f(sum), V::mul_f(F::template d_groups<V>(blocks), V::load_f(x.d))));
