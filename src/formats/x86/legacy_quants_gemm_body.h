@@ -20,8 +20,8 @@
 // block order; here sum_in_groups_i32 puts that sum in every lane of the
 // group, so each lane does the same float steps and lane 0 is the total.
 //
-// Layout: a register holds V::kGroups tokens (gemm) or V::kGroups consecutive
-// blocks of one row (single token) x the 4 lanes. Sources for the method:
+// Layout: a register holds V::kGroups tokens (gemm) or block i of V::kGroups
+// rows (single token) x the 4 lanes. Sources for the method:
 // ggml's AVX2 / AVX-512 VNNI dot products and llamafile's tinyBLAS (tiles of
 // rows x tokens); the lane bookkeeping is ours.
 #pragma once
@@ -207,7 +207,7 @@ inline void weight_operands(const typename F::Block* const* b, typename W::I* lo
 
 // ---- activations
 
-// One block of G tokens (or, for a single token, G consecutive blocks):
+// One block of G tokens (the single-token kernel passes the same token G times):
 // permuted halves, offset corrections, scales; token k in group k.
 template <int G>
 struct alignas(64) ActGroup {
@@ -386,6 +386,7 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
 // W::kGroups consecutive blocks of one row against their activations (group
 // k of each activation array = block k), added to acc one block after
 // another in SIMD128's order; Q4_1/Q5_1's m * s terms to summs likewise.
+// (gemv_rows uses it at 128 bits, one block, for the rows left over.)
 template <class W, class M, class F>
 inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8_t* a1, const int32_t* c, const float* d,
                         const float* s, const float* h2f, __m128& acc, float& summs) {
