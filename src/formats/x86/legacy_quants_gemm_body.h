@@ -20,8 +20,8 @@
 // block order; here sum_in_groups_i32 puts that sum in every lane of the
 // group, so each lane does the same float steps and lane 0 is the total.
 //
-// Layout: a register holds V::kGroups tokens (gemm) or V::kGroups consecutive
-// blocks of one row (single token) x the 4 lanes. Sources for the method:
+// Layout: a register holds V::kGroups tokens (gemm) or block i of V::kGroups
+// rows (single token) x the 4 lanes. Sources for the method:
 // ggml's AVX2 / AVX-512 VNNI dot products and llamafile's tinyBLAS (tiles of
 // rows x tokens); the lane bookkeeping is ours.
 #pragma once
@@ -51,8 +51,17 @@ template <class B>
 struct Block32 {
     using Block = B;
     using Act = block_q8_0;
-    static constexpr bool kAffine = false, kTotal = false;
+    // kSignedBytes: the block's bytes are the signed weights themselves
+    // (decode_signed<V> loads them; decode<V> gives u = w + 128).
+    static constexpr bool kAffine = false, kTotal = false, kSignedBytes = false;
     static float d(const B& b, const float*) { return _cvtsh_ss(b.d); }
+    // Group k = d of block b[k], all lanes.
+    template <class V>
+    static typename V::F d_groups(const B* const* b) {
+        const uint16_t* h[V::kGroups];
+        for (int k = 0; k < V::kGroups; ++k) h[k] = &b[k]->d;
+        return V::halves_to_groups(h);
+    }
 };
 
 template <class V, class Block>
@@ -89,11 +98,16 @@ inline void five_bit(const Block* const* b, typename V::I* lo, typename V::I* hi
 struct Q8_0 : Block32<block_q8_0> {
     static constexpr GgmlType kType = GgmlType::Q8_0;
     static constexpr int kOffset = 128, kMaxU = 255;
+    static constexpr bool kSignedBytes = true;
     template <class V>
-    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+    static void decode_signed(const Block* const* b, typename V::I* lo, typename V::I* hi) {
         const void* p[V::kGroups];
         for (int k = 0; k < V::kGroups; ++k) p[k] = b[k]->qs;
         V::load_halves32(p, lo, hi);
+    }
+    template <class V>
+    static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
+        decode_signed<V>(b, lo, hi);
         const auto flip = V::set1_i8(int8_t(0x80));
         *lo = V::xor_(*lo, flip);
         *hi = V::xor_(*hi, flip);
@@ -142,6 +156,12 @@ struct MXFP4 : Block32<block_mxfp4> {
     static constexpr bool kTotal = true;
     static float d(const Block& b, const float*) { return mxfp4_scale_half(b.e); }
     template <class V>
+    static typename V::F d_groups(const Block* const* b) {
+        float d[V::kGroups];
+        for (int k = 0; k < V::kGroups; ++k) d[k] = mxfp4_scale_half(b[k]->e);
+        return V::group_floats(d);
+    }
+    template <class V>
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
         nibble_levels<V>(b, _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kMxfp4Values)), _mm_set1_epi8(12)),
                          lo, hi);
@@ -169,9 +189,25 @@ struct Q5_1 : Block32<block_q5_1> {
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) { five_bit<V>(b, lo, hi); }
 };
 
+// The weight operands of blocks b[k] in lane-class order, as Meet<V, F>
+// wants them (signed weights loaded as they are when the format stores them
+// so, instead of u = w + 128 flipped back).
+template <class W, class M, class F>
+inline void weight_operands(const typename F::Block* const* b, typename W::I* lo, typename W::I* hi) {
+    if constexpr (M::kSigned && F::kSignedBytes) {
+        F::template decode_signed<W>(b, lo, hi);
+        *lo = W::lane_class_order(*lo);
+        *hi = W::lane_class_order(*hi);
+    } else {
+        F::template decode<W>(b, lo, hi);
+        *lo = M::template operand<W>(W::lane_class_order(*lo));
+        *hi = M::template operand<W>(W::lane_class_order(*hi));
+    }
+}
+
 // ---- activations
 
-// One block of G tokens (or, for a single token, G consecutive blocks):
+// One block of G tokens (the single-token kernel passes the same token G times):
 // permuted halves, offset corrections, scales; token k in group k.
 template <int G>
 struct alignas(64) ActGroup {
@@ -233,10 +269,10 @@ void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uin
         for (int64_t i = 0; i < nb; ++i) {
             const typename F::Block* one[1] = {b + i};
             __m128i lo, hi;
-            F::template decode<N>(one, &lo, &hi);
+            weight_operands<N, M, F>(one, &lo, &hi);
             uint8_t* o = q + size_t(r * nb + i) * 32;
-            N::store(o, M::template operand<N>(N::lane_class_order(lo)));
-            N::store(o + 16, M::template operand<N>(N::lane_class_order(hi)));
+            N::store(o, lo);
+            N::store(o + 16, hi);
             d[r * nb + i] = F::d(b[i], h2f);
             if constexpr (F::kAffine) m[r * nb + i] = fp16_to_fp32(b[i].m);
         }
@@ -350,6 +386,7 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
 // W::kGroups consecutive blocks of one row against their activations (group
 // k of each activation array = block k), added to acc one block after
 // another in SIMD128's order; Q4_1/Q5_1's m * s terms to summs likewise.
+// (gemv_rows uses it at 128 bits, one block, for the rows left over.)
 template <class W, class M, class F>
 inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8_t* a1, const int32_t* c, const float* d,
                         const float* s, const float* h2f, __m128& acc, float& summs) {
@@ -360,9 +397,7 @@ inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8
         dw[k] = F::d(b[k], h2f);
     }
     typename W::I wl, wh;
-    F::template decode<W>(blocks, &wl, &wh);
-    wl = M::template operand<W>(W::lane_class_order(wl));
-    wh = M::template operand<W>(W::lane_class_order(wh));
+    weight_operands<W, M, F>(blocks, &wl, &wh);
     const auto start = M::kOffset ? W::load(c) : W::zero();
     auto sum = M::template dot2<W>(start, wl, W::load(a0), wh, W::load(a1));
     if constexpr (F::kTotal) sum = W::sum_in_groups_i32(sum);
@@ -372,35 +407,61 @@ inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8
     }
 }
 
-// A single token, one row at a time in memory order: G consecutive blocks
-// fill a register, the last nb % G one at a time at 128 bits.
+// A single token, V::kGroups rows at a time: group k of a register holds
+// block i of row k * q + j (q = n_rows / G), so each row keeps SIMD128's four
+// lanes and float chain (acc_j += float(lane_j) * (d_w * d_a), block after
+// block) in its own group while G rows' chains run side by side: one row at a
+// time, the serial float adds were the kernel's limit. The G rows come from G
+// far-apart stretches of the matrix, each read front to back: with adjacent
+// rows the hardware prefetcher lost the interleaved streams and the kernel ran
+// at half speed or worse (docs/benchmarks.md). The activations are laid out
+// once with block i in every group. Rows left over (n_rows % G) go one at a
+// time at 128 bits.
 template <class V, class F>
 void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
     constexpr int G = V::kGroups;
     using M = Meet<V, F>;
     using N = typename V::Narrow;
-    const int64_t nb = n / 32, nbg = nb / G;
-    // The token-group layout with the row's blocks standing in for tokens:
-    // group g holds blocks Gg .. Gg+G-1.
-    using Act = typename F::Act;
-    const ActGroup<G>* act = prepare_act_groups<G, Act>(a, sizeof(Act), nb, 1, M::kOffset);
+    using Block = typename F::Block;
+    const int64_t nb = n / 32, q = n_rows / G;
+    // G "tokens" that are all the same row: act[i] holds block i in each group.
+    const ActGroup<G>* act = prepare_act_groups<G, typename F::Act>(a, 0, G, nb, M::kOffset);
     const float* h2f = fp16_to_fp32_table();
     const auto* wb = static_cast<const uint8_t*>(w);
-    for (int64_t r = 0; r < n_rows; ++r) {
-        const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
+    for (int64_t j = 0; j < q; ++j) {
+        const Block* rows[G];
+        for (int k = 0; k < G; ++k) rows[k] = reinterpret_cast<const Block*>(wb + size_t(k * q + j) * w_row_bytes);
+        auto acc = V::zero_f(), summs = V::zero_f();
+        for (int64_t i = 0; i < nb; ++i) {
+            const ActGroup<G>& x = act[i];
+            const Block* blocks[G];
+            for (int k = 0; k < G; ++k) blocks[k] = rows[k] + i;
+            typename V::I wl, wh;
+            weight_operands<V, M, F>(blocks, &wl, &wh);
+            auto sum = M::template dot2<V>(M::kOffset ? V::load(x.c) : V::zero(), wl, V::load(x.a0), wh, V::load(x.a1));
+            if constexpr (F::kTotal) sum = V::sum_in_groups_i32(sum);
+            acc = V::add_f(acc, V::mul_f(V::cvt_f(sum), V::mul_f(F::template d_groups<V>(blocks), V::load_f(x.d))));
+            if constexpr (F::kAffine) {
+                const uint16_t* m[G];
+                for (int k = 0; k < G; ++k) m[k] = &blocks[k]->m;
+                summs = V::add_f(summs, V::mul_f(V::halves_to_groups(m), V::load_f(x.s)));
+            }
+        }
+        float v[G], sm[V::kFloats];
+        lane_sums<V, F>(acc, v);
+        V::store_f(sm, summs);
+        for (int k = 0; k < G; ++k) y[k * q + j] = F::kAffine ? v[k] + sm[4 * k] : v[k];
+    }
+    for (int64_t r = G * q; r < n_rows; ++r) {
+        const auto* b = reinterpret_cast<const Block*>(wb + size_t(r) * w_row_bytes);
         __m128 acc = _mm_setzero_ps();
         float summs = 0.0f;
-        for (int64_t g = 0; g < nbg; ++g) {
-            const ActGroup<G>& x = act[g];
-            blocks_step<V, M, F>(b + G * g, x.a0, x.a1, x.c, x.d, x.s, h2f, acc, summs);
-        }
-        for (int64_t i = G * nbg; i < nb; ++i) {
-            const ActGroup<G>& x = act[i / G];
-            const int k = int(i % G);
-            blocks_step<N, M, F>(b + i, x.a0 + 16 * k, x.a1 + 16 * k, x.c + 4 * k, x.d + 4 * k, x.s + 4 * k, h2f, acc, summs);
+        for (int64_t i = 0; i < nb; ++i) {
+            const ActGroup<G>& x = act[i];  // group 0
+            blocks_step<N, M, F>(b + i, x.a0, x.a1, x.c, x.d, x.s, h2f, acc, summs);
         }
         float v;
-        lane_sums<typename V::Narrow, F>(acc, &v);
+        lane_sums<N, F>(acc, &v);
         y[r] = F::kAffine ? v + summs : v;
     }
 }

@@ -146,6 +146,10 @@ struct VecAvx2T {
     static F group_floats(const float* v) {
         return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_set1_ps(v[0])), _mm_set1_ps(v[1]), 1);
     }
+    // Group k = the fp16 *h[k] as float, all lanes (F16C: exact).
+    static F halves_to_groups(const uint16_t* const* h) {
+        return _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_set1_epi16(short(*h[0])), _mm_set1_epi16(short(*h[1]))));
+    }
     // SIMD128's f32x4_hsum of each group: group k's sum in out[k].
     static void hsum_groups(F v, float* out) {
         v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));

@@ -27,7 +27,7 @@
 //   dot_us(acc, u, s)          acc + per int32 lane the sum of 4 products
 //                              u (unsigned byte) * s (signed byte)
 //   load_f, store_f, set1_f, zero_f, add_f, sub_f, mul_f, cvt_f, bcast128_f,
-//   group_floats, hsum_groups, add_groups_in_order                   float ops
+//   group_floats, halves_to_groups, hsum_groups, add_groups_in_order float ops
 //   (quantize and attention bodies: abs_f, max_f, reduce_max, trunc_f, ge_f,
 //   lt_f, unordered_f, any, all, masked_f, cvtt_i32, store_i32_as_i8, cast_fi,
 //   cast_if, max_i32, gt_i32, masked_i32, andnot_)
