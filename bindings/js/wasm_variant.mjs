@@ -33,8 +33,14 @@ export function relaxedSimdSupported() {
  */
 export function threadedWasmVariant(options) {
   const files = options?.threadedFiles;
-  const ownWasm = options?.wasmBinary !== undefined || options?.locateFile !== undefined ||
-    files?.js !== undefined || files?.wasm !== undefined;
+  return kernelVariant(options, files?.js !== undefined || files?.wasm !== undefined);
+}
+
+// The one rule both choices follow: options.wasmVariant when given, else
+// relaxed SIMD where validated unless the caller names a .wasm of its own
+// (wasmBinary, locateFile, or ownFiles for the build in question).
+function kernelVariant(options, ownFiles) {
+  const ownWasm = ownFiles || options?.wasmBinary !== undefined || options?.locateFile !== undefined;
   return options?.wasmVariant ?? (!ownWasm && relaxedSimdSupported() ? 'relaxed-simd' : 'simd128');
 }
 
@@ -46,9 +52,7 @@ export function threadedWasmVariant(options) {
  * Returns { variant, factory }.
  */
 export async function chooseWasmVariant(options) {
-  const requested = options?.wasmVariant;
-  const ownWasm = options?.wasmBinary !== undefined || options?.locateFile !== undefined;
-  const variant = requested ?? (!ownWasm && relaxedSimdSupported() ? 'relaxed-simd' : 'simd128');
+  const variant = kernelVariant(options, false);
   if (variant === 'relaxed-simd') {
     return { variant, factory: (await import('./quantlab_wasm_relaxed.mjs')).default };
   }
