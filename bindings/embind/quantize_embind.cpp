@@ -285,6 +285,9 @@ private:
             ti.set("newType", std::string(type_layout(t.new_type).name));
             ti.set("oldBytes", double(t.old_bytes));
             ti.set("rows", double(s.n_rows(i)));
+            // The byte counts a caller converting row chunks needs, as the session computes them.
+            ti.set("inputRowBytes", double(s.input_row_bytes(i)));
+            ti.set("outputRowBytes", double(s.output_row_bytes(i)));
             ti.set("newBytes", double(t.new_bytes));
             ti.set("convert", t.convert);
             ti.set("requantize", t.requantize);
@@ -301,6 +304,7 @@ private:
             if (s.output_size() > 0) {
                 ti.set("outputOffset", double(s.output_offset(i)));
                 ti.set("outputBytes", double(s.output_bytes(i)));
+                ti.set("paddingBytes", double(s.padding_bytes(i)));
             }
             tensors.call<void>("push", ti);
         }

@@ -371,12 +371,8 @@ export async function quantizeModel(ql, input, options = {}) {
     };
     await startFile(0);
 
-    // A tensor's bytes per row (input and output), from the plan.
-    const rowBytes = tensors.map((t) => ({
-      input: t.rows > 0 ? t.oldBytes / t.rows : 0,
-      output: t.rows > 0 ? t.newBytes / t.rows : 0,
-      padding: t.outputBytes - t.newBytes,
-    }));
+    // A tensor's bytes per row (input and output) and its padding, as the C++ session computes them.
+    const rowBytes = tensors.map((t) => ({ input: t.inputRowBytes, output: t.outputRowBytes, padding: t.paddingBytes }));
     const readRows = async ({ index, r0, r1 }) => {
       const t = tensors[index];
       const len = (r1 - r0) * rowBytes[index].input;

@@ -286,6 +286,9 @@ export interface PlannedTensor {
   newBytes: number;
   /** Rows: the product of shape[1..] (0 when shape[0] is 0); oldBytes and newBytes are whole rows. */
   rows: number;
+  /** Bytes of one row in the input, and in the output (equal when the tensor is copied). */
+  inputRowBytes: number;
+  outputRowBytes: number;
   /** The data is rewritten (newType differs from oldType). */
   convert: boolean;
   requantize: boolean;
@@ -305,6 +308,8 @@ export interface PlannedTensor {
   /** In its output file; absent in a dry run whose plan cannot be written. */
   outputOffset?: number;
   outputBytes?: number;
+  /** Zero bytes written after the tensor's rows (alignment); outputBytes = rows * outputRowBytes + paddingBytes. */
+  paddingBytes?: number;
 }
 
 /** What one tensorTypes entry did: every entry is reported, none is silently ignored. */

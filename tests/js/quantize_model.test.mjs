@@ -50,6 +50,14 @@ describe('stories260K like llama-quantize', () => {
       expect(sha256(got)).toBe(sha256(want));
       expect(r.bytesWritten).toBe(want.length);
       expect(r.plan.outputSize).toBe(want.length);
+      // Rows and padding tile the file: each tensor ends where the next begins, padded to 32 bytes.
+      expect(wholeRows(r)).toBe(true);
+      for (const [i, t] of r.plan.tensors.entries()) {
+        expect(t.outputBytes).toBe(t.newBytes + t.paddingBytes);
+        expect(t.paddingBytes).toBeLessThan(32);
+        expect((t.outputOffset + t.outputBytes) % 32).toBe(0);
+        if (i + 1 < r.plan.tensors.length) expect(r.plan.tensors[i + 1].outputOffset).toBe(t.outputOffset + t.outputBytes);
+      }
       expect(events).toHaveLength(48);
       expect(events.map((e) => e.index)).toEqual([...Array(48).keys()]);
       const last = events.at(-1);
@@ -249,10 +257,10 @@ describe('workers', () => {
   });
 });
 
-// The plan's rows: every tensor's byte counts are whole rows.
+// The plan's rows: every tensor's byte counts are whole rows of the sizes it reports.
 function wholeRows({ plan }) {
   return plan.tensors.every((t) => t.rows === t.shape.slice(1).reduce((a, b) => a * b, 1) &&
-    t.oldBytes % t.rows === 0 && t.newBytes % t.rows === 0);
+    t.oldBytes === t.rows * t.inputRowBytes && t.newBytes === t.rows * t.outputRowBytes);
 }
 
 describe('cancellation and errors', () => {
