@@ -10,7 +10,7 @@
 
 namespace quantlab {
 
-// y = x / sqrt(mean(x^2) + eps) * w   (sum of squares in double, as ggml)
+// y = x / sqrt(mean(x^2) + eps) * w   (sum of squares in double, as ggml, in four partial sums)
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
 
 // Rotary position embedding of one token's heads in place:
