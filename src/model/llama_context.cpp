@@ -161,6 +161,14 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
     } else {
         for (int64_t t = 0; t < n; ++t) embedding_row(model_->token_embd(), tokens[t], &x_[t * E]);
     }
+    // rope_cos, rope_sin [n][n_rot/2]: the rotary angles depend on the position
+    // only, so they are computed once per batch (one sin and cos per angle)
+    // instead of once per layer for q and again for k; same values as rope().
+    const int64_t R = p.n_rot / 2;
+    std::vector<float> rope_cos(size_t(n * R)), rope_sin(size_t(n * R));
+    for (int64_t t = 0; t < n; ++t)
+        rope_angles(n_past_ + t, p.n_rot, p.rope_freq_base, p.rope_freq_scale, &rope_cos[size_t(t * R)],
+                    &rope_sin[size_t(t * R)]);
 
     for (int64_t il = resume_layer_; il < p.n_layer; ++il) {
         if (layer_observer_) layer_observer_(il, x_.data(), n);
@@ -174,9 +182,10 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
         for_tokens(n, [&](int64_t t0, int64_t t1) {
             for (int64_t t = t0; t < t1; ++t) {
                 const int64_t pos = n_past_ + t;
-                rope(&q_[t * E], p.n_head, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale, p.rope_type);
-                rope(&k_[t * Ekv], p.n_head_kv, p.head_dim, p.n_rot, pos, p.rope_freq_base, p.rope_freq_scale,
-                     p.rope_type);
+                const float* cs = &rope_cos[size_t(t * R)];
+                const float* sn = &rope_sin[size_t(t * R)];
+                rope_rotate(&q_[t * E], p.n_head, p.head_dim, p.n_rot, cs, sn, p.rope_type);
+                rope_rotate(&k_[t * Ekv], p.n_head_kv, p.head_dim, p.n_rot, cs, sn, p.rope_type);
                 // Append k, v to the cache, rounded to f16, at this position.
                 float* kc = &k_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
                 float* vc = &v_cache_[size_t((il * n_ctx_ + pos) * Ekv)];
