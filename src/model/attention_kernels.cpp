@@ -174,4 +174,17 @@ void accumulate_values_f16(float* acc, const float* v, int64_t v_stride, const f
     }
 }
 
+void accumulate_values_f16_queries(float* const* acc, const float* v, int64_t v_stride, const float* const* ms,
+                                   const float* const* vs, const int64_t* n, int nq, int64_t d, KernelVariant var) {
+    int64_t i = 0;
+#if QUANTLAB_X86_KERNELS
+    if (var == KernelVariant::Simd128) {
+        if (const x86::AttentionKernels* k = x86::attention_kernels()) i = k->accumulate_values_f16_queries(acc, v, v_stride, ms, vs, n, nq, d);
+    }
+#endif
+    // Columns are independent: the rest of each query on its own.
+    if (i == d) return;
+    for (int k = 0; k < nq; ++k) accumulate_values_f16(acc[k] + i, v + i, v_stride, ms[k], vs[k], n[k], d - i, var);
+}
+
 }  // namespace quantlab

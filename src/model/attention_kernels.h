@@ -36,4 +36,12 @@ void axpy_round_f16(float* acc, const float* x, float w, int64_t n, KernelVarian
 void accumulate_values_f16(float* acc, const float* v, int64_t v_stride, const float* ms, const float* vs, int64_t n,
                            int64_t d, KernelVariant var);
 
+// accumulate_values_f16 for nq (1..4) queries over the same value rows: query
+// k's accumulator acc[k] takes rows 0..n[k]-1 with its own weights ms[k] and
+// vs[k]. Bit for bit nq calls of accumulate_values_f16; natively the x86
+// kernels let the queries share each row load and overlap their rounding
+// chains (each row step is a dependency chain of add, round, round).
+void accumulate_values_f16_queries(float* const* acc, const float* v, int64_t v_stride, const float* const* ms,
+                                   const float* const* vs, const int64_t* n, int nq, int64_t d, KernelVariant var);
+
 }  // namespace quantlab

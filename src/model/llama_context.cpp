@@ -9,6 +9,7 @@
 #include "core/checked_alloc.h"
 #include "core/error.h"
 #include "model/attention_kernels.h"
+#include "model/exp_kernels.h"
 #include "model/ops.h"
 #include "parallel/cpu_cores.h"
 
@@ -197,7 +198,7 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
         });
         mul({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), n);  // gate, up [n][F]
         for_tokens(n, [&](int64_t t0, int64_t t1) {
-            for (int64_t i = t0 * F; i < t1 * F; ++i) gate_[size_t(i)] = silu(gate_[size_t(i)]) * up_[size_t(i)];
+            silu_mul_f32(&gate_[size_t(t0 * F)], &up_[size_t(t0 * F)], (t1 - t0) * F, variant_);  // gate = silu(gate) * up
         });
         mul(L.w_down, gate_.data(), n, ffn_.data());  // ffn [n][E]
         for_tokens(n, [&](int64_t t0, int64_t t1) {
@@ -236,11 +237,11 @@ void LlamaContext::attention_head(int64_t il, int64_t h, int64_t n, const float*
     const size_t n_all = size_t(n_past_ + n);
     if (sc.qh.size() < size_t(4 * D)) {
         sc.qh.resize(size_t(4 * D));
-        sc.acc.resize(size_t(D));
+        sc.acc.resize(size_t(4 * D));
     }
-    if (sc.ms.size() < n_all) {
-        sc.ms.resize(n_all);
-        sc.vs.resize(n_all);
+    if (sc.ms.size() < 4 * n_all) {
+        sc.ms.resize(4 * n_all);
+        sc.vs.resize(4 * n_all);
         sc.scores.resize(4 * n_all);
     }
     const float* K = &k_cache_[size_t(il * n_ctx_ * Ekv)];
@@ -258,32 +259,49 @@ void LlamaContext::attention_head(int64_t il, int64_t h, int64_t n, const float*
             qk[k] = qr;
         }
         dot_f32_keys(K + kvh * D, Ekv, n_keys, qk, nt, D, sc.scores.data(), variant_);
+        float* accs[4];
+        const float* mss[4];
+        const float* vss[4];
+        int64_t rows[4];
+        float sums[4];
         for (int k = 0; k < nt; ++k) {
             const int64_t t = t0 + k, pos = n_past_ + t;  // attends to cache positions 0..pos
             const float* sk = &sc.scores[size_t(k * n_keys)];
+            float* ms = &sc.ms[size_t(k) * n_all];
+            float* vs = &sc.vs[size_t(k) * n_all];
             // Scores and the online-softmax weights, row by row as llama.cpp's
             // kernel visits them: a new maximum rescales what was accumulated
-            // (ms) and enters with weight 1, any other row with exp(s - M) (vs).
+            // (ms = exp(M_old - s)) and enters with weight 1, any other row
+            // with vs = exp(s - M). New maxima are rare, so their exps are
+            // taken here; the others' arguments are collected (0 for a new
+            // maximum: exp(0) is exactly 1) and exponentiated in one vector pass.
             float M = -std::numeric_limits<float>::infinity();
-            float S = 0.0f;
             for (int64_t j = 0; j <= pos; ++j) {
                 const float s = sk[j] * scale;
-                float m_scale = 1.0f, v_scale = 1.0f;
                 if (s > M) {
-                    const float m_old = M;
+                    ms[j] = exp_ref(M - s);
+                    vs[j] = 0.0f;
                     M = s;
-                    m_scale = std::exp(m_old - M);
                 } else {
-                    v_scale = std::exp(s - M);
+                    ms[j] = 1.0f;
+                    vs[j] = s - M;
                 }
-                sc.ms[size_t(j)] = m_scale;
-                sc.vs[size_t(j)] = v_scale;
-                S = S * m_scale + v_scale;
             }
-            std::fill(sc.acc.begin(), sc.acc.begin() + D, 0.0f);
-            accumulate_values_f16(sc.acc.data(), Vc + kvh * D, Ekv, sc.ms.data(), sc.vs.data(), pos + 1, D, variant_);
-            const float inv = S == 0.0f ? 0.0f : 1.0f / S;
-            for (int64_t i = 0; i < D; ++i) out[t * E + h * D + i] = sc.acc[size_t(i)] * inv;
+            exp_f32(vs, vs, pos + 1, variant_);
+            float S = 0.0f;
+            for (int64_t j = 0; j <= pos; ++j) S = S * ms[j] + vs[j];
+            accs[k] = &sc.acc[size_t(k * D)];
+            std::fill(accs[k], accs[k] + D, 0.0f);
+            mss[k] = ms;
+            vss[k] = vs;
+            rows[k] = pos + 1;
+            sums[k] = S;
+        }
+        // The value rows, once for all nt tokens.
+        accumulate_values_f16_queries(accs, Vc + kvh * D, Ekv, mss, vss, rows, nt, D, variant_);
+        for (int k = 0; k < nt; ++k) {
+            const float inv = sums[k] == 0.0f ? 0.0f : 1.0f / sums[k];
+            for (int64_t i = 0; i < D; ++i) out[(t0 + k) * E + h * D + i] = accs[k][size_t(i)] * inv;
         }
     }
 }

@@ -79,6 +79,50 @@ TEST_CASE("value accumulation over many rows equals its step-by-step definition"
     }
 }
 
+TEST_CASE("value accumulation of up to four queries equals one query at a time bit for bit", "[attention]") {
+    // Queries take different numbers of rows (as causal tokens do: n, n+1, ...),
+    // some start from a non-zero accumulator, and widths cover whole x86 chunks
+    // (16 at AVX2, 64 at AVX-512) and tails.
+    for (int64_t d : {64, 128, 16, 48, 72, 8, 6}) {
+        for (int nq = 1; nq <= 4; ++nq) {
+            const int64_t n_max = 41, stride = d + 3;
+            const auto v = test::random_floats(size_t(n_max * stride), 31, 2.0f);
+            std::vector<std::vector<float>> ms(4), vs(4), start(4);
+            int64_t n[4];
+            for (int q = 0; q < 4; ++q) {
+                n[q] = n_max - 3 + q - (q == 2 ? 9 : 0);  // 38, 39, 31, 41 rows
+                ms[size_t(q)] = test::random_floats(size_t(n_max), 40 + q, 1.0f);
+                vs[size_t(q)] = test::random_floats(size_t(n_max), 50 + q, 1.0f);
+                for (int64_t j = 0; j < n_max; ++j) {
+                    float& m = ms[size_t(q)][size_t(j)];
+                    m = (j + q) % 4 ? 1.0f : std::fabs(m);  // rescales at different rows per query
+                    vs[size_t(q)][size_t(j)] = std::fabs(vs[size_t(q)][size_t(j)]);
+                }
+                start[size_t(q)] = test::random_floats(size_t(d), 60 + q, q == 1 ? 0.0f : 3.0f);
+                round_to_f16(start[size_t(q)].data(), d, KernelVariant::Ref);
+            }
+            for (auto var : test::variants_under_test()) {
+                std::vector<std::vector<float>> want = start, got = start;
+                float* acc[4];
+                const float* msp[4];
+                const float* vsp[4];
+                for (int q = 0; q < nq; ++q) {
+                    accumulate_values_f16(want[size_t(q)].data(), v.data(), stride, ms[size_t(q)].data(),
+                                          vs[size_t(q)].data(), n[q], d, KernelVariant::Ref);
+                    acc[q] = got[size_t(q)].data();
+                    msp[q] = ms[size_t(q)].data();
+                    vsp[q] = vs[size_t(q)].data();
+                }
+                accumulate_values_f16_queries(acc, v.data(), stride, msp, vsp, n, nq, d, var);
+                for (int q = 0; q < nq; ++q) {
+                    INFO(kernel_variant_name(var) << " d=" << d << " nq=" << nq << " query " << q);
+                    CHECK(std::memcmp(got[size_t(q)].data(), want[size_t(q)].data(), size_t(d) * sizeof(float)) == 0);
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("scores of up to four queries equal dot_f32 per query bit for bit", "[attention]") {
     // Head widths with and without a tail past the 32-value groups, one wider
     // than the AVX-512 kernel's on-stack query buffer, and key strides wider

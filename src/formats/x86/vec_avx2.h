@@ -171,6 +171,8 @@ struct VecAvx2T {
     static bool any(MF m) { return _mm256_movemask_ps(m) != 0; }
     static bool all(MF m) { return _mm256_movemask_ps(m) == 0xFF; }
     static F masked_f(MF m, F v) { return _mm256_and_ps(m, v); }
+    static F select_f(MF m, F a, F b) { return _mm256_blendv_ps(b, a, m); }  // m ? a : b
+    static F div_f(F a, F b) { return _mm256_div_ps(a, b); }
     static MI gt_i32(I a, I b) { return _mm256_cmpgt_epi32(a, b); }
     static I masked_i32(MI m, I v) { return _mm256_and_si256(m, v); }
     static float reduce_max(F v) {  // max is exact: any order

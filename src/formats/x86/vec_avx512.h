@@ -160,6 +160,8 @@ struct VecAvx512 {
     static bool any(MF m) { return m != 0; }
     static bool all(MF m) { return m == 0xFFFF; }
     static F masked_f(MF m, F v) { return _mm512_maskz_mov_ps(m, v); }
+    static F select_f(MF m, F a, F b) { return _mm512_mask_blend_ps(m, b, a); }  // m ? a : b
+    static F div_f(F a, F b) { return _mm512_div_ps(a, b); }
     static MI gt_i32(I a, I b) { return _mm512_cmpgt_epi32_mask(a, b); }
     static I masked_i32(MI m, I v) { return _mm512_maskz_mov_epi32(m, v); }
     static float reduce_max(F v) { return _mm512_reduce_max_ps(v); }  // max is exact: any order
