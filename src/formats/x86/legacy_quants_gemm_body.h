@@ -259,10 +259,17 @@ ActGroup<G>* prepare_act_groups(const void* a, size_t a_row_bytes, int64_t n_tok
 // ---- gemm: a panel of rows unpacked to weight operands and float scales,
 // tiles of R rows x Q token groups
 
+// Bytes per block in a panel: the two weight operands, and where the level
+// meets the format with signed weights (Meet::kSigned), their absolute values
+// too, so that the tile does not recompute |w| for every block it reads.
+template <class V, class F>
+constexpr int kPanelBlockBytes = Meet<V, F>::kSigned ? 64 : 32;
+
 template <class V, class F>
 void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uint8_t* q, float* d, float* m) {
     using N = typename V::Narrow;
     using M = Meet<V, F>;
+    constexpr int kBytes = kPanelBlockBytes<V, F>;
     const float* h2f = fp16_to_fp32_table();
     for (int64_t r = 0; r < rows; ++r) {
         const auto* b = reinterpret_cast<const typename F::Block*>(static_cast<const uint8_t*>(w) + size_t(r) * row_bytes);
@@ -270,9 +277,13 @@ void unpack_panel(const void* w, size_t row_bytes, int64_t rows, int64_t nb, uin
             const typename F::Block* one[1] = {b + i};
             __m128i lo, hi;
             weight_operands<N, M, F>(one, &lo, &hi);
-            uint8_t* o = q + size_t(r * nb + i) * 32;
+            uint8_t* o = q + size_t(r * nb + i) * kBytes;
             N::store(o, lo);
             N::store(o + 16, hi);
+            if constexpr (M::kSigned) {
+                N::store(o + 32, N::abs_i8(lo));
+                N::store(o + 48, N::abs_i8(hi));
+            }
             d[r * nb + i] = F::d(b[i], h2f);
             if constexpr (F::kAffine) m[r * nb + i] = fp16_to_fp32(b[i].m);
         }
@@ -311,11 +322,18 @@ void tile(int64_t nb, const uint8_t* wq, const float* wd, const float* wm, const
             da[q] = V::load_f(ab.d);
         }
         for (int r = 0; r < R; ++r) {
-            const uint8_t* wb = wq + size_t(r * nb + i) * 32;
+            const uint8_t* wb = wq + size_t(r * nb + i) * kPanelBlockBytes<V, F>;
             const auto w0 = V::bcast128(wb), w1 = V::bcast128(wb + 16);
+            typename V::I abs0 = w0, abs1 = w1;
+            if constexpr (M::kSigned) abs0 = V::bcast128(wb + 32), abs1 = V::bcast128(wb + 48);
             const auto dw = V::set1_f(wd[r * nb + i]);
             for (int q = 0; q < Q; ++q) {
-                auto s = M::template dot2<V>(c[q], w0, a0[q], w1, a1[q]);
+                typename V::I s;
+                if constexpr (M::kSigned) {
+                    s = V::dot_us(V::dot_us(c[q], abs0, V::sign_i8(a0[q], w0)), abs1, V::sign_i8(a1[q], w1));
+                } else {
+                    s = M::template dot2<V>(c[q], w0, a0[q], w1, a1[q]);
+                }
                 if constexpr (F::kTotal) s = V::sum_in_groups_i32(s);
                 acc[r][q] = V::add_f(acc[r][q], V::mul_f(V::cvt_f(s), V::mul_f(dw, da[q])));
                 if constexpr (F::kAffine) {
@@ -356,9 +374,9 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
     const int64_t ng = (n_tokens + G - 1) / G;
     // A panel of about 16 KB of unpacked rows stays in L1 while every token
     // tile passes over it.
-    const int64_t panel_rows = (16384 / (36 * nb) / kRows + 1) * kRows;
+    const int64_t panel_rows = (16384 / ((kPanelBlockBytes<V, F> + 4) * nb) / kRows + 1) * kRows;
     static thread_local Scratch qbuf, dbuf, mbuf;
-    auto* pq = static_cast<uint8_t*>(qbuf.get(size_t(panel_rows * nb) * 32));
+    auto* pq = static_cast<uint8_t*>(qbuf.get(size_t(panel_rows * nb) * kPanelBlockBytes<V, F>));
     auto* pd = static_cast<float*>(dbuf.get(size_t(panel_rows * nb) * sizeof(float)));
     auto* pm = static_cast<float*>(mbuf.get(size_t(panel_rows * nb) * sizeof(float)));
     const auto* wb = static_cast<const uint8_t*>(w);
@@ -370,7 +388,7 @@ void gemm_tokens(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, c
             step = ng - q0 >= kGroupsPerTile ? kGroupsPerTile : 1;
             for (int64_t r = 0; r < pr; r += kRows) {
                 const int rows = int(pr - r < kRows ? pr - r : kRows);
-                const uint8_t* wq = pq + size_t(r * nb) * 32;
+                const uint8_t* wq = pq + size_t(r * nb) * kPanelBlockBytes<V, F>;
                 const float *wd = pd + r * nb, *wm = pm + r * nb;
                 if (step == kGroupsPerTile) {
                     tile_rows<V, F, kRows, kGroupsPerTile>(rows, nb, wq, wd, wm, act + q0 * nb, G * q0, n_tokens, y,

@@ -84,12 +84,18 @@ inline __m128i k4_scales_x16(const uint8_t* packed) {
     return _mm_or_si128(low, high);
 }
 
+// Group g's scale as byte g from k4_scales_x16: each 32-value scale repeated
+// for both of its 16-value groups.
+inline __m128i k4_group_scales(__m128i sm) {
+    return _mm_shuffle_epi8(sm, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
+}
+
 // Q4_K/Q5_K: a 6-bit scale and min per 32 values, each repeated for both of
 // its 16-value groups (the vec_dot pairs each bsum with its sub-block's min).
 template <class Block>
 inline Scales k4_scales(const Block& b) {
     const __m128i sm = k4_scales_x16(b.scales);
-    return {_mm_shuffle_epi8(sm, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)),
+    return {k4_group_scales(sm),
             _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15))),
             _cvtsh_ss(b.d), _cvtsh_ss(b.dmin)};
 }
@@ -505,8 +511,8 @@ struct alignas(64) ActRowSuper {
 // vpmaddwd with ActRowSuper::bs_pairs gives lane j = pair_j * min_j +
 // pair_4+j * min_4+j: the integer SIMD128's two dot_i16x8 of the bsums with
 // the mins (each repeated for its two 16-value groups) add to.
-inline __m128i k4_mins_paired(const uint8_t* packed) {
-    return _mm_shuffle_epi8(k4_scales_x16(packed), _mm_setr_epi8(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1));
+inline __m128i k4_mins_paired(__m128i sm) {
+    return _mm_shuffle_epi8(sm, _mm_setr_epi8(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1));
 }
 
 // A Mins format's fp16 d and dmin (adjacent in its block) as floats, d in
@@ -520,10 +526,105 @@ inline __m256 d_dmin_x4(const Block& b) {
     return _mm256_cvtph_ps(halves);
 }
 
+// One row's float state in the single-token kernel: SIMD128's acc, or for
+// the Mins formats acc in lanes 0..3 and accm in lanes 4..7 (both float steps
+// one 8-wide step, one reduction per row), or BlockTotal's scalar total.
+struct RowAcc {
+    __m128 acc;
+    __m256 acc_accm;
+    float total;
+};
+
+inline RowAcc row_acc_zero() { return {_mm_setzero_ps(), _mm256_setzero_ps(), 0.0f}; }
+
+// Q4_K/Q5_K (packed k4 scales): the scales unpacked once per super-block give
+// both the group scales and the mins that meet the bsums.
+template <class F>
+constexpr bool kK4Packed = F::kTerm == Term::Mins && F::kGroupsPerScale == 2;
+
+// Super-block b of one row against its activations x, added to the row's state.
+template <class V, class F>
+inline void gemv_step(const typename F::Block& b, const ActRowSuper<V>& x, RowAcc& st) {
+    constexpr int G = V::kGroups, Z = 16 / G;
+    using M = Meet<V, F>;
+    typename V::I q[Z];
+    F::template row<V>(b, q);
+    Scales sc{};
+    __m128i k4_sm = _mm_setzero_si128();
+    if constexpr (kK4Packed<F>) {
+        k4_sm = k4_scales_x16(b.scales);
+        sc.sg = k4_group_scales(k4_sm);  // d and dmin come from d_dmin_x4 below
+    } else {
+        sc = F::scales(b);
+    }
+    auto s = V::zero();
+    if constexpr (kScaleByMadd<V, F>) {
+        const auto table = V::scale_table_i16(sc.sg);
+        for (int z = 0; z < Z; ++z) {
+            int groups[G];
+            for (int l = 0; l < G; ++l) groups[l] = F::row_group(G, z, l);
+            s = V::add_i32(s, V::madd_i16(V::maddubs(q[z], x.g[z]), V::pick_scales_i16(table, groups)));
+        }
+    } else {
+        for (int z = 0; z < Z; ++z) {
+            int groups[G];
+            for (int l = 0; l < G; ++l) groups[l] = F::row_group(G, z, l);
+            const auto start = M::kOffset ? x.corr[z] : V::zero();
+            const auto t = M::template dot<V>(start, M::template operand<V>(q[z]), x.g[z]);
+            s = V::add_i32(s, kScaled<F> ? V::mullo_i32(t, V::group_scales_i32(sc.sg, groups)) : t);
+        }
+    }
+    __m128i sumi = V::fold_to_128(s);
+    if constexpr (F::kTerm == Term::BlockTotal) {
+        st.total += float(hsum_i32(sumi)) * (x.d * sc.d);
+        return;
+    }
+    if constexpr (F::kTerm == Term::Mins || F::kTerm == Term::Q6) {
+        __m128i bsum;
+        if constexpr (kK4Packed<F>) {
+            bsum = _mm_madd_epi16(x.bs_pairs, k4_mins_paired(k4_sm));
+        } else {
+            bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, _mm256_castsi256_si128(sc.aux)),
+                                 _mm_madd_epi16(x.bs_hi, _mm256_extracti128_si256(sc.aux, 1)));
+        }
+        if constexpr (F::kTerm == Term::Mins) {
+            // d_a * d in lanes 0..3, d_a * dmin in 4..7: the products SIMD128 takes
+            // one at a time (exact, whatever the width).
+            const __m256 dd8 = _mm256_mul_ps(_mm256_set1_ps(x.d), d_dmin_x4(b));
+            const __m256 both = _mm256_cvtepi32_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(sumi), bsum, 1));
+            st.acc_accm = _mm256_add_ps(st.acc_accm, _mm256_mul_ps(both, dd8));
+            return;
+        } else {
+            sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(bsum, 5));
+        }
+    }
+    st.acc = _mm_add_ps(st.acc, _mm_mul_ps(_mm_cvtepi32_ps(sumi), _mm_set1_ps(x.d * sc.d)));
+}
+
+// The row's result from its state.
+template <class F>
+inline float gemv_result(const RowAcc& st) {
+    if constexpr (F::kTerm == Term::Mins) {
+        // hsum4 of each half (SIMD128's f32x4_hsum), then acc - accm.
+        __m256 v = _mm256_add_ps(st.acc_accm, _mm256_permute_ps(st.acc_accm, _MM_SHUFFLE(1, 0, 3, 2)));
+        v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+        return _mm256_cvtss_f32(v) - _mm_cvtss_f32(_mm256_extractf128_ps(v, 1));
+    } else {
+        return F::kTerm == Term::BlockTotal ? st.total : hsum4(st.acc);
+    }
+}
+
+// A single token, one row at a time (rows read in memory order): the row's
+// super-block decodes into 16 / G registers, each multiplied with the
+// activation groups in the same places; the lanes fold to the 4 lanes of
+// SIMD128's sumi by exact integer adds. (Two or four rows side by side from
+// far-apart stretches, as the 32-value formats do, measured no faster here:
+// docs/benchmarks.md, 2026-12-04 "Q4_K_M tg64 at one thread".)
 template <class V, class F>
 void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
     constexpr int G = V::kGroups, Z = 16 / G;
     using M = Meet<V, F>;
+    using Block = typename F::Block;
     const int64_t nb = n / QK_K;
     static thread_local Scratch buf;
     auto* act = static_cast<ActRowSuper<V>*>(buf.get(size_t(nb) * sizeof(ActRowSuper<V>)));
@@ -551,68 +652,10 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
     }
     const auto* wb = static_cast<const uint8_t*>(w);
     for (int64_t r = 0; r < n_rows; ++r) {
-        const auto* b = reinterpret_cast<const typename F::Block*>(wb + size_t(r) * w_row_bytes);
-        __m128 acc = _mm_setzero_ps();
-        // Mins formats: SIMD128's acc in lanes 0..3 and accm in lanes 4..7, so
-        // that both float steps are one 8-wide step and one reduction per row.
-        __m256 acc_accm = _mm256_setzero_ps();
-        float total = 0.0f;
-        for (int64_t i = 0; i < nb; ++i) {
-            typename V::I q[Z];
-            F::template row<V>(b[i], q);
-            const Scales sc = F::scales(b[i]);
-            const ActRowSuper<V>& x = act[i];
-            auto s = V::zero();
-            if constexpr (kScaleByMadd<V, F>) {
-                const auto table = V::scale_table_i16(sc.sg);
-                for (int z = 0; z < Z; ++z) {
-                    int groups[G];
-                    for (int l = 0; l < G; ++l) groups[l] = F::row_group(G, z, l);
-                    s = V::add_i32(s, V::madd_i16(V::maddubs(q[z], x.g[z]), V::pick_scales_i16(table, groups)));
-                }
-            } else {
-                for (int z = 0; z < Z; ++z) {
-                    int groups[G];
-                    for (int l = 0; l < G; ++l) groups[l] = F::row_group(G, z, l);
-                    const auto start = M::kOffset ? x.corr[z] : V::zero();
-                    const auto t = M::template dot<V>(start, M::template operand<V>(q[z]), x.g[z]);
-                    s = V::add_i32(s, kScaled<F> ? V::mullo_i32(t, V::group_scales_i32(sc.sg, groups)) : t);
-                }
-            }
-            __m128i sumi = V::fold_to_128(s);
-            if constexpr (F::kTerm == Term::BlockTotal) {
-                total += float(hsum_i32(sumi)) * (x.d * sc.d);
-                continue;
-            }
-            if constexpr (F::kTerm == Term::Mins || F::kTerm == Term::Q6) {
-                __m128i bsum;
-                if constexpr (F::kTerm == Term::Mins && F::kGroupsPerScale == 2) {  // Q4_K, Q5_K: packed k4 scales
-                    bsum = _mm_madd_epi16(x.bs_pairs, k4_mins_paired(b[i].scales));
-                } else {
-                    bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, _mm256_castsi256_si128(sc.aux)),
-                                         _mm_madd_epi16(x.bs_hi, _mm256_extracti128_si256(sc.aux, 1)));
-                }
-                if constexpr (F::kTerm == Term::Mins) {
-                    // d_a * d in lanes 0..3, d_a * dmin in 4..7: the products SIMD128 takes
-                    // one at a time (exact, whatever the width).
-                    const __m256 dd8 = _mm256_mul_ps(_mm256_set1_ps(x.d), d_dmin_x4(b[i]));
-                    const __m256 both = _mm256_cvtepi32_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(sumi), bsum, 1));
-                    acc_accm = _mm256_add_ps(acc_accm, _mm256_mul_ps(both, dd8));
-                    continue;
-                } else {
-                    sumi = _mm_sub_epi32(sumi, _mm_slli_epi32(bsum, 5));
-                }
-            }
-            acc = _mm_add_ps(acc, _mm_mul_ps(_mm_cvtepi32_ps(sumi), _mm_set1_ps(x.d * sc.d)));
-        }
-        if constexpr (F::kTerm == Term::Mins) {
-            // hsum4 of each half (SIMD128's f32x4_hsum), then acc - accm.
-            __m256 v = _mm256_add_ps(acc_accm, _mm256_permute_ps(acc_accm, _MM_SHUFFLE(1, 0, 3, 2)));
-            v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-            y[r] = _mm256_cvtss_f32(v) - _mm_cvtss_f32(_mm256_extractf128_ps(v, 1));
-        } else {
-            y[r] = F::kTerm == Term::BlockTotal ? total : hsum4(acc);
-        }
+        const auto* b = reinterpret_cast<const Block*>(wb + size_t(r) * w_row_bytes);
+        RowAcc st = row_acc_zero();
+        for (int64_t i = 0; i < nb; ++i) gemv_step<V, F>(b[i], act[i], st);
+        y[r] = gemv_result<F>(st);
     }
 }
 

@@ -20,7 +20,7 @@ struct VecAvx2T {
     static constexpr bool kVnni = Dot != DotKind::MaddUbs;
     // gemm tile shapes (rows x token groups) for the 32-value and super-block
     // formats, chosen by measurement (docs/benchmarks.md).
-    static constexpr int kTileRows32 = 3, kTileGroups32 = 2, kTileRowsK = 2, kTileGroupsK = 2;
+    static constexpr int kTileRows32 = 4, kTileGroups32 = 2, kTileRowsK = 1, kTileGroupsK = 6;
     using Narrow = Vec128<Dot>;
 
     static I zero() { return _mm256_setzero_si256(); }

@@ -18,7 +18,7 @@ struct VecAvx512 {
     static constexpr bool kVnni = true;
     // gemm tile shapes (rows x token groups) for the 32-value and super-block
     // formats, chosen by measurement (docs/benchmarks.md).
-    static constexpr int kTileRows32 = 6, kTileGroups32 = 2, kTileRowsK = 3, kTileGroupsK = 2;
+    static constexpr int kTileRows32 = 4, kTileGroups32 = 3, kTileRowsK = 1, kTileGroupsK = 4;
     using Narrow = Vec128<DotKind::VnniEvex>;
 
     static I zero() { return _mm512_setzero_si512(); }
