@@ -44,6 +44,8 @@ LlamaContext::LlamaContext(std::shared_ptr<const LlamaModel> model, const Contex
     assign_checked(gate_, {nb, p.n_ff}, scratch);      // [n][F]
     assign_checked(up_, {nb, p.n_ff}, scratch);        // [n][F]
     assign_checked(ffn_, {nb, p.n_embd}, scratch);     // [n][E]
+    assign_checked(rope_cos_, {nb, p.n_rot / 2}, scratch);  // [n][n_rot/2] rotary angles per position
+    assign_checked(rope_sin_, {nb, p.n_rot / 2}, scratch);
     pool_ = std::make_unique<ThreadPool>(resolve_thread_count(opt.threads));
     attn_scratch_.resize(size_t(pool_->size()));
 }
@@ -161,14 +163,14 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
     } else {
         for (int64_t t = 0; t < n; ++t) embedding_row(model_->token_embd(), tokens[t], &x_[t * E]);
     }
-    // rope_cos, rope_sin [n][n_rot/2]: the rotary angles depend on the position
-    // only, so they are computed once per batch (one sin and cos per angle)
-    // instead of once per layer for q and again for k; same values as rope().
+    // rope_cos_, rope_sin_ [n][n_rot/2]: the rotary angles depend on the
+    // position only, so they are computed once per batch (one sin and cos per
+    // angle) instead of once per layer for q and again for k; same values as rope().
     const int64_t R = p.n_rot / 2;
-    std::vector<float> rope_cos(size_t(n * R)), rope_sin(size_t(n * R));
-    for (int64_t t = 0; t < n; ++t)
-        rope_angles(n_past_ + t, p.n_rot, p.rope_freq_base, p.rope_freq_scale, &rope_cos[size_t(t * R)],
-                    &rope_sin[size_t(t * R)]);
+    for (int64_t t = 0; t < n; ++t) {
+        rope_angles(n_past_ + t, p.n_rot, p.rope_freq_base, p.rope_freq_scale, rope_cos_.data() + t * R,
+                    rope_sin_.data() + t * R);
+    }
 
     for (int64_t il = resume_layer_; il < p.n_layer; ++il) {
         if (layer_observer_) layer_observer_(il, x_.data(), n);
@@ -182,8 +184,8 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
         for_tokens(n, [&](int64_t t0, int64_t t1) {
             for (int64_t t = t0; t < t1; ++t) {
                 const int64_t pos = n_past_ + t;
-                const float* cs = &rope_cos[size_t(t * R)];
-                const float* sn = &rope_sin[size_t(t * R)];
+                const float* cs = rope_cos_.data() + t * R;
+                const float* sn = rope_sin_.data() + t * R;
                 rope_rotate(&q_[t * E], p.n_head, p.head_dim, p.n_rot, cs, sn, p.rope_type);
                 rope_rotate(&k_[t * Ekv], p.n_head_kv, p.head_dim, p.n_rot, cs, sn, p.rope_type);
                 // Append k, v to the cache, rounded to f16, at this position.

@@ -98,6 +98,7 @@ private:
 
     // Scratch, sized for n_batch tokens.
     std::vector<float> x_, xn_, q_, k_, v_, attn_, o_, gate_, up_, ffn_, logits_;
+    std::vector<float> rope_cos_, rope_sin_;
     std::vector<uint8_t> act_q_;  // the last mul's input, quantized
     GgmlType act_q_type_ = GgmlType::F32;
     int64_t act_q_n_in_ = -1, act_q_tokens_ = -1;
