@@ -71,8 +71,8 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
         for (const MulTarget& t : targets) observer_(*t.w, x, n);
     }
     // Row slices small enough to share out, big enough to be worth a task;
-    // slice edges at multiples of 12 rows keep the x86 gemms' tiles (6 or 3
-    // rows) whole. Any slicing gives the same numbers.
+    // slice edges at multiples of 12 rows keep the x86 gemms' row tiles (1, 2,
+    // 3, 4 or 6 rows, per level and format) whole. Any slicing gives the same numbers.
     constexpr int64_t kMinWork = int64_t(1) << 17;  // multiply-adds per slice
     constexpr int64_t kAlign = 12;
     const MulTarget* ts = targets.begin();
