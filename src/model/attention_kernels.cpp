@@ -187,4 +187,75 @@ void accumulate_values_f16_queries(float* const* acc, const float* v, int64_t v_
     for (int k = 0; k < nq; ++k) accumulate_values_f16(acc[k] + i, v + i, v_stride, ms[k], vs[k], n[k], d - i, var);
 }
 
+#if QUANTLAB_SIMD128
+namespace {
+
+// 4W columns of NQ queries: each value row is loaded once for every query
+// that still takes it.
+template <int W, int NQ>
+void accumulate_f32_chunk_simd(float* const* acc, int64_t off, const float* v, int64_t v_stride, const float* const* w,
+                               const int64_t* n) {
+    v128_t a[NQ][W];
+    int64_t n_max = 0;
+    for (int q = 0; q < NQ; ++q) {
+        for (int k = 0; k < W; ++k) a[q][k] = wasm_v128_load(acc[q] + off + 4 * k);
+        n_max = n[q] > n_max ? n[q] : n_max;
+    }
+    for (int64_t j = 0; j < n_max; ++j) {
+        v128_t r[W];
+        const float* row = v + j * v_stride + off;
+        for (int k = 0; k < W; ++k) r[k] = wasm_v128_load(row + 4 * k);
+        for (int q = 0; q < NQ; ++q) {
+            if (j >= n[q]) continue;
+            const v128_t s = wasm_f32x4_splat(w[q][j]);
+            for (int k = 0; k < W; ++k) a[q][k] = wasm_f32x4_add(a[q][k], wasm_f32x4_mul(r[k], s));
+        }
+    }
+    for (int q = 0; q < NQ; ++q) {
+        for (int k = 0; k < W; ++k) wasm_v128_store(acc[q] + off + 4 * k, a[q][k]);
+    }
+}
+
+template <int NQ>
+int64_t accumulate_f32_simd(float* const* acc, int64_t i, const float* v, int64_t v_stride, const float* const* w,
+                            const int64_t* n, int64_t d) {
+    for (; i + 16 <= d; i += 16) accumulate_f32_chunk_simd<4, NQ>(acc, i, v, v_stride, w, n);
+    for (; i + 4 <= d; i += 4) accumulate_f32_chunk_simd<1, NQ>(acc, i, v, v_stride, w, n);
+    return i;
+}
+
+}  // namespace
+#endif
+
+void accumulate_values_f32_queries(float* const* acc, const float* v, int64_t v_stride, const float* const* w,
+                                   const int64_t* n, int nq, int64_t d, KernelVariant var) {
+    int64_t i = 0;
+#if QUANTLAB_SIMD128
+    if (var == KernelVariant::Simd128) {
+#if QUANTLAB_X86_KERNELS
+        if (const x86::AttentionKernels* k = x86::attention_kernels()) {
+            i = k->accumulate_values_f32_queries(acc, v, v_stride, w, n, nq, d);
+        }
+#endif
+        switch (nq) {
+            case 1: i = accumulate_f32_simd<1>(acc, i, v, v_stride, w, n, d); break;
+            case 2: i = accumulate_f32_simd<2>(acc, i, v, v_stride, w, n, d); break;
+            case 3: i = accumulate_f32_simd<3>(acc, i, v, v_stride, w, n, d); break;
+            case 4: i = accumulate_f32_simd<4>(acc, i, v, v_stride, w, n, d); break;
+            default: break;
+        }
+    }
+#else
+    (void)var;
+#endif
+    // The scalar definition (and the columns left over).
+    for (int k = 0; k < nq; ++k) {
+        for (int64_t j = 0; j < n[k]; ++j) {
+            const float* row = v + j * v_stride;
+            const float wj = w[k][j];
+            for (int64_t c = i; c < d; ++c) acc[k][c] = acc[k][c] + row[c] * wj;
+        }
+    }
+}
+
 }  // namespace quantlab

@@ -232,18 +232,77 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
 }
 
 // Causal attention over the cache for the n new tokens, computed the way
-// llama.cpp's CPU flash-attention kernel does: q rounded to f16, scores from
-// f16 dot products, an online softmax, and the value accumulator kept in f16.
-// Heads are independent, so they are the parallel tasks.
+// llama.cpp's CPU flash-attention kernel does for a batch of this size (see
+// batched_attention_f32). Heads are independent, so they are the parallel tasks.
 void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) {
     pool_->run(model_->hparams().n_head, [&](int64_t h, int thread) { attention_head(il, h, n, q, out, thread); });
 }
+
+namespace {
+
+// Which of llama.cpp's two CPU flash-attention paths a batch of n tokens with
+// heads d wide takes (ggml-cpu/ops.cpp, ggml_compute_forward_flash_attn_ext_f16
+// at llama.cpp 3f545bec). The tiled path, for batches of at least
+// GGML_FA_TILE_Q = 64 queries whose head size is a multiple of the f32
+// register width (4 for SIMD128 and NEON, 8 for AVX2, 16 for AVX-512), keeps
+// q, the scores and the value accumulator in f32. The other ("one chunk",
+// every single token) rounds q to f16 and keeps the value accumulator in f16.
+// Head sizes that are multiples of 16 tile on every llama.cpp build, so the
+// engine tiles them too; others (stories260K's 8-wide heads) keep the
+// one-chunk semantics at any batch size, as llama.cpp's AVX-512 build does.
+// The choice depends only on n and d, never on the target: logits stay
+// identical everywhere.
+bool batched_attention_f32(int64_t n, int64_t d) { return n >= 64 && d % 16 == 0; }
+
+// One-chunk softmax weights of one query over its scores sk[0..pos], row by
+// row as llama.cpp's kernel visits them: a new maximum rescales what was
+// accumulated (ms = exp(M_old - s)) and enters with weight 1, any other row
+// with vs = exp(s - M). New maxima are rare, so their exps are taken here; the
+// others' arguments are collected (0 for a new maximum: exp(0) is exactly 1)
+// and exponentiated in one vector pass. Returns the softmax denominator.
+float online_softmax_weights(const float* sk, int64_t pos, float scale, float* ms, float* vs, KernelVariant var) {
+    float M = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j <= pos; ++j) {
+        const float s = sk[j] * scale;
+        if (s > M) {
+            ms[j] = exp_ref(M - s);
+            vs[j] = 0.0f;
+            M = s;
+        } else {
+            ms[j] = 1.0f;
+            vs[j] = s - M;
+        }
+    }
+    exp_f32(vs, vs, pos + 1, var);
+    float S = 0.0f;
+    for (int64_t j = 0; j <= pos; ++j) S = S * ms[j] + vs[j];
+    return S;
+}
+
+// Tiled-path softmax weights, w = exp(s - max s), with the maximum of the
+// whole row taken first instead of llama.cpp's running maximum per 64-key tile
+// (the same weights up to rounding, no rescaling). Returns their sum, in order.
+float softmax_weights(const float* sk, int64_t pos, float scale, float* w, KernelVariant var) {
+    float M = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j <= pos; ++j) {
+        w[j] = sk[j] * scale;
+        M = w[j] > M ? w[j] : M;
+    }
+    for (int64_t j = 0; j <= pos; ++j) w[j] -= M;
+    exp_f32(w, w, pos + 1, var);
+    float S = 0.0f;
+    for (int64_t j = 0; j <= pos; ++j) S += w[j];
+    return S;
+}
+
+}  // namespace
 
 void LlamaContext::attention_head(int64_t il, int64_t h, int64_t n, const float* q, float* out, int thread) {
     const auto& p = model_->hparams();
     const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), D = p.head_dim;
     const int64_t kvh = h / (p.n_head / p.n_head_kv);
     const float scale = 1.0f / std::sqrt(float(D));
+    const bool f32 = batched_attention_f32(n, D);
     AttentionScratch& sc = attn_scratch_[size_t(thread)];
     const size_t n_all = size_t(n_past_ + n);
     if (sc.qh.size() < size_t(4 * D)) {
@@ -258,16 +317,21 @@ void LlamaContext::attention_head(int64_t il, int64_t h, int64_t n, const float*
     const float* K = &k_cache_[size_t(il * n_ctx_ * Ekv)];
     const float* Vc = &v_cache_[size_t(il * n_ctx_ * Ekv)];
 
-    // Up to four new tokens at a time share the pass over the keys.
+    // Up to four new tokens at a time share the pass over the keys and values.
     for (int64_t t0 = 0; t0 < n; t0 += 4) {
         const int nt = int(std::min<int64_t>(4, n - t0));
         const int64_t n_keys = n_past_ + t0 + nt;  // the last token attends to cache positions 0..n_keys-1
         const float* qk[4];
         for (int k = 0; k < nt; ++k) {
-            float* qr = &sc.qh[size_t(k * D)];
-            std::copy(&q[(t0 + k) * E + h * D], &q[(t0 + k) * E + h * D] + D, qr);
-            round_to_f16(qr, D, variant_);  // llama.cpp converts q to f16 for the K dot products
-            qk[k] = qr;
+            const float* qt = &q[(t0 + k) * E + h * D];
+            if (f32) {
+                qk[k] = qt;
+            } else {
+                float* qr = &sc.qh[size_t(k * D)];
+                std::copy(qt, qt + D, qr);
+                round_to_f16(qr, D, variant_);  // llama.cpp converts q to f16 for the K dot products
+                qk[k] = qr;
+            }
         }
         dot_f32_keys(K + kvh * D, Ekv, n_keys, qk, nt, D, sc.scores.data(), variant_);
         float* accs[4];
@@ -276,40 +340,24 @@ void LlamaContext::attention_head(int64_t il, int64_t h, int64_t n, const float*
         int64_t rows[4];
         float sums[4];
         for (int k = 0; k < nt; ++k) {
-            const int64_t t = t0 + k, pos = n_past_ + t;  // attends to cache positions 0..pos
+            const int64_t pos = n_past_ + t0 + k;  // attends to cache positions 0..pos
             const float* sk = &sc.scores[size_t(k * n_keys)];
             float* ms = &sc.ms[size_t(k) * n_all];
             float* vs = &sc.vs[size_t(k) * n_all];
-            // Scores and the online-softmax weights, row by row as llama.cpp's
-            // kernel visits them: a new maximum rescales what was accumulated
-            // (ms = exp(M_old - s)) and enters with weight 1, any other row
-            // with vs = exp(s - M). New maxima are rare, so their exps are
-            // taken here; the others' arguments are collected (0 for a new
-            // maximum: exp(0) is exactly 1) and exponentiated in one vector pass.
-            float M = -std::numeric_limits<float>::infinity();
-            for (int64_t j = 0; j <= pos; ++j) {
-                const float s = sk[j] * scale;
-                if (s > M) {
-                    ms[j] = exp_ref(M - s);
-                    vs[j] = 0.0f;
-                    M = s;
-                } else {
-                    ms[j] = 1.0f;
-                    vs[j] = s - M;
-                }
-            }
-            exp_f32(vs, vs, pos + 1, variant_);
-            float S = 0.0f;
-            for (int64_t j = 0; j <= pos; ++j) S = S * ms[j] + vs[j];
+            sums[k] = f32 ? softmax_weights(sk, pos, scale, vs, variant_)
+                          : online_softmax_weights(sk, pos, scale, ms, vs, variant_);
             accs[k] = &sc.acc[size_t(k * D)];
             std::fill(accs[k], accs[k] + D, 0.0f);
             mss[k] = ms;
             vss[k] = vs;
             rows[k] = pos + 1;
-            sums[k] = S;
         }
         // The value rows, once for all nt tokens.
-        accumulate_values_f16_queries(accs, Vc + kvh * D, Ekv, mss, vss, rows, nt, D, variant_);
+        if (f32) {
+            accumulate_values_f32_queries(accs, Vc + kvh * D, Ekv, vss, rows, nt, D, variant_);
+        } else {
+            accumulate_values_f16_queries(accs, Vc + kvh * D, Ekv, mss, vss, rows, nt, D, variant_);
+        }
         for (int k = 0; k < nt; ++k) {
             const float inv = sums[k] == 0.0f ? 0.0f : 1.0f / sums[k];
             for (int64_t i = 0; i < D; ++i) out[(t0 + k) * E + h * D + i] = accs[k][size_t(i)] * inv;

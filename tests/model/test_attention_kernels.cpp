@@ -123,6 +123,51 @@ TEST_CASE("value accumulation of up to four queries equals one query at a time b
     }
 }
 
+TEST_CASE("f32 value accumulation of up to four queries equals its scalar definition bit for bit", "[attention]") {
+    // The batched path's accumulator: acc + v * w per column, row after row,
+    // a multiply then an add. Queries take different numbers of rows, start
+    // from non-zero accumulators, and widths cover whole x86 chunks (16 at
+    // AVX2, 64 at AVX-512), SIMD128's 4 and 16, and tails.
+    for (int64_t d : {64, 128, 16, 48, 72, 8, 6, 1}) {
+        for (int nq = 1; nq <= 4; ++nq) {
+            const int64_t n_max = 45, stride = d + 3;
+            const auto v = test::random_floats(size_t(n_max * stride), 71, 2.0f);
+            std::vector<std::vector<float>> w(4), start(4);
+            int64_t n[4];
+            for (int q = 0; q < 4; ++q) {
+                n[q] = n_max - 3 + q - (q == 2 ? 9 : 0);  // 42, 43, 35, 45 rows
+                w[size_t(q)] = test::random_floats(size_t(n_max), 80 + q, 1.0f);
+                start[size_t(q)] = test::random_floats(size_t(d), 90 + q, q == 1 ? 0.0f : 3.0f);
+            }
+            std::vector<std::vector<float>> want = start;
+            for (int q = 0; q < nq; ++q) {
+                for (int64_t j = 0; j < n[q]; ++j) {
+                    for (int64_t c = 0; c < d; ++c) {
+                        const volatile float prod = v[size_t(j * stride + c)] * w[size_t(q)][size_t(j)];  // no FMA
+                        want[size_t(q)][size_t(c)] += prod;
+                    }
+                }
+            }
+            for (auto var : test::variants_under_test()) {
+                std::vector<std::vector<float>> got = start;
+                float* acc[4];
+                const float* wp[4];
+                for (int q = 0; q < nq; ++q) {
+                    acc[q] = got[size_t(q)].data();
+                    wp[q] = w[size_t(q)].data();
+                }
+                accumulate_values_f32_queries(acc, v.data(), stride, wp, n, nq, d, var);
+                for (int q = 0; q < 4; ++q) {
+                    INFO(kernel_variant_name(var) << " d=" << d << " nq=" << nq << " query " << q);
+                    // Queries past nq are untouched.
+                    CHECK(std::memcmp(got[size_t(q)].data(), (q < nq ? want : start)[size_t(q)].data(),
+                                      size_t(d) * sizeof(float)) == 0);
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("scores of up to four queries equal dot_f32 per query bit for bit", "[attention]") {
     // Head widths with and without a tail past the 32-value groups, one wider
     // than the AVX-512 kernel's on-stack query buffer, and key strides wider

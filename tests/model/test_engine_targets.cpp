@@ -32,16 +32,17 @@ uint64_t fingerprint(const float* v, size_t n, uint64_t h) {
     return h;
 }
 
-// A 12-token batch (every row's logits), then 3 single tokens.
-uint64_t logits_fingerprint(const std::shared_ptr<const LlamaModel>& model, int threads) {
+// A batch of `batch` tokens (every row's logits), then 3 single tokens.
+uint64_t logits_fingerprint(const std::shared_ptr<const LlamaModel>& model, int threads, int batch) {
     ContextOptions co;
-    co.n_ctx = 32;
+    co.n_ctx = batch + 20;
+    co.n_batch = batch;
     co.variant = KernelVariant::Simd128;
     co.threads = threads;
     LlamaContext ctx(model, co);
     const int64_t V = ctx.n_vocab();
     std::vector<int32_t> ids;
-    for (int i = 0; i < 12; ++i) ids.push_back(int32_t((i * 37 + 11) % V));
+    for (int i = 0; i < batch; ++i) ids.push_back(int32_t((i * 37 + 11) % V));
     uint64_t h = 14695981039346656037ull;
     const auto& all = ctx.decode(ids.data(), int64_t(ids.size()), true);
     h = fingerprint(all.data(), all.size(), h);
@@ -53,6 +54,25 @@ uint64_t logits_fingerprint(const std::shared_ptr<const LlamaModel>& model, int 
     return h;
 }
 
+struct FingerprintCase {
+    std::string path;
+    uint64_t want;
+};
+
+// Each model's fingerprint with a `batch`-token first batch, at 1, 2, 3 and 4
+// threads where the build has threads.
+void check_fingerprints(const std::vector<FingerprintCase>& cases, int batch) {
+    const std::vector<int> thread_counts = threads_supported() ? std::vector<int>{1, 2, 3, 4} : std::vector<int>{1};
+    for (const auto& c : cases) {
+        const auto model = LlamaModel::load_file(c.path);
+        for (int threads : thread_counts) {
+            const uint64_t got = logits_fingerprint(model, threads, batch);
+            INFO(c.path << ", " << threads << " threads, batch " << batch << ": fingerprint 0x" << std::hex << got);
+            CHECK(got == c.want);
+        }
+    }
+}
+
 }  // namespace
 
 TEST_CASE("logits are bit-identical on every target (native SIMD128, native x86, wasm) and thread count",
@@ -61,16 +81,14 @@ TEST_CASE("logits are bit-identical on every target (native SIMD128, native x86,
         SUCCEED("scalar-only build: the reference kernels compute other (equally valid) roundings");
         return;
     }
-    struct Case {
-        std::string path;
-        uint64_t want;
-    };
     // Taken natively with the AVX-512 kernels; the same with them off and in
     // wasm under Node when the test was written (2026-11-27). The F32 and
     // Q4_K_M values changed on 2026-12-05 when softmax and SiLU moved from
     // libm's expf to the engine's own exp (model/exp_kernels.h), taken the
     // same way and equal at every level and in wasm.
-    const std::vector<Case> cases = {
+    // A 12-token batch splits unevenly over 3 threads; the 512-wide models'
+    // matrices split into row slices of 12-row multiples plus a remainder.
+    check_fingerprints({
         {reference_path("stories260K-f32.gguf"), 0x8406a68cb8243746ull},
         {reference_path("stories260K-q8_0.gguf"), 0x0a6c6073809d2e14ull},
         {reference_path("stories260K-q4_k_m.gguf"), 0x1e2ad0e696b7082eull},
@@ -78,16 +96,22 @@ TEST_CASE("logits are bit-identical on every target (native SIMD128, native x86,
         {shared_dir() + "/bench/models/synth512-q8_0.gguf", 0xd329aaaccb2ce691ull},
         {shared_dir() + "/bench/models/synth512-q4_0.gguf", 0x08b35b01fe3bdef1ull},
         {shared_dir() + "/bench/models/synth512-q4_k_m.gguf", 0x478640907445993full},
-    };
-    // A 12-token batch splits unevenly over 3 threads; the 512-wide models'
-    // matrices split into row slices of 12-row multiples plus a remainder.
-    const std::vector<int> thread_counts = threads_supported() ? std::vector<int>{1, 2, 3, 4} : std::vector<int>{1};
-    for (const auto& c : cases) {
-        const auto model = LlamaModel::load_file(c.path);
-        for (int threads : thread_counts) {
-            const uint64_t got = logits_fingerprint(model, threads);
-            INFO(c.path << ", " << threads << " threads: fingerprint 0x" << std::hex << got);
-            CHECK(got == c.want);
-        }
+    }, 12);
+}
+
+TEST_CASE("batched f32 attention gives bit-identical logits on every target and thread count",
+          "[engine][targets][threads][attention]") {
+    if (!simd128_compiled()) {
+        SUCCEED("scalar-only build: the reference kernels compute other (equally valid) roundings");
+        return;
     }
+    // A 66-token batch with 64-wide heads takes llama.cpp's tiled-path
+    // semantics (f32 q, scores and value accumulator; LlamaContext's
+    // batched_attention_f32), then single tokens the one-chunk ones. Taken
+    // natively with the AVX-512 kernels on 2026-12-05; the same with AVX2,
+    // with the x86 kernels off and in wasm under Node.
+    check_fingerprints({
+        {shared_dir() + "/bench/models/synth512-q8_0.gguf", 0x1f2f732a213cd077ull},
+        {shared_dir() + "/bench/models/synth512-q4_k_m.gguf", 0xda69342245374526ull},
+    }, 66);
 }

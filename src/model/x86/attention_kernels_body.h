@@ -52,8 +52,10 @@ int64_t accumulate_values_f16(float* acc, const float* v, int64_t v_stride, cons
 
 // Columns [off, off + W * L) of NQ queries: each value row is loaded once and
 // meets every query that still takes it (query q takes rows 0..n[q]-1), so
-// NQ * W rounding chains are in flight instead of W.
-template <class V, int W, int NQ>
+// NQ * W accumulator chains are in flight instead of W. kF16: the f16
+// accumulator of one-token attention (rescale by ms, round after every step);
+// otherwise the batched f32 accumulator (acc += row * w[q][j], ms unused).
+template <class V, int W, int NQ, bool kF16>
 void accumulate_chunk_queries(float* const* acc, int64_t off, const float* v, int64_t v_stride,
                               const float* const* ms, const float* const* vs, const int64_t* n) {
     constexpr int L = V::kFloats;
@@ -65,12 +67,16 @@ void accumulate_chunk_queries(float* const* acc, int64_t off, const float* v, in
         n_max = n[q] > n_max ? n[q] : n_max;
     }
     const auto step = [&](int q, int64_t j, const typename V::F* r) {
-        if (ms[q][j] != 1.0f) {
-            const auto s = V::set1_f(ms[q][j]);
-            for (int k = 0; k < W; ++k) a[q][k] = round_f16<V>(V::mul_f(a[q][k], s));
-        }
         const auto w = V::set1_f(vs[q][j]);
-        for (int k = 0; k < W; ++k) a[q][k] = round_f16<V>(V::add_f(a[q][k], V::mul_f(r[k], w)));
+        if constexpr (kF16) {
+            if (ms[q][j] != 1.0f) {
+                const auto s = V::set1_f(ms[q][j]);
+                for (int k = 0; k < W; ++k) a[q][k] = round_f16<V>(V::mul_f(a[q][k], s));
+            }
+            for (int k = 0; k < W; ++k) a[q][k] = round_f16<V>(V::add_f(a[q][k], V::mul_f(r[k], w)));
+        } else {
+            for (int k = 0; k < W; ++k) a[q][k] = V::add_f(a[q][k], V::mul_f(r[k], w));
+        }
     };
     for (int64_t j = 0; j < n_max; ++j) {
         typename V::F r[W];
@@ -91,26 +97,38 @@ void accumulate_chunk_queries(float* const* acc, int64_t off, const float* v, in
 
 // 64 floats of accumulators per query at AVX-512 (16 of its 32 registers for
 // four queries), 16 at AVX2 (8 of 16).
-template <class V, int NQ>
+template <class V, int NQ, bool kF16>
 int64_t accumulate_queries_n(float* const* acc, const float* v, int64_t v_stride, const float* const* ms,
                              const float* const* vs, const int64_t* n, int64_t d) {
     constexpr int W = V::kFloats == 16 ? 4 : 2;
     constexpr int64_t C = W * V::kFloats;
     int64_t i = 0;
-    for (; i + C <= d; i += C) accumulate_chunk_queries<V, W, NQ>(acc, i, v, v_stride, ms, vs, n);
+    for (; i + C <= d; i += C) accumulate_chunk_queries<V, W, NQ, kF16>(acc, i, v, v_stride, ms, vs, n);
     return i;
+}
+
+template <class V, bool kF16>
+int64_t accumulate_queries(float* const* acc, const float* v, int64_t v_stride, const float* const* ms,
+                           const float* const* vs, const int64_t* n, int nq, int64_t d) {
+    switch (nq) {
+        case 1: return accumulate_queries_n<V, 1, kF16>(acc, v, v_stride, ms, vs, n, d);
+        case 2: return accumulate_queries_n<V, 2, kF16>(acc, v, v_stride, ms, vs, n, d);
+        case 3: return accumulate_queries_n<V, 3, kF16>(acc, v, v_stride, ms, vs, n, d);
+        case 4: return accumulate_queries_n<V, 4, kF16>(acc, v, v_stride, ms, vs, n, d);
+        default: return 0;
+    }
 }
 
 template <class V>
 int64_t accumulate_values_f16_queries(float* const* acc, const float* v, int64_t v_stride, const float* const* ms,
                                       const float* const* vs, const int64_t* n, int nq, int64_t d) {
-    switch (nq) {
-        case 1: return accumulate_queries_n<V, 1>(acc, v, v_stride, ms, vs, n, d);
-        case 2: return accumulate_queries_n<V, 2>(acc, v, v_stride, ms, vs, n, d);
-        case 3: return accumulate_queries_n<V, 3>(acc, v, v_stride, ms, vs, n, d);
-        case 4: return accumulate_queries_n<V, 4>(acc, v, v_stride, ms, vs, n, d);
-        default: return 0;
-    }
+    return accumulate_queries<V, true>(acc, v, v_stride, ms, vs, n, nq, d);
+}
+
+template <class V>
+int64_t accumulate_values_f32_queries(float* const* acc, const float* v, int64_t v_stride, const float* const* w,
+                                      const int64_t* n, int nq, int64_t d) {
+    return accumulate_queries<V, false>(acc, v, v_stride, nullptr, w, n, nq, d);
 }
 
 // Chunk c (values 4c..4c+3) of query k in 128-bit group k % G of register
@@ -205,7 +223,8 @@ int64_t silu_mul_f32(float* g, const float* u, int64_t n) {
 
 template <class V>
 constexpr AttentionKernels attention_kernels_for() {
-    return {accumulate_values_f16<V>, accumulate_values_f16_queries<V>, exp_f32<V>, silu_mul_f32<V>, dot_f32_keys<V>};
+    return {accumulate_values_f16<V>, accumulate_values_f16_queries<V>, accumulate_values_f32_queries<V>, exp_f32<V>,
+            silu_mul_f32<V>, dot_f32_keys<V>};
 }
 
 }  // namespace

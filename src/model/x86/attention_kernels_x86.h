@@ -16,6 +16,9 @@ struct AttentionKernels {
     // accumulate_values_f16_queries for the first columns (nq 1..4); returns how many.
     int64_t (*accumulate_values_f16_queries)(float* const* acc, const float* v, int64_t v_stride, const float* const* ms,
                                              const float* const* vs, const int64_t* n, int nq, int64_t d);
+    // accumulate_values_f32_queries for the first columns (nq 1..4); returns how many.
+    int64_t (*accumulate_values_f32_queries)(float* const* acc, const float* v, int64_t v_stride, const float* const* w,
+                                             const int64_t* n, int nq, int64_t d);
     // exp_f32 and silu_mul_f32 (model/exp_kernels.h), whole registers only;
     // each returns how many values it did. Softmax weights and SiLU share the exp.
     int64_t (*exp_f32)(const float* x, float* y, int64_t n);
