@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/sincos.h"
+
 namespace quantlab {
 
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
@@ -27,8 +29,7 @@ void rope_angles(int64_t pos, int64_t n_rot, float freq_base, float freq_scale, 
     float theta = float(pos);
     for (int64_t k = 0; k < n_rot / 2; ++k) {
         const float t = freq_scale * theta;
-        cos_out[k] = std::cos(t);
-        sin_out[k] = std::sin(t);
+        sincos_rope(t, &sin_out[k], &cos_out[k]);  // not libm's: the same bits on every target
         theta *= theta_scale;
     }
 }
