@@ -5,11 +5,16 @@
 //
 // Panels hold int8 instead of int16: the weights as their unsigned 0..31
 // codes, the activations as they are, both in the byte order of
-// i8x16_to_relaxed_lanes. Two i16x8.relaxed_dot_i8x16_i7x16_s (one pmaddubsw
-// each in x64 V8), an int16 add and one i32x4.dot_i16x8 with ones then do the
-// work of eight widenings, four i32x4.dot_i16x8 and three adds, and put into
-// lane j the same positions {2j, 2j+1, 2j+8, 2j+9} of both halves as the
-// SIMD128 tile (the codes are < 32, so no int16 sum can overflow). The offset comes
+// i8x16_to_relaxed_lanes. Two chained i32x4.relaxed_dot_i8x16_i7x16_add_s
+// do the work of eight widenings, four i32x4.dot_i16x8 and three adds, and
+// put into lane j the same positions {2j, 2j+1, 2j+8, 2j+9} of both halves as
+// the SIMD128 tile. V8 on x64 emits one vpdpbusd for each where the CPU has
+// AVX-VNNI (Intel since Alder Lake, AMD since Zen 5), else pmaddubsw +
+// pmaddwd + paddd: two instructions, or six without AVX-VNNI, against five
+// on any x64 for the earlier form (two i16x8.relaxed_dot_i8x16_i7x16_s, an
+// int16 add, one i32x4.dot_i16x8 with ones), which was 10-17 % slower at
+// pp256 on a Zen 5 (docs/benchmarks.md, 2026-12-05). The
+// codes are < 32, so no int16 pair sum can overflow on either path. The offset comes
 // back exactly in the accumulator's start value: per lane,
 //   sum (q - o) * a = sum q * a - o * sum a,
 // with the activations' lane sums computed once per token. Integer sums are
@@ -79,7 +84,6 @@ inline void block32_tile_relaxed(int64_t n, const Block32BytesRows& W, int64_t r
         wq[r] = W.q.data() + size_t((r0 + r) * n);
         wd[r] = W.d.data() + size_t((r0 + r) * nb);
     }
-    const v128_t ones16 = wasm_i16x8_splat(1);
     for (int64_t i = 0; i < nb; ++i) {
         const size_t o = size_t(32 * i);
         for (int t = 0; t < T; ++t) {
@@ -87,10 +91,9 @@ inline void block32_tile_relaxed(int64_t n, const Block32BytesRows& W, int64_t r
             const v128_t a0 = wasm_v128_load(A.q.data() + 32 * ao), a1 = wasm_v128_load(A.q.data() + 32 * ao + 16);
             const v128_t c = wasm_v128_load(A.c.data() + 4 * ao);
             for (int r = 0; r < R; ++r) {
-                // Pairs in int16 (|sum| <= 2 * 2 * 31 * 128 < 2^15), then lane j = pairs 2j, 2j+1.
-                const v128_t h = wasm_i16x8_add(i16x8_relaxed_dot_i8_u7(a0, wasm_v128_load(wq[r] + o)),
-                                                i16x8_relaxed_dot_i8_u7(a1, wasm_v128_load(wq[r] + o + 16)));
-                const v128_t s = wasm_i32x4_add(wasm_i32x4_dot_i16x8(h, ones16), c);
+                // Lane j = c + the bytes 4j..4j+3 of both halves (pairs 2j, 2j+1 of the int16 form).
+                const v128_t s = i32x4_relaxed_dot_i8_u7(
+                    a1, wasm_v128_load(wq[r] + o + 16), i32x4_relaxed_dot_i8_u7(a0, wasm_v128_load(wq[r] + o), c));
                 const float d = wd[r][i] * A.d[ao];
                 acc[r][t] = wasm_f32x4_add(acc[r][t], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
             }
