@@ -1,7 +1,8 @@
 #include "model/exp_kernels.h"
 
 #include <cmath>
-#include <cstring>
+
+#include "core/half.h"
 
 #if QUANTLAB_SIMD128
 #include "formats/simd128/simd128.h"
@@ -12,21 +13,11 @@
 
 namespace quantlab {
 
-namespace {
-
 using namespace exp_consts;
-
-inline float bits_to_float(uint32_t u) {
-    float f;
-    std::memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-}  // namespace
 
 float exp_ref(float x) {
     if (std::isnan(x)) return x;
-    if (x > kHi) return bits_to_float(0x7f800000u);
+    if (x > kHi) return bits_float(0x7f800000u);
     if (x < kLo) return 0.0f;
     const float f = (x * kLog2e + kRound) - kRound;  // n as a float
     float r = x - f * kLn2Hi;
@@ -41,7 +32,7 @@ float exp_ref(float x) {
     // 2^n as 2^(n-1) * 2: n runs from -124 to 128 here, 2^(n-1) is a normal
     // float for all of them, and both products are exact scalings.
     const int32_t n = int32_t(f);
-    return (y * bits_to_float(uint32_t(n + 126) << 23)) * 2.0f;
+    return (y * bits_float(uint32_t(n + 126) << 23)) * 2.0f;
 }
 
 #if QUANTLAB_SIMD128
