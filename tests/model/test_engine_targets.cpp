@@ -8,7 +8,6 @@
 // and 64-wide heads, so they reach the K-quant kernels and the attention
 // kernels that the 64-wide reference model does not.
 #include <catch2/catch.hpp>
-#include <cstring>
 
 #include "model/llama_context.h"
 #include "support/reference_model.h"
@@ -18,19 +17,6 @@ using namespace quantlab;
 using namespace quantlab::test;
 
 namespace {
-
-// FNV-1a over the float bits.
-uint64_t fingerprint(const float* v, size_t n, uint64_t h) {
-    for (size_t i = 0; i < n; ++i) {
-        uint32_t u;
-        std::memcpy(&u, &v[i], sizeof u);
-        for (int b = 0; b < 4; ++b) {
-            h ^= (u >> (8 * b)) & 0xffu;
-            h *= 1099511628211ull;
-        }
-    }
-    return h;
-}
 
 // A batch of `batch` tokens (every row's logits), then 3 single tokens.
 uint64_t logits_fingerprint(const std::shared_ptr<const LlamaModel>& model, int threads, int batch) {
@@ -43,13 +29,13 @@ uint64_t logits_fingerprint(const std::shared_ptr<const LlamaModel>& model, int 
     const int64_t V = ctx.n_vocab();
     std::vector<int32_t> ids;
     for (int i = 0; i < batch; ++i) ids.push_back(int32_t((i * 37 + 11) % V));
-    uint64_t h = 14695981039346656037ull;
+    uint64_t h = kFnvOffset;
     const auto& all = ctx.decode(ids.data(), int64_t(ids.size()), true);
-    h = fingerprint(all.data(), all.size(), h);
+    h = fnv1a_floats(all.data(), all.size(), h);
     for (int i = 0; i < 3; ++i) {
         const int32_t id = int32_t((i * 101 + 7) % V);
         const auto& row = ctx.decode(&id, 1, false);
-        h = fingerprint(row.data(), row.size(), h);
+        h = fnv1a_floats(row.data(), row.size(), h);
     }
     return h;
 }

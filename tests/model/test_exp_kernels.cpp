@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <vector>
 
+#include "core/half.h"
 #include "model/exp_kernels.h"
 #include "support/test_support.h"
 
@@ -12,23 +12,13 @@ using namespace quantlab;
 
 namespace {
 
-uint32_t bits(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-// Distance in representable floats between two positive finite floats.
-int64_t ulps(float a, float b) { return std::llabs(int64_t(bits(a)) - int64_t(bits(b))); }
-
 // Every float from lo to hi in steps of `stride` representable values, plus the edges.
 std::vector<float> sweep(float lo, float hi, uint32_t stride) {
     std::vector<float> xs;
     for (float x = lo; x < hi;) {
         xs.push_back(x);
         xs.push_back(-x);
-        uint32_t u = bits(x) + stride;
-        std::memcpy(&x, &u, sizeof x);
+        x = bits_float(float_bits(x) + stride);
     }
     return xs;
 }
@@ -40,7 +30,7 @@ TEST_CASE("exp_ref is within 2 ulp of expf where it does not flush, and exact at
     float worst_x = 0.0f;
     for (float x : sweep(1e-7f, 88.72f, 977)) {
         if (x < -85.9f) continue;
-        const int64_t e = ulps(exp_ref(x), std::exp(x));
+        const int64_t e = test::ulp_distance(exp_ref(x), std::exp(x));
         if (e > worst) worst = e, worst_x = x;
     }
     INFO("worst " << worst << " ulp at x = " << worst_x);
@@ -76,8 +66,8 @@ TEST_CASE("exp_f32 and silu_mul_f32 equal their scalar definitions bit for bit o
         for (size_t i = 0; i < xs.size(); ++i) {
             const float we = exp_ref(xs[i]);
             const float ws = xs[i] / (1.0f + exp_ref(-xs[i])) * us[i];
-            exp_bad += std::isnan(we) ? !std::isnan(y[i]) : bits(y[i]) != bits(we);
-            silu_bad += std::isnan(ws) ? !std::isnan(g[i]) : bits(g[i]) != bits(ws);
+            exp_bad += std::isnan(we) ? !std::isnan(y[i]) : float_bits(y[i]) != float_bits(we);
+            silu_bad += std::isnan(ws) ? !std::isnan(g[i]) : float_bits(g[i]) != float_bits(ws);
         }
         CHECK(exp_bad == 0);
         CHECK(silu_bad == 0);

@@ -3,26 +3,13 @@
 // below runs natively and in wasm; libm's sinf/cosf differ between the two).
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "model/ops.h"
 #include "model/sincos.h"
+#include "support/test_support.h"
 
 using namespace quantlab;
-
-namespace {
-
-int64_t ulps(float a, float b) {
-    int32_t ia, ib;
-    std::memcpy(&ia, &a, 4);
-    std::memcpy(&ib, &b, 4);
-    if (ia < 0) ia = int32_t(0x80000000u) - ia;
-    if (ib < 0) ib = int32_t(0x80000000u) - ib;
-    return std::llabs(int64_t(ia) - int64_t(ib));
-}
-
-}  // namespace
 
 TEST_CASE("RoPE's sin and cos are within one float ulp of the exact values", "[rope]") {
     // Compared with libm's double sin/cos rounded to float (themselves within
@@ -33,8 +20,8 @@ TEST_CASE("RoPE's sin and cos are within one float ulp of the exact values", "[r
         sincos_rope(x, &s, &c);
         const float ws = float(std::sin(double(x))), wc = float(std::cos(double(x)));
         INFO("x = " << x);
-        REQUIRE(ulps(s, ws) <= 1);
-        REQUIRE(ulps(c, wc) <= 1);
+        REQUIRE(test::ulp_distance(s, ws) <= 1);
+        REQUIRE(test::ulp_distance(c, wc) <= 1);
         differ += (s != ws) + (c != wc);
         n += 2;
     };
@@ -52,17 +39,8 @@ TEST_CASE("RoPE's angle tables are the same bits on every target", "[rope][targe
     // FNV-1a over the cos and sin tables of positions 0..8191 (n_rot 64 and
     // 128, the common base and one with a frequency scale). Taken natively on
     // 2026-12-05 and the same in wasm under Node.
-    uint64_t h = 14695981039346656037ull;
-    auto mix = [&](const std::vector<float>& v) {
-        for (float f : v) {
-            uint32_t u;
-            std::memcpy(&u, &f, 4);
-            for (int b = 0; b < 4; ++b) {
-                h ^= (u >> (8 * b)) & 0xffu;
-                h *= 1099511628211ull;
-            }
-        }
-    };
+    uint64_t h = test::kFnvOffset;
+    auto mix = [&](const std::vector<float>& v) { h = test::fnv1a_floats(v.data(), v.size(), h); };
     for (int64_t n_rot : {64, 128}) {
         for (float scale : {1.0f, 0.25f}) {
             std::vector<float> cs(size_t(n_rot / 2)), sn(size_t(n_rot / 2));

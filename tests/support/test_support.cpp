@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include "core/half.h"
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
@@ -68,6 +70,26 @@ long first_difference(const void* a, const void* b, size_t n) {
         if (pa[i] != pb[i]) return long(i);
     }
     return -1;
+}
+
+int64_t ulp_distance(float a, float b) {
+    // Sign-magnitude bits to a line where consecutive floats are consecutive integers.
+    auto line = [](float f) {
+        const uint32_t u = float_bits(f);
+        return (u & 0x80000000u) ? -int64_t(u & 0x7fffffffu) : int64_t(u);
+    };
+    return std::llabs(line(a) - line(b));
+}
+
+uint64_t fnv1a_floats(const float* v, size_t n, uint64_t h) {
+    for (size_t i = 0; i < n; ++i) {
+        const uint32_t u = float_bits(v[i]);
+        for (int b = 0; b < 4; ++b) {
+            h ^= (u >> (8 * b)) & 0xffu;
+            h *= 1099511628211ull;
+        }
+    }
+    return h;
 }
 
 std::vector<float> random_floats(size_t n, uint32_t seed, float scale) {

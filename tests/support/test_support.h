@@ -41,6 +41,15 @@ void quantize_row_for_test(const KernelSet& k, const float* x, void* q, int64_t 
 // Index of the first byte where a and b (n bytes each) differ, or -1.
 long first_difference(const void* a, const void* b, size_t n);
 
+// Distance in representable floats between two finite floats of any signs
+// (0 and -0 are 0 apart).
+int64_t ulp_distance(float a, float b);
+
+// FNV-1a over the bytes of n floats (each little-endian), continuing from h:
+// a fingerprint of results that must be the same bits on every target.
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+uint64_t fnv1a_floats(const float* v, size_t n, uint64_t h = kFnvOffset);
+
 // xorshift32 with a few distributions on top, for stress inputs.
 struct Rng {
     uint32_t s;
