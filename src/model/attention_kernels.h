@@ -44,7 +44,7 @@ void accumulate_values_f16(float* acc, const float* v, int64_t v_stride, const f
 void accumulate_values_f16_queries(float* const* acc, const float* v, int64_t v_stride, const float* const* ms,
                                    const float* const* vs, const int64_t* n, int nq, int64_t d, KernelVariant var);
 
-// The value half of batched attention (LlamaContext::attention_head_batched),
+// The value half of batched attention (LlamaContext::attention_head's f32 path),
 // kept in f32 as llama.cpp's tiled flash attention keeps it: query k's
 // accumulator takes rows 0..n[k]-1 in order, acc[k] = acc[k] + v[j] * w[k][j]
 // per column, a multiply then an add (no FMA), so every vector width computes

@@ -165,7 +165,7 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
     }
     // rope_cos_, rope_sin_ [n][n_rot/2]: the rotary angles depend on the
     // position only, so they are computed once per batch (one sin and cos per
-    // angle) instead of once per layer for q and again for k; same values as rope().
+    // angle) instead of once per layer for q and again for k.
     const int64_t R = p.n_rot / 2;
     for (int64_t t = 0; t < n; ++t) {
         rope_angles(n_past_ + t, p.n_rot, p.rope_freq_base, p.rope_freq_scale, rope_cos_.data() + t * R,

@@ -50,22 +50,6 @@ void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, cons
     }
 }
 
-void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
-          float freq_scale, RopeType type) {
-    float cos_t[512], sin_t[512];
-    std::vector<float> big_cos, big_sin;
-    float* cs = cos_t;
-    float* sn = sin_t;
-    if (n_rot / 2 > 512) {
-        big_cos.resize(size_t(n_rot / 2));
-        big_sin.resize(size_t(n_rot / 2));
-        cs = big_cos.data();
-        sn = big_sin.data();
-    }
-    rope_angles(pos, n_rot, freq_base, freq_scale, cs, sn);
-    rope_rotate(x, n_head, head_dim, n_rot, cs, sn, type);
-}
-
 size_t activation_row_bytes(const WeightMatrix& w) { return row_size(type_traits(w.traits->vec_dot_type), w.n_in); }
 
 void quantize_activations(const WeightMatrix& w, const float* x, int64_t t0, int64_t t1, uint8_t* aq,

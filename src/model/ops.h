@@ -13,22 +13,16 @@ namespace quantlab {
 // y = x / sqrt(mean(x^2) + eps) * w   (sum of squares in double, as ggml, in four partial sums)
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
 
-// Rotary position embedding of one token's heads in place:
-// x is [n_head][head_dim]; the first n_rot dims of each head rotate.
-void rope(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
-          float freq_scale, RopeType type);
-
-// RoPE's two halves, shared with the trainer (train/backward_ops.cpp):
-// the n_rot / 2 angles of position pos as ggml builds them (theta_k =
-// pos * freq_base^(-2k/n_rot) by repeated multiplication in float, times
-// freq_scale), and the rotation of every head by given cos / sin tables.
+// Rotary position embedding, in two halves shared by the forward pass and the
+// trainer (train/backward_ops.cpp): x is [n_head][head_dim], the first n_rot
+// dims of each head rotate. rope_angles gives the n_rot / 2 angles of
+// position pos as ggml builds them (theta_k = pos * freq_base^(-2k/n_rot) by
+// repeated multiplication in float, times freq_scale); rope_rotate rotates
+// every head by given cos / sin tables.
 // inverse rotates by minus the angles (the transpose, for gradients).
 void rope_angles(int64_t pos, int64_t n_rot, float freq_base, float freq_scale, float* cos_out, float* sin_out);
 void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, const float* cs, const float* sn,
                  RopeType type, bool inverse = false);
-
-// x * sigmoid(x), as ggml_silu_f32
-inline float silu(float x) { return x / (1.0f + __builtin_expf(-x)); }
 
 // y[t][r] = dot(W row r, x[t]) for n_tokens rows of x ([n_tokens][n_in] -> [n_tokens][n_out]),
 // in two steps so that matrices sharing an input (q/k/v, gate/up) quantize it
