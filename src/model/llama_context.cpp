@@ -73,16 +73,25 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
     // Row slices small enough to share out, big enough to be worth a task;
     // slice edges at multiples of 12 rows keep the x86 gemms' row tiles (1, 2,
     // 3, 4 or 6 rows, per level and format) whole. Any slicing gives the same numbers.
-    // Up to kSlicesPerThread slices per thread: the pool hands them out as
-    // threads come free, so a thread the OS or the browser parks for a while
-    // (a compile job, the compositor, a neighbour's VM) delays its share of
-    // one slice, not half the matrix. In headless Chromium at 2 threads this
-    // raised Q4_0 pp256 by 12-50 % (docs/benchmarks.md, eighth session).
-    constexpr int64_t kMinWork = int64_t(1) << 17;  // multiply-adds per slice
+    // With workers, up to kSlicesPerThread slices per thread: the pool hands
+    // them out as threads come free, so a thread the browser parks for a while
+    // (a compile job, the compositor) delays one slice, not half the matrix;
+    // in headless Chromium at 2 threads this raised Q4_0 pp256 by 12-50 %
+    // (docs/benchmarks.md, eighth session). Every slice prepares the whole
+    // activation block again (the gemms' panels), which cost native Q8_0 pp256
+    // 17 % more CPU time at 4 slices, and native threads gained nothing from
+    // finer slices: so one slice per thread natively, and one slice in all
+    // when the caller runs alone.
+#if defined(__EMSCRIPTEN__)
     constexpr int64_t kSlicesPerThread = 4;
+#else
+    constexpr int64_t kSlicesPerThread = 1;
+#endif
+    constexpr int64_t kMinWork = int64_t(1) << 17;  // multiply-adds per slice
     constexpr int64_t kAlign = 12;
     const MulTarget* ts = targets.begin();
     const size_t count = targets.size();
+    const int64_t max_slices = pool_->size() == 1 ? 1 : pool_->size() * kSlicesPerThread;
     for (size_t i = 0; i < count;) {
         // The targets from i on whose activations quantize alike.
         const WeightMatrix& w0 = *ts[i].w;
@@ -102,7 +111,7 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
         for (size_t k = i; k < j; ++k) {
             const WeightMatrix& w = *ts[k].w;
             const int64_t work = w.n_out * w.n_in * n;
-            const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(pool_->size() * kSlicesPerThread, work / kMinWork));
+            const int64_t parts = std::max<int64_t>(1, std::min(max_slices, work / kMinWork));
             for (int64_t part = 0; part < parts; ++part) {
                 const TaskRange r = task_range(w.n_out, parts, part, kAlign);
                 if (r.end > r.begin) mul_slices_.push_back({&w, ts[k].y, r.begin, r.end});
