@@ -88,10 +88,13 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
     constexpr int64_t kSlicesPerThread = 1;
 #endif
     constexpr int64_t kMinWork = int64_t(1) << 17;  // multiply-adds per slice
+    constexpr int64_t kMinBatch = 16;  // tokens, as for_tokens
     constexpr int64_t kAlign = 12;
     const MulTarget* ts = targets.begin();
     const size_t count = targets.size();
-    const int64_t max_slices = pool_->size() == 1 ? 1 : pool_->size() * kSlicesPerThread;
+    // (A single token keeps one slice per thread: each of its matrices is
+    // microseconds of work, where a task's overhead weighs more.)
+    const int64_t max_slices = pool_->size() == 1 ? 1 : pool_->size() * (n >= kMinBatch ? kSlicesPerThread : 1);
     for (size_t i = 0; i < count;) {
         // The targets from i on whose activations quantize alike.
         const WeightMatrix& w0 = *ts[i].w;
