@@ -640,6 +640,12 @@ export interface MatmulBenchOptions {
   /** At most this many samples (default 1000). */
   maxReps?: number;
   seed?: number;
+  /**
+   * Threads splitting the rows (a pool made for the call; 0 = one per core).
+   * Default 1. More than one needs the threaded module (Quantlab.threads > 1);
+   * the single-threaded one runs on one thread whatever this says.
+   */
+  threads?: number;
 }
 
 export interface MatmulBenchResult {

@@ -268,8 +268,8 @@ export class Quantlab {
    */
   benchMatmul(type, options) {
     requireType(type);
-    const { rows, cols, nTokens, minMs, maxReps, seed } = optionsObject(options);
-    return unwrap(this._m.benchMatmul(type, { rows, cols, nTokens, minMs, maxReps, seed }));
+    const { rows, cols, nTokens, minMs, maxReps, seed, threads } = optionsObject(options);
+    return unwrap(this._m.benchMatmul(type, { rows, cols, nTokens, minMs, maxReps, seed, threads }));
   }
 
   /**

@@ -28,6 +28,17 @@ describe('benchMatmul', () => {
     }
   });
 
+  it('splits the rows over `threads` with the same products', () => {
+    // loadQuantlab() in Node loads the threaded module whenever the machine has 2+ cores.
+    for (const nTokens of [1, 64]) {
+      const opts = { rows: 96, cols: 512, nTokens, minMs: 0, maxReps: 3 };
+      const one = ql.benchMatmul('q4_K', { ...opts, threads: 1 });
+      const two = ql.benchMatmul('q4_K', { ...opts, threads: 2 });
+      expect(two.checksum).toBe(one.checksum);
+      expect(two.gflops).toBeGreaterThan(0);
+    }
+  });
+
   it('rejects activation-only types and rows that are not whole blocks', () => {
     const code = (fn) => {
       try {
@@ -42,6 +53,8 @@ describe('benchMatmul', () => {
     expect(code(() => ql.benchMatmul('q4_K', { rows: 4, cols: 128 }))).toBe('BadLength');
     expect(code(() => ql.benchMatmul('q4_0', { rows: 0, cols: 32 }))).toBe('InvalidArgument');
     expect(code(() => ql.benchMatmul('nope', {}))).toBe('UnknownType');
+    expect(code(() => ql.benchMatmul('q4_0', { rows: 8, cols: 64, threads: -1 }))).toBe('InvalidArgument');
+    expect(code(() => ql.benchMatmul('q4_0', { rows: 8, cols: 64, threads: 1.5 }))).toBe('InvalidArgument');
     expect(ql.benchMatmul('q8_0', { rows: 8, cols: 64, minMs: 0, maxReps: 3 }).gflops).toBeGreaterThan(0); // still usable
   });
 });
