@@ -45,6 +45,21 @@ describe('app shell', () => {
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
     expect(await page.textContent('#runtime')).toContain('cross-origin isolated');
     await page.waitForSelector('section[data-page="benchmark"][data-ready="true"]');
+    // The threaded module: the matmul benchmark runs on the threads the page names.
+    const threads = Number(await page.getAttribute('#bench-threads', 'data-threads'));
+    expect(threads).toBe(Math.min(16, await page.evaluate(() => navigator.hardwareConcurrency)));
+    const boxes = page.locator('#bench-matmul input[type=checkbox]');
+    for (let i = 0; i < (await boxes.count()); i++) await boxes.nth(i).setChecked((await boxes.nth(i).getAttribute('value')) === 'q4_0');
+    const num = (i) => `#bench-matmul input[type=number] >> nth=${i}`;
+    await page.fill(num(0), '96');
+    await page.fill(num(1), '512');
+    await page.fill(num(2), '16');
+    await page.fill(num(3), '0');
+    await page.click('#bench-matmul button[type=submit]');
+    await page.waitForSelector('#bench-table[data-status="done"]', { timeout: 60_000 });
+    const rows = await page.$$eval('#bench-table tbody tr', (trs) => trs.map((tr) => ({ ...tr.dataset })));
+    expect(rows.map((r) => [r.type, Number(r.threads)])).toEqual([['f32', threads], ['q4_0', threads]]);
+    expect(await page.textContent('#bench-matmul pre')).toContain(`threads: ${threads}`);
     expect(errors).toEqual([]);
   });
 });

@@ -13,10 +13,11 @@ import { PALETTE } from '../lib/theme.js';
 import { card, note } from '../lib/ui.js';
 import { worker } from '../lib/workers.js';
 
-const code = (rows, cols, n) => `
+const code = (rows, cols, n, threads) => `
 // ${rows} × ${cols} weights in Q4_K times ${n} activation columns: activations are
-// quantized to Q8_K (the type's vecDotType), then Q4_K's gemm runs
-const r = ql.benchMatmul('q4_K', { rows: ${rows}, cols: ${cols}, nTokens: ${n} });
+// quantized to Q8_K (the type's vecDotType), then Q4_K's gemm runs on ${threads}
+// thread${threads === 1 ? '' : 's'} (rows split between them, as in the engine)
+const r = ql.benchMatmul('q4_K', { rows: ${rows}, cols: ${cols}, nTokens: ${n}, threads: ${threads} });
 r.gflops, r.weightGBps, r.seconds`;
 
 function checks(legend, items) {
@@ -40,7 +41,7 @@ export async function mount(root, app) {
   const panel = progressPanel({ label: 'Benchmark' });
   const genFig = chartFigure({ caption: '', label: 'GFLOP/s per format, generation and prompt', height: 300 });
   const upFig = chartFigure({ caption: '', label: 'Speed-up over F32 per format', height: 260 });
-  const snippet = h('div', {}, codeBlock(code(4096, 4096, 256)));
+  const snippet = h('div', {}, codeBlock(code(4096, 4096, 256, threads)));
   const results = new Map();
   const table = dataTable({
     id: 'bench-table',
@@ -67,7 +68,7 @@ export async function mount(root, app) {
       label: typeLabel(r.type), bpw: info.formats.find((f) => f.name === r.type).bitsPerWeight, weightBytes: r.gen?.weightBytes ?? r.pp?.weightBytes,
       genMs: r.gen && 1000 * r.gen.seconds, genGflops: r.gen?.gflops, genGBps: r.gen?.weightGBps, genUp: r.gen && f32?.gen ? r.gen.gflops / f32.gen.gflops : undefined,
       ppMs: r.pp && 1000 * r.pp.seconds, ppGflops: r.pp?.gflops, ppGBps: r.pp?.weightGBps, ppUp: r.pp && f32?.pp ? r.pp.gflops / f32.pp.gflops : undefined,
-      _data: { type: r.type, gen: r.gen?.gflops ?? '', pp: r.pp?.gflops ?? '' },
+      _data: { type: r.type, gen: r.gen?.gflops ?? '', pp: r.pp?.gflops ?? '', threads: r.gen?.threads ?? r.pp?.threads ?? '' },
     }));
     table.setRows(rowsOut);
     const labels = rowsOut.map((r) => r.label);
@@ -104,7 +105,7 @@ export async function mount(root, app) {
         const types = ['f32', ...fmtChecks.values().filter((t) => t !== 'f32')];
         results.clear();
         table.setStatus('running');
-        snippet.replaceChildren(codeBlock(code(R, C, N)));
+        snippet.replaceChildren(codeBlock(code(R, C, N, threads)));
         const steps = types.length * 2;
         let k = 0;
         for (const type of types) {
@@ -112,7 +113,7 @@ export async function mount(root, app) {
           results.set(type, entry);
           for (const [key, n] of [['gen', 1], ['pp', N]]) {
             set(k / steps, `${typeLabel(type)}: ${key === 'gen' ? 'matrix × vector' : `matrix × ${N} columns`}`);
-            entry[key] = await w.call('benchMatmul', { type, rows: R, cols: C, nTokens: n, minMs: ms, maxReps: key === 'pp' ? 3 : 1000 }, { signal });
+            entry[key] = await w.call('benchMatmul', { type, rows: R, cols: C, nTokens: n, minMs: ms, maxReps: key === 'pp' ? 3 : 1000, threads }, { signal });
             k++;
             render(N);
           }
