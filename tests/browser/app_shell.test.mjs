@@ -3,6 +3,7 @@
 // says what the module runs with.
 import { afterAll, describe, expect, it } from 'vitest';
 import { openWebApp } from './chromium.mjs';
+import { runMatmulBenchmark } from './page_checks.mjs';
 import { pages } from '../../web/src/pages/index.js';
 
 const apps = [];
@@ -50,14 +51,7 @@ describe('app shell', () => {
     expect(threads).toBe(Math.min(16, await page.evaluate(() => navigator.hardwareConcurrency)));
     const boxes = page.locator('#bench-matmul input[type=checkbox]');
     for (let i = 0; i < (await boxes.count()); i++) await boxes.nth(i).setChecked((await boxes.nth(i).getAttribute('value')) === 'q4_0');
-    const num = (i) => `#bench-matmul input[type=number] >> nth=${i}`;
-    await page.fill(num(0), '96');
-    await page.fill(num(1), '512');
-    await page.fill(num(2), '16');
-    await page.fill(num(3), '0');
-    await page.click('#bench-matmul button[type=submit]');
-    await page.waitForSelector('#bench-table[data-status="done"]', { timeout: 60_000 });
-    const rows = await page.$$eval('#bench-table tbody tr', (trs) => trs.map((tr) => ({ ...tr.dataset })));
+    const rows = await runMatmulBenchmark(page, { rows: 96, cols: 512, columns: 16, minMs: 0, timeout: 60_000 });
     expect(rows.map((r) => [r.type, Number(r.threads)])).toEqual([['f32', threads], ['q4_0', threads]]);
     expect(await page.textContent('#bench-matmul pre')).toContain(`threads: ${threads}`);
     expect(errors).toEqual([]);

@@ -3,7 +3,7 @@
 // and the engine's tokens/s on the built-in model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWebApp, resetLongTasks } from './chromium.mjs';
-import { expectPageQuality, expectResponsive } from './page_checks.mjs';
+import { expectPageQuality, expectResponsive, runMatmulBenchmark } from './page_checks.mjs';
 
 let app, page;
 beforeAll(async () => {
@@ -22,14 +22,7 @@ describe('benchmark page', () => {
   it('every format gives a positive GFLOP/s, matrix × vector and matrix × matrix', async () => {
     const weightTypes = await page.evaluate(() => window.loadQuantlab().then((ql) => ql.formats().filter((f) => f.hasVecDot).map((f) => f.name)));
     await resetLongTasks(page);
-    const num = (i) => `#bench-matmul input[type=number] >> nth=${i}`;
-    await page.fill(num(0), '256');
-    await page.fill(num(1), '1024');
-    await page.fill(num(2), '32');
-    await page.fill(num(3), '20');
-    await page.click('#bench-matmul button[type=submit]');
-    await page.waitForSelector('#bench-table[data-status="done"]', { timeout: 180_000 });
-    const rows = await page.$$eval('#bench-table tbody tr', (trs) => trs.map((tr) => ({ ...tr.dataset })));
+    const rows = await runMatmulBenchmark(page, { rows: 256, cols: 1024, columns: 32, minMs: 20 });
     expect(rows.map((r) => r.type).sort()).toEqual(weightTypes.sort());
     for (const r of rows) {
       expect(Number(r.gen), r.type).toBeGreaterThan(0);

@@ -35,3 +35,18 @@ export function nativePpl(model, text, ctx, chunks) {
   if (!m) throw new Error(`no PPL in: ${out}`);
   return { ppl: Number(m[1]), error: Number(m[2]) };
 }
+
+/**
+ * Runs the benchmark page's matmul benchmark with the formats already
+ * chosen and returns the result table's rows (their data attributes).
+ */
+export async function runMatmulBenchmark(page, { rows, cols, columns, minMs, timeout = 180_000 }) {
+  const num = (i) => `#bench-matmul input[type=number] >> nth=${i}`;
+  await page.fill(num(0), String(rows));
+  await page.fill(num(1), String(cols));
+  await page.fill(num(2), String(columns));
+  await page.fill(num(3), String(minMs));
+  await page.click('#bench-matmul button[type=submit]');
+  await page.waitForSelector('#bench-table[data-status="done"]', { timeout });
+  return page.$$eval('#bench-table tbody tr', (trs) => trs.map((tr) => ({ ...tr.dataset })));
+}
