@@ -50,12 +50,15 @@ LlamaContext::LlamaContext(std::shared_ptr<const LlamaModel> model, const Contex
     attn_scratch_.resize(size_t(pool_->size()));
 }
 
+namespace {
+// Per-token steps cost well under a microsecond a token: a batch of fewer
+// tokens is not worth waking the workers for, nor cutting its products finer.
+constexpr int64_t kMinBatchTokens = 16;
+}  // namespace
+
 template <class Fn>
 void LlamaContext::for_tokens(int64_t n, Fn fn) {
-    // Per-token steps cost well under a microsecond a token: a batch of a
-    // few tokens is not worth waking the workers for.
-    constexpr int64_t kMinTokens = 16;
-    const int64_t tasks = n >= kMinTokens ? pool_->size() : 1;
+    const int64_t tasks = n >= kMinBatchTokens ? pool_->size() : 1;
     if (tasks <= 1) {
         fn(int64_t(0), n);
         return;
@@ -74,9 +77,9 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
     // slice edges at multiples of 12 rows keep the x86 gemms' row tiles (1, 2,
     // 3, 4 or 6 rows, per level and format) whole. Any slicing gives the same numbers.
     // With workers, up to kSlicesPerThread slices per thread: the pool hands
-    // them out as threads come free, so a thread the browser parks for a while
-    // (a compile job, the compositor) delays one slice, not half the matrix;
-    // in headless Chromium at 2 threads this raised Q4_0 pp256 by 12-50 %
+    // them out as threads come free, so a thread held up for a while (the
+    // browser's own work, the machine's other load) delays one slice, not half
+    // the matrix; in headless Chromium at 2 threads this raised Q4_0 pp256 by 12-50 %
     // (docs/benchmarks.md, eighth session). Every slice prepares the whole
     // activation block again (the gemms' panels), which cost native Q8_0 pp256
     // 17 % more CPU time at 4 slices, and native threads gained nothing from
@@ -88,13 +91,12 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
     constexpr int64_t kSlicesPerThread = 1;
 #endif
     constexpr int64_t kMinWork = int64_t(1) << 17;  // multiply-adds per slice
-    constexpr int64_t kMinBatch = 16;  // tokens, as for_tokens
     constexpr int64_t kAlign = 12;
     const MulTarget* ts = targets.begin();
     const size_t count = targets.size();
     // (A single token keeps one slice per thread: each of its matrices is
     // microseconds of work, where a task's overhead weighs more.)
-    const int64_t max_slices = pool_->size() == 1 ? 1 : pool_->size() * (n >= kMinBatch ? kSlicesPerThread : 1);
+    const int64_t max_slices = pool_->size() == 1 ? 1 : pool_->size() * (n >= kMinBatchTokens ? kSlicesPerThread : 1);
     for (size_t i = 0; i < count;) {
         // The targets from i on whose activations quantize alike.
         const WeightMatrix& w0 = *ts[i].w;
