@@ -104,13 +104,14 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
     // multiplication until one sample takes >= 5 ms, so that a browser's
     // coarse clock (0.1 ms) cannot dominate small matrices. A first run of
     // 0.2 s or more is dominated by the arithmetic and counts as a sample.
+    double (*const now)() = opt.clock ? opt.clock : now_seconds;
     std::vector<double> times;
     double total = 0;
     int64_t inner = 1;
     for (;;) {
-        const double t0 = now_seconds();
+        const double t0 = now();
         for (int64_t k = 0; k < inner; ++k) once();
-        const double dt = now_seconds() - t0;
+        const double dt = now() - t0;
         if (inner == 1 && dt >= 0.2) {
             times.push_back(dt);
             total += dt;
@@ -119,9 +120,21 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
         inner *= 2;
     }
     while (int64_t(times.size()) < opt.max_reps && (total < opt.min_seconds || times.size() < 3)) {
-        const double t0 = now_seconds();
+        const double t0 = now();
         for (int64_t k = 0; k < inner; ++k) once();
-        const double dt = now_seconds() - t0;
+        const double dt = now() - t0;
+        // A sample under 2 ms means the calibration stopped early: one of its
+        // runs was slow (a pause, a coarse clock's jump, code not yet
+        // optimized), so `inner` is too small for a clock that counts in
+        // 0.1 ms steps and samples would read 0 or be a step off (seen in a
+        // browser worker: 0.000 ms, 10^5 x F32). Double it and start the
+        // samples again.
+        if (dt < 0.002 && inner < (int64_t(1) << 20)) {
+            inner *= 2;
+            times.clear();
+            total = 0;
+            continue;
+        }
         times.push_back(dt / double(inner));
         total += dt;
     }

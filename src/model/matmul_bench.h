@@ -21,6 +21,7 @@ struct MatmulBenchOptions {
     uint32_t seed = 1;
     KernelVariant variant = default_kernel_variant();
     int threads = 1;               // a pool of this size splits the rows (0 = one per physical core)
+    double (*clock)() = nullptr;   // seconds; null = the steady clock (tests pass a coarse or jumping one)
 };
 
 struct MatmulBenchResult {

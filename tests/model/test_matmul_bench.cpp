@@ -2,6 +2,7 @@
 // `quantlab bench-matmul`: it runs the engine's own kernel path and reports
 // consistent figures for every weight type.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <string>
 
@@ -73,6 +74,31 @@ TEST_CASE("bench_matmul: row slices on a pool give the same outputs for any thre
             CHECK(r.checksum == one.checksum);
         }
     }
+}
+
+namespace {
+// A browser worker's clock: 0.1 ms steps, and one jump of 10 ms during the
+// first timed run (a pause), which used to end the calibration at one
+// repetition per sample.
+int coarse_calls = 0;
+double coarse_clock() {
+    using clock = std::chrono::steady_clock;
+    static const auto start = clock::now();
+    const double t = std::chrono::duration<double>(clock::now() - start).count() + (++coarse_calls >= 2 ? 0.010 : 0.0);
+    return std::floor(t * 1e4) / 1e4;
+}
+}  // namespace
+
+TEST_CASE("bench_matmul: a coarse clock that jumps once still gives a time", "[bench][matmul]") {
+    auto o = small(1);
+    o.rows = 16;
+    o.cols = 256;  // microseconds per multiplication: far under the clock's step
+    o.clock = coarse_clock;
+    coarse_calls = 0;
+    const auto r = bench_matmul(type_traits_by_name("q4_0"), o);
+    CHECK(r.seconds > 0);
+    CHECK(r.seconds < 0.001);
+    CHECK(r.gflops < 1e4);
 }
 
 TEST_CASE("bench_matmul: bad requests are typed errors", "[bench][matmul]") {
