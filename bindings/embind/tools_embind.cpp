@@ -41,9 +41,7 @@ val bench_matmul_of(const std::string& type, const val& o) {
         opt.n_tokens = int_field(o, "nTokens", opt.n_tokens);
         opt.max_reps = int_field(o, "maxReps", opt.max_reps);
         opt.seed = uint32_t(int_field(o, "seed", opt.seed));
-        const int64_t threads = int_field(o, "threads", opt.threads);
-        if (threads < 0 || threads > 256) throw Error(ErrorCode::InvalidArgument, "threads must be from 0 to 256");
-        opt.threads = int(threads);
+        opt.threads = int(bindings::int_arg(double(int_field(o, "threads", opt.threads)), "threads", 0, 256));
         const int64_t min_ms = int_field(o, "minMs", int64_t(opt.min_seconds * 1000));
         if (min_ms < 0) throw Error(ErrorCode::InvalidArgument, "minMs must be non-negative");
         opt.min_seconds = double(min_ms) / 1000.0;
