@@ -55,6 +55,7 @@ val bench_matmul_of(const std::string& type, const val& o) {
         v.set("weightBytes", double(r.weight_bytes));
         v.set("activationBytes", double(r.activation_bytes));
         v.set("checksum", r.checksum);
+        v.set("threads", r.threads);
         return v;
     });
 }

@@ -662,6 +662,8 @@ export interface MatmulBenchResult {
   activationBytes: number;
   /** Sum of the outputs (identical for every kernel variant). */
   checksum: number;
+  /** Threads the rows were split over (1 in the single-threaded module, or when no worker was free). */
+  threads: number;
 }
 
 /** A llama model's shape (llama.cpp's hparams). */

@@ -35,6 +35,8 @@ describe('benchMatmul', () => {
       const one = ql.benchMatmul('q4_K', { ...opts, threads: 1 });
       const two = ql.benchMatmul('q4_K', { ...opts, threads: 2 });
       expect(two.checksum).toBe(one.checksum);
+      expect(one.threads).toBe(1);
+      expect(two.threads).toBe(ql.threads >= 2 ? 2 : 1);
       expect(two.gflops).toBeGreaterThan(0);
     }
   });

@@ -2,7 +2,8 @@
 export function benchJobs(ql) {
   return {
     benchMatmul({ type, rows, cols, nTokens, minMs = 250, maxReps, threads = 1 }) {
-      return { type, rows, cols, nTokens, threads, ...ql.benchMatmul(type, { rows, cols, nTokens, minMs, maxReps, threads }) };
+      // The result's `threads` is the pool's size, not the request.
+      return { type, rows, cols, nTokens, ...ql.benchMatmul(type, { rows, cols, nTokens, minMs, maxReps, threads }) };
     },
   };
 }
