@@ -11,11 +11,12 @@
 // CHROME_FLAGS adds Chromium flags (e.g. --js-flags=--no-liftoff); DIST picks
 // another build's dist/ (default: this checkout's, scripts/build.sh dist).
 // A benchmark, not a test (docs/benchmarks.md, "Issue 14, eighth session").
-import { createReadStream, existsSync } from 'node:fs';
-import http from 'node:http';
-import { extname, join, resolve } from 'node:path';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startStaticServer } from './serve-web.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = resolve(process.env.DIST ?? join(root, 'dist'));
@@ -29,7 +30,7 @@ if (mode !== 'pp' && mode !== 'matmul') {
 const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
 import { loadQuantlab } from '/dist/browser.mjs';
 window.pp = async (file, threads, reps) => {
-  const ql = await loadQuantlab({ threads: threads === 1 ? 1 : threads });
+  const ql = await loadQuantlab({ threads });
   const model = await ql.loadModel(await (await fetch('/models/' + file)).blob(), { nCtx: 512, threads });
   let ids = Array.from(model.tokenize('Once upon a time there was a little girl who lived in a village near the forest.'));
   while (ids.length < 256) ids = ids.concat(ids.slice(1));
@@ -45,23 +46,12 @@ window.matmul = async (type, rows, cols, nTokens, threads) => {
 };
 window.ready = true;
 </script>`;
-const MIME = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-const server = http.createServer((req, res) => {
-  const url = decodeURIComponent(req.url.split('?')[0]);
-  const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
-  if (url === '/') {
-    res.writeHead(200, { ...headers, 'Content-Type': 'text/html' });
-    return res.end(PAGE);
-  }
-  const file = url.startsWith('/dist/') ? join(dist, url.slice(6)) : url.startsWith('/models/') ? join(models, url.slice(8)) : null;
-  if (!file || file.includes('..') || !existsSync(file)) {
-    res.writeHead(404);
-    return res.end();
-  }
-  res.writeHead(200, { ...headers, 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
-  createReadStream(file).pipe(res);
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
+// The page, with dist/ and the models beside it, served cross-origin isolated.
+const site = mkdtempSync(join(tmpdir(), 'quantlab-steady-'));
+writeFileSync(join(site, 'index.html'), PAGE);
+symlinkSync(dist, join(site, 'dist'));
+symlinkSync(models, join(site, 'models'));
+const server = await startStaticServer({ root: site });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--headless=new', '--no-sandbox', '--disable-gpu', ...(process.env.CHROME_FLAGS?.split(' ').filter(Boolean) ?? [])],
@@ -69,7 +59,7 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.goto(server.url);
   await page.waitForFunction(() => window.ready);
   const flags = process.env.CHROME_FLAGS ?? '';
   if (mode === 'pp') {
@@ -79,9 +69,10 @@ try {
   } else {
     const [type, rows, cols, nTokens, threads] = args;
     const r = await page.evaluate(([...a]) => window.matmul(...a), [type, +rows, +cols, +nTokens, +threads]);
-    console.log(`${type} ${rows}x${cols}x${nTokens}, ${threads} thread(s) ${flags}: ${(r.seconds * 1e3).toFixed(3)} ms, ${r.gflops.toFixed(1)} GFLOP/s`);
+    console.log(`${type} ${rows}x${cols}x${nTokens}, ${r.threads} thread(s) ${flags}: ${(r.seconds * 1e3).toFixed(3)} ms, ${r.gflops.toFixed(1)} GFLOP/s`);
   }
 } finally {
   await browser.close();
-  server.close();
+  await server.close();
+  rmSync(site, { recursive: true });
 }
