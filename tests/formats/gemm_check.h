@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <tuple>
 #include <vector>
 
 #include "formats/quantize.h"
@@ -21,6 +23,29 @@ inline uint32_t float_bits_of(float f) {
     return u;
 }
 
+// rows x n random weights of type t (+-scale each if extremes), quantized by
+// its reference quantizer. Memoized: the x86 test checks every kernel level on
+// the same shapes and seeds, and the i-quants' reference searches were ~95 % of
+// its time (88 s of the ASan run for three levels).
+inline const std::vector<uint8_t>& quantized_test_weights(const TypeTraits& t, int64_t n, int64_t rows, float scale,
+                                                          uint32_t seed, bool extremes) {
+    using Key = std::tuple<int, int64_t, int64_t, float, uint32_t, bool>;
+    static std::map<Key, std::vector<uint8_t>> memo;
+    std::vector<uint8_t>& w = memo[Key{int(t.type), n, rows, scale, seed, extremes}];
+    if (w.empty()) {
+        const size_t wrb = row_size(t, n);
+        w.resize(size_t(rows) * wrb);
+        auto wf = random_floats(size_t(rows * n), seed, scale);
+        if (extremes) {
+            for (float& x : wf) x = std::copysign(scale, x);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+            quantize_row_for_test(t.ref, wf.data() + r * n, w.data() + size_t(r) * wrb, n);
+        }
+    }
+    return w;
+}
+
 // rows x n weights of type t and tokens x n activations of its vec_dot_type.
 // extremes: every input is +-scale, so weights quantize to the ends of their
 // format's range and activations to +-127 (the largest products).
@@ -30,14 +55,12 @@ inline void check_gemm(const TypeTraits& t, GemmFn gemm, int64_t n, int64_t rows
     const TypeTraits& at = type_traits(t.vec_dot_type);
     const KernelSet ak = resolve_kernels(at, KernelVariant::Simd128);
     const size_t wrb = row_size(t, n), arb = row_size(at, n);
-    std::vector<uint8_t> w(size_t(rows) * wrb), a(size_t(tokens) * arb);
-    auto wf = random_floats(size_t(rows * n), seed, scale);
+    std::vector<uint8_t> a(size_t(tokens) * arb);
+    const std::vector<uint8_t>& w = quantized_test_weights(t, n, rows, scale, seed, extremes);
     auto af = random_floats(size_t(tokens * n), seed + 1, 1.0f);
     if (extremes) {
-        for (float& x : wf) x = std::copysign(scale, x);
         for (float& x : af) x = std::copysign(1.0f, x);
     }
-    for (int64_t r = 0; r < rows; ++r) quantize_row_for_test(t.ref, wf.data() + r * n, w.data() + size_t(r) * wrb, n);
     for (int64_t i = 0; i < tokens; ++i) ak.quantize_row(af.data() + i * n, a.data() + size_t(i) * arb, n);
     const size_t ys = size_t(rows) + 3;  // a stride wider than the rows: padding must stay untouched
     std::vector<float> y(size_t(tokens) * ys, -12345.0f);
