@@ -286,11 +286,15 @@ struct IQ4XS {
 // Whether group sums are scaled by vpmaddwd instead of an int32 multiply:
 // scale * (q . a) per lane from maddubs + madd(scales), exact when the int16
 // pair sums (of the kGroupsPerScale groups sharing a scale, added) fit and no
-// offset correction needs scaling. Without VNNI that replaces madd(ones) +
-// mullo (pp -13 %, tg -8 % CPU time on synth512-q4_k_m at avx2); with VNNI,
-// vpdpbusd + vpmulld measured faster (pp +4 %, tg +13 % when replaced).
+// offset correction needs scaling. At 256 bits that replaces madd(ones) +
+// mullo, or vpdpbusd + mullo with AVX-VNNI: at avx2, pp -13 %, tg -8 % CPU
+// time on synth512-q4_k_m; at avxvnni the single-token Q2_K/Q4_K/Q5_K/Q6_K
+// gemvs took 10-20 % less time (bench-matmul 1536 x 512, 7 runs interleaved:
+// Q4_K min 0.023 against 0.026 ms, Q2_K 0.020 against 0.024) and the 256-token
+// gemms 3-7 % less. At 512 bits vpdpbusd + vpmulld measured faster (pp +4 %,
+// tg +13 % when replaced).
 template <class V, class F>
-constexpr bool kScaleByMadd = kScaled<F> && !V::kVnni && Meet<V, F>::kOffset == 0 && !Meet<V, F>::kSigned &&
+constexpr bool kScaleByMadd = kScaled<F> && V::kGroups == 2 && Meet<V, F>::kOffset == 0 && !Meet<V, F>::kSigned &&
                               F::kGroupsPerScale * 2 * F::kMaxU * 127 <= 32767;
 
 // The four lane-class sums of one permuted 16-byte activation group, times
