@@ -84,7 +84,8 @@ inline __m128i k4_scales_x16(const uint8_t* packed) {
     return _mm_or_si128(low, high);
 }
 
-// Group g's scale as byte g from k4_scales_x16: each 32-value scale repeated
+// Group g's scale as byte g from the 8 scales in bytes 0..7 (k4_scales_x16
+// or k4_scales_gpr): each 32-value scale repeated
 // for both of its 16-value groups.
 inline __m128i k4_group_scales(__m128i sm) {
     return _mm_shuffle_epi8(sm, _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7));
@@ -511,12 +512,13 @@ struct alignas(64) ActRowSuper {
     float d;
 };
 
-// Q4_K/Q5_K's 8 mins as int16 in the order j = 0, 4, 1, 5, 2, 6, 3, 7, so that
-// vpmaddwd with ActRowSuper::bs_pairs gives lane j = pair_j * min_j +
-// pair_4+j * min_4+j: the integer SIMD128's two dot_i16x8 of the bsums with
-// the mins (each repeated for its two 16-value groups) add to.
-inline __m128i k4_mins_paired(__m128i sm) {
-    return _mm_shuffle_epi8(sm, _mm_setr_epi8(8, -1, 12, -1, 9, -1, 13, -1, 10, -1, 14, -1, 11, -1, 15, -1));
+// Q4_K/Q5_K's 8 mins (bytes 0..7 of `mins`, from k4_scales_gpr) as int16 in
+// the order j = 0, 4, 1, 5, 2, 6, 3, 7, so that vpmaddwd with
+// ActRowSuper::bs_pairs gives lane j = pair_j * min_j + pair_4+j * min_4+j:
+// the integer SIMD128's two dot_i16x8 of the bsums with the mins (each
+// repeated for its two 16-value groups) add to.
+inline __m128i k4_mins_paired(__m128i mins) {
+    return _mm_shuffle_epi8(mins, _mm_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1));
 }
 
 // A Mins format's fp16 d and dmin (adjacent in its block) as floats, d in
@@ -546,6 +548,29 @@ inline RowAcc row_acc_zero() { return {_mm_setzero_ps(), _mm256_setzero_ps(), 0.
 template <class F>
 constexpr bool kK4Packed = F::kTerm == Term::Mins && F::kGroupsPerScale == 2;
 
+// The packed k4 scales (ggml's get_scale_min_k4 layout: 12 bytes, 8 6-bit
+// scales and 8 6-bit mins) decoded in general-purpose registers: scale j as
+// byte j of `scales`, min j as byte j of `mins`. The single-token kernel is
+// bound by the vector ports, which the shifts and masks of k4_scales_x16 and
+// the scale table otherwise take (13 of about 85 vector instructions per
+// super-block at avx2); the integer ports are idle.
+struct K4ScalesGpr {
+    uint64_t scales, mins;
+};
+inline K4ScalesGpr k4_scales_gpr(const uint8_t* packed) {
+    uint32_t w0, w1, w2;
+    std::memcpy(&w0, packed, 4);
+    std::memcpy(&w1, packed + 4, 4);
+    std::memcpy(&w2, packed + 8, 4);
+    constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
+    // Scales/mins 0..3: the low 6 bits of bytes 0..3 / 4..7. Scales/mins 4..7:
+    // the low / high nibbles of bytes 8..11, with the top 2 bits of bytes
+    // 0..3 / 4..7 as their bits 4 and 5.
+    const uint32_t sc_hi = (w2 & k4) | (((w0 >> 6) & k2) << 4);
+    const uint32_t mn_hi = ((w2 >> 4) & k4) | (((w1 >> 6) & k2) << 4);
+    return {uint64_t(w0 & k6) | uint64_t(sc_hi) << 32, uint64_t(w1 & k6) | uint64_t(mn_hi) << 32};
+}
+
 // Super-block b of one row against its activations x, added to the row's state.
 template <class V, class F>
 inline void gemv_step(const typename F::Block& b, const ActRowSuper<V>& x, RowAcc& st) {
@@ -554,15 +579,23 @@ inline void gemv_step(const typename F::Block& b, const ActRowSuper<V>& x, RowAc
     typename V::I q[Z];
     F::template row<V>(b, q);
     Scales sc{};
-    __m128i k4_sm = _mm_setzero_si128();
+    K4ScalesGpr k4{};
     if constexpr (kK4Packed<F>) {
-        k4_sm = k4_scales_x16(b.scales);
-        sc.sg = k4_group_scales(k4_sm);  // d and dmin come from d_dmin_x4 below
+        k4 = k4_scales_gpr(b.scales);  // d and dmin come from d_dmin_x4 below
+        if constexpr (!kScaleByMadd<V, F>) sc.sg = k4_group_scales(_mm_cvtsi64_si128(int64_t(k4.scales)));
     } else {
         sc = F::scales(b);
     }
     auto s = V::zero();
-    if constexpr (kScaleByMadd<V, F>) {
+    if constexpr (kK4Packed<F> && kScaleByMadd<V, F>) {
+        // Scale j as int16 lane j of both halves; a register's two groups are
+        // 16-value halves of sub-blocks row_group / 2.
+        const auto table = V::bcast128(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(k4.scales))));
+        for (int z = 0; z < Z; ++z) {
+            const auto sc16 = V::pick_i16(table, F::row_group(G, z, 0) / 2, F::row_group(G, z, 1) / 2);
+            s = V::add_i32(s, V::madd_i16(V::maddubs(q[z], x.g[z]), sc16));
+        }
+    } else if constexpr (kScaleByMadd<V, F>) {
         const auto table = V::scale_table_i16(sc.sg);
         for (int z = 0; z < Z; ++z) {
             int groups[G];
@@ -586,7 +619,7 @@ inline void gemv_step(const typename F::Block& b, const ActRowSuper<V>& x, RowAc
     if constexpr (F::kTerm == Term::Mins || F::kTerm == Term::Q6) {
         __m128i bsum;
         if constexpr (kK4Packed<F>) {
-            bsum = _mm_madd_epi16(x.bs_pairs, k4_mins_paired(k4_sm));
+            bsum = _mm_madd_epi16(x.bs_pairs, k4_mins_paired(_mm_cvtsi64_si128(int64_t(k4.mins))));
         } else {
             bsum = _mm_add_epi32(_mm_madd_epi16(x.bs_lo, _mm256_castsi256_si128(sc.aux)),
                                  _mm_madd_epi16(x.bs_hi, _mm256_extracti128_si256(sc.aux, 1)));

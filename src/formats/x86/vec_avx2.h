@@ -127,6 +127,14 @@ struct VecAvx2T {
         if (g[0] / 8 == g[1] / 8) return _mm256_shuffle_epi8(from0, idx);
         return _mm256_blend_epi32(_mm256_shuffle_epi8(from0, idx), _mm256_shuffle_epi8(from1, idx), 0xF0);
     }
+    // int16 lane a of t's low half broadcast over the low half, lane b of
+    // its high half over the high half (t: 8 x int16 in each half).
+    static I pick_i16(I t, int a, int b) {
+        const char x = char(2 * a), y = char(2 * b);
+        return _mm256_shuffle_epi8(t, _mm256_setr_epi8(x, x + 1, x, x + 1, x, x + 1, x, x + 1, x, x + 1, x, x + 1, x, x + 1,
+                                                       x, x + 1, y, y + 1, y, y + 1, y, y + 1, y, y + 1, y, y + 1,
+                                                       y, y + 1, y, y + 1, y, y + 1));
+    }
     static __m128i fold_to_128(I v) { return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); }
 
     static F zero_f() { return _mm256_setzero_ps(); }
