@@ -36,13 +36,14 @@ inline const std::vector<uint8_t>& quantized_test_weights(const TypeTraits& t, i
     std::vector<uint8_t>& w = memo[Key{int(t.type), n, rows, scale, seed, extremes}];
     if (w.empty()) {
         const size_t wrb = row_size(t, n);
+        const KernelSet k = resolve_kernels(t, KernelVariant::Simd128);
         w.resize(size_t(rows) * wrb);
         auto wf = random_floats(size_t(rows * n), seed, scale);
         if (extremes) {
             for (float& x : wf) x = std::copysign(scale, x);
         }
         for (int64_t r = 0; r < rows; ++r) {
-            quantize_row_for_test(resolve_kernels(t, KernelVariant::Simd128), wf.data() + r * n, w.data() + size_t(r) * wrb, n);
+            quantize_row_for_test(k, wf.data() + r * n, w.data() + size_t(r) * wrb, n);
         }
     }
     return w;
