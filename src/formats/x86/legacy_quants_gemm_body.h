@@ -54,6 +54,7 @@ struct Block32 {
     // kSignedBytes: the block's bytes are the signed weights themselves
     // (decode_signed<V> loads them; decode<V> gives u = w + 128).
     static constexpr bool kAffine = false, kTotal = false, kSignedBytes = false;
+    static constexpr bool kFp16D = true;  // d is the fp16 field d (d_groups below)
     static float d(const B& b, const float*) { return _cvtsh_ss(b.d); }
     // Group k = d of block b[k], all lanes.
     template <class V>
@@ -153,7 +154,7 @@ struct IQ4_NL : Block32<block_iq4_nl> {
 struct MXFP4 : Block32<block_mxfp4> {
     static constexpr GgmlType kType = GgmlType::MXFP4;
     static constexpr int kOffset = 12, kMaxU = 24;
-    static constexpr bool kTotal = true;
+    static constexpr bool kTotal = true, kFp16D = false;
     static float d(const Block& b, const float*) { return mxfp4_scale_half(b.e); }
     template <class V>
     static typename V::F d_groups(const Block* const* b) {
@@ -425,52 +426,80 @@ inline void blocks_step(const typename F::Block* b, const int8_t* a0, const int8
     }
 }
 
-// A single token, V::kGroups rows at a time: group k of a register holds
-// block i of row k * q + j (q = n_rows / G), so each row keeps SIMD128's four
-// lanes and float chain (acc_j += float(lane_j) * (d_w * d_a), block after
-// block) in its own group while G rows' chains run side by side: one row at a
-// time, the serial float adds were the kernel's limit. The G rows come from G
-// far-apart stretches of the matrix, each read front to back: with adjacent
-// rows the hardware prefetcher lost the interleaved streams and the kernel ran
-// at half speed or worse (docs/benchmarks.md). The activations are laid out
-// once with block i in every group. Rows left over (n_rows % G) go one at a
-// time at 128 bits.
+// A single token, R * V::kGroups rows at a time: group k of register r holds
+// block i of row (r G + k) * q + j (q = n_rows / (R G)), so each row keeps
+// SIMD128's four lanes and float chain (acc_j += float(lane_j) * (d_w * d_a),
+// block after block) in its own group while the rows' chains run side by
+// side: one row at a time, the serial float adds were the kernel's limit. The
+// rows come from far-apart stretches of the matrix, each read front to back:
+// with adjacent rows the hardware prefetcher lost the interleaved streams and
+// the kernel ran at half speed or worse (docs/benchmarks.md). The activations
+// are laid out once with block i in every group. Rows left over
+// (n_rows % (R G)) go one at a time at 128 bits.
 template <class V, class F>
 void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
     constexpr int G = V::kGroups;
+    // Registers of G rows each per step: two at 256 bits, so that one F16C
+    // conversion of four d's gathered in a general register (halves_to_groups_x2)
+    // replaces two conversions of two broadcast d's each (the vector pipes are
+    // the kernel's limit).
+    constexpr int R = G == 2 ? 2 : 1, RG = R * G;
     using M = Meet<V, F>;
     using N = typename V::Narrow;
     using Block = typename F::Block;
-    const int64_t nb = n / 32, q = n_rows / G;
+    const int64_t nb = n / 32, q = n_rows / RG;
     // G "tokens" that are all the same row: act[i] holds block i in each group.
     const ActGroup<G>* act = prepare_act_groups<G, typename F::Act>(a, 0, G, nb, M::kOffset);
     const float* h2f = fp16_to_fp32_table();
     const auto* wb = static_cast<const uint8_t*>(w);
     for (int64_t j = 0; j < q; ++j) {
-        const Block* rows[G];
-        for (int k = 0; k < G; ++k) rows[k] = reinterpret_cast<const Block*>(wb + size_t(k * q + j) * w_row_bytes);
-        auto acc = V::zero_f(), summs = V::zero_f();
+        const Block* rows[RG];
+        for (int k = 0; k < RG; ++k) rows[k] = reinterpret_cast<const Block*>(wb + size_t(k * q + j) * w_row_bytes);
+        typename V::F acc[R], summs[R];
+        for (int r = 0; r < R; ++r) acc[r] = summs[r] = V::zero_f();
         for (int64_t i = 0; i < nb; ++i) {
             const ActGroup<G>& x = act[i];
-            const Block* blocks[G];
-            for (int k = 0; k < G; ++k) blocks[k] = rows[k] + i;
-            typename V::I wl, wh;
-            weight_operands<V, M, F>(blocks, &wl, &wh);
-            auto sum = M::template dot2<V>(M::kOffset ? V::load(x.c) : V::zero(), wl, V::load(x.a0), wh, V::load(x.a1));
-            if constexpr (F::kTotal) sum = V::sum_in_groups_i32(sum);
-            acc = V::add_f(acc, V::mul_f(V::cvt_f(sum), V::mul_f(F::template d_groups<V>(blocks), V::load_f(x.d))));
+            const Block* blocks[RG];
+            for (int k = 0; k < RG; ++k) blocks[k] = rows[k] + i;
+            typename V::F dw[R];
+            if constexpr (R == 2 && F::kFp16D) {
+                const uint16_t* h[RG];
+                for (int k = 0; k < RG; ++k) h[k] = &blocks[k]->d;
+                V::halves_to_groups_x2(h, dw);
+            } else {
+                for (int r = 0; r < R; ++r) dw[r] = F::template d_groups<V>(blocks + r * G);
+            }
+            typename V::F mw[R];  // Q4_1/Q5_1's m, the same way
             if constexpr (F::kAffine) {
-                const uint16_t* m[G];
-                for (int k = 0; k < G; ++k) m[k] = &blocks[k]->m;
-                summs = V::add_f(summs, V::mul_f(V::halves_to_groups(m), V::load_f(x.s)));
+                if constexpr (R == 2) {
+                    const uint16_t* m[RG];
+                    for (int k = 0; k < RG; ++k) m[k] = &blocks[k]->m;
+                    V::halves_to_groups_x2(m, mw);
+                } else {
+                    const uint16_t* m[G];
+                    for (int k = 0; k < G; ++k) m[k] = &blocks[k]->m;
+                    mw[0] = V::halves_to_groups(m);
+                }
+            }
+            const auto da = V::load_f(x.d);
+            for (int r = 0; r < R; ++r) {
+                typename V::I wl, wh;
+                weight_operands<V, M, F>(blocks + r * G, &wl, &wh);
+                auto sum =
+                    M::template dot2<V>(M::kOffset ? V::load(x.c) : V::zero(), wl, V::load(x.a0), wh, V::load(x.a1));
+                if constexpr (F::kTotal) sum = V::sum_in_groups_i32(sum);
+                acc[r] = V::add_f(acc[r], V::mul_f(V::cvt_f(sum), V::mul_f(dw[r], da)));
+                if constexpr (F::kAffine) summs[r] = V::add_f(summs[r], V::mul_f(mw[r], V::load_f(x.s)));
             }
         }
-        float v[G], sm[V::kFloats];
-        lane_sums<V, F>(acc, v);
-        V::store_f(sm, summs);
-        for (int k = 0; k < G; ++k) y[k * q + j] = F::kAffine ? v[k] + sm[4 * k] : v[k];
+        for (int r = 0; r < R; ++r) {
+            float v[G], sm[V::kFloats];
+            lane_sums<V, F>(acc[r], v);
+            V::store_f(sm, summs[r]);
+            for (int k = 0; k < G; ++k) y[(r * G + k) * q + j] = F::kAffine ? v[k] + sm[4 * k] : v[k];
+        }
     }
-    for (int64_t r = G * q; r < n_rows; ++r) {
+    for (int64_t r = RG * q; r < n_rows; ++r) {
         const auto* b = reinterpret_cast<const Block*>(wb + size_t(r) * w_row_bytes);
         __m128 acc = _mm_setzero_ps();
         float summs = 0.0f;
