@@ -43,6 +43,21 @@ namespace legacy {
 // positions 0..15 / 16..31 of blocks[k] into group k of lo / hi. kMaxU is
 // the largest u.
 
+// Register r, group k = the fp16 `field` of block b[r G + k] as float, all
+// lanes, for R registers. Two registers at 256 bits take one F16C conversion
+// of the four halves gathered in a general register (halves_to_groups_x2).
+template <class V, int R, class Block>
+inline void fp16_groups(const Block* const* b, uint16_t Block::*field, typename V::F* out) {
+    constexpr int G = V::kGroups;
+    const uint16_t* h[R * G];
+    for (int k = 0; k < R * G; ++k) h[k] = &(b[k]->*field);
+    if constexpr (R == 2 && G == 2) {
+        V::halves_to_groups_x2(h, out);
+    } else {
+        for (int r = 0; r < R; ++r) out[r] = V::halves_to_groups(h + r * G);
+    }
+}
+
 // What a format has unless it says otherwise: Q8_0 activations, no minimum,
 // SIMD128's lane-wise float steps, an fp16 d. F16C converts d exactly (the
 // value SIMD128's fp16_to_fp32_table() holds); a lookup in that 256 KB table
@@ -54,14 +69,11 @@ struct Block32 {
     // kSignedBytes: the block's bytes are the signed weights themselves
     // (decode_signed<V> loads them; decode<V> gives u = w + 128).
     static constexpr bool kAffine = false, kTotal = false, kSignedBytes = false;
-    static constexpr bool kFp16D = true;  // d is the fp16 field d (d_groups below)
     static float d(const B& b, const float*) { return _cvtsh_ss(b.d); }
-    // Group k = d of block b[k], all lanes.
-    template <class V>
-    static typename V::F d_groups(const B* const* b) {
-        const uint16_t* h[V::kGroups];
-        for (int k = 0; k < V::kGroups; ++k) h[k] = &b[k]->d;
-        return V::halves_to_groups(h);
+    // Register r, group k = d of block b[r G + k], all lanes.
+    template <class V, int R>
+    static void d_groups(const B* const* b, typename V::F* out) {
+        fp16_groups<V, R>(b, &B::d, out);
     }
 };
 
@@ -154,13 +166,15 @@ struct IQ4_NL : Block32<block_iq4_nl> {
 struct MXFP4 : Block32<block_mxfp4> {
     static constexpr GgmlType kType = GgmlType::MXFP4;
     static constexpr int kOffset = 12, kMaxU = 24;
-    static constexpr bool kTotal = true, kFp16D = false;
+    static constexpr bool kTotal = true;
     static float d(const Block& b, const float*) { return mxfp4_scale_half(b.e); }
-    template <class V>
-    static typename V::F d_groups(const Block* const* b) {
-        float d[V::kGroups];
-        for (int k = 0; k < V::kGroups; ++k) d[k] = mxfp4_scale_half(b[k]->e);
-        return V::group_floats(d);
+    template <class V, int R>
+    static void d_groups(const Block* const* b, typename V::F* out) {
+        for (int r = 0; r < R; ++r) {
+            float d[V::kGroups];
+            for (int k = 0; k < V::kGroups; ++k) d[k] = mxfp4_scale_half(b[r * V::kGroups + k]->e);
+            out[r] = V::group_floats(d);
+        }
     }
     template <class V>
     static void decode(const Block* const* b, typename V::I* lo, typename V::I* hi) {
@@ -440,9 +454,8 @@ template <class V, class F>
 void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, float* y) {
     constexpr int G = V::kGroups;
     // Registers of G rows each per step: two at 256 bits, so that one F16C
-    // conversion of four d's gathered in a general register (halves_to_groups_x2)
-    // replaces two conversions of two broadcast d's each (the vector pipes are
-    // the kernel's limit).
+    // conversion of four d's (fp16_groups) replaces two conversions of two
+    // broadcast d's each (the vector pipes are the kernel's limit).
     constexpr int R = G == 2 ? 2 : 1, RG = R * G;
     using M = Meet<V, F>;
     using N = typename V::Narrow;
@@ -461,26 +474,9 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
             const ActGroup<G>& x = act[i];
             const Block* blocks[RG];
             for (int k = 0; k < RG; ++k) blocks[k] = rows[k] + i;
-            typename V::F dw[R];
-            if constexpr (R == 2 && F::kFp16D) {
-                const uint16_t* h[RG];
-                for (int k = 0; k < RG; ++k) h[k] = &blocks[k]->d;
-                V::halves_to_groups_x2(h, dw);
-            } else {
-                for (int r = 0; r < R; ++r) dw[r] = F::template d_groups<V>(blocks + r * G);
-            }
-            typename V::F mw[R];  // Q4_1/Q5_1's m, the same way
-            if constexpr (F::kAffine) {
-                if constexpr (R == 2) {
-                    const uint16_t* m[RG];
-                    for (int k = 0; k < RG; ++k) m[k] = &blocks[k]->m;
-                    V::halves_to_groups_x2(m, mw);
-                } else {
-                    const uint16_t* m[G];
-                    for (int k = 0; k < G; ++k) m[k] = &blocks[k]->m;
-                    mw[0] = V::halves_to_groups(m);
-                }
-            }
+            typename V::F dw[R], mw[R];
+            F::template d_groups<V, R>(blocks, dw);
+            if constexpr (F::kAffine) fp16_groups<V, R>(blocks, &Block::m, mw);  // Q4_1/Q5_1's m
             const auto da = V::load_f(x.d);
             for (int r = 0; r < R; ++r) {
                 typename V::I wl, wh;

@@ -16,6 +16,14 @@ inline float hsum4(__m128 v) {
     return _mm_cvtss_f32(v);
 }
 
+// The four fp16 *h[0..3] as floats 0..3 of a 128-bit register, gathered in a
+// general register for one F16C conversion (exact): cheaper on the vector
+// pipes than broadcasting and shuffling each half.
+inline __m128 halves4_to_floats(const uint16_t* const* h) {
+    const uint64_t bits = uint64_t(*h[0]) | uint64_t(*h[1]) << 16 | uint64_t(*h[2]) << 32 | uint64_t(*h[3]) << 48;
+    return _mm_cvtph_ps(_mm_cvtsi64_si128(int64_t(bits)));
+}
+
 template <DotKind Dot>
 struct Vec128 {
     using I = __m128i;

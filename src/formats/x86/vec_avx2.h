@@ -158,11 +158,10 @@ struct VecAvx2T {
     static F halves_to_groups(const uint16_t* const* h) {
         return _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_set1_epi16(short(*h[0])), _mm_set1_epi16(short(*h[1]))));
     }
-    // halves_to_groups of two registers (out[r] from h[2r], h[2r + 1]): the
-    // four halves gathered in a general register, one conversion, two permutes.
+    // halves_to_groups of two registers (out[r] from h[2r], h[2r + 1]): one
+    // conversion of the four halves (halves4_to_floats), two permutes.
     static void halves_to_groups_x2(const uint16_t* const* h, F* out) {
-        const uint64_t bits = uint64_t(*h[0]) | uint64_t(*h[1]) << 16 | uint64_t(*h[2]) << 32 | uint64_t(*h[3]) << 48;
-        const F f = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi64_si128(int64_t(bits))));
+        const F f = _mm256_castps128_ps256(halves4_to_floats(h));
         out[0] = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
         out[1] = _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3));
     }

@@ -128,11 +128,9 @@ struct VecAvx512 {
     }
     // Group k = the fp16 *h[k] as float, all lanes (F16C: exact).
     static F halves_to_groups(const uint16_t* const* h) {
-        // Gathered in a general register: one vector insert and one permute
-        // instead of four broadcasts and three shuffles (Zen 4 runs 512-bit
-        // shuffles at half rate).
-        const uint64_t bits = uint64_t(*h[0]) | uint64_t(*h[1]) << 16 | uint64_t(*h[2]) << 32 | uint64_t(*h[3]) << 48;
-        const __m128 f = _mm_cvtph_ps(_mm_cvtsi64_si128(int64_t(bits)));
+        // One conversion and one permute instead of four broadcasts and three
+        // shuffles (Zen 4 runs 512-bit shuffles at half rate).
+        const __m128 f = halves4_to_floats(h);
         return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_castps128_ps512(f));
     }
     // SIMD128's f32x4_hsum of each group: group k's sum in out[k].

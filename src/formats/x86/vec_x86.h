@@ -28,6 +28,7 @@
 //                              u (unsigned byte) * s (signed byte)
 //   load_f, store_f, set1_f, zero_f, add_f, sub_f, mul_f, cvt_f, bcast128_f,
 //   group_floats, halves_to_groups, hsum_groups, add_groups_in_order float ops
+//   (256 bits: halves_to_groups_x2, two registers' halves in one conversion)
 //   (quantize and attention bodies: abs_f, max_f, reduce_max, trunc_f, ge_f,
 //   lt_f, unordered_f, any, all, masked_f, cvtt_i32, store_i32_as_i8, cast_fi,
 //   cast_if, max_i32, gt_i32, masked_i32, andnot_)
