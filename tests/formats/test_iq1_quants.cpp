@@ -162,7 +162,7 @@ TEST_CASE("IQ1 quantizers follow the importance matrix", "[iq1]") {
     }
 }
 
-TEST_CASE("IQ1_S refuses to quantize without an importance matrix; IQ1_M does not", "[iq1]") {
+TEST_CASE("IQ1_S refuses to quantize without an importance matrix, IQ1_M does not", "[iq1]") {
     const auto& s = type_traits(GgmlType::IQ1_S);
     const auto& m = type_traits(GgmlType::IQ1_M);
     CHECK(quantize_requires_imatrix(GgmlType::IQ1_S));

@@ -252,7 +252,7 @@ TEST_CASE("lattice best_neighbour picks the weighted nearest listed point", "[iq
     CHECK(checked > 10);
 }
 
-TEST_CASE("lattices: IQ1_S and IQ1_M share one; other types are refused", "[iq][lattice]") {
+TEST_CASE("lattices: IQ1_S and IQ1_M share one, other types are refused", "[iq][lattice]") {
     CHECK(&iq2_lattice(GgmlType::IQ1_S) == &iq2_lattice(GgmlType::IQ1_M));
     CHECK(&iq2_lattice(GgmlType::IQ2_XXS) != &iq2_lattice(GgmlType::IQ2_XS));
     CHECK(iq2_lattice(GgmlType::IQ2_S).neighbour_distances == 1);

@@ -167,7 +167,7 @@ TEST_CASE("stories260K vocabulary metadata", "[tokenizer]") {
     CHECK(tok.find_token("no such token") == -1);
 }
 
-TEST_CASE("\"Once upon a time\" gives llama.cpp's ids", "[tokenizer]") {
+TEST_CASE("'Once upon a time' gives llama.cpp's ids", "[tokenizer]") {
     // Derived by hand from the vocabulary (scores fall with the id, score =
     // 259 - id for pieces): "▁Once" via ▁O (-60), ▁On (-62), ce (-72), then
     // ▁On+ce (-144); "▁upon" via ▁u, ▁up, on, ▁up+on (-148); "▁a" (-2);
@@ -387,7 +387,7 @@ TEST_CASE("BPE pre-tokenizer: GPT-2 regex splits", "[tokenizer]") {
     CHECK(split("a\xFF" "b") == Words{"a", "\xEF\xBF\xBD", "b"});
 }
 
-TEST_CASE("BPE pre-tokenizer: llama.cpp's \"default\" chain", "[tokenizer]") {
+TEST_CASE("BPE pre-tokenizer: llama.cpp's 'default' chain", "[tokenizer]") {
     auto split = [](const std::string& s) { return bpe_pre_tokenize(s, BpePreTokenizer::Default); };
     // Punctuation runs are cut out first (so "'re" is no contraction any more),
     // then the GPT-2 regex, then digit runs, cut into threes from the left.
@@ -568,7 +568,7 @@ TEST_CASE("bad tokenizer metadata is rejected, naming the key", "[tokenizer][err
           "tokenizer metadata 'tokenizer.ggml.add_bos_token' is true, but tokenizer.ggml.bos_token_id is not set");
 }
 
-TEST_CASE("\"none\" special ids are accepted like llama.cpp does", "[tokenizer]") {
+TEST_CASE("'none' special ids are accepted like llama.cpp does", "[tokenizer]") {
     // Converters write 0xFFFFFFFF (stories260K's separator and padding ids) or
     // -1 for "no such token"; the default id stays.
     auto w = spm_writer({{"a", -1}});

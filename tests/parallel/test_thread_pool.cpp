@@ -17,7 +17,7 @@
 
 using namespace quantlab;
 
-TEST_CASE("task_range splits [0, n) into ordered, aligned, covering ranges", "[pool]") {
+TEST_CASE("task_range splits 0..n into ordered, aligned, covering ranges", "[pool]") {
     for (int64_t n : {0, 1, 5, 6, 7, 100, 1001}) {
         for (int64_t tasks : {1, 2, 3, 4, 7, 16}) {
             for (int64_t align : {1, 3, 6}) {
@@ -158,7 +158,7 @@ TEST_CASE("the default thread count is the physical core count", "[pool]") {
     if (!threads_supported()) CHECK(physical_core_count() == 1);
 }
 
-TEST_CASE("a worker limit caps the workers all pools hold together; the default thread count can be set", "[pool]") {
+TEST_CASE("a worker limit caps the workers all pools hold together, and the default thread count can be set", "[pool]") {
     if (!threads_supported()) return;
     set_worker_thread_limit(2);
     {

@@ -242,7 +242,7 @@ TEST_CASE("dry run plans without reading tensor data or writing", "[quantize][st
     CHECK(saw_q8);
 }
 
-TEST_CASE("progress reports every tensor; returning false cancels", "[quantize][stream]") {
+TEST_CASE("progress reports every tensor, and returning false cancels", "[quantize][stream]") {
     const auto in = read_bytes(ref_file(kF32));
     ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
     size_t done = 0;

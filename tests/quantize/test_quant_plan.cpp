@@ -410,7 +410,7 @@ TEST_CASE("fallbacks for rows of 64, 96 and 172 values", "[quantize][plan]") {
     CHECK_THROWS_WITH(plan(s, LlamaFtype::MOSTLY_Q8_0, bad), Catch::Contains("not a multiple of q4_K's block size 256"));
 }
 
-TEST_CASE("requantizing needs --allow-requantize; f16 input does not", "[quantize][plan]") {
+TEST_CASE("requantizing needs --allow-requantize, f16 input does not", "[quantize][plan]") {
     SynthLlama s;
     s.weight_type = GgmlType::Q8_0;
     try {

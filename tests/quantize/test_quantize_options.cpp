@@ -224,7 +224,7 @@ TEST_CASE("option --prune-layers parses like llama-quantize: sorted, unique, non
     }
 }
 
-TEST_CASE("option --prune-layers drops layers, renumbers the rest, sets block_count; the rules see the new layout",
+TEST_CASE("option --prune-layers drops layers, renumbers the rest, sets block_count, and the rules see the new layout",
           "[quantize][options]") {
     SynthLlama s;  // 8 layers, MHA
     const GgufHeader h = make_llama_header(s);
