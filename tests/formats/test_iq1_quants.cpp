@@ -22,15 +22,6 @@ namespace {
 
 const GgmlType kIq1Types[] = {GgmlType::IQ1_S, GgmlType::IQ1_M};
 
-double rel_rms(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0, s = 0;
-    for (size_t i = 0; i < x.size(); ++i) {
-        e += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
-        s += double(x[i]) * x[i];
-    }
-    return std::sqrt(e / s);
-}
-
 // Coordinate j (-1, 0 or 1) of grid point g.
 float grid_value(int g, int j) { return float(int8_t(kIq1sGrid[g] >> (8 * j))); }
 
@@ -132,7 +123,7 @@ TEST_CASE("IQ1 quantizers reconstruct weight-like rows, IQ1_M better than IQ1_S"
         for (auto v : variants_under_test()) {
             const auto q = quantize_with(t, x, &ones, v, ones.size());
             const auto y = dequantize(t, q.data(), q.size(), n, v);
-            const double e = rel_rms(x, y);
+            const double e = relative_rms_error(x, y);
             INFO(t.name << " " << kernel_variant_name(v) << " relative RMS error " << e);
             CHECK(all_finite(y));
             CHECK(e > 0.2);
@@ -188,7 +179,7 @@ TEST_CASE("IQ1_S refuses to quantize without an importance matrix, IQ1_M does no
         const std::vector<float> w(x.size(), 1.0f);
         CHECK(quantize_with(s, x, &w, v, 0).size() == quantized_size(s, x.size()));
         const auto qm = quantize_with(m, x, nullptr, v, 0);
-        CHECK(rel_rms(x, dequantize(m, qm.data(), qm.size(), x.size(), v)) < 0.7);
+        CHECK(relative_rms_error(x, dequantize(m, qm.data(), qm.size(), x.size(), v)) < 0.7);
     }
 }
 

@@ -32,15 +32,6 @@ std::vector<uint8_t> quantize_weighted(const TypeTraits& t, const std::vector<fl
     return quantize(t, x.data(), x.size(), opt);
 }
 
-double rel_rms(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0, s = 0;
-    for (size_t i = 0; i < x.size(); ++i) {
-        e += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
-        s += double(x[i]) * x[i];
-    }
-    return std::sqrt(e / s);
-}
-
 uint8_t grid_byte(uint64_t entry, int j) { return uint8_t(entry >> (8 * j)); }
 
 }  // namespace
@@ -153,7 +144,7 @@ TEST_CASE("IQ2 quantizers reconstruct weight-like rows, better with more bits", 
         for (auto v : variants_under_test()) {
             const auto q = quantize_weighted(t, x, ones, v, ones.size());
             const auto y = dequantize(t, q.data(), q.size(), n, v);
-            const double e = rel_rms(x, y);
+            const double e = relative_rms_error(x, y);
             INFO(t.name << " " << kernel_variant_name(v) << " relative RMS error " << e);
             CHECK(all_finite(y));
             CHECK(e > 0.05);

@@ -14,6 +14,7 @@
 #include "formats/kernel_types.h"
 #include "formats/ref/k_quants_ref.h"
 #include "formats/type_traits.h"
+#include "support/quant_test_helpers.h"
 #include "support/test_support.h"
 #if QUANTLAB_SIMD128
 #include "formats/simd128/k_quants_simd128.h"
@@ -22,6 +23,7 @@
 using namespace quantlab;
 using quantlab::test::first_difference;
 using quantlab::test::Rng;
+using quantlab::test::relative_rms_error;
 
 #if QUANTLAB_SIMD128
 
@@ -196,15 +198,6 @@ std::vector<Case> make_cases() {
     return cases;
 }
 
-double rel_rms_error(const std::vector<float>& x, const std::vector<float>& y) {
-    double e = 0, s = 0;
-    for (size_t i = 0; i < x.size(); ++i) {
-        e += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
-        s += double(x[i]) * x[i];
-    }
-    return s > 0 ? std::sqrt(e / s) : 0.0;
-}
-
 }  // namespace
 
 TEST_CASE("K-quant SIMD128 quantizers give the reference bytes on search-stressing inputs", "[simd][kquants]") {
@@ -251,7 +244,7 @@ TEST_CASE("K-quant SIMD128 quantizers reconstruct smooth data as well as the for
         t.q_simd(x.data(), q.data(), int64_t(x.size()));
         std::vector<float> y(x.size());
         t.d_simd(q.data(), y.data(), int64_t(x.size()));
-        const double e = rel_rms_error(x, y);
+        const double e = relative_rms_error(x, y);
         INFO(t.name << " relative RMS error " << e);
         CHECK(e > 0.0);
         CHECK(e < bound[k]);

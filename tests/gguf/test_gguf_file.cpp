@@ -12,7 +12,6 @@ using namespace quantlab::test;
 
 namespace {
 
-std::string reference(const std::string& name) { return shared_dir() + "/reference/" + name; }
 
 GgufHeader parse_all(const std::vector<uint8_t>& bytes) {
     auto r = parse_gguf_header(bytes.data(), bytes.size(), bytes.size());
@@ -20,7 +19,7 @@ GgufHeader parse_all(const std::vector<uint8_t>& bytes) {
     return r.header;
 }
 
-std::string format_error(const std::vector<uint8_t>& bytes) {
+std::string header_format_error(const std::vector<uint8_t>& bytes) {
     try {
         parse_gguf_header(bytes.data(), bytes.size(), bytes.size());
     } catch (const Error& e) {
@@ -44,7 +43,7 @@ std::vector<uint8_t> tiny_file() {
 }  // namespace
 
 TEST_CASE("reads llama.cpp's stories260K header", "[gguf]") {
-    const auto h = read_gguf_header_from_file(reference("stories260K-f32.gguf"));
+    const auto h = read_gguf_header_from_file(reference_file("stories260K-f32.gguf"));
     CHECK(h.version == 3);
     CHECK(h.tensors.size() == 48);
     CHECK(h.get("general.architecture").as_string() == "llama");
@@ -61,7 +60,7 @@ TEST_CASE("reads llama.cpp's stories260K header", "[gguf]") {
 }
 
 TEST_CASE("reads the mixed-type Q4_K_M file", "[gguf]") {
-    const auto h = read_gguf_header_from_file(reference("stories260K-q4_k_m.gguf"));
+    const auto h = read_gguf_header_from_file(reference_file("stories260K-q4_k_m.gguf"));
     CHECK(h.tensor("output.weight").type == GgmlType::Q8_0);
     CHECK(h.tensor("blk.0.ffn_down.weight").type == GgmlType::F16);
     CHECK(h.tensor("blk.0.attn_q.weight").type == GgmlType::Q5_0);
@@ -72,7 +71,7 @@ TEST_CASE("reads the mixed-type Q4_K_M file", "[gguf]") {
 TEST_CASE("rewriting a llama.cpp file reproduces it byte for byte", "[gguf]") {
     for (const char* name : {"stories260K-f32.gguf", "stories260K-q4_k_m.gguf"}) {
         INFO(name);
-        const auto file = read_bytes(reference(name));
+        const auto file = read_bytes(reference_file(name));
         const auto h = parse_all(file);
         GgufWriter w;
         for (const auto& [k, v] : h.kv) w.set(k, v);
@@ -91,7 +90,7 @@ TEST_CASE("rewriting a llama.cpp file reproduces it byte for byte", "[gguf]") {
 }
 
 TEST_CASE("a short prefix asks for more bytes instead of failing", "[gguf]") {
-    const auto file = read_bytes(reference("stories260K-f32.gguf"));
+    const auto file = read_bytes(reference_file("stories260K-f32.gguf"));
     size_t len = 64;
     int rounds = 0;
     for (;;) {
@@ -123,34 +122,34 @@ TEST_CASE("malformed GGUF is rejected with a clear error", "[gguf][errors]") {
 
     auto b = good;
     b[0] = 'X';
-    CHECK(format_error(b) == "invalid GGUF: bad magic (not a GGUF file)");
+    CHECK(header_format_error(b) == "invalid GGUF: bad magic (not a GGUF file)");
 
     b = good;
     b[4] = 1;
-    CHECK(format_error(b) == "invalid GGUF: GGUF version 1 is no longer supported");
+    CHECK(header_format_error(b) == "invalid GGUF: GGUF version 1 is no longer supported");
     b[4] = 9;
-    CHECK(format_error(b) == "invalid GGUF: unsupported GGUF version 9");
+    CHECK(header_format_error(b) == "invalid GGUF: unsupported GGUF version 9");
 
     b = good;
     const uint64_t huge = uint64_t(1) << 60;
     std::memcpy(&b[8], &huge, 8);  // tensor count
-    CHECK(format_error(b).find("absurd tensor count") != std::string::npos);
+    CHECK(header_format_error(b).find("absurd tensor count") != std::string::npos);
     b = good;
     std::memcpy(&b[16], &huge, 8);  // kv count
-    CHECK(format_error(b).find("absurd metadata count") != std::string::npos);
+    CHECK(header_format_error(b).find("absurd metadata count") != std::string::npos);
 
     b = good;
     std::memcpy(&b[24], &huge, 8);  // length of the first key
-    CHECK(format_error(b).find("more than the file holds") != std::string::npos);
+    CHECK(header_format_error(b).find("more than the file holds") != std::string::npos);
 
     // Truncated mid-header: the file itself ends, so this is an error, not "need more".
     const auto header_size = long(parse_all(good).header_size);
     b.assign(good.begin(), good.begin() + header_size - 4);  // ends inside the last tensor offset
-    CHECK(format_error(b).find("unexpected end of file") != std::string::npos);
+    CHECK(header_format_error(b).find("unexpected end of file") != std::string::npos);
 
     // Tensor data past the end of the file.
     b.assign(good.begin(), good.end() - 200);
-    CHECK(format_error(b).find("outside the file") != std::string::npos);
+    CHECK(header_format_error(b).find("outside the file") != std::string::npos);
 }
 
 TEST_CASE("duplicate keys, bad types, bad shapes and offsets are rejected", "[gguf][errors]") {
@@ -174,26 +173,26 @@ TEST_CASE("duplicate keys, bad types, bad shapes and offsets are rejected", "[gg
     };
     // Rename key "b" to "a".
     auto dup = make([&](std::vector<uint8_t>& b) { b[find(b, std::string("\x01\0\0\0\0\0\0\0b", 9)) + 8] = 'a'; });
-    CHECK(format_error(dup) == "invalid GGUF: duplicate metadata key 'a'");
+    CHECK(header_format_error(dup) == "invalid GGUF: duplicate metadata key 'a'");
 
     auto dup_tensor = make([&](std::vector<uint8_t>& b) { b[find(b, "t1") + 1] = '0'; });
-    CHECK(format_error(dup_tensor) == "invalid GGUF: duplicate tensor 't0'");
+    CHECK(header_format_error(dup_tensor) == "invalid GGUF: duplicate tensor 't0'");
 
     // t1's type field (f32 = 0) follows its single dimension 8.
     auto bad_type = make([&](std::vector<uint8_t>& b) { b[find(b, "t1") + 2 + 4 + 8] = 77; });
-    CHECK(format_error(bad_type) == "invalid GGUF: tensor 't1' has unknown or unsupported type 77");
+    CHECK(header_format_error(bad_type) == "invalid GGUF: tensor 't1' has unknown or unsupported type 77");
 
     // t0's first dimension 64 -> 48: not a whole number of Q8_0 blocks.
     auto bad_row = make([&](std::vector<uint8_t>& b) { b[find(b, "t0") + 2 + 4] = 48; });
-    CHECK(format_error(bad_row) ==
+    CHECK(header_format_error(bad_row) ==
           "invalid GGUF: tensor 't0' has rows of 48 values, not a multiple of q8_0's block size 32");
 
     // t1's offset (after type) moved by 4 bytes: misaligned.
     auto misaligned = make([&](std::vector<uint8_t>& b) { b[find(b, "t1") + 2 + 4 + 8 + 4] += 4; });
-    CHECK(format_error(misaligned) == "invalid GGUF: tensor 't1' data is not aligned to 32");
+    CHECK(header_format_error(misaligned) == "invalid GGUF: tensor 't1' data is not aligned to 32");
 
     auto five_dims = make([&](std::vector<uint8_t>& b) { b[find(b, "t1") + 2] = 5; });
-    CHECK(format_error(five_dims) == "invalid GGUF: tensor 't1' has 5 dimensions");
+    CHECK(header_format_error(five_dims) == "invalid GGUF: tensor 't1' has 5 dimensions");
 
     // t1's dimension 8 -> 2^62: 2^64 bytes of f32, which used to wrap to a
     // size of 0 and pass as data inside the file (fuzz_imatrix).
@@ -201,7 +200,7 @@ TEST_CASE("duplicate keys, bad types, bad shapes and offsets are rejected", "[gg
         const uint64_t huge = uint64_t(1) << 62;
         std::memcpy(&b[find(b, "t1") + 2 + 4], &huge, 8);
     });
-    CHECK(format_error(wraps) == "invalid GGUF: tensor 't1' is absurdly large");
+    CHECK(header_format_error(wraps) == "invalid GGUF: tensor 't1' is absurdly large");
 }
 
 TEST_CASE("metadata values convert only where meaningful", "[gguf]") {

@@ -14,26 +14,25 @@
 #include "support/reference_model.h"
 
 using namespace quantlab;
-using namespace quantlab::iq_engine;
 
 TEST_CASE("a model in IQ1_S / IQ1_M generates and measures sane perplexity", "[engine][iq1]") {
-    const Eval base = evaluate(builtin().model, default_kernel_variant());
-    std::printf("IQ1 engine: F32 PPL %.4f over %lld chunks of %lld\n", base.ppl, (long long)kEvalChunks,
-                (long long)kCtx);
+    const iq_engine::Eval base = iq_engine::evaluate(iq_engine::builtin().model, default_kernel_variant());
+    std::printf("IQ1 engine: F32 PPL %.4f over %lld chunks of %lld\n", base.ppl, (long long)iq_engine::kEvalChunks,
+                (long long)iq_engine::kCtx);
     CHECK(base.ppl > 1.0);
     CHECK(base.ppl < 30.0);
     double prev_kld = 1e9;
     for (GgmlType type : {GgmlType::IQ1_S, GgmlType::IQ1_M}) {
         const char* name = type_traits(type).name;
-        const auto file = quantize_blocks_to(type, default_kernel_variant());
+        const auto file = iq_engine::quantize_blocks_to(type, default_kernel_variant());
         const auto model = LlamaModel::load_memory(file.data(), file.size());
         int n_type = 0;
         for (const auto& t : model->header().tensors) n_type += t.type == type ? 1 : 0;
         INFO(name);
         CHECK(n_type == 4 * 7);  // every block weight of the 4 layers
 
-        const Eval e = evaluate(model, default_kernel_variant());
-        const double kld = mean_kld(base, e);
+        const iq_engine::Eval e = iq_engine::evaluate(model, default_kernel_variant());
+        const double kld = iq_engine::mean_kld(base, e);
         std::printf("IQ1 engine: %-6s PPL %.4f (F32 %.4f), mean KLD %.5f, %zu bytes\n", name, e.ppl, base.ppl, kld,
                     file.size());
         CHECK(std::isfinite(e.ppl));
@@ -47,7 +46,7 @@ TEST_CASE("a model in IQ1_S / IQ1_M generates and measures sane perplexity", "[e
         prev_kld = kld;
 
         // Greedy generation runs the single-token (vec_dot) path.
-        const std::string text = check_greedy_words(model, 24);
+        const std::string text = iq_engine::check_greedy_words(model, 24);
         std::printf("IQ1 engine: %-6s generates \"%s\"\n", name, text.c_str());
     }
 }
@@ -56,7 +55,7 @@ TEST_CASE("an IQ1 model gives the same logits through the batched gemm and token
     // The gemm equals the vec_dot bit for bit, so how a prompt is batched
     // cannot change the scores.
     for (GgmlType type : {GgmlType::IQ1_S, GgmlType::IQ1_M}) {
-        const auto file = quantize_blocks_to(type, default_kernel_variant());
+        const auto file = iq_engine::quantize_blocks_to(type, default_kernel_variant());
         const std::shared_ptr<const LlamaModel> model = LlamaModel::load_memory(file.data(), file.size());
         for (auto kv : test::variants_under_test()) {
             INFO(type_traits(type).name << " " << kernel_variant_name(kv));

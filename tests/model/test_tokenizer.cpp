@@ -24,7 +24,6 @@ namespace {
 using Ids = std::vector<int32_t>;
 using Words = std::vector<std::string>;
 
-std::string reference(const std::string& name) { return shared_dir() + "/reference/" + name; }
 
 std::string read_text(const std::string& path) {
     const auto bytes = read_bytes(path);
@@ -32,7 +31,7 @@ std::string read_text(const std::string& path) {
 }
 
 const Tokenizer& stories() {
-    static const Tokenizer tok = Tokenizer::from_gguf(read_gguf_header_from_file(reference("stories260K-f32.gguf")));
+    static const Tokenizer tok = Tokenizer::from_gguf(read_gguf_header_from_file(reference_file("stories260K-f32.gguf")));
     return tok;
 }
 
@@ -44,7 +43,7 @@ GgufHeader to_header(const GgufWriter& w) {
     return r.header;
 }
 
-std::string format_error(const GgufWriter& w) {
+std::string tokenizer_format_error(const GgufWriter& w) {
     const GgufHeader h = to_header(w);
     try {
         Tokenizer::from_gguf(h);
@@ -212,7 +211,7 @@ TEST_CASE("stories260K token pieces", "[tokenizer]") {
 
 TEST_CASE("eval.txt: token count and round trip", "[tokenizer]") {
     const Tokenizer& tok = stories();
-    const std::string text = read_text(reference("eval.txt"));
+    const std::string text = read_text(reference_file("eval.txt"));
     REQUIRE(text.size() == 20437);
 
     // The README's 10,590 tokens is the count llama-perplexity works with, and
@@ -255,7 +254,7 @@ TEST_CASE("eval.txt and its prefixes match llama-tokenize's ids", "[tokenizer]")
         }
     }
     REQUIRE(expected.size() == 10590);
-    const Ids got = tok.tokenize(read_text(reference("eval.txt")), true);
+    const Ids got = tok.tokenize(read_text(reference_file("eval.txt")), true);
     REQUIRE(got.size() == expected.size());
     size_t first_diff = 0;
     while (first_diff < got.size() && got[first_diff] == expected[first_diff]) ++first_diff;
@@ -288,7 +287,7 @@ TEST_CASE("eval.txt and its prefixes match llama-tokenize's ids", "[tokenizer]")
 
 TEST_CASE("eval.txt tokenizes well under 100 ms", "[tokenizer]") {
     const Tokenizer& tok = stories();
-    const std::string text = read_text(reference("eval.txt"));
+    const std::string text = read_text(reference_file("eval.txt"));
     double best_ms = 1e9;
     for (int run = 0; run < 3; ++run) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -511,52 +510,52 @@ TEST_CASE("bad tokenizer metadata is rejected, naming the key", "[tokenizer][err
 
     auto w = spm();
     w.remove("tokenizer.ggml.model");
-    CHECK(format_error(w).find("tokenizer.ggml.model") != std::string::npos);
+    CHECK(tokenizer_format_error(w).find("tokenizer.ggml.model") != std::string::npos);
 
     w = spm();
     w.set("tokenizer.ggml.model", GgufValue::string("bert"));
-    CHECK(format_error(w) ==
+    CHECK(tokenizer_format_error(w) ==
           "tokenizer metadata 'tokenizer.ggml.model' names tokenizer 'bert', which is not supported "
           "(expected \"llama\" or \"gpt2\")");
 
     w = spm();
     w.remove("tokenizer.ggml.tokens");
-    CHECK(format_error(w).find("tokenizer.ggml.tokens") != std::string::npos);
+    CHECK(tokenizer_format_error(w).find("tokenizer.ggml.tokens") != std::string::npos);
 
     w = spm();
     w.set("tokenizer.ggml.tokens", GgufValue::i32_array({1, 2, 3}));
-    CHECK(format_error(w).find("'tokenizer.ggml.tokens' is malformed") != std::string::npos);
+    CHECK(tokenizer_format_error(w).find("'tokenizer.ggml.tokens' is malformed") != std::string::npos);
 
     w = spm();
     w.set("tokenizer.ggml.scores", GgufValue::f32_array({0, 0}));
-    CHECK(format_error(w) == "tokenizer metadata 'tokenizer.ggml.scores' has 2 entries for 260 tokens");
+    CHECK(tokenizer_format_error(w) == "tokenizer metadata 'tokenizer.ggml.scores' has 2 entries for 260 tokens");
 
     w = spm();
     w.set("tokenizer.ggml.token_type", GgufValue::i32_array(std::vector<int32_t>(261, 1)));
-    CHECK(format_error(w) == "tokenizer metadata 'tokenizer.ggml.token_type' has 261 entries for 260 tokens");
+    CHECK(tokenizer_format_error(w) == "tokenizer metadata 'tokenizer.ggml.token_type' has 261 entries for 260 tokens");
 
     w = spm();
     w.set("tokenizer.ggml.bos_token_id", GgufValue::u32(260));
-    CHECK(format_error(w) == "tokenizer metadata 'tokenizer.ggml.bos_token_id' is 260, outside the vocabulary of 260");
+    CHECK(tokenizer_format_error(w) == "tokenizer metadata 'tokenizer.ggml.bos_token_id' is 260, outside the vocabulary of 260");
 
     w = spm();
     w.set("tokenizer.ggml.eos_token_id", GgufValue::i32(-7));
-    CHECK(format_error(w).find("tokenizer.ggml.eos_token_id") != std::string::npos);
+    CHECK(tokenizer_format_error(w).find("tokenizer.ggml.eos_token_id") != std::string::npos);
 
     w = spm();
     w.set("tokenizer.ggml.bos_token_id", GgufValue::string("1"));
-    CHECK(format_error(w).find("'tokenizer.ggml.bos_token_id' is malformed") != std::string::npos);
+    CHECK(tokenizer_format_error(w).find("'tokenizer.ggml.bos_token_id' is malformed") != std::string::npos);
 
     w = spm();
     w.set("tokenizer.ggml.add_bos_token", GgufValue::u32(1));
-    CHECK(format_error(w).find("'tokenizer.ggml.add_bos_token' is malformed") != std::string::npos);
+    CHECK(tokenizer_format_error(w).find("'tokenizer.ggml.add_bos_token' is malformed") != std::string::npos);
 
     w = spm_writer({{"a", -1}, {"a", -2}});
-    CHECK(format_error(w) == "tokenizer metadata 'tokenizer.ggml.tokens' lists 'a' twice (ids 259 and 260)");
+    CHECK(tokenizer_format_error(w) == "tokenizer metadata 'tokenizer.ggml.tokens' lists 'a' twice (ids 259 and 260)");
 
     auto b = bpe_writer(default_bpe());
     b.remove("tokenizer.ggml.merges");
-    CHECK(format_error(b).find("tokenizer.ggml.merges") != std::string::npos);
+    CHECK(tokenizer_format_error(b).find("tokenizer.ggml.merges") != std::string::npos);
 
     // gpt2's default BOS id 11 fits this vocabulary; a tiny one has no BOS at all.
     GgufWriter tiny;
@@ -564,7 +563,7 @@ TEST_CASE("bad tokenizer metadata is rejected, naming the key", "[tokenizer][err
     tiny.set("tokenizer.ggml.tokens", GgufValue::string_array({"a", "b"}));
     tiny.set("tokenizer.ggml.merges", GgufValue::string_array({"a b"}));
     tiny.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(true));
-    CHECK(format_error(tiny) ==
+    CHECK(tokenizer_format_error(tiny) ==
           "tokenizer metadata 'tokenizer.ggml.add_bos_token' is true, but tokenizer.ggml.bos_token_id is not set");
 }
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -15,7 +16,9 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "gguf/gguf_file.h"
+#include "formats/type_traits.h"
 #include "quantize/model_quantizer.h"
+#include "quantize/quant_plan.h"
 #include "support/test_support.h"
 
 namespace quantlab::quant_test {
@@ -35,6 +38,25 @@ struct SynthLlama {
     GgmlType weight_type = GgmlType::F32;  // of every 2-D weight (norms stay f32)
     int n_expert = 0;
 };
+
+// Options for quantize_model: the file type, on `threads` threads (results do
+// not depend on it; one keeps the suites from oversubscribing ctest -j2).
+inline ModelQuantizeOptions ftype_options(LlamaFtype f, int threads = 1) {
+    ModelQuantizeOptions o;
+    o.params.ftype = f;
+    o.threads = threads;
+    return o;
+}
+
+// "blk.<l>.<what>.weight"
+inline std::string blk(int l, const char* what) { return "blk." + std::to_string(l) + "." + what + ".weight"; }
+
+// Tensor name -> the type name a plan gives it.
+inline std::map<std::string, std::string> types_of(const QuantPlan& p) {
+    std::map<std::string, std::string> m;
+    for (const auto& t : p.tensors) m[t.name] = type_traits(t.new_type).name;
+    return m;
+}
 
 // The header of a synthetic llama in llama.cpp's converter order.
 inline GgufWriter llama_writer(const SynthLlama& s) {
@@ -150,7 +172,6 @@ inline std::vector<uint8_t> tensor_bytes(const std::vector<uint8_t>& file, const
     return std::vector<uint8_t>(file.begin() + long(t.file_offset), file.begin() + long(t.file_offset + t.size_bytes));
 }
 
-inline std::string ref_file(const std::string& name) { return shared_dir() + "/reference/" + name; }
 
 // A fresh path under $TMPDIR (or /tmp) ending in .gguf.
 inline std::string temp_path(const std::string& tag) {

@@ -77,7 +77,7 @@ std::vector<uint8_t> gguf_file(const std::vector<GgufEntry>& entries, bool with_
     return out;
 }
 
-std::string format_error(const std::vector<uint8_t>& f) {
+std::string imatrix_format_error(const std::vector<uint8_t>& f) {
     try {
         parse_imatrix(f.data(), f.size());
     } catch (const Error& e) {
@@ -119,25 +119,25 @@ TEST_CASE("GGUF imatrix: in_sum2 / counts, neutral weights for unseen matrices",
 }
 
 TEST_CASE("malformed imatrix files", "[quantize][imatrix][errors]") {
-    CHECK_THAT(format_error({1, 2}), Catch::Contains("too short"));
-    CHECK_THAT(format_error(legacy_file({}, false)), Catch::Contains("no entries"));
+    CHECK_THAT(imatrix_format_error({1, 2}), Catch::Contains("too short"));
+    CHECK_THAT(imatrix_format_error(legacy_file({}, false)), Catch::Contains("no entries"));
     auto f = legacy_file({{"a.weight", 1, {1.0f, 2.0f}}}, false);
     f.resize(f.size() - 3);
-    CHECK_THAT(format_error(f), Catch::Contains("'a.weight'"));
+    CHECK_THAT(imatrix_format_error(f), Catch::Contains("'a.weight'"));
     f.resize(6);
-    CHECK_THAT(format_error(f), Catch::Contains("ends inside an entry name length"));
-    CHECK_THAT(format_error(legacy_file({{"a.weight", 1, {std::nanf("")}}}, false)), Catch::Contains("non-finite"));
-    CHECK_THAT(format_error(gguf_file({{"a.weight", 2, {1, 2}, {1}}}, false)), Catch::Contains("imatrix.datasets"));
-    CHECK_THAT(format_error(gguf_file({{"a.weight", 2, {1, 2, 3, 4}, {1, 1, 1}, 2}})), Catch::Contains("counts"));
-    CHECK_THAT(format_error(gguf_file({})), Catch::Contains("no <name>.in_sum2"));
+    CHECK_THAT(imatrix_format_error(f), Catch::Contains("ends inside an entry name length"));
+    CHECK_THAT(imatrix_format_error(legacy_file({{"a.weight", 1, {std::nanf("")}}}, false)), Catch::Contains("non-finite"));
+    CHECK_THAT(imatrix_format_error(gguf_file({{"a.weight", 2, {1, 2}, {1}}}, false)), Catch::Contains("imatrix.datasets"));
+    CHECK_THAT(imatrix_format_error(gguf_file({{"a.weight", 2, {1, 2, 3, 4}, {1, 1, 1}, 2}})), Catch::Contains("counts"));
+    CHECK_THAT(imatrix_format_error(gguf_file({})), Catch::Contains("no <name>.in_sum2"));
     // Negative weights are refused here, before a quantization writes its
     // header: fuzz_imatrix found them stopping the session mid-file.
-    CHECK_THAT(format_error(legacy_file({{"a.weight", 1, {1.0f, -2.0f}}}, false)), Catch::Contains("negative weight"));
-    CHECK_THAT(format_error(gguf_file({{"a.weight", 2, {1, -2}, {1}}})), Catch::Contains("negative weight"));
+    CHECK_THAT(imatrix_format_error(legacy_file({{"a.weight", 1, {1.0f, -2.0f}}}, false)), Catch::Contains("negative weight"));
+    CHECK_THAT(imatrix_format_error(gguf_file({{"a.weight", 2, {1, -2}, {1}}})), Catch::Contains("negative weight"));
 }
 
 TEST_CASE("quantizing with an imatrix: weighted kernels, metadata, missing entries", "[quantize][imatrix]") {
-    const auto in = read_bytes(ref_file("stories260K-f32.gguf"));
+    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
     const GgufHeader src = parse_bytes(in);
     ImatrixData im;
     im.datasets = {"tiny.txt"};

@@ -19,7 +19,7 @@ using namespace quantlab::quant_test;
 
 namespace {
 
-constexpr int64_t kCtx = 128;
+constexpr int64_t kChunkLen = 128;
 constexpr int64_t kCalibChunks = 40;  // the rest of eval.txt's 82 chunks is held out for KLD
 
 struct Setup {
@@ -42,7 +42,7 @@ const Setup& setup() {
 
 ImatrixOptions options(int64_t chunks) {
     ImatrixOptions o;
-    o.n_ctx = kCtx;
+    o.n_ctx = kChunkLen;
     o.n_chunks = chunks;
     o.bos = setup().bos;
     o.dataset = "eval.txt";
@@ -51,8 +51,8 @@ ImatrixOptions options(int64_t chunks) {
 
 ImatrixResult compute(int64_t chunks) {
     ContextOptions co;
-    co.n_ctx = kCtx;
-    co.n_batch = kCtx;
+    co.n_ctx = kChunkLen;
+    co.n_batch = kChunkLen;
     LlamaContext ctx(setup().model, co);
     return compute_imatrix(ctx, setup().tokens, options(chunks));
 }
@@ -65,13 +65,13 @@ const ImatrixResult& calibration() {
 // Log-probs of every scored position of the held-out chunks under a model.
 std::vector<std::vector<float>> heldout_logprobs(std::shared_ptr<const LlamaModel> model) {
     const auto& s = setup();
-    const std::vector<int32_t> heldout(s.tokens.begin() + kCalibChunks * kCtx, s.tokens.end());
+    const std::vector<int32_t> heldout(s.tokens.begin() + kCalibChunks * kChunkLen, s.tokens.end());
     ContextOptions co;
-    co.n_ctx = kCtx;
-    co.n_batch = kCtx;
+    co.n_ctx = kChunkLen;
+    co.n_batch = kChunkLen;
     LlamaContext ctx(std::move(model), co);
     PerplexityOptions po;
-    po.n_ctx = kCtx;
+    po.n_ctx = kChunkLen;
     po.bos = s.bos;
     std::vector<std::vector<float>> out;
     po.on_scored = [&](const float* lp, int64_t n, int32_t) { out.emplace_back(lp, lp + n); };
@@ -92,7 +92,7 @@ TEST_CASE("imatrix: an entry per block weight, counts = token rows, positive fin
     const auto& r = calibration();
     const LlamaModel& m = *setup().model;
     CHECK(r.chunk_count == kCalibChunks);
-    CHECK(r.chunk_size == kCtx);
+    CHECK(r.chunk_size == kChunkLen);
     CHECK(r.datasets == std::vector<std::string>{"eval.txt"});
     size_t expected = 0;
     for (const auto& L : m.layers()) {
@@ -102,7 +102,7 @@ TEST_CASE("imatrix: an entry per block weight, counts = token rows, positive fin
             const auto it = r.entries.find(w->name);
             REQUIRE(it != r.entries.end());
             CHECK(int64_t(it->second.in_sum2.size()) == w->n_in);
-            CHECK(it->second.count == kCalibChunks * kCtx);
+            CHECK(it->second.count == kCalibChunks * kChunkLen);
             for (float v : it->second.in_sum2) {
                 REQUIRE(std::isfinite(v));
                 REQUIRE(v > 0.0f);
@@ -124,15 +124,15 @@ TEST_CASE("imatrix: layer 0 attention input equals a hand computation", "[imatri
     std::vector<double> want(static_cast<size_t>(E), 0.0);
     std::vector<float> emb(static_cast<size_t>(E)), xn(static_cast<size_t>(E));
     for (int64_t c = 0; c < chunks; ++c) {
-        for (int64_t t = 0; t < kCtx; ++t) {
-            const int32_t id = t == 0 ? s.bos : s.tokens[size_t(c * kCtx + t)];
+        for (int64_t t = 0; t < kChunkLen; ++t) {
+            const int32_t id = t == 0 ? s.bos : s.tokens[size_t(c * kChunkLen + t)];
             embedding_row(m.token_embd(), id, emb.data());
             rms_norm(emb.data(), m.layers()[0].attn_norm.data(), xn.data(), E, m.hparams().rms_eps);
             for (int64_t j = 0; j < E; ++j) want[size_t(j)] += double(xn[size_t(j)]) * double(xn[size_t(j)]);
         }
     }
     const auto& q = r.entries.at("blk.0.attn_q.weight");
-    CHECK(q.count == chunks * kCtx);
+    CHECK(q.count == chunks * kChunkLen);
     for (int64_t j = 0; j < E; ++j) {
         INFO("column " << j);
         CHECK(double(q.in_sum2[size_t(j)]) == Approx(want[size_t(j)]).epsilon(1e-6));
@@ -145,17 +145,17 @@ TEST_CASE("imatrix: layer 0 attention input equals a hand computation", "[imatri
 TEST_CASE("imatrix: the observer leaves the forward pass unchanged and can be removed", "[imatrix]") {
     const auto& s = setup();
     ContextOptions co;
-    co.n_ctx = kCtx;
-    co.n_batch = kCtx;
+    co.n_ctx = kChunkLen;
+    co.n_batch = kChunkLen;
     LlamaContext ctx(s.model, co);
-    const std::vector<float> plain = ctx.decode(s.tokens.data(), kCtx, true);
+    const std::vector<float> plain = ctx.decode(s.tokens.data(), kChunkLen, true);
     int64_t calls = 0;
     ctx.set_matmul_observer([&](const WeightMatrix&, const float*, int64_t n) {
-        CHECK(n == kCtx);
+        CHECK(n == kChunkLen);
         ++calls;
     });
     ctx.clear();
-    CHECK(ctx.decode(s.tokens.data(), kCtx, true) == plain);
+    CHECK(ctx.decode(s.tokens.data(), kChunkLen, true) == plain);
     CHECK(calls == 7 * int64_t(s.model->layers().size()) + 1);
     {
         // A collector installs its own observer and removes it when it goes.
@@ -166,7 +166,7 @@ TEST_CASE("imatrix: the observer leaves the forward pass unchanged and can be re
     calls = 0;
     ctx.set_matmul_observer(nullptr);
     ctx.clear();
-    ctx.decode(s.tokens.data(), kCtx, true);
+    ctx.decode(s.tokens.data(), kChunkLen, true);
     CHECK(calls == 0);
 }
 
@@ -187,20 +187,20 @@ TEST_CASE("imatrix: GGUF write and read back", "[imatrix]") {
     const auto bytes = serialize_imatrix_gguf(r);
     const GgufHeader h = parse_bytes(bytes);
     CHECK(h.get("general.type").as_string() == "imatrix");
-    CHECK(h.get("imatrix.chunk_size").as_u64() == uint64_t(kCtx));
+    CHECK(h.get("imatrix.chunk_size").as_u64() == uint64_t(kChunkLen));
     const auto& t = h.tensor("blk.0.ffn_down.weight.in_sum2");
     CHECK(t.ne == std::vector<int64_t>{setup().model->hparams().n_ff, 1});
     CHECK(h.tensor("blk.0.ffn_down.weight.counts").ne == std::vector<int64_t>{1, 1});
     float count = 0;
     std::memcpy(&count, bytes.data() + h.tensor("blk.0.ffn_down.weight.counts").file_offset, 4);
-    CHECK(count == float(kCalibChunks * kCtx));
+    CHECK(count == float(kCalibChunks * kChunkLen));
 }
 
 TEST_CASE("imatrix: cancellation and bad arguments", "[imatrix]") {
     const auto& s = setup();
     ContextOptions co;
-    co.n_ctx = kCtx;
-    co.n_batch = kCtx;
+    co.n_ctx = kChunkLen;
+    co.n_batch = kChunkLen;
     LlamaContext ctx(s.model, co);
     ImatrixOptions o = options(5);
     int64_t seen = 0;
@@ -217,16 +217,16 @@ TEST_CASE("imatrix: cancellation and bad arguments", "[imatrix]") {
     }
     CHECK(seen == 2);
     o.on_progress = nullptr;
-    const std::vector<int32_t> few(s.tokens.begin(), s.tokens.begin() + kCtx - 1);
+    const std::vector<int32_t> few(s.tokens.begin(), s.tokens.begin() + kChunkLen - 1);
     CHECK_THROWS_AS(compute_imatrix(ctx, few, o), Error);
-    o.n_ctx = kCtx * 2;  // larger than the context
+    o.n_ctx = kChunkLen * 2;  // larger than the context
     CHECK_THROWS_AS(compute_imatrix(ctx, s.tokens, o), Error);
     ImatrixResult empty;
     CHECK_THROWS_AS(serialize_imatrix_gguf(empty), Error);
 }
 
 TEST_CASE("imatrix: quantizing with the computed imatrix does not raise held-out KLD", "[imatrix]") {
-    const auto in = read_bytes(ref_file("stories260K-f32.gguf"));
+    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
     const auto base = heldout_logprobs(setup().model);
     const ImatrixData im = calibration().to_imatrix_data();
     for (LlamaFtype ft : {LlamaFtype::MOSTLY_Q4_K_M, LlamaFtype::MOSTLY_IQ4_XS}) {

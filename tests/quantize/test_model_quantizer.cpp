@@ -56,17 +56,10 @@ void require_same_model(const std::vector<uint8_t>& got, const std::vector<uint8
     CHECK(got == want);  // header bytes and padding too
 }
 
-ModelQuantizeOptions options(LlamaFtype f, int nthreads = 1) {
-    ModelQuantizeOptions o;
-    o.params.ftype = f;
-    o.threads = nthreads;
-    return o;
-}
-
 }  // namespace
 
 TEST_CASE("stories260K: Q8_0, Q4_0, IQ4_NL and Q4_K_M are identical to llama-quantize's files", "[quantize][reference]") {
-    const auto in = read_bytes(ref_file(kF32));
+    const auto in = read_bytes(reference_file(kF32));
     struct Case {
         LlamaFtype f;
         const char* file;
@@ -87,12 +80,12 @@ TEST_CASE("stories260K: Q8_0, Q4_0, IQ4_NL and Q4_K_M are identical to llama-qua
     for (const auto& c : cases) {
         for (auto v : variants_under_test()) {
             INFO(c.file << " with " << kernel_variant_name(v) << " kernels");
-            ModelQuantizeOptions o = options(c.f);
+            ModelQuantizeOptions o = ftype_options(c.f);
             o.variant = v;
             if (c.force_ffn_down_f16) o.params.tensor_types = {parse_tensor_type_override("ffn_down=f16")};
             ModelQuantizeResult r;
             const auto out = quantize_bytes(in, o, &r);
-            require_same_model(out, read_bytes(ref_file(c.file)));
+            require_same_model(out, read_bytes(reference_file(c.file)));
 
             // What we produce for ffn_down: f16, the input rounded to nearest even.
             const GgufHeader src = parse_bytes(in);
@@ -120,8 +113,8 @@ TEST_CASE("stories260K: Q8_0, Q4_0, IQ4_NL and Q4_K_M are identical to llama-qua
 }
 
 TEST_CASE("metadata: llama-quantize's two keys are appended, everything else is kept in order", "[quantize][reference]") {
-    const auto in = read_bytes(ref_file(kF32));
-    const auto out = quantize_bytes(in, options(LlamaFtype::MOSTLY_Q4_K_M));
+    const auto in = read_bytes(reference_file(kF32));
+    const auto out = quantize_bytes(in, ftype_options(LlamaFtype::MOSTLY_Q4_K_M));
     const GgufHeader a = parse_bytes(in);
     const GgufHeader b = parse_bytes(out);
     REQUIRE(b.kv.size() == a.kv.size() + 2);
@@ -138,8 +131,8 @@ TEST_CASE("metadata: llama-quantize's two keys are appended, everything else is 
 
     // Requantizing a file that has both keys moves them to the end again
     // (ggml's gguf_set_val removes and appends) and drops split keys.
-    auto q8 = read_bytes(ref_file("stories260K-q8_0.gguf"));
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_0);
+    auto q8 = read_bytes(reference_file("stories260K-q8_0.gguf"));
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_0);
     o.params.allow_requantize = true;
     o.params.tensor_types = {parse_tensor_type_override("ffn_down=f16")};
     const GgufHeader c = parse_bytes(quantize_bytes(q8, o));
@@ -161,7 +154,7 @@ TEST_CASE("metadata: llama-quantize's two keys are appended, everything else is 
     for (const auto& t : h.tensors) w2.add_tensor(t.name, t.type, t.ne);
     std::vector<uint8_t> file = w2.header_bytes();
     file.insert(file.end(), synth.begin() + long(h.data_offset), synth.end());
-    const GgufHeader d = parse_bytes(quantize_bytes(file, options(LlamaFtype::MOSTLY_Q8_0)));
+    const GgufHeader d = parse_bytes(quantize_bytes(file, ftype_options(LlamaFtype::MOSTLY_Q8_0)));
     CHECK(d.find("split.no") == nullptr);
     CHECK(d.find("split.count") == nullptr);
     CHECK(d.find("split.tensors.count") == nullptr);
@@ -169,10 +162,10 @@ TEST_CASE("metadata: llama-quantize's two keys are appended, everything else is 
 }
 
 TEST_CASE("Q8_0 without the f16 override fails the way llama-quantize does", "[quantize][reference][errors]") {
-    const auto in = read_bytes(ref_file(kF32));
+    const auto in = read_bytes(reference_file(kF32));
     std::vector<uint8_t> out;
     try {
-        quantize_model(in.size(), memory_reader(in), memory_writer(out), options(LlamaFtype::MOSTLY_Q8_0));
+        quantize_model(in.size(), memory_reader(in), memory_writer(out), ftype_options(LlamaFtype::MOSTLY_Q8_0));
         FAIL("expected an error");
     } catch (const Error& e) {
         CHECK(e.code() == ErrorCode::Unsupported);
@@ -182,9 +175,9 @@ TEST_CASE("Q8_0 without the f16 override fails the way llama-quantize does", "[q
 }
 
 TEST_CASE("streaming: small chunks give the same file and bounded reads", "[quantize][stream]") {
-    const auto in = read_bytes(ref_file(kF32));
-    const auto whole = quantize_bytes(in, options(LlamaFtype::MOSTLY_Q4_K_M));
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    const auto in = read_bytes(reference_file(kF32));
+    const auto whole = quantize_bytes(in, ftype_options(LlamaFtype::MOSTLY_Q4_K_M));
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     o.chunk_values = 200;  // three 64-value rows, or one 172-value row, per step
     size_t max_read = 0;
     size_t reads = 0;
@@ -212,8 +205,8 @@ TEST_CASE("streaming: small chunks give the same file and bounded reads", "[quan
 }
 
 TEST_CASE("dry run plans without reading tensor data or writing", "[quantize][stream]") {
-    const auto in = read_bytes(ref_file(kF32));
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q8_0);
+    const auto in = read_bytes(reference_file(kF32));
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q8_0);
     o.params.dry_run = true;
     std::vector<std::string> lines;
     o.log = [&](const std::string& l) { lines.push_back(l); };
@@ -243,8 +236,8 @@ TEST_CASE("dry run plans without reading tensor data or writing", "[quantize][st
 }
 
 TEST_CASE("progress reports every tensor, and returning false cancels", "[quantize][stream]") {
-    const auto in = read_bytes(ref_file(kF32));
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    const auto in = read_bytes(reference_file(kF32));
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     size_t done = 0;
     uint64_t last_written = 0;
     uint64_t total = 0;
@@ -282,13 +275,13 @@ TEST_CASE("progress reports every tensor, and returning false cancels", "[quanti
 }
 
 TEST_CASE("native files: written through .partial, nothing left on failure or cancel", "[quantize][file]") {
-    const std::string in = ref_file(kF32);
+    const std::string in = reference_file(kF32);
     const std::string out = temp_path("native");
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     const auto r = quantize_model_file(in, out, o);
     CHECK(exists(out));
     CHECK_FALSE(exists(out + ".partial"));
-    CHECK(read_bytes(out) == read_bytes(ref_file("stories260K-q4_k_m.gguf")));
+    CHECK(read_bytes(out) == read_bytes(reference_file("stories260K-q4_k_m.gguf")));
     CHECK(r.bytes_written == read_bytes(out).size());
     std::remove(out.c_str());
 
@@ -312,7 +305,7 @@ TEST_CASE("native files: written through .partial, nothing left on failure or ca
     const std::string bad_in = temp_path("nan-in");
     write_file(bad_in, file);
     try {
-        quantize_model_file(bad_in, out, options(LlamaFtype::MOSTLY_Q4_K_M));
+        quantize_model_file(bad_in, out, ftype_options(LlamaFtype::MOSTLY_Q4_K_M));
         FAIL("expected an error");
     } catch (const Error& e) {
         CHECK(e.code() == ErrorCode::NonFinite);
@@ -336,7 +329,7 @@ TEST_CASE("bad inputs are reported with typed errors", "[quantize][errors]") {
         FAIL("expected an error");
         return ErrorCode::InvalidArgument;
     };
-    const auto o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    const auto o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
 
     CHECK(code_of("/nonexistent/model.gguf", o) == ErrorCode::Io);
 
@@ -346,7 +339,7 @@ TEST_CASE("bad inputs are reported with typed errors", "[quantize][errors]") {
     write_file(text, {});
     CHECK(code_of(text, o) == ErrorCode::Format);
 
-    auto f32 = read_bytes(ref_file(kF32));
+    auto f32 = read_bytes(reference_file(kF32));
     f32.resize(f32.size() / 2);  // header intact, tensor data cut off
     write_file(text, f32);
     CHECK(code_of(text, o) == ErrorCode::Format);
@@ -358,9 +351,9 @@ TEST_CASE("bad inputs are reported with typed errors", "[quantize][errors]") {
     CHECK(code_of(text, o) == ErrorCode::UnsupportedArchitecture);
     std::remove(text.c_str());
 
-    CHECK(code_of(ref_file(kF32), options(LlamaFtype::MOSTLY_Q8_0)) == ErrorCode::Unsupported);
-    CHECK_THROWS_AS(quantize_model_file(ref_file(kF32), "/nonexistent-dir/out.gguf", o), Error);
-    CHECK_THROWS_AS(quantize_model_file(ref_file(kF32), ref_file(kF32), o), Error);
+    CHECK(code_of(reference_file(kF32), ftype_options(LlamaFtype::MOSTLY_Q8_0)) == ErrorCode::Unsupported);
+    CHECK_THROWS_AS(quantize_model_file(reference_file(kF32), "/nonexistent-dir/out.gguf", o), Error);
+    CHECK_THROWS_AS(quantize_model_file(reference_file(kF32), reference_file(kF32), o), Error);
 
     try {
         parse_ftype("Q4_K_Z");
@@ -371,7 +364,7 @@ TEST_CASE("bad inputs are reported with typed errors", "[quantize][errors]") {
     }
 
     // Requantizing without permission, natively.
-    CHECK(code_of(ref_file("stories260K-q8_0.gguf"), options(LlamaFtype::MOSTLY_Q4_K_M)) == ErrorCode::Unsupported);
+    CHECK(code_of(reference_file("stories260K-q8_0.gguf"), ftype_options(LlamaFtype::MOSTLY_Q4_K_M)) == ErrorCode::Unsupported);
 }
 
 TEST_CASE("values that overflow the target type fail validation like ggml's", "[quantize][errors]") {
@@ -383,7 +376,7 @@ TEST_CASE("values that overflow the target type fail validation like ggml's", "[
     std::memcpy(file.data() + h.tensor("blk.0.ffn_up.weight").file_offset, &big, 4);
     std::vector<uint8_t> out;
     try {
-        quantize_model(file.size(), memory_reader(file), memory_writer(out), options(LlamaFtype::MOSTLY_F16));
+        quantize_model(file.size(), memory_reader(file), memory_writer(out), ftype_options(LlamaFtype::MOSTLY_F16));
         FAIL("expected an error");
     } catch (const Error& e) {
         CHECK(e.code() == ErrorCode::NonFinite);
@@ -393,7 +386,7 @@ TEST_CASE("values that overflow the target type fail validation like ggml's", "[
 }
 
 TEST_CASE("round trip: stories260K through every ftype re-parses and dequantizes to finite values", "[quantize][roundtrip]") {
-    const std::string in = ref_file(kF32);
+    const std::string in = reference_file(kF32);
     const GgufHeader src = read_gguf_header_from_file(in);
     // Q2_K_S needs an importance matrix: neutral weights for every weight tensor.
     ImatrixData neutral;
@@ -402,7 +395,7 @@ TEST_CASE("round trip: stories260K through every ftype re-parses and dequantizes
     }
     for (const auto& f : all_ftypes()) {
         INFO(f.name);
-        ModelQuantizeOptions o = options(f.ftype, 2);
+        ModelQuantizeOptions o = ftype_options(f.ftype, 2);
         // 32-block base types have no fallback for the 172-wide ffn_down rows.
         const int64_t blk = type_layout(f.default_type).block_size;
         if (blk == 32) o.params.tensor_types = {parse_tensor_type_override("ffn_down=f16")};
@@ -440,18 +433,18 @@ TEST_CASE("round trip: stories260K through every ftype re-parses and dequantizes
 }
 
 TEST_CASE("threads: 1, 2 and 3 threads write identical files", "[quantize][threads]") {
-    const auto stories = read_bytes(ref_file(kF32));
-    const auto one = quantize_bytes(stories, options(LlamaFtype::MOSTLY_Q4_K_M, 1));
-    CHECK(quantize_bytes(stories, options(LlamaFtype::MOSTLY_Q4_K_M, 2)) == one);
+    const auto stories = read_bytes(reference_file(kF32));
+    const auto one = quantize_bytes(stories, ftype_options(LlamaFtype::MOSTLY_Q4_K_M, 1));
+    CHECK(quantize_bytes(stories, ftype_options(LlamaFtype::MOSTLY_Q4_K_M, 2)) == one);
 
     SynthLlama s;  // 256-wide rows: real k-quants, several rows per thread
     s.n_layer = 2;
     const auto synth = make_llama_file(s);
     for (auto f : {LlamaFtype::MOSTLY_Q4_K_M, LlamaFtype::MOSTLY_IQ4_XS, LlamaFtype::MOSTLY_Q5_1}) {
         INFO(ftype_info(f).name);
-        const auto a = quantize_bytes(synth, options(f, 1));
-        CHECK(quantize_bytes(synth, options(f, 2)) == a);
-        ModelQuantizeOptions o = options(f, 3);
+        const auto a = quantize_bytes(synth, ftype_options(f, 1));
+        CHECK(quantize_bytes(synth, ftype_options(f, 2)) == a);
+        ModelQuantizeOptions o = ftype_options(f, 3);
         o.chunk_values = 256 * 131;  // 131-row chunks: three uneven thread ranges
         CHECK(quantize_bytes(synth, o) == a);
     }
@@ -464,7 +457,7 @@ TEST_CASE("f16, bf16 and quantized inputs are converted through f32", "[quantize
         s.weight_type = wt;
         INFO(type_traits(wt).name);
         const auto in = make_llama_file(s);
-        ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+        ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
         o.params.allow_requantize = true;
         const auto out = quantize_bytes(in, o);
         const GgufHeader a = parse_bytes(in);

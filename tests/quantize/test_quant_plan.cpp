@@ -14,18 +14,10 @@ using namespace quantlab::quant_test;
 
 namespace {
 
-std::map<std::string, std::string> types_of(const QuantPlan& p) {
-    std::map<std::string, std::string> m;
-    for (const auto& t : p.tensors) m[t.name] = type_traits(t.new_type).name;
-    return m;
-}
-
 QuantPlan plan(const SynthLlama& s, LlamaFtype f, QuantizeParams p = {}) {
     p.ftype = f;
     return plan_quantization(make_llama_header(s), p);
 }
-
-std::string blk(int l, const char* what) { return "blk." + std::to_string(l) + "." + what + ".weight"; }
 
 // One ftype's expected mix on the 8-layer model: layer-dependent attn_v and
 // ffn_down, one type for attn_q / attn_k / ffn_gate / ffn_up ("rest").

@@ -18,24 +18,10 @@ using namespace quantlab::quant_test;
 
 namespace {
 
-std::string blk(int l, const char* what) { return "blk." + std::to_string(l) + "." + what + ".weight"; }
-
-std::map<std::string, std::string> types_of(const QuantPlan& p) {
-    std::map<std::string, std::string> m;
-    for (const auto& t : p.tensors) m[t.name] = type_traits(t.new_type).name;
-    return m;
-}
-
 std::vector<std::string> keys_of(const std::vector<std::pair<std::string, GgufValue>>& kv) {
     std::vector<std::string> k;
     for (const auto& e : kv) k.push_back(e.first);
     return k;
-}
-
-ModelQuantizeOptions options(LlamaFtype f) {
-    ModelQuantizeOptions o;
-    o.params.ftype = f;
-    return o;
 }
 
 // gguf-split's layout (by tensor count): the first part holds the metadata;
@@ -186,7 +172,7 @@ TEST_CASE("option --override-kv: written after file_type in order, the last of a
     SynthLlama s;
     s.n_layer = 4;
     const GgufHeader h = make_llama_header(s);
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q2_K);
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q2_K);
     o.params.kv_overrides = {parse_kv_override("general.name=str:renamed"), parse_kv_override("llama.context_length=int:4096"),
                              parse_kv_override("test.flag=bool:true"), parse_kv_override("general.name=str:again")};
     const QuantPlan p = plan_quantization(h, o.params);
@@ -285,7 +271,7 @@ TEST_CASE("option --prune-layers: the imatrix is looked up by the original names
     const auto file = make_llama_file(s);
     const GgufHeader h = parse_bytes(file);
     ImatrixData im = synthetic_imatrix(h);
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_IQ4_XS);
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_IQ4_XS);
     o.imatrix = &im;
     o.params.prune_layers = {1};
     ModelQuantizeResult r;
@@ -325,7 +311,7 @@ TEST_CASE("option --include-weights / --exclude-weights filter the imatrix by na
     const auto file = make_llama_file(s);
     const GgufHeader h = parse_bytes(file);
     const ImatrixData full = synthetic_imatrix(h);
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     const auto plain = quantize_bytes(file, o);
     o.imatrix = &full;
     o.imatrix_file = "im.gguf";
@@ -348,7 +334,7 @@ TEST_CASE("option --include-weights / --exclude-weights filter the imatrix by na
 
     // A file type that needs an imatrix refuses one filtered down to other
     // tensors, naming the first tensor left without, before writing anything.
-    ModelQuantizeOptions lo = options(LlamaFtype::MOSTLY_IQ2_XS);
+    ModelQuantizeOptions lo = ftype_options(LlamaFtype::MOSTLY_IQ2_XS);
     lo.imatrix = &full;
     lo.imatrix_include = {"ffn_"};
     std::vector<uint8_t> out;
@@ -426,7 +412,7 @@ TEST_CASE("split models: parts are checked and merged as llama.cpp's loader does
 
 TEST_CASE("split models: quantizing the parts gives the single file's output", "[quantize][split]") {
     const SplitSynth x;
-    const ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    const ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     const auto got = quantize_split(x.model.header, x.reader(), o);
     REQUIRE(got.size() == 1);
     CHECK(got[0] == quantize_bytes(x.file, o));  // split.* keys are removed, like llama-quantize
@@ -437,7 +423,7 @@ TEST_CASE("option --keep-split: one output per input part, in file order, with l
     const auto& file = x.file;
     const auto& parts = x.parts;
     const SplitModel& m = x.model;
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     o.params.keep_split = true;
     ModelQuantizeResult r;
     const auto files = quantize_split(m.header, x.reader(), o, &r);
@@ -481,7 +467,7 @@ TEST_CASE("option --split-max-size: gguf-split's rule on the quantized tensors a
     SynthLlama s;
     s.n_layer = 3;
     const auto file = make_llama_file(s);
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q8_0);
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q8_0);
     const auto single = quantize_bytes(file, o);
     o.params.split_max_size = 300000;
     ModelQuantizeResult r;
@@ -514,7 +500,7 @@ TEST_CASE("option --split-max-size: gguf-split's rule on the quantized tensors a
     CHECK(tensors_of(files) == tensors_of({single}));
     // The parts read back as a split model give the same model again.
     const SplitModel back = merge_split_headers(headers_of(files), sizes_of(files));
-    const auto again = quantize_split(back.header, split_reader(back, files), options(LlamaFtype::MOSTLY_Q8_0));
+    const auto again = quantize_split(back.header, split_reader(back, files), ftype_options(LlamaFtype::MOSTLY_Q8_0));
     CHECK(again.size() == 1);
     CHECK(tensors_of(again) == tensors_of({single}));
 
@@ -554,7 +540,7 @@ TEST_CASE("native split files: read from the first part, written as parts, nothi
         in_paths.push_back(gguf_split_path(prefix, k, 3));
         write_file(in_paths.back(), parts[size_t(k)]);
     }
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     const std::string out = temp_path("single");
     quantize_model_file(in_paths[0], out, o);
     CHECK(read_bytes(out) == quantize_bytes(file, o));

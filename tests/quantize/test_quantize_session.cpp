@@ -19,13 +19,6 @@ using namespace quantlab::quant_test;
 
 namespace {
 
-ModelQuantizeOptions options(LlamaFtype f, int nthreads = 1) {
-    ModelQuantizeOptions o;
-    o.params.ftype = f;
-    o.threads = nthreads;
-    return o;
-}
-
 // A llama whose tensor data exists only inside read(): floats from a table
 // with a prime period, chosen by absolute offset, so any range reads the
 // same bytes every time.
@@ -91,10 +84,10 @@ double peak_rss_mib() {
 
 TEST_CASE("session: tensors converted out of order by separate sessions give quantize_model's bytes",
           "[quantize][session]") {
-    const auto in = read_bytes(ref_file("stories260K-f32.gguf"));
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     const auto want = quantize_bytes(in, o);
-    REQUIRE(want == read_bytes(ref_file("stories260K-q4_k_m.gguf")));
+    REQUIRE(want == read_bytes(reference_file("stories260K-q4_k_m.gguf")));
 
     const ReadFn read = memory_reader(in);
     QuantizeSession a(read_gguf_header(in.size(), read), o);
@@ -151,9 +144,9 @@ std::vector<uint8_t> convert_by_rows(const std::vector<uint8_t>& in, const Model
 
 TEST_CASE("session: tensors converted as row ranges by separate sessions give quantize_model's bytes",
           "[quantize][session][rows]") {
-    const auto in = read_bytes(ref_file("stories260K-f32.gguf"));
-    const ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
-    const auto want = read_bytes(ref_file("stories260K-q4_k_m.gguf"));
+    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
+    const ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
+    const auto want = read_bytes(reference_file("stories260K-q4_k_m.gguf"));
     for (int64_t step : {1, 7, 64, 1 << 20}) CHECK(convert_by_rows(in, o, step) == want);
 }
 
@@ -178,19 +171,19 @@ TEST_CASE("session: row ranges across expert slices keep each expert's imatrix s
         for (int64_t j = 0; j < n; ++j) w[size_t(j)] = 1.0f + float((j * 7) % 13);
         im.entries[t.name] = std::move(w);
     }
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     o.imatrix = &im;
     const auto want = quantize_bytes(in, o);
     // 96 rows per expert: ranges of 40 and 7 cross the slice boundaries.
     for (int64_t step : {40, 7}) CHECK(convert_by_rows(in, o, step) == want);
     // The imatrix matters here: without it the bytes differ.
-    ModelQuantizeOptions plain = options(LlamaFtype::MOSTLY_Q4_K_M);
+    ModelQuantizeOptions plain = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     CHECK(quantize_bytes(in, plain) != want);
 }
 
 TEST_CASE("session: a dry run plans without a layout to convert into", "[quantize][session]") {
-    const auto in = read_bytes(ref_file("stories260K-f32.gguf"));
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q4_K_M);
+    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     o.params.dry_run = true;
     QuantizeSession s(read_gguf_header(in.size(), memory_reader(in)), o);
     CHECK(s.output_size() == 304096);
@@ -203,7 +196,7 @@ namespace {
 void stream_synthetic(const SynthLlama& shape, int nthreads, bool print) {
     const SyntheticModel model(shape);
     const ReadFn read = model.reader();
-    ModelQuantizeOptions o = options(LlamaFtype::MOSTLY_Q8_0, nthreads);
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q8_0, nthreads);
     uint64_t max_read = 0;
     const ReadFn counted = [&](uint64_t off, size_t len, uint8_t* dst) {
         max_read = std::max<uint64_t>(max_read, len);

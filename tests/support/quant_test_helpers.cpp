@@ -49,6 +49,15 @@ double rmse(const std::vector<float>& x, const std::vector<float>& y) {
     return std::sqrt(weighted_sq_error(x, y, {1.0f}) / double(x.size()));
 }
 
+double relative_rms_error(const std::vector<float>& x, const std::vector<float>& y) {
+    double e = 0, s = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        e += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
+        s += double(x[i]) * x[i];
+    }
+    return s > 0 ? std::sqrt(e / s) : 0.0;
+}
+
 std::vector<block_q8_K> make_q8_K(size_t nb, uint32_t seed) {
     std::vector<block_q8_K> y(nb);
     const auto r = random_floats(nb * QK_K, seed, 127.0f);

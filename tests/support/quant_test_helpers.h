@@ -21,6 +21,8 @@ std::vector<float> roundtrip(const TypeTraits& t, const std::vector<float>& x, c
 // sum_i w[i % w.size()] * (x_i - y_i)^2 in double (w may be one row's weights).
 double weighted_sq_error(const std::vector<float>& x, const std::vector<float>& y, const std::vector<float>& w);
 double rmse(const std::vector<float>& x, const std::vector<float>& y);
+// sqrt(sum (x - y)^2 / sum x^2) in double; 0 when x is all zeros.
+double relative_rms_error(const std::vector<float>& x, const std::vector<float>& y);
 bool all_finite(const std::vector<float>& y);
 
 // A Q8_K activation row built directly (d and int8 quants, bsums), so dot

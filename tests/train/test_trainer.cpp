@@ -79,7 +79,7 @@ std::vector<float> lively_params(const ModelLayout& layout, uint32_t seed, float
     return p;
 }
 
-std::string temp_path(const std::string& name) {
+std::string trainer_temp_path(const std::string& name) {
     const char* dir = std::getenv("TMPDIR");
     return std::string(dir ? dir : "/tmp") + "/quantlab_train_test_" + name;
 }
@@ -289,8 +289,8 @@ TEST_CASE("the thread count does not change the weights", "[train]") {
 
 TEST_CASE("resuming from a checkpoint equals uninterrupted training", "[train]") {
     const Tiny& t = tiny();
-    const std::string path = temp_path("resume.ckpt");
-    const std::string csv = temp_path("resume.csv");
+    const std::string path = trainer_temp_path("resume.ckpt");
+    const std::string csv = trainer_temp_path("resume.csv");
     Trainer whole(t.cfg, tiny_options(), t.vocab, &t.data);
     whole.init();
     whole.run();
