@@ -1,12 +1,12 @@
 #include "model/matmul_bench.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "core/checked_alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "formats/quantize.h"
 #include "model/ops.h"
@@ -16,11 +16,6 @@
 namespace quantlab {
 
 namespace {
-
-double now_seconds() {
-    using clock = std::chrono::steady_clock;
-    return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
-}
 
 // Deterministic weight-like values: a sum of uniforms (close to normal), std ~0.02.
 void fill(std::vector<float>& v, uint32_t seed) {
@@ -104,7 +99,7 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
     // multiplication until one sample takes >= 5 ms, so that a browser's
     // coarse clock (0.1 ms) cannot dominate small matrices. A first run of
     // 0.2 s or more is dominated by the arithmetic and counts as a sample.
-    double (*const now)() = opt.clock ? opt.clock : now_seconds;
+    double (*const now)() = opt.clock ? opt.clock : steady_seconds;
     std::vector<double> times;
     double total = 0;
     int64_t inner = 1;

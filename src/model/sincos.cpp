@@ -21,7 +21,7 @@ constexpr double kC1 = 4.16666666666666019037e-02, kC2 = -1.38888888888741095749
                  kC3 = 2.48015872894767294178e-05, kC4 = -2.75573143513906633035e-07,
                  kC5 = 2.08757232129817482790e-09, kC6 = -1.13596475577881948265e-11;
 // 1.5 * 2^52: added and subtracted, rounds |v| < 2^51 to an integer (ties to even).
-constexpr double kRound = 6755399441055744.0;
+constexpr double kRoundDouble = 6755399441055744.0;
 
 double sin_kernel(double r) {
     const double z = r * r;
@@ -37,7 +37,7 @@ double cos_kernel(double r) {
 
 void sincos_rope(float x, float* s, float* c) {
     const double t = double(x);
-    const double n = (t * kInvPio2 + kRound) - kRound;  // nearest multiple of pi/2
+    const double n = (t * kInvPio2 + kRoundDouble) - kRoundDouble;  // nearest multiple of pi/2
     const double r = ((t - n * kPio2_1) - n * kPio2_2) - n * kPio2_2t;
     const double sr = sin_kernel(r), cr = cos_kernel(r);
     switch (int64_t(n) & 3) {

@@ -20,7 +20,7 @@ namespace quantlab {
 namespace {
 
 // Unicode general category, reduced to what the pre-tokenizers ask about.
-enum Category : uint8_t { O, L, N, P };  // other, letter (L*), number (N*), punctuation (P*)
+enum CharCategory : uint8_t { O, L, N, P };  // other, letter (L*), number (N*), punctuation (P*)
 
 struct CategoryRange {
     uint32_t start;  // first code point; the range ends where the next one starts

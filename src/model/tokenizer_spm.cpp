@@ -15,12 +15,12 @@ namespace quantlab {
 
 namespace {
 
-struct Symbol {
+struct SpmSymbol {
     int prev, next;
     size_t offset, n;  // bytes of the text; n == 0 once merged into the left neighbour
 };
 
-struct Bigram {
+struct SpmBigram {
     int left, right;
     float score;
     size_t size;  // bytes of the pair when it was queued, to spot stale entries
@@ -28,8 +28,8 @@ struct Bigram {
 
 // Highest score first; among equal scores the leftmost pair, which is what
 // makes "aaa" become "aa" + "a" rather than "a" + "aa".
-struct BigramOrder {
-    bool operator()(const Bigram& l, const Bigram& r) const {
+struct SpmBigramOrder {
+    bool operator()(const SpmBigram& l, const SpmBigram& r) const {
         return l.score < r.score || (l.score == r.score && l.left > r.left);
     }
 };
@@ -44,7 +44,7 @@ size_t Tokenizer::utf8_sequence_length(char c) {
 }
 
 void Tokenizer::tokenize_spm(const std::string& text, std::vector<int32_t>& out) const {
-    std::vector<Symbol> symbols;
+    std::vector<SpmSymbol> symbols;
     symbols.reserve(text.size());
     for (size_t offset = 0; offset < text.size();) {
         const size_t n = std::min(utf8_sequence_length(text[offset]), text.size() - offset);
@@ -54,7 +54,7 @@ void Tokenizer::tokenize_spm(const std::string& text, std::vector<int32_t>& out)
     }
     if (symbols.empty()) return;
 
-    std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
+    std::priority_queue<SpmBigram, std::vector<SpmBigram>, SpmBigramOrder> queue;
     // Which pair produced a piece, for pieces that are not tokens themselves.
     // Keyed by text and overwritten by later pairs, exactly like llama.cpp's rev_merge.
     std::unordered_map<std::string, std::pair<int, int>> rev_merge;
@@ -71,10 +71,10 @@ void Tokenizer::tokenize_spm(const std::string& text, std::vector<int32_t>& out)
     for (int i = 1; i < int(symbols.size()); ++i) try_add(i - 1, i);
 
     while (!queue.empty()) {
-        const Bigram b = queue.top();
+        const SpmBigram b = queue.top();
         queue.pop();
-        Symbol& left = symbols[size_t(b.left)];
-        Symbol& right = symbols[size_t(b.right)];
+        SpmSymbol& left = symbols[size_t(b.left)];
+        SpmSymbol& right = symbols[size_t(b.right)];
         if (left.n == 0 || right.n == 0 || left.n + right.n != b.size) continue;
         left.n += right.n;
         right.n = 0;
@@ -88,11 +88,11 @@ void Tokenizer::tokenize_spm(const std::string& text, std::vector<int32_t>& out)
     struct Resegment {
         const Tokenizer& tok;
         const std::string& text;
-        const std::vector<Symbol>& symbols;
+        const std::vector<SpmSymbol>& symbols;
         const std::unordered_map<std::string, std::pair<int, int>>& rev_merge;
         std::vector<int32_t>& out;
 
-        void operator()(const Symbol& s) const {
+        void operator()(const SpmSymbol& s) const {
             const std::string p = text.substr(s.offset, s.n);
             const int32_t id = tok.lookup(p);
             if (id >= 0) {

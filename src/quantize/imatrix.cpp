@@ -12,21 +12,21 @@ namespace quantlab {
 
 namespace {
 
-[[noreturn]] void bad(const std::string& what) { throw Error(ErrorCode::Format, "invalid imatrix: " + what); }
+[[noreturn]] void bad_imatrix(const std::string& what) { throw Error(ErrorCode::Format, "invalid imatrix: " + what); }
 
 class Reader {
 public:
     Reader(const uint8_t* d, size_t n) : d_(d), n_(n) {}
     size_t remaining() const { return n_ - pos_; }
     int32_t i32(const char* what) {
-        if (remaining() < 4) bad(std::string("file ends inside ") + what);
+        if (remaining() < 4) bad_imatrix(std::string("file ends inside ") + what);
         int32_t v;
         std::memcpy(&v, d_ + pos_, 4);
         pos_ += 4;
         return v;
     }
     void bytes(void* out, size_t n, const char* what) {
-        if (remaining() < n) bad(std::string("file ends inside ") + what);
+        if (remaining() < n) bad_imatrix(std::string("file ends inside ") + what);
         if (n) std::memcpy(out, d_ + pos_, n);
         pos_ += n;
     }
@@ -42,8 +42,8 @@ private:
 // the file, after the header was written (fuzz_imatrix).
 void require_valid_weights(const std::string& name, const std::vector<float>& v) {
     for (float f : v) {
-        if (!std::isfinite(f)) bad("entry '" + name + "' contains a non-finite value");
-        if (f < 0.0f) bad("entry '" + name + "' contains a negative weight " + std::to_string(f));
+        if (!std::isfinite(f)) bad_imatrix("entry '" + name + "' contains a non-finite value");
+        if (f < 0.0f) bad_imatrix("entry '" + name + "' contains a negative weight " + std::to_string(f));
     }
 }
 
@@ -52,17 +52,17 @@ ImatrixData parse_legacy(const uint8_t* data, size_t len) {
     r.legacy = true;
     Reader in(data, len);
     const int32_t n_entries = in.i32("the entry count");
-    if (n_entries < 1) bad("no entries (the file is empty or not an imatrix)");
+    if (n_entries < 1) bad_imatrix("no entries (the file is empty or not an imatrix)");
     for (int32_t i = 0; i < n_entries; ++i) {
         const int32_t name_len = in.i32("an entry name length");
-        if (name_len < 0 || size_t(name_len) > in.remaining()) bad("entry " + std::to_string(i) + " has a bad name length");
+        if (name_len < 0 || size_t(name_len) > in.remaining()) bad_imatrix("entry " + std::to_string(i) + " has a bad name length");
         std::string name(static_cast<size_t>(name_len), '\0');
         in.bytes(&name[0], size_t(name_len), "an entry name");
         // The C string the legacy reader builds stops at the first NUL.
         name = name.c_str();
         const int32_t ncall = in.i32("a call count");
         const int32_t nval = in.i32("a value count");
-        if (nval < 1 || size_t(nval) > in.remaining() / 4) bad("entry '" + name + "' has a bad value count");
+        if (nval < 1 || size_t(nval) > in.remaining() / 4) bad_imatrix("entry '" + name + "' has a bad value count");
         std::vector<float> v(static_cast<size_t>(nval));
         in.bytes(v.data(), v.size() * 4, "entry values");
         // Legacy files store mean * ncall; the quantizer wants the mean.
@@ -75,7 +75,7 @@ ImatrixData parse_legacy(const uint8_t* data, size_t len) {
     if (in.remaining() > 0) {
         r.chunk_count = in.i32("the chunk count");
         const int32_t ds_len = in.i32("the dataset name length");
-        if (ds_len < 0 || size_t(ds_len) > in.remaining()) bad("bad dataset name length");
+        if (ds_len < 0 || size_t(ds_len) > in.remaining()) bad_imatrix("bad dataset name length");
         std::string ds(static_cast<size_t>(ds_len), '\0');
         in.bytes(&ds[0], size_t(ds_len), "the dataset name");
         r.datasets.push_back(ds);
@@ -90,7 +90,7 @@ bool remove_suffix(std::string& s, const std::string& suffix) {
 }
 
 std::vector<float> tensor_floats(const uint8_t* data, const GgufTensorInfo& t) {
-    if (t.type != GgmlType::F32) bad("tensor '" + t.name + "' is not f32");
+    if (t.type != GgmlType::F32) bad_imatrix("tensor '" + t.name + "' is not f32");
     std::vector<float> v(size_t(t.n_elements()));
     if (!v.empty()) std::memcpy(v.data(), data + t.file_offset, v.size() * 4);
     return v;
@@ -98,12 +98,12 @@ std::vector<float> tensor_floats(const uint8_t* data, const GgufTensorInfo& t) {
 
 ImatrixData parse_gguf(const uint8_t* data, size_t len) {
     const GgufParseResult pr = parse_gguf_header(data, len, len);
-    if (!pr.complete) bad("truncated GGUF header");
+    if (!pr.complete) bad_imatrix("truncated GGUF header");
     const GgufHeader& h = pr.header;
     const GgufValue* datasets = h.find("imatrix.datasets");
     const GgufValue* chunks = h.find("imatrix.chunk_count");
     if (!datasets || !chunks || !h.find("imatrix.chunk_size")) {
-        bad("GGUF file lacks imatrix.datasets / imatrix.chunk_count / imatrix.chunk_size (not an imatrix file?)");
+        bad_imatrix("GGUF file lacks imatrix.datasets / imatrix.chunk_count / imatrix.chunk_size (not an imatrix file?)");
     }
     ImatrixData r;
     if (datasets->is_array() && datasets->array_type() == GgufType::STRING) r.datasets = datasets->strings();
@@ -119,16 +119,16 @@ ImatrixData parse_gguf(const uint8_t* data, size_t len) {
             pairs[name].second = &t;
         }
     }
-    if (pairs.empty()) bad("GGUF imatrix holds no <name>.in_sum2 / <name>.counts tensors");
+    if (pairs.empty()) bad_imatrix("GGUF imatrix holds no <name>.in_sum2 / <name>.counts tensors");
     for (const auto& [name, sc] : pairs) {
-        if (!sc.first || !sc.second) bad("'" + name + "' has in_sum2 without counts or the reverse");
+        if (!sc.first || !sc.second) bad_imatrix("'" + name + "' has in_sum2 without counts or the reverse");
         const auto sums = tensor_floats(data, *sc.first);
         const auto counts = tensor_floats(data, *sc.second);
         const int64_t ne0 = sc.first->ne.empty() ? 0 : sc.first->ne[0];
-        if (ne0 <= 0 || sums.size() % size_t(ne0) != 0) bad("'" + name + "' has an empty in_sum2");
+        if (ne0 <= 0 || sums.size() % size_t(ne0) != 0) bad_imatrix("'" + name + "' has an empty in_sum2");
         const size_t n_mat = sums.size() / size_t(ne0);
         if (counts.size() != n_mat) {
-            bad("'" + name + "' has " + std::to_string(counts.size()) + " counts for " + std::to_string(n_mat) +
+            bad_imatrix("'" + name + "' has " + std::to_string(counts.size()) + " counts for " + std::to_string(n_mat) +
                 " matrices");
         }
         std::vector<float> v(sums.size());
@@ -153,7 +153,7 @@ const std::vector<float>* ImatrixData::find(const std::string& weight_name) cons
 }
 
 ImatrixData parse_imatrix(const uint8_t* data, size_t len) {
-    if (data == nullptr || len < 4) bad("file is too short");
+    if (data == nullptr || len < 4) bad_imatrix("file is too short");
     uint32_t magic;
     std::memcpy(&magic, data, 4);
     return magic == kGgufMagic ? parse_gguf(data, len) : parse_legacy(data, len);

@@ -16,7 +16,7 @@ namespace quantlab {
 
 namespace {
 
-uint64_t padded(uint64_t bytes, uint32_t align) { return (bytes + align - 1) / align * align; }
+uint64_t aligned_size(uint64_t bytes, uint32_t align) { return (bytes + align - 1) / align * align; }
 
 std::string regex_escape(const std::string& s) {
     std::string r;
@@ -229,7 +229,7 @@ void MixedPlanner::rebuild() {
             const double d = c.damage;
             if (std::isnan(d)) continue;
             const double damage = std::max(0.0, d) * scale_[i];
-            p.options.push_back({c.type, padded(c.bytes, align), damage});
+            p.options.push_back({c.type, aligned_size(c.bytes, align), damage});
             u.options.push_back({c.type, c.bytes, damage});
         }
         if (p.options.empty()) throw Error(ErrorCode::InvalidArgument, "no format was measured for tensor " + t.name);
@@ -248,7 +248,7 @@ void MixedPlanner::rebuild() {
     for (const auto& t : input_.tensors) {
         if (decided.count(t.name)) continue;
         fixed_tensor_ += t.size_bytes;
-        fixed_file_ += padded(t.size_bytes, align);
+        fixed_file_ += aligned_size(t.size_bytes, align);
     }
 }
 

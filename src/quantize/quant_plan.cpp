@@ -314,7 +314,7 @@ bool tensor_requires_imatrix(const std::string& name, GgmlType t, F ftype) {
     }
 }
 
-std::string padded(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
+std::string padded_name(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 
 // tensor_type_fallback: rows that are not whole blocks of the chosen type.
 GgmlType fallback_type(State& s, const GgufTensorInfo& t, GgmlType target, PlannedTensor& pt) {
@@ -355,7 +355,7 @@ GgmlType fallback_type(State& s, const GgufTensorInfo& t, GgmlType target, Plann
     }
     char buf[256];
     std::snprintf(buf, sizeof buf, "warning: %s - ncols %6lld not divisible by %3lld (required for type %7s) ",
-                  padded(t.name, 36).c_str(), (long long)ncols, (long long)blk, tname(target));
+                  padded_name(t.name, 36).c_str(), (long long)ncols, (long long)blk, tname(target));
     std::string msg = buf;
     if (ncols % block_of(r) != 0) {
         msg += "(WARNING: must use F16 due to unusual shape) ";
@@ -653,7 +653,7 @@ QuantPlan plan_quantization(const GgufHeader& input, const QuantizeParams& param
                         if (q != new_type) {
                             char buf[256];
                             std::snprintf(buf, sizeof buf, "%s - applying manual override: %s -> %s",
-                                          padded(t.name, 36).c_str(), tname(new_type), tname(q));
+                                          padded_name(t.name, 36).c_str(), tname(new_type), tname(q));
                             plan.messages.push_back(buf);
                             new_type = q;
                         }

@@ -1,11 +1,11 @@
 #include "quantize/sensitivity.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <map>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "eval/perplexity.h"
 #include "formats/quantize.h"
@@ -15,10 +15,6 @@
 namespace quantlab {
 
 namespace {
-
-double now_seconds() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // "blk.3.ffn_down.weight" -> (3, "ffn_down"); "output.weight" -> (-1, "output").
 void split_name(const std::string& name, int& layer, std::string& kind) {
@@ -149,7 +145,7 @@ struct SensitivityScan::Chunk {
 SensitivityScan::SensitivityScan(std::shared_ptr<LlamaModel> model, std::vector<int32_t> tokens, SensitivityOptions opt)
     : model_(std::move(model)), tokens_(std::move(tokens)), opt_(std::move(opt)) {
     if (!model_) throw Error(ErrorCode::InvalidArgument, "no model");
-    t_start_ = now_seconds();
+    t_start_ = steady_seconds();
     const LlamaHparams& hp = model_->hparams();
     if (opt_.types.empty()) opt_.types = default_candidate_types();
     opt_.n_ctx = std::min<int64_t>(opt_.n_ctx, hp.n_ctx_train > 0 ? hp.n_ctx_train : opt_.n_ctx);
@@ -259,7 +255,7 @@ SensitivityProgress SensitivityScan::step() {
     p.n_steps = n_steps_;
     if (finished()) {
         estimate_damage(res_, opt_.damage);
-        res_.seconds = now_seconds() - t_start_;
+        res_.seconds = steady_seconds() - t_start_;
         src_.clear();
         src_.shrink_to_fit();
     }

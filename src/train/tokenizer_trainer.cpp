@@ -12,7 +12,7 @@ namespace quantlab {
 
 namespace {
 
-const char kSpace[] = "\xE2\x96\x81";  // U+2581 LOWER ONE EIGHTH BLOCK, sentencepiece's space
+const char kSpmSpace[] = "\xE2\x96\x81";  // U+2581 LOWER ONE EIGHTH BLOCK, sentencepiece's space
 
 bool is_space_mark(const std::string& s, size_t i) {
     return i + 2 < s.size() && uint8_t(s[i]) == 0xE2 && uint8_t(s[i + 1]) == 0x96 && uint8_t(s[i + 2]) == 0x81;
@@ -55,9 +55,9 @@ std::string byte_token_text(int b) {
 std::string spm_normalize(const std::string& text) {
     std::string out;
     out.reserve(text.size() + text.size() / 4 + 3);
-    out += kSpace;
+    out += kSpmSpace;
     for (const char c : text) {
-        if (c == ' ') out += kSpace;
+        if (c == ' ') out += kSpmSpace;
         else out.push_back(c);
     }
     return out;

@@ -1,13 +1,13 @@
 #include "train/trainer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "train/story_corpus.h"
 
@@ -17,10 +17,6 @@ namespace {
 
 constexpr char kCheckpointMagic[8] = {'Q', 'L', 'T', 'R', 'A', 'I', 'N', '1'};
 constexpr int64_t kReduceChunk = 1 << 16;  // floats per partial sum of the gradient norm
-
-double now_seconds() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 uint64_t mix64(uint64_t a, uint64_t b) {
     SplitMix64 r(a ^ (b * 0x9E3779B97F4A7C15ull));
@@ -422,7 +418,7 @@ void Trainer::run(const std::function<void(const Trainer&)>& on_progress) {
     }
     const std::string ckpt = opt_.checkpoint_dir.empty() ? "" : opt_.checkpoint_dir + "/checkpoint.bin";
 
-    const double t0 = now_seconds();
+    const double t0 = steady_seconds();
     const double elapsed0 = elapsed_;
     const int64_t step0 = step_;
     double window_t = t0;
@@ -430,10 +426,10 @@ void Trainer::run(const std::function<void(const Trainer&)>& on_progress) {
     double last_step_time = 0.0;
     try {
         while (step_ < total_steps_ && (opt_.stop_after <= 0 || step_ - step0 < opt_.stop_after)) {
-            const double ts = now_seconds();
+            const double ts = steady_seconds();
             const float lr = learning_rate(opt_, step_, total_steps_);
             const double loss = train_step();
-            double tn = now_seconds();
+            double tn = steady_seconds();
             last_step_time = tn - ts;
             elapsed_ = elapsed0 + (tn - t0);
             if (estimating && budget > 0.0) {
@@ -461,7 +457,7 @@ void Trainer::run(const std::function<void(const Trainer&)>& on_progress) {
             double eval = -1.0;
             if (opt_.eval_every > 0 && (step_ % opt_.eval_every == 0 || step_ >= total_steps_)) {
                 eval = evaluate();
-                tn = now_seconds();
+                tn = steady_seconds();
                 elapsed_ = elapsed0 + (tn - t0);
             }
             const double tok_s = double((step_ - step0) * opt_.batch * opt_.seq_len) / std::max(1e-9, tn - t0);
