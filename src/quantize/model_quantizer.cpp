@@ -22,12 +22,6 @@ constexpr uint32_t kQuantizationVersion = 2;  // ggml's GGML_QNT_VERSION
 
 double mib(uint64_t b) { return double(b) / 1024.0 / 1024.0; }
 
-std::string padded(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
-
-void emit(const ModelQuantizeOptions& opt, const std::string& line) {
-    if (opt.log) opt.log(line);
-}
-
 class Output {
 public:
     Output(const WriteFn& w, uint64_t total) : w_(w), total_(total) {}
@@ -59,7 +53,7 @@ std::string format_tensor_shape(const std::vector<int64_t>& ne) {
 
 std::string format_tensor_line(const PlannedTensor& t, size_t i, size_t n, bool dry_run) {
     char buf[512];
-    int len = std::snprintf(buf, sizeof buf, "[%4zu/%4zu] %s - [%s], type = %6s, ", i + 1, n, padded(t.name, 36).c_str(),
+    int len = std::snprintf(buf, sizeof buf, "[%4zu/%4zu] %s - [%s], type = %6s, ", i + 1, n, padded_name(t.name, 36).c_str(),
                             format_tensor_shape(t.ne).c_str(), type_layout(t.old_type).name);
     const size_t at = len < 0 ? 0 : std::min(size_t(len), sizeof buf);
     if (!t.convert) {
@@ -158,7 +152,7 @@ ModelQuantizeResult quantize_model(GgufHeader input, const ReadFn& read, const W
 
     const size_t n = plan.tensors.size();
     if (opt.params.dry_run) {
-        for (size_t i = 0; i < n; ++i) emit(opt, format_tensor_line(plan.tensors[i], i, n, true));
+        for (size_t i = 0; i < n; ++i) opt.emit(format_tensor_line(plan.tensors[i], i, n, true));
         res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         return res;
     }

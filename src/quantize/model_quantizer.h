@@ -46,6 +46,10 @@ struct ModelQuantizeOptions {
     size_t chunk_values = size_t(1) << 24;  // values converted per step (whole rows, at least one)
     ProgressFn progress;
     std::function<void(const std::string&)> log;  // llama-quantize-like lines
+
+    void emit(const std::string& line) const {
+        if (log) log(line);
+    }
 };
 
 struct ModelQuantizeResult {

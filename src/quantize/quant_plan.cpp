@@ -314,8 +314,6 @@ bool tensor_requires_imatrix(const std::string& name, GgmlType t, F ftype) {
     }
 }
 
-std::string padded_name(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
-
 // tensor_type_fallback: rows that are not whole blocks of the chosen type.
 GgmlType fallback_type(State& s, const GgufTensorInfo& t, GgmlType target, PlannedTensor& pt) {
     const int64_t ncols = t.ne[0];
@@ -497,6 +495,8 @@ void assign_output_files(QuantPlan& plan, const GgufHeader& input, const Quantiz
 }
 
 }  // namespace
+
+std::string padded_name(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 
 bool is_float_type(GgmlType t) { return t == T::F32 || t == T::F16 || t == T::BF16; }
 

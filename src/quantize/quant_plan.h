@@ -129,6 +129,9 @@ QuantPlan plan_quantization(const GgufHeader& input, const QuantizeParams& param
 // non-layer tensors first, then by layer number, then by name.
 bool llama_weight_order_less(const std::string& a, const std::string& b);
 
+// s padded with spaces to w characters, as llama-quantize pads tensor names in its log lines.
+std::string padded_name(const std::string& s, size_t w);
+
 // True for F32/F16/BF16 (types ggml does not count as quantized).
 bool is_float_type(GgmlType t);
 

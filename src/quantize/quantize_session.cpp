@@ -77,10 +77,6 @@ const float* imatrix_for(const ModelQuantizeOptions& opt, const PlannedTensor& t
                                        std::to_string(t.ne[0] * ne2) + " for " + t.name);
 }
 
-void session_log(const ModelQuantizeOptions& opt, const std::string& line) {
-    if (opt.log) opt.log(line);
-}
-
 }  // namespace
 
 QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : in_(std::move(input)), opt_(std::move(opt)) {
@@ -91,14 +87,14 @@ QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : i
                                            opt_.imatrix_exclude);
         if (opt_.imatrix) {
             opt_.imatrix = &filtered_imatrix_;
-            session_log(opt_, "have " + std::to_string(filtered_imatrix_.entries.size()) + " importance matrix entries");
+            opt_.emit("have " + std::to_string(filtered_imatrix_.entries.size()) + " importance matrix entries");
         }
     }
     QuantizeParams params = opt_.params;
     params.has_imatrix = opt_.imatrix && !opt_.imatrix->entries.empty();
     plan_ = plan_quantization(in_, params);
-    for (const auto& m : plan_.messages) session_log(opt_, m);
-    for (const auto& w : plan_.warnings) session_log(opt_, "warning: " + w);
+    for (const auto& m : plan_.messages) opt_.emit(m);
+    for (const auto& w : plan_.warnings) opt_.emit("warning: " + w);
 
     // Every imatrix problem surfaces before the first byte is written.
     weights_.assign(plan_.tensors.size(), nullptr);
@@ -113,7 +109,7 @@ QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : i
                             " one for this model with `quantlab imatrix`");
         }
     }
-    for (const auto& name : imatrix_missing_) session_log(opt_, "did not find imatrix weights for " + name);
+    for (const auto& name : imatrix_missing_) opt_.emit("did not find imatrix weights for " + name);
 
     // A plan may name types whose kernels quantlab does not have yet (it needs
     // only their layout); converting, or checking, such a tensor cannot be
@@ -199,7 +195,7 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
         write(zeros, k);
         pad -= k;
     }
-    session_log(opt_, format_tensor_line(plan_.tensors[i], i, plan_.tensors.size(), false));
+    opt_.emit(format_tensor_line(plan_.tensors[i], i, plan_.tensors.size(), false));
 }
 
 void QuantizeSession::convert_rows(size_t i, int64_t row_begin, int64_t row_end, const ReadFn& read,

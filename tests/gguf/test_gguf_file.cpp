@@ -43,7 +43,7 @@ std::vector<uint8_t> tiny_file() {
 }  // namespace
 
 TEST_CASE("reads llama.cpp's stories260K header", "[gguf]") {
-    const auto h = read_gguf_header_from_file(reference_file("stories260K-f32.gguf"));
+    const auto h = read_gguf_header_from_file(reference_path("stories260K-f32.gguf"));
     CHECK(h.version == 3);
     CHECK(h.tensors.size() == 48);
     CHECK(h.get("general.architecture").as_string() == "llama");
@@ -60,7 +60,7 @@ TEST_CASE("reads llama.cpp's stories260K header", "[gguf]") {
 }
 
 TEST_CASE("reads the mixed-type Q4_K_M file", "[gguf]") {
-    const auto h = read_gguf_header_from_file(reference_file("stories260K-q4_k_m.gguf"));
+    const auto h = read_gguf_header_from_file(reference_path("stories260K-q4_k_m.gguf"));
     CHECK(h.tensor("output.weight").type == GgmlType::Q8_0);
     CHECK(h.tensor("blk.0.ffn_down.weight").type == GgmlType::F16);
     CHECK(h.tensor("blk.0.attn_q.weight").type == GgmlType::Q5_0);
@@ -71,7 +71,7 @@ TEST_CASE("reads the mixed-type Q4_K_M file", "[gguf]") {
 TEST_CASE("rewriting a llama.cpp file reproduces it byte for byte", "[gguf]") {
     for (const char* name : {"stories260K-f32.gguf", "stories260K-q4_k_m.gguf"}) {
         INFO(name);
-        const auto file = read_bytes(reference_file(name));
+        const auto file = read_bytes(reference_path(name));
         const auto h = parse_all(file);
         GgufWriter w;
         for (const auto& [k, v] : h.kv) w.set(k, v);
@@ -90,7 +90,7 @@ TEST_CASE("rewriting a llama.cpp file reproduces it byte for byte", "[gguf]") {
 }
 
 TEST_CASE("a short prefix asks for more bytes instead of failing", "[gguf]") {
-    const auto file = read_bytes(reference_file("stories260K-f32.gguf"));
+    const auto file = read_bytes(reference_path("stories260K-f32.gguf"));
     size_t len = 64;
     int rounds = 0;
     for (;;) {

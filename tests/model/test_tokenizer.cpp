@@ -31,7 +31,7 @@ std::string read_text(const std::string& path) {
 }
 
 const Tokenizer& stories() {
-    static const Tokenizer tok = Tokenizer::from_gguf(read_gguf_header_from_file(reference_file("stories260K-f32.gguf")));
+    static const Tokenizer tok = Tokenizer::from_gguf(read_gguf_header_from_file(reference_path("stories260K-f32.gguf")));
     return tok;
 }
 
@@ -211,7 +211,7 @@ TEST_CASE("stories260K token pieces", "[tokenizer]") {
 
 TEST_CASE("eval.txt: token count and round trip", "[tokenizer]") {
     const Tokenizer& tok = stories();
-    const std::string text = read_text(reference_file("eval.txt"));
+    const std::string text = read_text(reference_path("eval.txt"));
     REQUIRE(text.size() == 20437);
 
     // The README's 10,590 tokens is the count llama-perplexity works with, and
@@ -254,7 +254,7 @@ TEST_CASE("eval.txt and its prefixes match llama-tokenize's ids", "[tokenizer]")
         }
     }
     REQUIRE(expected.size() == 10590);
-    const Ids got = tok.tokenize(read_text(reference_file("eval.txt")), true);
+    const Ids got = tok.tokenize(read_text(reference_path("eval.txt")), true);
     REQUIRE(got.size() == expected.size());
     size_t first_diff = 0;
     while (first_diff < got.size() && got[first_diff] == expected[first_diff]) ++first_diff;
@@ -287,7 +287,7 @@ TEST_CASE("eval.txt and its prefixes match llama-tokenize's ids", "[tokenizer]")
 
 TEST_CASE("eval.txt tokenizes well under 100 ms", "[tokenizer]") {
     const Tokenizer& tok = stories();
-    const std::string text = read_text(reference_file("eval.txt"));
+    const std::string text = read_text(reference_path("eval.txt"));
     double best_ms = 1e9;
     for (int run = 0; run < 3; ++run) {
         const auto t0 = std::chrono::steady_clock::now();

@@ -172,7 +172,6 @@ inline std::vector<uint8_t> tensor_bytes(const std::vector<uint8_t>& file, const
     return std::vector<uint8_t>(file.begin() + long(t.file_offset), file.begin() + long(t.file_offset + t.size_bytes));
 }
 
-
 // A fresh path under $TMPDIR (or /tmp) ending in .gguf.
 inline std::string temp_path(const std::string& tag) {
     static std::atomic<unsigned> counter{0};

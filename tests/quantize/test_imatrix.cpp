@@ -137,7 +137,7 @@ TEST_CASE("malformed imatrix files", "[quantize][imatrix][errors]") {
 }
 
 TEST_CASE("quantizing with an imatrix: weighted kernels, metadata, missing entries", "[quantize][imatrix]") {
-    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
+    const auto in = read_bytes(reference_path("stories260K-f32.gguf"));
     const GgufHeader src = parse_bytes(in);
     ImatrixData im;
     im.datasets = {"tiny.txt"};

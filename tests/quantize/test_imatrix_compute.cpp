@@ -226,7 +226,7 @@ TEST_CASE("imatrix: cancellation and bad arguments", "[imatrix]") {
 }
 
 TEST_CASE("imatrix: quantizing with the computed imatrix does not raise held-out KLD", "[imatrix]") {
-    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
+    const auto in = read_bytes(reference_path("stories260K-f32.gguf"));
     const auto base = heldout_logprobs(setup().model);
     const ImatrixData im = calibration().to_imatrix_data();
     for (LlamaFtype ft : {LlamaFtype::MOSTLY_Q4_K_M, LlamaFtype::MOSTLY_IQ4_XS}) {

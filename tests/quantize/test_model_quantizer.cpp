@@ -59,7 +59,7 @@ void require_same_model(const std::vector<uint8_t>& got, const std::vector<uint8
 }  // namespace
 
 TEST_CASE("stories260K: Q8_0, Q4_0, IQ4_NL and Q4_K_M are identical to llama-quantize's files", "[quantize][reference]") {
-    const auto in = read_bytes(reference_file(kF32));
+    const auto in = read_bytes(reference_path(kF32));
     struct Case {
         LlamaFtype f;
         const char* file;
@@ -85,7 +85,7 @@ TEST_CASE("stories260K: Q8_0, Q4_0, IQ4_NL and Q4_K_M are identical to llama-qua
             if (c.force_ffn_down_f16) o.params.tensor_types = {parse_tensor_type_override("ffn_down=f16")};
             ModelQuantizeResult r;
             const auto out = quantize_bytes(in, o, &r);
-            require_same_model(out, read_bytes(reference_file(c.file)));
+            require_same_model(out, read_bytes(reference_path(c.file)));
 
             // What we produce for ffn_down: f16, the input rounded to nearest even.
             const GgufHeader src = parse_bytes(in);
@@ -113,7 +113,7 @@ TEST_CASE("stories260K: Q8_0, Q4_0, IQ4_NL and Q4_K_M are identical to llama-qua
 }
 
 TEST_CASE("metadata: llama-quantize's two keys are appended, everything else is kept in order", "[quantize][reference]") {
-    const auto in = read_bytes(reference_file(kF32));
+    const auto in = read_bytes(reference_path(kF32));
     const auto out = quantize_bytes(in, ftype_options(LlamaFtype::MOSTLY_Q4_K_M));
     const GgufHeader a = parse_bytes(in);
     const GgufHeader b = parse_bytes(out);
@@ -131,7 +131,7 @@ TEST_CASE("metadata: llama-quantize's two keys are appended, everything else is 
 
     // Requantizing a file that has both keys moves them to the end again
     // (ggml's gguf_set_val removes and appends) and drops split keys.
-    auto q8 = read_bytes(reference_file("stories260K-q8_0.gguf"));
+    auto q8 = read_bytes(reference_path("stories260K-q8_0.gguf"));
     ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_0);
     o.params.allow_requantize = true;
     o.params.tensor_types = {parse_tensor_type_override("ffn_down=f16")};
@@ -162,7 +162,7 @@ TEST_CASE("metadata: llama-quantize's two keys are appended, everything else is 
 }
 
 TEST_CASE("Q8_0 without the f16 override fails the way llama-quantize does", "[quantize][reference][errors]") {
-    const auto in = read_bytes(reference_file(kF32));
+    const auto in = read_bytes(reference_path(kF32));
     std::vector<uint8_t> out;
     try {
         quantize_model(in.size(), memory_reader(in), memory_writer(out), ftype_options(LlamaFtype::MOSTLY_Q8_0));
@@ -175,7 +175,7 @@ TEST_CASE("Q8_0 without the f16 override fails the way llama-quantize does", "[q
 }
 
 TEST_CASE("streaming: small chunks give the same file and bounded reads", "[quantize][stream]") {
-    const auto in = read_bytes(reference_file(kF32));
+    const auto in = read_bytes(reference_path(kF32));
     const auto whole = quantize_bytes(in, ftype_options(LlamaFtype::MOSTLY_Q4_K_M));
     ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     o.chunk_values = 200;  // three 64-value rows, or one 172-value row, per step
@@ -205,7 +205,7 @@ TEST_CASE("streaming: small chunks give the same file and bounded reads", "[quan
 }
 
 TEST_CASE("dry run plans without reading tensor data or writing", "[quantize][stream]") {
-    const auto in = read_bytes(reference_file(kF32));
+    const auto in = read_bytes(reference_path(kF32));
     ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q8_0);
     o.params.dry_run = true;
     std::vector<std::string> lines;
@@ -236,7 +236,7 @@ TEST_CASE("dry run plans without reading tensor data or writing", "[quantize][st
 }
 
 TEST_CASE("progress reports every tensor, and returning false cancels", "[quantize][stream]") {
-    const auto in = read_bytes(reference_file(kF32));
+    const auto in = read_bytes(reference_path(kF32));
     ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     size_t done = 0;
     uint64_t last_written = 0;
@@ -275,13 +275,13 @@ TEST_CASE("progress reports every tensor, and returning false cancels", "[quanti
 }
 
 TEST_CASE("native files: written through .partial, nothing left on failure or cancel", "[quantize][file]") {
-    const std::string in = reference_file(kF32);
+    const std::string in = reference_path(kF32);
     const std::string out = temp_path("native");
     ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     const auto r = quantize_model_file(in, out, o);
     CHECK(exists(out));
     CHECK_FALSE(exists(out + ".partial"));
-    CHECK(read_bytes(out) == read_bytes(reference_file("stories260K-q4_k_m.gguf")));
+    CHECK(read_bytes(out) == read_bytes(reference_path("stories260K-q4_k_m.gguf")));
     CHECK(r.bytes_written == read_bytes(out).size());
     std::remove(out.c_str());
 
@@ -339,7 +339,7 @@ TEST_CASE("bad inputs are reported with typed errors", "[quantize][errors]") {
     write_file(text, {});
     CHECK(code_of(text, o) == ErrorCode::Format);
 
-    auto f32 = read_bytes(reference_file(kF32));
+    auto f32 = read_bytes(reference_path(kF32));
     f32.resize(f32.size() / 2);  // header intact, tensor data cut off
     write_file(text, f32);
     CHECK(code_of(text, o) == ErrorCode::Format);
@@ -351,9 +351,9 @@ TEST_CASE("bad inputs are reported with typed errors", "[quantize][errors]") {
     CHECK(code_of(text, o) == ErrorCode::UnsupportedArchitecture);
     std::remove(text.c_str());
 
-    CHECK(code_of(reference_file(kF32), ftype_options(LlamaFtype::MOSTLY_Q8_0)) == ErrorCode::Unsupported);
-    CHECK_THROWS_AS(quantize_model_file(reference_file(kF32), "/nonexistent-dir/out.gguf", o), Error);
-    CHECK_THROWS_AS(quantize_model_file(reference_file(kF32), reference_file(kF32), o), Error);
+    CHECK(code_of(reference_path(kF32), ftype_options(LlamaFtype::MOSTLY_Q8_0)) == ErrorCode::Unsupported);
+    CHECK_THROWS_AS(quantize_model_file(reference_path(kF32), "/nonexistent-dir/out.gguf", o), Error);
+    CHECK_THROWS_AS(quantize_model_file(reference_path(kF32), reference_path(kF32), o), Error);
 
     try {
         parse_ftype("Q4_K_Z");
@@ -364,7 +364,7 @@ TEST_CASE("bad inputs are reported with typed errors", "[quantize][errors]") {
     }
 
     // Requantizing without permission, natively.
-    CHECK(code_of(reference_file("stories260K-q8_0.gguf"), ftype_options(LlamaFtype::MOSTLY_Q4_K_M)) == ErrorCode::Unsupported);
+    CHECK(code_of(reference_path("stories260K-q8_0.gguf"), ftype_options(LlamaFtype::MOSTLY_Q4_K_M)) == ErrorCode::Unsupported);
 }
 
 TEST_CASE("values that overflow the target type fail validation like ggml's", "[quantize][errors]") {
@@ -386,7 +386,7 @@ TEST_CASE("values that overflow the target type fail validation like ggml's", "[
 }
 
 TEST_CASE("round trip: stories260K through every ftype re-parses and dequantizes to finite values", "[quantize][roundtrip]") {
-    const std::string in = reference_file(kF32);
+    const std::string in = reference_path(kF32);
     const GgufHeader src = read_gguf_header_from_file(in);
     // Q2_K_S needs an importance matrix: neutral weights for every weight tensor.
     ImatrixData neutral;
@@ -433,7 +433,7 @@ TEST_CASE("round trip: stories260K through every ftype re-parses and dequantizes
 }
 
 TEST_CASE("threads: 1, 2 and 3 threads write identical files", "[quantize][threads]") {
-    const auto stories = read_bytes(reference_file(kF32));
+    const auto stories = read_bytes(reference_path(kF32));
     const auto one = quantize_bytes(stories, ftype_options(LlamaFtype::MOSTLY_Q4_K_M, 1));
     CHECK(quantize_bytes(stories, ftype_options(LlamaFtype::MOSTLY_Q4_K_M, 2)) == one);
 

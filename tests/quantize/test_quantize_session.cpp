@@ -84,10 +84,10 @@ double peak_rss_mib() {
 
 TEST_CASE("session: tensors converted out of order by separate sessions give quantize_model's bytes",
           "[quantize][session]") {
-    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
+    const auto in = read_bytes(reference_path("stories260K-f32.gguf"));
     ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     const auto want = quantize_bytes(in, o);
-    REQUIRE(want == read_bytes(reference_file("stories260K-q4_k_m.gguf")));
+    REQUIRE(want == read_bytes(reference_path("stories260K-q4_k_m.gguf")));
 
     const ReadFn read = memory_reader(in);
     QuantizeSession a(read_gguf_header(in.size(), read), o);
@@ -144,9 +144,9 @@ std::vector<uint8_t> convert_by_rows(const std::vector<uint8_t>& in, const Model
 
 TEST_CASE("session: tensors converted as row ranges by separate sessions give quantize_model's bytes",
           "[quantize][session][rows]") {
-    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
+    const auto in = read_bytes(reference_path("stories260K-f32.gguf"));
     const ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
-    const auto want = read_bytes(reference_file("stories260K-q4_k_m.gguf"));
+    const auto want = read_bytes(reference_path("stories260K-q4_k_m.gguf"));
     for (int64_t step : {1, 7, 64, 1 << 20}) CHECK(convert_by_rows(in, o, step) == want);
 }
 
@@ -182,7 +182,7 @@ TEST_CASE("session: row ranges across expert slices keep each expert's imatrix s
 }
 
 TEST_CASE("session: a dry run plans without a layout to convert into", "[quantize][session]") {
-    const auto in = read_bytes(reference_file("stories260K-f32.gguf"));
+    const auto in = read_bytes(reference_path("stories260K-f32.gguf"));
     ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     o.params.dry_run = true;
     QuantizeSession s(read_gguf_header(in.size(), memory_reader(in)), o);

@@ -9,8 +9,6 @@
 
 namespace quantlab::test {
 
-std::string reference_path(const std::string& name) { return shared_dir() + "/reference/" + name; }
-
 std::string reference_text(const std::string& name) {
     const auto bytes = read_bytes(reference_path(name));
     return std::string(bytes.begin(), bytes.end());

@@ -9,7 +9,6 @@
 
 namespace quantlab::test {
 
-std::string reference_path(const std::string& name);
 std::string reference_text(const std::string& name);
 // Loaded once per process and cached: "f32", "q8_0", "q4_0", "q4_k_m", "iq4_nl".
 std::shared_ptr<const LlamaModel> reference_model(const std::string& variant);

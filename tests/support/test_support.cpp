@@ -15,7 +15,7 @@ std::string shared_dir() {
     return QUANTLAB_SHARED_DIR;
 }
 
-std::string reference_file(const std::string& name) { return shared_dir() + "/reference/" + name; }
+std::string reference_path(const std::string& name) { return shared_dir() + "/reference/" + name; }
 
 std::string golden_dir() { return shared_dir() + "/golden"; }
 

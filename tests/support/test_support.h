@@ -14,7 +14,7 @@ namespace quantlab::test {
 std::string shared_dir();
 std::string golden_dir();
 // A file of ../shared/reference (the stories260K GGUFs, eval.txt, expected figures).
-std::string reference_file(const std::string& name);
+std::string reference_path(const std::string& name);
 // tests/formats/golden: golden vectors from libggml kept in the repository
 // (scripts/golden-ggml.sh; override with QUANTLAB_FORMATS_GOLDEN_DIR).
 std::string formats_golden_dir();
