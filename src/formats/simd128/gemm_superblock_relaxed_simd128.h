@@ -5,16 +5,21 @@
 //
 // Panels hold int8: the weights' unsigned codes (NOT pre-scaled: scale * q
 // does not fit in a byte) and the Q8_K activations, both in the byte order
-// of i8x16_to_relaxed_lanes, plus one int16 scale per 16 values. Per
-// sub-block one or two i16x8.relaxed_dot_i8x16_i7x16_s (one pmaddubsw each in
-// x64 V8) give int16 pair sums of q * a (at most 32256 in magnitude for codes
-// below 64, so exact), and one i32x4.dot_i16x8 with the splat scale gives, in
-// lane j, scale * (sum of q * a over the positions p = 2j, 2j+1 (mod 8) of
-// the sub-block): the SIMD128 tile's sum of (scale * q) * a over the same
-// positions. Integer sums are exact, so
-// each super-block's "sumi" lanes equal the SIMD128 tile's (and the vec_dot's);
-// the bsums term and the float steps are the SIMD128 tile's own code:
-// results identical bit for bit.
+// of to_relaxed_order below, plus one int16 scale per 16 values. Each step
+// takes 32 values (two vectors): two i16x8.relaxed_dot_i8x16_i7x16_s (one
+// pmaddubsw each in x64 V8) give int16 pair sums of q * a, added in int16
+// (at most 2 * 2 * 63 * 128 = 32256 in magnitude for codes below 64, so
+// exact), and one i32x4.dot_i16x8 with the scales gives, in lane j,
+//   Q4_K/Q5_K (one 32-value sub-block per step, its scale splat):
+//     scale * (sum of q * a over the positions p = 2j, 2j+1 (mod 8));
+//   Q6_K (two 16-value sub-blocks A, B per step, int16 lanes alternating
+//     A, B, so the scale vector is sA, sB, sA, sB, ...):
+//     sA * (A's sum over p = 2j, 2j+1 (mod 8)) + sB * (B's sum over the same).
+// Either way, summed over the super-block, lane j holds the SIMD128 tile's
+// sum of (scale * q) * a over the positions 2j, 2j+1 (mod 8) of every
+// sub-block. Integer sums are exact, so each super-block's "sumi" lanes equal
+// the SIMD128 tile's (and the vec_dot's); the bsums term and the float steps
+// are the SIMD128 tile's own code: results identical bit for bit.
 #pragma once
 
 #if defined(__wasm_relaxed_simd__)
@@ -50,6 +55,28 @@ struct SuperblockBytesRows {
     }
 };
 
+// 32 values (src) into the panel's byte order (dst).
+//   Groups 2 (one scale per 32 values): each 16 in i8x16_to_relaxed_lanes
+//     order, so int16 lane k of a pmaddubsw is positions (0,1), (8,9), (2,3),
+//     (10,11), ... and pmaddwd's lane j those of p = 2j, 2j+1 (mod 8).
+//   Groups 1 (Q6_K: a scale per 16 values, sub-blocks A = src[0..15] and
+//     B = src[16..31]): 16-bit pairs of A and B interleaved, A's first
+//     eight values with B's first eight, then the last eight of each, so
+//     int16 lane 2j + 1 is B's pair wherever lane 2j is A's.
+template <int Groups>
+inline void to_relaxed_order(const void* src, int8_t* dst) {
+    const auto* b = static_cast<const uint8_t*>(src);
+    if constexpr (Groups == 2) {
+        wasm_v128_store(dst, i8x16_to_relaxed_lanes(wasm_v128_load(b)));
+        wasm_v128_store(dst + 16, i8x16_to_relaxed_lanes(wasm_v128_load(b + 16)));
+    } else {
+        const v128_t lo = wasm_v128_load(b), hi = wasm_v128_load(b + 16);
+        wasm_v128_store(dst, wasm_i16x8_shuffle(lo, hi, 0, 8, 1, 9, 2, 10, 3, 11));
+        wasm_v128_store(dst + 16, wasm_i16x8_shuffle(lo, hi, 4, 12, 5, 13, 6, 14, 7, 15));
+    }
+}
+
+template <int Groups>
 inline void unpack_q8_K_rows_relaxed(const void* a, size_t row_bytes, int64_t rows, int64_t n,
                                      SuperblockBytesRows& out) {
     const int64_t nb = n / QK_K;
@@ -58,7 +85,7 @@ inline void unpack_q8_K_rows_relaxed(const void* a, size_t row_bytes, int64_t ro
         for (int64_t i = 0; i < nb; ++i) {
             const size_t o = size_t(t * nb + i);
             int8_t* q = out.q.data() + QK_K * o;
-            for (int k = 0; k < QK_K; k += 16) wasm_v128_store(q + k, i8x16_to_relaxed_lanes(wasm_v128_load(b[i].qs + k)));
+            for (int k = 0; k < QK_K; k += 32) to_relaxed_order<Groups>(b[i].qs + k, q + k);
             out.d[o] = b[i].d;
             std::memcpy(out.aux.data() + 16 * o, b[i].bsums, sizeof b[i].bsums);
         }
@@ -90,20 +117,20 @@ inline void superblock_tile_relaxed(int64_t n, const SuperblockBytesRows& W, int
         for (int r = 0; r < R; ++r) {
             for (int t = 0; t < T; ++t) s[r][t] = wasm_i32x4_splat(0);
         }
-        for (int g = 0; g < 16; g += Groups) {
-            v128_t av[T][Groups];
+        for (int g = 0; g < 16; g += 2) {  // 32 values: the 16-value groups g, g + 1
+            v128_t av[T][2];
             for (int t = 0; t < T; ++t) {
-                for (int h = 0; h < Groups; ++h) av[t][h] = wasm_v128_load(aq[t] + 16 * (g + h));
+                for (int h = 0; h < 2; ++h) av[t][h] = wasm_v128_load(aq[t] + 16 * (g + h));
             }
             for (int r = 0; r < R; ++r) {
-                v128_t wv[Groups];
-                for (int h = 0; h < Groups; ++h) wv[h] = wasm_v128_load(wq[r] + 16 * (g + h));
-                const v128_t sc = wasm_v128_load16_splat(ws[r] + g);
+                v128_t wv[2];
+                for (int h = 0; h < 2; ++h) wv[h] = wasm_v128_load(wq[r] + 16 * (g + h));
+                // Groups 2: both groups share one scale; Groups 1: the
+                // int16 pair (scale[g], scale[g + 1]) in every 32-bit lane.
+                const v128_t sc = Groups == 2 ? wasm_v128_load16_splat(ws[r] + g) : wasm_v128_load32_splat(ws[r] + g);
                 for (int t = 0; t < T; ++t) {
-                    // Pairs of q * a in int16: at most Groups * 2 * 63 * 128 = 32256.
                     v128_t h = i16x8_relaxed_dot_i8_u7(av[t][0], wv[0]);
-                    if constexpr (Groups == 2) h = wasm_i16x8_add(h, i16x8_relaxed_dot_i8_u7(av[t][1], wv[1]));
-                    // Lane j: scale * (pair 2j + pair 2j+1), exact in int32.
+                    h = wasm_i16x8_add(h, i16x8_relaxed_dot_i8_u7(av[t][1], wv[1]));
                     s[r][t] = wasm_i32x4_add(s[r][t], wasm_i32x4_dot_i16x8(h, sc));
                 }
             }
@@ -125,7 +152,11 @@ inline void superblock_tile_relaxed(int64_t n, const SuperblockBytesRows& W, int
 }
 
 // 4 rows x 2 tokens, as the SIMD128 tile (measured against 2 x 2 and 4 x 1
-// with the activations reloaded per row: no better, in a noisy run).
+// with the activations reloaded per row: no better, in a noisy run). 3 x 2,
+// with or without a compiler barrier between rows to shorten V8's register
+// live ranges, measured 0.93-1.03x its speed for Q4_K and 1.02x for Q6_K in
+// Chromium: not worth a second tile shape (docs/benchmarks.md, "Issue 14,
+// eleventh session").
 constexpr int kRelaxedSuperblockTileRows = 4;
 constexpr int kRelaxedSuperblockTileTokens = 2;
 
@@ -160,7 +191,7 @@ void gemm_superblock_relaxed(int64_t n, const void* w, size_t w_row_bytes, int64
     if (n_rows <= 0 || n_tokens <= 0) return;
     static thread_local SuperblockBytesRows acts, panel;
     acts.resize(size_t(n_tokens), n);
-    unpack_q8_K_rows_relaxed(a, a_row_bytes, n_tokens, n, acts);
+    unpack_q8_K_rows_relaxed<Groups>(a, a_row_bytes, n_tokens, n, acts);
     constexpr int64_t RT = kRelaxedSuperblockTileRows;
     const int64_t nb = n / QK_K;
     const int64_t panel_rows = std::max<int64_t>(RT, (16384 / std::max<int64_t>(n, 1)) / RT * RT);
@@ -176,7 +207,7 @@ void gemm_superblock_relaxed(int64_t n, const void* w, size_t w_row_bytes, int64
                 unpack(b[i], codes, panel.scale.data() + 16 * o, panel.aux.data() + 16 * o, panel.d.data() + o,
                        panel.dmin.data() + o);
                 int8_t* q = panel.q.data() + QK_K * o;
-                for (int k = 0; k < QK_K; k += 16) wasm_v128_store(q + k, i8x16_to_relaxed_lanes(wasm_v128_load(codes + k)));
+                for (int k = 0; k < QK_K; k += 32) to_relaxed_order<Groups>(codes + k, q + k);
             }
         }
         for (int64_t t0 = 0; t0 < n_tokens; t0 += kRelaxedSuperblockTileTokens) {
