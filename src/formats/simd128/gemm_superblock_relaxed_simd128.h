@@ -99,7 +99,7 @@ inline void superblock_tile_relaxed(int64_t n, const SuperblockBytesRows& W, int
                                     int64_t t0, float* y, size_t y_stride, int64_t y_row0) {
     static_assert(Term == SuperblockTerm::Mins || Term == SuperblockTerm::Q6, "unsigned-code K-quants only");
     const int64_t nb = n / QK_K;
-    float unused_total = 0.0f;  // BlockTotal formats do not come here
+    float totals[R][T] = {};  // BlockTotal formats do not come here
     v128_t acc[R][T], accm[R][T];
     for (int r = 0; r < R; ++r) {
         for (int t = 0; t < T; ++t) acc[r][t] = accm[r][t] = wasm_f32x4_splat(0.0f);
@@ -135,20 +135,9 @@ inline void superblock_tile_relaxed(int64_t n, const SuperblockBytesRows& W, int
                 }
             }
         }
-        for (int r = 0; r < R; ++r) {
-            const size_t wo = size_t((r0 + r) * nb + i);
-            for (int t = 0; t < T; ++t) {
-                const size_t ao = size_t((t0 + t) * nb + i);
-                superblock_accumulate<Term>(s[r][t], A.aux.data() + 16 * ao, W.aux.data() + 16 * wo, A.d[ao], W.d[wo],
-                                            W.dmin[wo], acc[r][t], accm[r][t], unused_total);
-            }
-        }
+        superblock_accumulate_tile<Term>(s, W, r0, A, t0, nb, i, acc, accm, totals);
     }
-    for (int r = 0; r < R; ++r) {
-        for (int t = 0; t < T; ++t) {
-            y[size_t(t0 + t) * y_stride + size_t(y_row0 + r)] = superblock_result<Term>(acc[r][t], accm[r][t], 0.0f);
-        }
-    }
+    superblock_store_results<Term>(acc, accm, totals, y, y_stride, t0, y_row0);
 }
 
 // 4 rows x 2 tokens, as the SIMD128 tile (measured against 2 x 2 and 4 x 1

@@ -127,25 +127,47 @@ inline void store_i8x16_scaled(int16_t* dst, v128_t v, v128_t scale) {
 // comment): the bsums term on the vec_dot's own two vector pairs, then the
 // format's accumulation. Shared by the SIMD128 and relaxed-SIMD tiles, so
 // both apply the same operations in the same order.
+// d_a, d_w, dmin_w arrive as splats: the tile loads each once per
+// super-block and multiplies them in four lanes, which rounds exactly as the
+// scalar d_a * d_w then splat would (and saves a multiply and a broadcast per
+// row x token in V8).
 template <SuperblockTerm Term>
-inline void superblock_accumulate(v128_t sumi, const int16_t* bsums, const int16_t* wx, float d_a, float d_w,
-                                  float dmin_w, v128_t& acc, v128_t& accm, float& total) {
+inline void superblock_accumulate(v128_t sumi, const int16_t* bsums, const int16_t* wx, v128_t d_a, v128_t d_w,
+                                  v128_t dmin_w, v128_t& acc, v128_t& accm, float& total) {
     if constexpr (Term == SuperblockTerm::BlockTotal) {
-        total += float(i32x4_hsum(sumi)) * (d_a * d_w);
+        total += float(i32x4_hsum(sumi)) * wasm_f32x4_extract_lane(wasm_f32x4_mul(d_a, d_w), 0);
         return;
     }
     if constexpr (Term != SuperblockTerm::None) {
         const v128_t b = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_load(bsums), wasm_v128_load(wx)),
                                         wasm_i32x4_dot_i16x8(wasm_v128_load(bsums + 8), wasm_v128_load(wx + 8)));
         if constexpr (Term == SuperblockTerm::Mins) {
-            const float dmin = d_a * dmin_w;
-            accm = wasm_f32x4_add(accm, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(b), wasm_f32x4_splat(dmin)));
+            accm = wasm_f32x4_add(accm, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(b), wasm_f32x4_mul(d_a, dmin_w)));
         } else {  // Q6_K: values were stored unsigned; take back 32 * scale * bsum
             sumi = wasm_i32x4_sub(sumi, wasm_i32x4_shl(b, 5));
         }
     }
-    const float d = d_a * d_w;
-    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
+    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_mul(d_a, d_w)));
+}
+
+// superblock_accumulate for every row x token of a tile after super-block i
+// (Rows: SuperblockRows or the relaxed SuperblockBytesRows).
+template <SuperblockTerm Term, int R, int T, class Rows>
+inline void superblock_accumulate_tile(v128_t (&s)[R][T], const Rows& W, int64_t r0, const Rows& A, int64_t t0,
+                                       int64_t nb, int64_t i, v128_t (&acc)[R][T], v128_t (&accm)[R][T],
+                                       float (&total)[R][T]) {
+    v128_t da[T];
+    for (int t = 0; t < T; ++t) da[t] = wasm_v128_load32_splat(&A.d[size_t((t0 + t) * nb + i)]);
+    for (int r = 0; r < R; ++r) {
+        const size_t wo = size_t((r0 + r) * nb + i);
+        const v128_t dw = wasm_v128_load32_splat(&W.d[wo]);
+        const v128_t dmin = wasm_v128_load32_splat(&W.dmin[wo]);
+        for (int t = 0; t < T; ++t) {
+            const size_t ao = size_t((t0 + t) * nb + i);
+            superblock_accumulate<Term>(s[r][t], A.aux.data() + 16 * ao, W.aux.data() + 16 * wo, da[t], dw, dmin,
+                                        acc[r][t], accm[r][t], total[r][t]);
+        }
+    }
 }
 
 template <SuperblockTerm Term>
@@ -153,6 +175,28 @@ inline float superblock_result(v128_t acc, v128_t accm, float total) {
     if constexpr (Term == SuperblockTerm::BlockTotal) return total;
     if constexpr (Term == SuperblockTerm::Mins) return f32x4_hsum(acc) - f32x4_hsum(accm);
     return f32x4_hsum(acc);
+}
+
+// Writes a tile's results: y[(t0 + t) * y_stride + y_row0 + r]. Four rows
+// of a token are adjacent in y, so a 4-row tile sums them horizontally
+// together (f32x4_hsum4, the same bits) and stores them at once: with
+// 512-value rows a tile runs only two super-blocks, and the per-pair sums
+// and stores were a noticeable share of it.
+template <SuperblockTerm Term, int R, int T>
+inline void superblock_store_results(const v128_t (&acc)[R][T], const v128_t (&accm)[R][T], const float (&total)[R][T],
+                                     float* y, size_t y_stride, int64_t t0, int64_t y_row0) {
+    for (int t = 0; t < T; ++t) {
+        float* yt = y + size_t(t0 + t) * y_stride + size_t(y_row0);
+        if constexpr (R == 4 && Term != SuperblockTerm::BlockTotal) {
+            v128_t v = f32x4_hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]);
+            if constexpr (Term == SuperblockTerm::Mins) {
+                v = wasm_f32x4_sub(v, f32x4_hsum4(accm[0][t], accm[1][t], accm[2][t], accm[3][t]));
+            }
+            wasm_v128_store(yt, v);
+        } else {
+            for (int r = 0; r < R; ++r) yt[r] = superblock_result<Term>(acc[r][t], accm[r][t], total[r][t]);
+        }
+    }
 }
 
 // R rows x T tokens over all super-blocks. The rows start at r0 of panel W,
@@ -187,20 +231,9 @@ inline void superblock_tile(int64_t n, const SuperblockRows& W, int64_t r0, cons
                 for (int t = 0; t < T; ++t) s[r][t] = wasm_i32x4_add(s[r][t], wasm_i32x4_dot_i16x8(wv, av[t]));
             }
         }
-        for (int r = 0; r < R; ++r) {
-            const size_t wo = size_t((r0 + r) * nb + i);
-            for (int t = 0; t < T; ++t) {
-                const size_t ao = size_t((t0 + t) * nb + i);
-                superblock_accumulate<Term>(s[r][t], A.aux.data() + 16 * ao, W.aux.data() + 16 * wo, A.d[ao], W.d[wo],
-                                            W.dmin[wo], acc[r][t], accm[r][t], total[r][t]);
-            }
-        }
+        superblock_accumulate_tile<Term>(s, W, r0, A, t0, nb, i, acc, accm, total);
     }
-    for (int r = 0; r < R; ++r) {
-        for (int t = 0; t < T; ++t) {
-            y[size_t(t0 + t) * y_stride + size_t(y_row0 + r)] = superblock_result<Term>(acc[r][t], accm[r][t], total[r][t]);
-        }
-    }
+    superblock_store_results<Term>(acc, accm, total, y, y_stride, t0, y_row0);
 }
 
 // 4 x 2 keeps the eight int32 sums, two activation vectors and a weight

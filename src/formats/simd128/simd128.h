@@ -37,6 +37,16 @@ inline float f32x4_hsum(v128_t v) {
     return wasm_f32x4_extract_lane(v, 0);
 }
 
+// [f32x4_hsum(a), f32x4_hsum(b), f32x4_hsum(c), f32x4_hsum(d)], bit for bit:
+// lane k adds (x0 + x2) + (x1 + x3) with the operands in f32x4_hsum's order,
+// in 9 instructions instead of 4 x 4 and four extracts.
+inline v128_t f32x4_hsum4(v128_t a, v128_t b, v128_t c, v128_t d) {
+    // [a0 + a2, b0 + b2, a1 + a3, b1 + b3], and the same of c, d
+    const v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+    const v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+    return wasm_f32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+}
+
 inline int32_t i32x4_hsum(v128_t v) {
     v = wasm_i32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
     v = wasm_i32x4_add(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
