@@ -74,6 +74,28 @@ float dot_f32(const float* a, const float* b, int64_t n, KernelVariant v) {
     return main;
 }
 
+#if QUANTLAB_SIMD128
+namespace {
+// dot_f32 (SIMD128, d a multiple of 32) of q with the keys K, K + k_stride,
+// K + 2 k_stride, K + 3 k_stride, into out[0..3]: the same operations in the
+// same order for each key.
+void dot_f32_4keys_simd(const float* K, int64_t k_stride, const float* q, int64_t d, float* out) {
+    v128_t acc0[4], acc1[4];
+    for (int k = 0; k < 4; ++k) acc0[k] = acc1[k] = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < d; i += 8) {
+        const v128_t q0 = wasm_v128_load(q + i), q1 = wasm_v128_load(q + i + 4);
+        for (int k = 0; k < 4; ++k) {
+            const float* kr = K + k * k_stride + i;
+            acc0[k] = wasm_f32x4_add(acc0[k], wasm_f32x4_mul(wasm_v128_load(kr), q0));
+            acc1[k] = wasm_f32x4_add(acc1[k], wasm_f32x4_mul(wasm_v128_load(kr + 4), q1));
+        }
+    }
+    wasm_v128_store(out, simd::f32x4_hsum4(wasm_f32x4_add(acc0[0], acc1[0]), wasm_f32x4_add(acc0[1], acc1[1]),
+                                           wasm_f32x4_add(acc0[2], acc1[2]), wasm_f32x4_add(acc0[3], acc1[3])));
+}
+}  // namespace
+#endif
+
 void dot_f32_keys(const float* K, int64_t k_stride, int64_t n_keys, const float* const* q, int nq, int64_t d,
                   float* scores, KernelVariant v) {
 #if QUANTLAB_X86_KERNELS
@@ -86,8 +108,19 @@ void dot_f32_keys(const float* K, int64_t k_stride, int64_t n_keys, const float*
         }
     }
 #endif
+    int64_t j0 = 0;
+#if QUANTLAB_SIMD128
+    // Four keys at a time: each of dot_f32's vector steps loads the query
+    // once for the four, and f32x4_hsum4 sums them into adjacent scores.
+    if (v == KernelVariant::Simd128 && d % 32 == 0) {
+        j0 = n_keys & ~int64_t(3);
+        for (int k = 0; k < nq; ++k) {
+            for (int64_t j = 0; j < j0; j += 4) dot_f32_4keys_simd(K + j * k_stride, k_stride, q[k], d, scores + k * n_keys + j);
+        }
+    }
+#endif
     for (int k = 0; k < nq; ++k) {
-        for (int64_t j = 0; j < n_keys; ++j) scores[k * n_keys + j] = dot_f32(K + j * k_stride, q[k], d, v);
+        for (int64_t j = j0; j < n_keys; ++j) scores[k * n_keys + j] = dot_f32(K + j * k_stride, q[k], d, v);
     }
 }
 
@@ -216,10 +249,14 @@ void accumulate_f32_chunk_simd(float* const* acc, int64_t off, const float* v, i
     }
 }
 
+// 16 columns for one or two queries, 8 for three or four: NQ x W sums, W
+// value vectors and a weight must fit the 16 registers of x64 SSE, where V8
+// runs SIMD128 (4 x 4 sums spilled to the stack on every value row).
 template <int NQ>
 int64_t accumulate_f32_simd(float* const* acc, int64_t i, const float* v, int64_t v_stride, const float* const* w,
                             const int64_t* n, int64_t d) {
-    for (; i + 16 <= d; i += 16) accumulate_f32_chunk_simd<4, NQ>(acc, i, v, v_stride, w, n);
+    constexpr int W = NQ <= 2 ? 4 : 2;
+    for (; i + 4 * W <= d; i += 4 * W) accumulate_f32_chunk_simd<W, NQ>(acc, i, v, v_stride, w, n);
     for (; i + 4 <= d; i += 4) accumulate_f32_chunk_simd<1, NQ>(acc, i, v, v_stride, w, n);
     return i;
 }
