@@ -1,0 +1,96 @@
+// Several builds of the module side by side in ONE headless Chromium page,
+// called in alternation, so that a page's speed state (docs/benchmarks.md,
+// "Issue 14, eighth session": the same module runs at two speeds from page
+// load to page load) hits every build alike. Prints each build's min and
+// median and, per round, the first build's time divided by each build's.
+//   node scripts/bench-browser-ab.mjs <dist> <dist>... -- pp <model> <threads> <rounds> [reps]
+//       pp256 of ../shared/bench/models/synth512-<model>.gguf; per round the
+//       best of `reps` (3) runs of each build.
+//   node scripts/bench-browser-ab.mjs <dist> <dist>... -- matmul <type> <rows> <cols> <nTokens> <threads> <rounds>
+//       ql.benchMatmul in each build's threaded module.
+// A <dist> is a directory with browser.mjs and the modules: this checkout's
+// dist/ (scripts/build.sh dist), or another commit's, built in its own
+// worktree. Builds older than loadQuantlab's threads option still load.
+// A benchmark, not a test (docs/benchmarks.md, "Issue 14, eleventh session").
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startStaticServer } from './serve-web.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const argv = process.argv.slice(2);
+const split = argv.indexOf('--');
+const dists = split > 0 ? argv.slice(0, split).map((d) => resolve(d)) : [];
+const [mode, ...rest] = split > 0 ? argv.slice(split + 1) : [];
+if (dists.length < 1 || (mode !== 'pp' && mode !== 'matmul')) {
+  console.error('usage: bench-browser-ab.mjs <dist>... -- pp <model> <threads> <rounds> [reps] | matmul <type> <rows> <cols> <nTokens> <threads> <rounds>');
+  process.exit(2);
+}
+const args = rest.map((x) => (Number.isNaN(Number(x)) ? x : Number(x)));
+
+const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
+window.load = async (i, threads) => (await import('/d' + i + '/browser.mjs')).loadQuantlab({ threads });
+window.ready = true;
+</script>`;
+const site = mkdtempSync(join(tmpdir(), 'quantlab-ab-'));
+writeFileSync(join(site, 'index.html'), PAGE);
+dists.forEach((d, i) => symlinkSync(d, join(site, 'd' + i)));
+symlinkSync(resolve(root, '../shared/bench/models'), join(site, 'models'));
+const server = await startStaticServer({ root: site });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu'],
+});
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(server.url);
+  await page.waitForFunction(() => window.ready);
+  // Builds run in the order 0..n-1 in even rounds and reversed in odd ones.
+  const times = await page.evaluate(async ([n, mode, args]) => {
+    const ids = [...Array(n).keys()];
+    const out = ids.map(() => []);
+    const order = (r) => (r % 2 ? [...ids].reverse() : ids);
+    if (mode === 'pp') {
+      const [model, threads, rounds, reps = 3] = args;
+      const runs = [];
+      for (const i of ids) {
+        const ql = await window.load(i, threads);
+        const m = await ql.loadModel(await (await fetch(`/models/synth512-${model}.gguf`)).blob(), { nCtx: 512, threads });
+        let tokens = Array.from(m.tokenize('Once upon a time there was a little girl who lived in a village near the forest.'));
+        while (tokens.length < 256) tokens = tokens.concat(tokens.slice(1));
+        tokens = tokens.slice(0, 256);
+        for (let k = 0; k < 3; k++) m.evaluate(tokens, { reset: true });  // warm-up: V8 tiers up
+        runs.push(() => m.evaluate(tokens, { reset: true }));
+      }
+      for (let r = 0; r < rounds; r++) {
+        for (const i of order(r)) {
+          let best = Infinity;
+          for (let k = 0; k < reps; k++) best = Math.min(best, runs[i]());
+          out[i].push(best);
+        }
+      }
+    } else {
+      const [type, rows, cols, nTokens, threads, rounds] = args;
+      const qls = [];
+      for (const i of ids) qls.push(await window.load(i, Math.max(2, threads)));
+      for (let r = 0; r < rounds; r++) {
+        for (const i of order(r)) out[i].push(qls[i].benchMatmul(type, { rows, cols, nTokens, threads, minMs: 200 }).seconds * 1e3);
+      }
+    }
+    return out;
+  }, [dists.length, mode, args]);
+  const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  console.log(`${mode} ${rest.join(' ')}: ms per run; ratio = build 0's time / this build's, per round`);
+  dists.forEach((d, i) => {
+    const ratios = times[i].map((t, r) => times[0][r] / t).sort((a, b) => a - b);
+    console.log(`  ${i} ${d}: min ${Math.min(...times[i]).toFixed(3)} median ${median(times[i]).toFixed(3)}` +
+      (i ? `; ratio median ${median(ratios).toFixed(3)} [${ratios.map((x) => x.toFixed(2)).join(' ')}]` : ''));
+  });
+} finally {
+  await browser.close();
+  await server.close();
+  rmSync(site, { recursive: true });
+}
