@@ -11,6 +11,8 @@
 // A <dist> is a directory with browser.mjs and the modules: this checkout's
 // dist/ (scripts/build.sh dist), or another commit's, built in its own
 // worktree. Builds older than loadQuantlab's threads option still load.
+// <dist>@<threads> runs that entry at its own thread count (pp only), so
+// dist@1 dist@2 compares one thread with two in the same page.
 // A benchmark, not a test (docs/benchmarks.md, "Issue 14, eleventh session").
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +24,9 @@ import { startStaticServer } from './serve-web.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
 const split = argv.indexOf('--');
-const dists = split > 0 ? argv.slice(0, split).map((d) => resolve(d)) : [];
+const entries = split > 0 ? argv.slice(0, split) : [];
+const dists = entries.map((e) => resolve(e.replace(/@\d+$/, '')));
+const entryThreads = entries.map((e) => (/@(\d+)$/.test(e) ? Number(e.match(/@(\d+)$/)[1]) : 0));
 const [mode, ...rest] = split > 0 ? argv.slice(split + 1) : [];
 if (dists.length < 1 || (mode !== 'pp' && mode !== 'matmul')) {
   console.error('usage: bench-browser-ab.mjs <dist>... -- pp <model> <threads> <rounds> [reps] | matmul <type> <rows> <cols> <nTokens> <threads> <rounds>');
@@ -49,7 +53,7 @@ try {
   await page.goto(server.url);
   await page.waitForFunction(() => window.ready);
   // Builds run in the order 0..n-1 in even rounds and reversed in odd ones.
-  const times = await page.evaluate(async ([n, mode, args]) => {
+  const times = await page.evaluate(async ([n, mode, args, entryThreads]) => {
     const ids = [...Array(n).keys()];
     const out = ids.map(() => []);
     const order = (r) => (r % 2 ? [...ids].reverse() : ids);
@@ -57,8 +61,9 @@ try {
       const [model, threads, rounds, reps = 3] = args;
       const runs = [];
       for (const i of ids) {
-        const ql = await window.load(i, threads);
-        const m = await ql.loadModel(await (await fetch(`/models/synth512-${model}.gguf`)).blob(), { nCtx: 512, threads });
+        const t = entryThreads[i] || threads;
+        const ql = await window.load(i, t);
+        const m = await ql.loadModel(await (await fetch(`/models/synth512-${model}.gguf`)).blob(), { nCtx: 512, threads: t });
         let tokens = Array.from(m.tokenize('Once upon a time there was a little girl who lived in a village near the forest.'));
         while (tokens.length < 256) tokens = tokens.concat(tokens.slice(1));
         tokens = tokens.slice(0, 256);
@@ -81,12 +86,12 @@ try {
       }
     }
     return out;
-  }, [dists.length, mode, args]);
+  }, [dists.length, mode, args, entryThreads]);
   const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
   console.log(`${mode} ${rest.join(' ')}: ms per run; ratio = build 0's time / this build's, per round`);
-  dists.forEach((d, i) => {
+  dists.forEach((_, i) => {
     const ratios = times[i].map((t, r) => times[0][r] / t).sort((a, b) => a - b);
-    console.log(`  ${i} ${d}: min ${Math.min(...times[i]).toFixed(3)} median ${median(times[i]).toFixed(3)}` +
+    console.log(`  ${i} ${entries[i]}: min ${Math.min(...times[i]).toFixed(3)} median ${median(times[i]).toFixed(3)}` +
       (i ? `; ratio median ${median(ratios).toFixed(3)} [${ratios.map((x) => x.toFixed(2)).join(' ')}]` : ''));
   });
 } finally {
