@@ -43,7 +43,7 @@ const Command kCommands[] = {
      "[--type T] [--rows 4096] [--cols 4096] [-n 1] [--min-ms 250] [--scalar] [-t N] (GFLOP/s vs F32)"},
     {"imatrix", quantlab::cli::run_imatrix, "-m M.gguf -f text.txt [-c CTX] [--chunks N] [--process-output] [-t N] -o out.gguf"},
     {"sensitivity", quantlab::cli::run_sensitivity,
-     "-m M.gguf -f calib.txt [--types T,...] [--exact|--proxy] [--chunks N] [-c CTX] [--imatrix F] [-o out.json]"},
+     "-m M.gguf -f calib.txt [--types T,...] [--exact|--proxy] [--chunks N] [-c CTX] [--imatrix F] [-o out.json] [-t N]"},
     {"stories", quantlab::cli::run_stories, "--split train|eval --words N [--seed S] [-o FILE] (the built-in model's data)"},
     {"train", quantlab::cli::run_train, "[--corpus-words N | --text FILE] [--steps N | --minutes M] [--out M.gguf] [-t N] (--help)"},
 };

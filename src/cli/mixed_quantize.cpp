@@ -97,6 +97,7 @@ int run_mixed_quantize(ModelQuantizeOptions opt, const std::string& imatrix_path
     so.add_bos = tok.add_bos_default();
     so.bos = tok.bos();
     so.dataset = calib_path;
+    so.threads = opt.threads;  // the scan computes on as many threads as the quantization
     ImatrixData given;
     if (!imatrix_path.empty()) {
         given = read_imatrix_file(imatrix_path);

@@ -43,7 +43,8 @@ const char kHelp[] =
     "  --verify-chunks N  chunks after the measured ones that plans are verified and refined on (default 0:\n"
     "                     the measured ones)\n"
     "  --refine N         rounds of measured neighbour moves after verifying each plan (default 0: none)\n"
-    "  --unrefined        also write each plan verified without refinement (DIR/plan-<target>.unrefined.json)\n";
+    "  --unrefined        also write each plan verified without refinement (DIR/plan-<target>.unrefined.json)\n"
+    "  -t N               threads (default: one per physical core; the figures do not depend on it)\n";
 
 // Default exact measure up to this size: a full scan of the built-in model
 // (3.7M parameters) takes seconds; one of 20M parameters some minutes.
@@ -141,6 +142,7 @@ int run_sensitivity(int argc, char** argv) {
     so.bos = tok.bos();
     so.dataset = args.get("-f");
     so.variant = args.has("--scalar") ? KernelVariant::Ref : default_kernel_variant();
+    so.threads = args.threads();
     ImatrixData imatrix;
     if (args.has("--imatrix")) {
         imatrix = read_imatrix_file(args.get("--imatrix"));
@@ -151,9 +153,9 @@ int run_sensitivity(int argc, char** argv) {
     scan.run(ScanProgressLine());
     const SensitivityResult& r = scan.result();
 
-    std::printf("%s sensitivity of %s: %lld chunks of %lld tokens, %lld scored positions, base PPL %.4f, %.1f s\n",
+    std::printf("%s sensitivity of %s: %lld chunks of %lld tokens, %lld scored positions, base PPL %.4f, %.1f s, %d threads\n",
                 r.exact ? "exact (KLD)" : "proxy", args.get("-m").c_str(), (long long)r.n_chunks, (long long)r.n_ctx,
-                (long long)r.n_scored, r.base_ppl, r.seconds);
+                (long long)r.n_scored, r.base_ppl, r.seconds, r.threads);
     for (int pass = 0; pass < (r.exact ? 2 : 1); ++pass) {
         const bool kld = r.exact && pass == 0;
         std::printf("\n%s\n%-28s", kld ? "mean KL divergence from the unmodified model (quantizing that tensor alone)"

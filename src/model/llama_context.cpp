@@ -46,7 +46,7 @@ LlamaContext::LlamaContext(std::shared_ptr<const LlamaModel> model, const Contex
     assign_checked(ffn_, {nb, p.n_embd}, scratch);     // [n][E]
     assign_checked(rope_cos_, {nb, p.n_rot / 2}, scratch);  // [n][n_rot/2] rotary angles per position
     assign_checked(rope_sin_, {nb, p.n_rot / 2}, scratch);
-    pool_ = std::make_unique<ThreadPool>(resolve_thread_count(opt.threads));
+    pool_ = opt.pool ? opt.pool : std::make_shared<ThreadPool>(resolve_thread_count(opt.threads));
     attn_scratch_.resize(size_t(pool_->size()));
 }
 

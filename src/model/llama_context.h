@@ -22,6 +22,11 @@ struct ContextOptions {
     // per-token steps by tokens); 0 = one per physical core. Logits are the
     // same bit for bit for any count.
     int threads = 0;
+    // Share this pool instead of starting one (threads is then ignored). The
+    // contexts on one pool must be used one after the other, never at once.
+    // A second pool would hold its own workers: in the browser, whose Web
+    // Workers are all started up front, it would get none.
+    std::shared_ptr<ThreadPool> pool = nullptr;
 };
 
 class LlamaContext {
@@ -44,6 +49,8 @@ public:
     // The context's pool, for work around decode() (perplexity scoring) and
     // inside the matmul observer (imatrix sums); never from inside a task.
     ThreadPool& pool() const { return *pool_; }
+    // The same, for another context to share (ContextOptions::pool).
+    std::shared_ptr<ThreadPool> shared_pool() const { return pool_; }
 
     // Sees the input rows of every weight multiplication, just before it runs
     // (the activations llama-imatrix collects). x is [n_tokens][w.n_in] and is
@@ -118,7 +125,7 @@ private:
         int64_t r0, r1;
     };
     std::vector<MulSlice> mul_slices_;
-    std::unique_ptr<ThreadPool> pool_;
+    std::shared_ptr<ThreadPool> pool_;
 };
 
 }  // namespace quantlab

@@ -85,7 +85,8 @@ MatmulBenchResult bench_matmul(const TypeTraits& t, const MatmulBenchOptions& op
 
     // y = W·x as LlamaContext::mul runs it: activations quantized once, then
     // row slices (edges at multiples of 12 rows, the x86 tiles) on the pool.
-    ThreadPool pool(resolve_thread_count(opt.threads));
+    const std::shared_ptr<ThreadPool> owned = opt.pool ? opt.pool : std::make_shared<ThreadPool>(resolve_thread_count(opt.threads));
+    ThreadPool& pool = *owned;
     aq.resize(size_t(opt.n_tokens) * activation_row_bytes(m));
     const int64_t parts = pool.size();
     auto once = [&] {

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "formats/type_traits.h"
+#include "parallel/thread_pool.h"
 
 namespace quantlab {
 
@@ -21,6 +23,7 @@ struct MatmulBenchOptions {
     uint32_t seed = 1;
     KernelVariant variant = default_kernel_variant();
     int threads = 1;               // a pool of this size splits the rows (0 = one per physical core)
+    std::shared_ptr<ThreadPool> pool = nullptr;  // or this pool (threads is then ignored)
     double (*clock)() = nullptr;   // seconds; null = the steady clock (tests pass a coarse or jumping one)
 };
 

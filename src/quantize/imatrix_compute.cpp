@@ -66,19 +66,19 @@ void ImatrixCollector::observe(const WeightMatrix& w, const float* x, int64_t n_
     if (n_tokens < kMinRows || !wanted(w.name, opt_.process_output)) return;
     Accum& a = acc_[w.name];
     if (a.sum2.empty()) a.sum2.assign(size_t(w.n_in), 0.0);
-    const int64_t n_in = w.n_in;
-    // Columns on the context's threads; each column still adds its tokens
-    // in order, so the sums do not depend on the thread count.
-    ThreadPool& pool = ctx_.pool();
+    add_column_squares(ctx_.pool(), x, n_tokens, w.n_in, a.sum2.data());
+    a.count += n_tokens;
+}
+
+void add_column_squares(ThreadPool& pool, const float* x, int64_t n_tokens, int64_t n_in, double* sum2) {
     const int64_t tasks = n_in * n_tokens >= (int64_t(1) << 15) ? pool.size() : 1;
     pool.run(tasks, [&](int64_t task, int) {
         const TaskRange cols = task_range(n_in, tasks, task, 16);
         for (int64_t t = 0; t < n_tokens; ++t) {
             const float* row = x + t * n_in;
-            for (int64_t j = cols.begin; j < cols.end; ++j) a.sum2[size_t(j)] += double(row[j]) * double(row[j]);
+            for (int64_t j = cols.begin; j < cols.end; ++j) sum2[j] += double(row[j]) * double(row[j]);
         }
     });
-    a.count += n_tokens;
 }
 
 void ImatrixCollector::step() {

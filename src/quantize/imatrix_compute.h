@@ -83,6 +83,12 @@ private:
     std::map<std::string, Accum> acc_;
 };
 
+// sum2[j] += x[t][j]^2 over the n_tokens rows of x ([n_tokens][n_in]): the
+// statistics llama-imatrix collects at a matrix's input. Columns go to the
+// pool's threads; each column still adds its rows in order, so the sums do
+// not depend on the thread count.
+void add_column_squares(ThreadPool& pool, const float* x, int64_t n_tokens, int64_t n_in, double* sum2);
+
 ImatrixResult compute_imatrix(LlamaContext& ctx, const std::vector<int32_t>& tokens, const ImatrixOptions& opt);
 
 // llama-imatrix's GGUF layout: general.type = "imatrix", imatrix.datasets,

@@ -16,6 +16,26 @@ namespace quantlab {
 
 namespace {
 
+// fn(begin, end) over contiguous pieces of [0, n) on the pool's threads.
+// Callers write disjoint outputs and add them up afterwards in order, so no
+// figure depends on the thread count.
+template <class Fn>
+void for_ranges(ThreadPool& pool, int64_t n, const Fn& fn) {
+    const int64_t tasks = std::min<int64_t>(n, 4 * int64_t(pool.size()));
+    if (tasks <= 1) {
+        if (n > 0) fn(int64_t(0), n);
+        return;
+    }
+    pool.run(tasks, [&](int64_t task, int) {
+        const TaskRange r = task_range(n, tasks, task);
+        fn(r.begin, r.end);
+    });
+}
+
+}  // namespace
+
+namespace {
+
 // "blk.3.ffn_down.weight" -> (3, "ffn_down"); "output.weight" -> (-1, "output").
 void split_name(const std::string& name, int& layer, std::string& kind) {
     layer = -1;
@@ -168,6 +188,8 @@ SensitivityScan::SensitivityScan(std::shared_ptr<LlamaModel> model, std::vector<
     co.n_ctx = opt_.n_ctx;
     co.n_batch = opt_.n_ctx;
     co.variant = opt_.variant;
+    co.threads = opt_.threads;
+    co.pool = opt_.pool;
     ctx_ = std::make_unique<LlamaContext>(model_, co);
 
     if (opt_.imatrix) imatrix_ = *opt_.imatrix;
@@ -177,6 +199,7 @@ SensitivityScan::SensitivityScan(std::shared_ptr<LlamaModel> model, std::vector<
     if (opt_.imatrix) reject_without_imatrix();
     if (res_.tensors.empty()) throw Error(ErrorCode::InvalidArgument, "the model has no tensor to quantize");
     res_.exact = opt_.exact;
+    res_.threads = ctx_->threads();
     res_.n_ctx = opt_.n_ctx;
     res_.n_chunks = opt_.n_chunks;
     act_sum2_.resize(res_.tensors.size());
@@ -295,9 +318,7 @@ void SensitivityScan::base_step() {
         if (it == index.end()) return;
         std::vector<double>& s = act_sum2_[it->second];
         s.resize(size_t(w.n_in), 0.0);
-        for (int64_t r = 0; r < rows; ++r) {
-            for (int64_t j = 0; j < w.n_in; ++j) s[size_t(j)] += double(x[r * w.n_in + j]) * double(x[r * w.n_in + j]);
-        }
+        add_column_squares(ctx_->pool(), x, rows, w.n_in, s.data());
         act_rows_[it->second] += rows;
     });
     if (opt_.exact) {
@@ -380,7 +401,9 @@ const std::vector<float>& SensitivityScan::source(size_t tensor) {
     src_.resize(size_t(ne0 * ne1));
     const uint8_t* base = model_->data() + info.offset;
     const size_t rs = row_size(tr, ne0);
-    for (int64_t r = 0; r < ne1; ++r) tr.ref.dequantize_row(base + size_t(r) * rs, src_.data() + r * ne0, ne0);
+    for_ranges(ctx_->pool(), ne1, [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) tr.ref.dequantize_row(base + size_t(r) * rs, src_.data() + r * ne0, ne0);
+    });
     src_index_ = tensor;
     return src_;
 }
@@ -392,6 +415,7 @@ std::vector<uint8_t> SensitivityScan::quantize_tensor(size_t tensor, GgmlType ty
     QuantizeOptions qo;
     qo.n_per_row = t.ne[0];
     qo.variant = opt_.variant;
+    qo.pool = &ctx_->pool();  // the same bytes for any thread count
     // As QuantizeSession: the entry of this tensor when its length fits.
     if (const std::vector<float>* w = imatrix_.find(t.name)) {
         if (int64_t(w->size()) == t.ne[0]) {
@@ -412,16 +436,24 @@ int SensitivityScan::first_layer(const TensorSensitivity& t) const {
 }
 
 double SensitivityScan::chunk_kld(const Chunk& c, const std::vector<float>& logits, double* nll) const {
-    const int64_t V = model_->hparams().n_vocab, n = opt_.n_ctx;
-    std::vector<float> lp(static_cast<size_t>(V));
+    const int64_t V = model_->hparams().n_vocab, first = opt_.first_scored, m = opt_.n_ctx - 1 - first;
+    // Positions on the pool's threads, added up in position order.
+    std::vector<double> k(static_cast<size_t>(m)), next_lp(static_cast<size_t>(m));
+    for_ranges(ctx_->pool(), m, [&](int64_t b, int64_t e) {
+        std::vector<float> lp(static_cast<size_t>(V));
+        for (int64_t p = b; p < e; ++p) {
+            const size_t at = size_t(p * V);
+            log_softmax(&logits[size_t((first + p) * V)], V, lp.data());
+            double kp = 0.0;
+            for (int64_t i = 0; i < V; ++i) kp += double(c.base_p[at + size_t(i)]) * double(c.base_lp[at + size_t(i)] - lp[size_t(i)]);
+            k[size_t(p)] = kp;
+            next_lp[size_t(p)] = double(lp[size_t(c.next[size_t(p)])]);
+        }
+    });
     double kld = 0.0;
-    for (int64_t j = opt_.first_scored; j < n - 1; ++j) {
-        const size_t at = size_t((j - opt_.first_scored) * V);
-        log_softmax(&logits[size_t(j * V)], V, lp.data());
-        double k = 0.0;
-        for (int64_t i = 0; i < V; ++i) k += double(c.base_p[at + size_t(i)]) * double(c.base_lp[at + size_t(i)] - lp[size_t(i)]);
-        kld += k;
-        if (nll) *nll -= double(lp[size_t(c.next[size_t(j - opt_.first_scored)])]);
+    for (int64_t p = 0; p < m; ++p) {
+        kld += k[size_t(p)];
+        if (nll) *nll -= next_lp[size_t(p)];
     }
     return kld;
 }
@@ -453,20 +485,29 @@ void SensitivityScan::cell_step(size_t tensor, size_t cell) {
     const double rows_seen = double(std::max<int64_t>(1, act_rows_[tensor]));
     double tokens_seen = 0.0;
     for (double f : token_freq_) tokens_seen += f;
-    std::vector<float> y(static_cast<size_t>(ne0));
+    // Rows on the pool's threads, added up in row order.
+    std::vector<double> row_sq(static_cast<size_t>(ne1)), row_w(static_cast<size_t>(ne1));
+    for_ranges(ctx_->pool(), ne1, [&](int64_t b, int64_t e) {
+        std::vector<float> y(static_cast<size_t>(ne0));
+        for (int64_t r = b; r < e; ++r) {
+            tr.ref.dequantize_row(q.data() + size_t(r) * rs, y.data(), ne0);
+            const float* xr = x.data() + r * ne0;
+            double sq = 0.0, w = 0.0;
+            for (int64_t i = 0; i < ne0; ++i) {
+                const double d = double(xr[i]) - double(y[size_t(i)]);
+                sq += d * d;
+                if (!a2.empty()) w += a2[size_t(i)] / rows_seen * d * d;
+            }
+            row_sq[size_t(r)] = sq;
+            row_w[size_t(r)] = w;
+        }
+    });
     double proxy = 0.0;
     for (int64_t r = 0; r < ne1; ++r) {
-        tr.ref.dequantize_row(q.data() + size_t(r) * rs, y.data(), ne0);
-        const float* xr = x.data() + r * ne0;
-        double row_sq = 0.0, row_w = 0.0;
-        for (int64_t i = 0; i < ne0; ++i) {
-            const double d = double(xr[i]) - double(y[size_t(i)]);
-            row_sq += d * d;
-            if (!a2.empty()) row_w += a2[size_t(i)] / rows_seen * d * d;
-        }
-        proxy += row_w;  // as the input of a multiplication (output.weight, or a tied token_embd)
-        if (is_embd && tokens_seen > 0 && size_t(r) < token_freq_.size()) proxy += token_freq_[size_t(r)] / tokens_seen * row_sq;
-        if (a2.empty() && !is_embd) proxy += row_sq / double(ne0);  // no statistics: plain MSE per value
+        const double sq = row_sq[size_t(r)];
+        proxy += row_w[size_t(r)];  // as the input of a multiplication (output.weight, or a tied token_embd)
+        if (is_embd && tokens_seen > 0 && size_t(r) < token_freq_.size()) proxy += token_freq_[size_t(r)] / tokens_seen * sq;
+        if (a2.empty() && !is_embd) proxy += sq / double(ne0);  // no statistics: plain MSE per value
     }
     c.proxy = proxy;
 

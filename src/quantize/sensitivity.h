@@ -78,6 +78,12 @@ struct SensitivityOptions {
     bool add_bos = true;           // each chunk starts with BOS, as llama-perplexity's
     int32_t bos = 1;
     KernelVariant variant = default_kernel_variant();
+    // Threads of the scan's engine context, candidate quantization, the
+    // proxy and the KLD sums (0: one per physical core); or a pool to borrow
+    // (ContextOptions::pool), as the JS API does with the model's. The
+    // figures are the same bit for bit for any count.
+    int threads = 0;
+    std::shared_ptr<ThreadPool> pool = nullptr;
 };
 
 struct SensitivityCell {
@@ -108,6 +114,7 @@ struct SensitivityResult {
     double base_ppl = 0.0;                   // of the unmodified model on the scored positions
     bool imatrix_computed = false;
     double seconds = 0.0;
+    int threads = 1;                         // the scan's (its engine context's pool)
 };
 
 struct SensitivityProgress {

@@ -514,3 +514,54 @@ TEST_CASE("sensitivity: imatrix-only formats are off for tensors the importance 
     }
     REQUIRE(measured == 29);
 }
+
+TEST_CASE("sensitivity: the figures do not depend on the thread count or on sharing a pool", "[mixed][scan][threads]") {
+    const Calib c = calib();
+    SensitivityOptions o = scan_options(c);
+    o.types = {T("q4_0"), T("q8_0")};
+    o.n_chunks = 1;
+    o.verify_chunks = 1;
+    o.imatrix_chunks = 2;
+    struct Run {
+        SensitivityResult result;
+        ImatrixData imatrix;
+        MixMeasurement mix;
+        int threads;
+    };
+    auto scan_with = [&](int threads, std::shared_ptr<ThreadPool> pool) {
+        SensitivityOptions so = o;
+        so.threads = threads;
+        so.pool = std::move(pool);
+        SensitivityScan scan(c.model, c.tokens, so);
+        scan.run();
+        const MixMeasurement mix = scan.measure_mix({{"blk.0.attn_q.weight", T("q4_0")}, {"output.weight", T("q8_0")}});
+        return Run{scan.result(), scan.imatrix(), mix, scan.result().threads};
+    };
+    const Run one = scan_with(1, nullptr);
+    REQUIRE(one.threads == 1);
+    REQUIRE(one.mix.kld > 0);
+    ContextOptions co;
+    co.threads = 2;
+    const LlamaContext owner(c.model, co);  // the pool a second context shares, as the JS scan does the model's
+    const Run three = scan_with(3, nullptr), shared = scan_with(3, owner.shared_pool());
+    REQUIRE(three.threads == 3);
+    REQUIRE(shared.threads == 2);  // the shared pool's size, not the option
+    for (const Run& other : {three, shared}) {
+        REQUIRE(other.result.base_ppl == one.result.base_ppl);
+        REQUIRE(other.result.tensors.size() == one.result.tensors.size());
+        for (size_t t = 0; t < one.result.tensors.size(); ++t) {
+            for (size_t k = 0; k < one.result.tensors[t].cells.size(); ++k) {
+                const SensitivityCell &a = one.result.tensors[t].cells[k], &b = other.result.tensors[t].cells[k];
+                INFO(one.result.tensors[t].name << " " << k);
+                REQUIRE(a.rejected == b.rejected);
+                if (!a.rejected.empty()) continue;
+                REQUIRE(b.proxy == a.proxy);
+                REQUIRE((std::isnan(a.kld) ? std::isnan(b.kld) : b.kld == a.kld));
+            }
+        }
+        REQUIRE(other.imatrix.entries.size() == one.imatrix.entries.size());
+        for (const auto& [name, e] : one.imatrix.entries) REQUIRE(*other.imatrix.find(name) == e);
+        REQUIRE(other.mix.kld == one.mix.kld);
+        REQUIRE(other.mix.ppl == one.mix.ppl);
+    }
+}
