@@ -133,6 +133,7 @@ public:
             co.n_batch = 512;
             co.variant = kernel == "ref" ? KernelVariant::Ref : default_kernel_variant();
             co.threads = int(threads);
+            co.pool = shared_thread_pool(co.threads);  // the module's pool of that size (parallel/thread_pool.h)
             imat_.reset();  // its observer lives on the old context
             ctx_ = std::make_unique<LlamaContext>(model_, co);
             return info();
@@ -436,6 +437,7 @@ public:
         return model_;
     }
     const Tokenizer& loaded_tokenizer() const { return tokenizer(); }
+    std::shared_ptr<ThreadPool> pool() { return context().shared_pool(); }
     // This engine's address, for other embind classes (engine_access.h): a
     // pointer to a class another file sees only declared cannot cross embind.
     double handle() const { return double(reinterpret_cast<uintptr_t>(this)); }
@@ -526,6 +528,7 @@ Engine& quantlab::bindings::engine_from_handle(double handle) {
 }
 std::shared_ptr<LlamaModel> quantlab::bindings::engine_model(Engine& e) { return e.model(); }
 const Tokenizer& quantlab::bindings::engine_tokenizer(Engine& e) { return e.loaded_tokenizer(); }
+std::shared_ptr<quantlab::ThreadPool> quantlab::bindings::engine_pool(Engine& e) { return e.pool(); }
 
 EMSCRIPTEN_BINDINGS(quantlab_engine) {
     emscripten::function("parseGguf", &parse_gguf);

@@ -114,6 +114,7 @@ val sensitivity_object(const SensitivityResult& r) {
     o.set("basePpl", r.base_ppl);
     o.set("imatrixComputed", r.imatrix_computed);
     o.set("seconds", r.seconds);
+    o.set("threads", r.threads);
     val tensors = val::array();
     for (const auto& t : r.tensors) {
         val ti = val::object();
@@ -180,6 +181,7 @@ public:
             so.n_chunks = count(o, "chunks", 2);
             so.imatrix_chunks = count(o, "imatrixChunks", -1);
             so.first_scored = count(o, "firstScored", 0);
+            so.pool = bindings::engine_pool(engine);  // the model's threads
             so.add_bos = tok.add_bos_default();
             so.bos = tok.bos();
             calibration_ = has(o, "calibrationName") ? o["calibrationName"].as<std::string>() : "calibration.txt";

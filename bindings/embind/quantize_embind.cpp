@@ -201,8 +201,10 @@ public:
             if (!threads.isUndefined() && !threads.isNull()) {
                 mo.threads = int(bindings::int_arg(threads.as<double>(), "threads", 0, 256));
             }
+            mo.shared_pool = true;  // the module's pool of that size, shared with its models
             session_ = std::make_unique<QuantizeSession>(std::move(model.header), std::move(mo));
             o.set("plan", plan_object());
+            o.set("threads", session_->threads());  // the pool that converts rows here
             return o;
         });
     }

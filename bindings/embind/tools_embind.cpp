@@ -42,6 +42,7 @@ val bench_matmul_of(const std::string& type, const val& o) {
         opt.max_reps = int_field(o, "maxReps", opt.max_reps);
         opt.seed = uint32_t(int_field(o, "seed", opt.seed));
         opt.threads = int(bindings::int_arg(double(int_field(o, "threads", opt.threads)), "threads", 0, 256));
+        opt.pool = shared_thread_pool(opt.threads);  // shared with the module's models
         const int64_t min_ms = int_field(o, "minMs", int64_t(opt.min_seconds * 1000));
         if (min_ms < 0) throw Error(ErrorCode::InvalidArgument, "minMs must be non-negative");
         opt.min_seconds = double(min_ms) / 1000.0;

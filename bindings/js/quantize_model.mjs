@@ -333,20 +333,21 @@ export async function quantizeModel(ql, input, options = {}) {
     // Grow each file's header prefix until every one parses.
     const sizes = srcs.map((src) => src.size);
     const prefixes = await Promise.all(srcs.map((src) => src.read(0, Math.min(src.size, 1 << 20))));
-    let plan;
+    let plan, sessionThreads;
     for (;;) {
       ql._check(); // reading may have let ql.terminate() run: no wasm call after it
       const r = beginSession(m, prefixes, sizes, opts, imatrix, session);
       session = r.session;
       if (r.begun.complete) {
         plan = r.begun.plan;
+        sessionThreads = r.begun.threads;
         break;
       }
       const k = r.begun.part;
       if (!(r.begun.bytesNeeded > prefixes[k].length)) fail('Format', 'invalid GGUF: header is truncated');
       prefixes[k] = await srcs[k].read(0, r.begun.bytesNeeded);
     }
-    if (plan.dryRun) return { plan, bytesWritten: 0, seconds: (performance.now() - t0) / 1000 };
+    if (plan.dryRun) return { plan, bytesWritten: 0, seconds: (performance.now() - t0) / 1000, threads: sessionThreads };
 
     const tensors = plan.tensors;
     const n = tensors.length;
@@ -455,7 +456,8 @@ export async function quantizeModel(ql, input, options = {}) {
     // Only now does any output become final (a path is renamed from .partial).
     const blobs = [];
     for (const sink of sinks) blobs.push(await sink.close());
-    const result = { plan, bytesWritten, seconds: (performance.now() - t0) / 1000 };
+    // Converter workers run the single-threaded module, one thread each.
+    const result = { plan, bytesWritten, seconds: (performance.now() - t0) / 1000, threads: workers <= 1 ? sessionThreads : pool.length };
     if (plan.splitOutput) {
       result.files = sinks.map((sink, k) => ({ name: sink.name, size: plan.outputFiles[k].size, ...(blobs[k] ? { blob: blobs[k] } : {}) }));
     } else if (blobs[0]) {

@@ -476,6 +476,12 @@ export interface QuantizeModelResult {
   /** All output files together. */
   bytesWritten: number;
   seconds: number;
+  /**
+   * Threads that converted rows: the module's pool for workers: 1 (shared
+   * with the module's models, so a loaded model does not leave it one
+   * thread), or one per converter worker.
+   */
+  threads: number;
   /** The whole file, when no output was given (not for split outputs). */
   blob?: Blob;
   /** Split outputs: every file, with a Blob when no output was given. */
@@ -561,6 +567,8 @@ export interface SensitivityResult {
   basePpl: number;
   imatrixComputed: boolean;
   seconds: number;
+  /** Threads the scan ran on: the model's (`model.info.threads`), whose pool it shares. */
+  threads: number;
   tensors: TensorSensitivity[];
   /** Spearman's rho of the proxy against the exact KLD over tensors, per type and "all". */
   spearman?: Record<string, number | null>;

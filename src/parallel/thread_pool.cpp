@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <system_error>
+
+#include "parallel/cpu_cores.h"
 
 namespace quantlab {
 
@@ -220,6 +223,19 @@ void ThreadPool::run(int64_t n_tasks, const TaskFn& fn) {
         }
         std::rethrow_exception(e);
     }
+}
+
+std::shared_ptr<ThreadPool> shared_thread_pool(int n_threads) {
+    static std::mutex mu;
+    static std::map<int, std::weak_ptr<ThreadPool>> live;
+    const int n = resolve_thread_count(n_threads);
+    std::lock_guard<std::mutex> lock(mu);
+    std::shared_ptr<ThreadPool> pool = live[n].lock();
+    if (!pool) {
+        pool = std::make_shared<ThreadPool>(n);
+        live[n] = pool;
+    }
+    return pool;
 }
 
 }  // namespace quantlab

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -94,5 +95,14 @@ private:
     std::mutex mu_;
     std::condition_variable wake_cv_, done_cv_;
 };
+
+// The live pool of n_threads threads (resolve_thread_count(n_threads), so 0
+// means the default), shared by every caller that asks for that count while
+// any of them holds it; a new one once none does. For callers whose loops
+// never overlap, such as a wasm module, whose calls all come from one JS
+// thread: there every model, quantization and benchmark of a module runs on
+// one pool, where separate pools would each claim Web Workers and all but
+// the first would find none left and run on one thread.
+std::shared_ptr<ThreadPool> shared_thread_pool(int n_threads);
 
 }  // namespace quantlab

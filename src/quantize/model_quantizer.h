@@ -40,6 +40,7 @@ struct ModelQuantizeOptions {
     const ImatrixData* imatrix = nullptr;
     std::string imatrix_file;  // recorded as quantize.imatrix.file
     int threads = 0;           // rows of a tensor split across this many threads; 0 = one per physical core
+    bool shared_pool = false;  // run on shared_thread_pool(threads), as a wasm module's models do
     std::vector<std::string> imatrix_include;  // --include-weights: keep only entries whose name contains one
     std::vector<std::string> imatrix_exclude;  // --exclude-weights: drop entries whose name contains one
     KernelVariant variant = default_kernel_variant();

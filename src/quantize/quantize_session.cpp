@@ -136,7 +136,7 @@ QuantizeSession::QuantizeSession(GgufHeader input, ModelQuantizeOptions opt) : i
         if (!params.dry_run) throw;
         headers_.assign(size_t(std::max(1, plan_.n_output_files)), GgufWriter());
     }
-    pool_ = std::make_unique<ThreadPool>(resolve_thread_count(opt_.threads));
+    pool_ = opt_.shared_pool ? shared_thread_pool(opt_.threads) : std::make_shared<ThreadPool>(resolve_thread_count(opt_.threads));
     scratch_.resize(static_cast<size_t>(pool_->size()));
 }
 

@@ -85,7 +85,7 @@ private:
     std::vector<float> f32_buf_;
     std::vector<uint8_t> out_buf_;
     std::vector<std::vector<float>> scratch_;  // one per pool thread
-    std::unique_ptr<ThreadPool> pool_;
+    std::shared_ptr<ThreadPool> pool_;
 };
 
 }  // namespace quantlab

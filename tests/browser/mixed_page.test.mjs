@@ -58,6 +58,8 @@ describe('mixed precision page', () => {
     await page.waitForSelector('#mx-scan .progress-panel[data-state="done"]', { timeout: 240_000 });
     expect(await page.textContent('#mx-scan .progress-panel .status')).toMatch(/Measured 30 tensors × 5 formats \(3 exactly, the rest estimated\)/);
     expect(await page.textContent('#mx-scan-info [data-key="exact"]')).toBe('3');
+    // The scan runs on the module's threads (the badge in the header).
+    expect(await page.textContent('#mx-scan-info [data-key="threads"]')).toBe(await page.$eval('#thread-count', (b) => b.dataset.threads));
     // The heat map offers only measured formats.
     const heatOptions = await page.$$eval('#mx-sensitivity select option', (os) => os.map((o) => o.value));
     expect(heatOptions).toEqual(['q4_K', 'q6_K', 'q8_0']);

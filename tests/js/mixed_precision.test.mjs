@@ -116,6 +116,20 @@ describe('planMixedPrecision on the built-in model', () => {
   });
 });
 
+describe('threads', () => {
+  it("a scan of a loaded model runs on the model's threads, sharing its pool", async () => {
+    // A second pool would find the module's Web Workers taken by the model's
+    // and run on one thread.
+    const scan = await ql.scanSensitivity(model, { types: ['q8_0'], exact: false, nCtx: 32, chunks: 1, imatrixChunks: 0, calibrationText: text });
+    try {
+      expect(model.info.threads).toBe(ql.threads);
+      expect(scan.result.threads).toBe(model.info.threads);
+    } finally {
+      scan.dispose();
+    }
+  });
+});
+
 describe('one scan, many budgets', () => {
   let scan;
   beforeAll(async () => {

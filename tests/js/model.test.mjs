@@ -51,7 +51,16 @@ describe('loading', () => {
     expect(f32.info.threads).toBe(ql.threads);
     const text = readFileSync(ref('eval.txt'), 'utf8');
     const r0 = await f32.perplexity(text, { ctx: 128, chunks: 2 });
-    // f32 holds every worker the module started: a second model runs on its caller.
+    // A second model at the module's thread count shares f32's pool: it runs
+    // on every thread too, and so do a matmul benchmark and a whole-model
+    // quantization meanwhile (each pool of its own would find the module's
+    // Web Workers taken and run on one thread, as a different count still does).
+    const shared = await ql.loadModel(ref('stories260K-f32.gguf'), { nCtx: 128 });
+    expect(shared.info.threads).toBe(ql.threads);
+    expect((await shared.perplexity(text, { ctx: 128, chunks: 2 })).ppl).toBe(r0.ppl);
+    expect(ql.benchMatmul('q8_0', { rows: 48, cols: 256, minMs: 1, maxReps: 3, threads: ql.threads }).threads).toBe(ql.threads);
+    expect((await ql.quantizeModel(ref('stories260K-f32.gguf'), { type: 'Q4_K_M' })).threads).toBe(ql.threads);
+    shared.dispose();
     const m = await ql.loadModel(ref('stories260K-f32.gguf'), { nCtx: 128, threads: 3 });
     expect(m.info.threads).toBe(1);
     expect((await m.perplexity(text, { ctx: 128, chunks: 2 })).ppl).toBe(r0.ppl);

@@ -201,6 +201,7 @@ describe('workers', () => {
     }
     const q8 = await ql.quantizeModel(new Blob([readFileSync(F32)]), { type: 'Q8_0', tensorTypes: FFN_DOWN_F16, workers: 2 });
     expect(sha256(await bytesOf(q8.blob))).toBe(sha256(readFileSync(ref('stories260K-q8_0.gguf'))));
+    expect(q8.threads).toBe(2);  // one per converter worker
   });
 
   it('workers get chunks of rows: any chunk size and worker count writes the same bytes', async () => {

@@ -182,3 +182,29 @@ TEST_CASE("a worker limit caps the workers all pools hold together, and the defa
     set_default_thread_count(0);
     CHECK(resolve_thread_count(0) == physical_core_count());
 }
+
+TEST_CASE("a shared pool serves every caller of its size under a worker limit, and is new once released", "[pool]") {
+    if (!threads_supported()) return;
+    set_worker_thread_limit(2);  // as a wasm module with three threads
+    {
+        const auto a = shared_thread_pool(3), b = shared_thread_pool(3);
+        CHECK(a == b);  // one pool: a second would find no worker left
+        CHECK(b->size() == 3);
+        const auto one = shared_thread_pool(1);
+        CHECK(one != a);
+        CHECK(one->size() == 1);
+        std::vector<int> seen(8, 0);
+        b->run(8, [&](int64_t t, int thread) { seen[size_t(t)] = thread + 1; });
+        for (int s : seen) CHECK(s >= 1);
+    }
+    {
+        const ThreadPool other(3);  // while no one holds the shared pool, its workers are free
+        CHECK(other.size() == 3);
+    }
+    set_worker_thread_limit(-1);
+    set_default_thread_count(2);
+    const auto d = shared_thread_pool(0), e = shared_thread_pool(2);  // 0: the default count
+    CHECK(d == e);
+    CHECK(d->size() == 2);
+    set_default_thread_count(0);
+}

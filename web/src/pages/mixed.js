@@ -302,6 +302,7 @@ export async function mount(root, app) {
         ['measured exactly', String(measuredTypes(r.result).length), { key: 'exact' }],
         ['scored positions', String(r.result.nScored), { key: 'positions' }],
         ['scan time', fmtDuration(r.result.seconds), { key: 'seconds' }],
+        ['threads', String(r.result.threads), { key: 'threads' }],
         ['original PPL (calibration)', r.result.basePpl.toFixed(4)],
       ], { seconds: r.result.seconds });
       // The heat map shows measured KLDs: only the formats measured exactly.
