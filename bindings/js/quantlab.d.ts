@@ -152,8 +152,9 @@ export interface LoadModelOptions {
   /**
    * The model's thread pool: 0 (default) = the module's threads
    * (ql.threads). Results do not depend on it. The single-threaded wasm
-   * module always runs 1, and no pool gets more workers than the module
-   * has free; `model.info.threads` says how many the model runs with.
+   * module always runs 1. Models, quantizeModel and benchMatmul asking for
+   * the same count share one pool; a different count gets what workers the
+   * module has free; `model.info.threads` says how many the model runs with.
    */
   threads?: number;
   onProgress?: (p: { phase: 'load'; tensor: string; loaded: number; total: number }) => void;
@@ -711,8 +712,9 @@ export declare class Quantlab {
    * Threads this module runs its models and whole-model quantization with:
    * 1 for the single-threaded build; for the threaded one (pthreads) the
    * count it was loaded with, which is also how many threads all its pools
-   * together hold at once (a second model loaded while one is alive gets
-   * what is left, down to its calling thread alone).
+   * together hold at once. Every model, quantizeModel and benchMatmul at
+   * that count (the default) shares one pool, so each runs on all of them;
+   * a pool of another count gets what is left, down to its calling thread.
    */
   readonly threads: number;
   /** True for the threaded build (-pthread: SharedArrayBuffer and Web Workers). */
