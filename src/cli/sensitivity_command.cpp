@@ -153,9 +153,9 @@ int run_sensitivity(int argc, char** argv) {
     scan.run(ScanProgressLine());
     const SensitivityResult& r = scan.result();
 
-    std::printf("%s sensitivity of %s: %lld chunks of %lld tokens, %lld scored positions, base PPL %.4f, %.1f s, %d threads\n",
+    std::printf("%s sensitivity of %s: %lld chunks of %lld tokens, %lld scored positions, base PPL %.4f, %.1f s, %d thread%s\n",
                 r.exact ? "exact (KLD)" : "proxy", args.get("-m").c_str(), (long long)r.n_chunks, (long long)r.n_ctx,
-                (long long)r.n_scored, r.base_ppl, r.seconds, r.threads);
+                (long long)r.n_scored, r.base_ppl, r.seconds, r.threads, r.threads == 1 ? "" : "s");
     for (int pass = 0; pass < (r.exact ? 2 : 1); ++pass) {
         const bool kld = r.exact && pass == 0;
         std::printf("\n%s\n%-28s", kld ? "mean KL divergence from the unmodified model (quantizing that tensor alone)"

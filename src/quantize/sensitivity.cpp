@@ -32,10 +32,6 @@ void for_ranges(ThreadPool& pool, int64_t n, const Fn& fn) {
     });
 }
 
-}  // namespace
-
-namespace {
-
 // "blk.3.ffn_down.weight" -> (3, "ffn_down"); "output.weight" -> (-1, "output").
 void split_name(const std::string& name, int& layer, std::string& kind) {
     layer = -1;
