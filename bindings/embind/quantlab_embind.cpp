@@ -79,14 +79,25 @@ val quantized_size_of(const std::string& type, double n) {
     });
 }
 
+// The pool for a tensor of n values: none below 256K values, where starting
+// a pool's workers (when no model holds them) would cost more than it saves.
+std::shared_ptr<ThreadPool> tensor_pool(double threads, size_t n) {
+    const int t = int(bindings::int_arg(threads, "threads", 0, 256));
+    return n >= (size_t(1) << 18) ? shared_thread_pool(t) : nullptr;
+}
+
 val quantize_into_heap(const std::string& type, uintptr_t x, double n, uintptr_t out, double out_len,
-                       double n_per_row, uintptr_t imatrix, double imatrix_len, const std::string& kernel) {
+                       double n_per_row, uintptr_t imatrix, double imatrix_len, const std::string& kernel,
+                       double threads) {
     return guarded([&] {
         QuantizeOptions opt;
         opt.n_per_row = int64_t(bindings::size_arg(n_per_row, "row length"));
         opt.imatrix = reinterpret_cast<const float*>(imatrix);
         opt.imatrix_len = bindings::size_arg(imatrix_len, "importance matrix length");
         opt.variant = variant_of(kernel);
+        // Rows on the module's pool of that size (shared with its models): the same bytes for any count.
+        const auto pool = tensor_pool(threads, bindings::size_arg(n, "length"));
+        opt.pool = pool.get();
         quantize_into(type_traits_by_name(type), reinterpret_cast<const float*>(x), bindings::size_arg(n, "length"),
                       reinterpret_cast<uint8_t*>(out), bindings::size_arg(out_len, "output length"), opt);
         return val(true);
@@ -94,20 +105,11 @@ val quantize_into_heap(const std::string& type, uintptr_t x, double n, uintptr_t
 }
 
 val dequantize_into_heap(const std::string& type, uintptr_t q, double q_len, uintptr_t y, double n,
-                         const std::string& kernel) {
+                         const std::string& kernel, double threads) {
     return guarded([&] {
-        const auto& t = type_traits_by_name(type);
-        const size_t count = bindings::size_arg(n, "n");
-        const size_t have = bindings::size_arg(q_len, "quantized length");
-        if (q == 0 || y == 0 || count == 0) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
-        const size_t need = quantized_size(t, count);
-        if (have != need) {
-            throw Error(ErrorCode::BufferSize, std::to_string(count) + " values of " + t.name + " take " +
-                                                   std::to_string(need) + " bytes, got " + std::to_string(have));
-        }
-        const KernelSet k = resolve_kernels(t, variant_of(kernel));
-        if (!k.dequantize_row) throw Error(ErrorCode::Unsupported, std::string("no dequantizer for ") + t.name);
-        k.dequantize_row(reinterpret_cast<const void*>(q), reinterpret_cast<float*>(y), int64_t(count));
+        const auto pool = tensor_pool(threads, bindings::size_arg(n, "n"));
+        dequantize_into(type_traits_by_name(type), reinterpret_cast<const uint8_t*>(q), bindings::size_arg(q_len, "quantized length"),
+                        reinterpret_cast<float*>(y), bindings::size_arg(n, "n"), variant_of(kernel), pool.get());
         return val(true);
     });
 }

@@ -76,6 +76,11 @@ export interface QuantizeOptions {
   imatrix?: Float32Array | null;
   /** Kernel variant; 'auto' picks SIMD128 when available. */
   kernel?: Kernel;
+  /**
+   * Threads the rows are shared out over: 0 (default) = the module's threads
+   * (ql.threads, on the pool its models use). The bytes are the same for any count.
+   */
+  threads?: number;
 }
 
 export interface ErrorStatsOptions {
@@ -744,7 +749,8 @@ export declare class Quantlab {
   format(type: string): FormatInfo;
   quantizedSize(type: string, n: number): number;
   quantize(input: Float32Array, type: string, options?: QuantizeOptions): Uint8Array;
-  dequantize(data: Uint8Array, type: string, n: number, options?: { kernel?: Kernel }): Float32Array;
+  /** options.threads: as QuantizeOptions.threads (blocks shared out; the same values for any count). */
+  dequantize(data: Uint8Array, type: string, n: number, options?: { kernel?: Kernel; threads?: number }): Float32Array;
   errorStats(original: Float32Array, reconstructed: Float32Array, options?: ErrorStatsOptions): ErrorStats;
   /** Load a GGUF model, streaming tensors into wasm memory one at a time. */
   loadModel(source: ModelSource, options?: LoadModelOptions): Promise<Model>;

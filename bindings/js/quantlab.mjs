@@ -3,7 +3,7 @@
 // HEAP*.set, results copied out with slice(), and every allocation is freed
 // in a finally block so a failed call leaves the module exactly as usable as
 // before.
-import { allocate, fail, numberOption, optionsObject, QuantlabError, show, unwrap } from './errors.mjs';
+import { allocate, fail, intOption, numberOption, optionsObject, QuantlabError, show, unwrap } from './errors.mjs';
 import { disposeSymbol, loadModel, parseGgufHeader } from './model.mjs';
 import { planMixedPrecision, scanSensitivity } from './mixed_precision.mjs';
 import { watchPthreadStart } from './module_variant.mjs';
@@ -134,7 +134,8 @@ export class Quantlab {
 
   /**
    * Quantize a Float32Array. options.rows splits it into equal rows (default 1),
-   * options.imatrix gives one importance weight per column.
+   * options.imatrix gives one importance weight per column, options.threads
+   * shares the rows out (default 0: the module's threads; same bytes for any count).
    */
   quantize(input, type, options) {
     requireFloat32Array(input, 'input');
@@ -147,6 +148,7 @@ export class Quantlab {
     }
     const imatrix = options.imatrix ?? null;
     if (imatrix !== null) requireFloat32Array(imatrix, 'imatrix');
+    const threads = intOption(options.threads, 'threads', 0, 256, 0);
     if (input.length === 0) fail('InvalidArgument', 'input tensor is empty');
     const outLen = this.quantizedSize(type, input.length);
     const m = this._m;
@@ -161,7 +163,7 @@ export class Quantlab {
         w = this._alloc(Math.max(4, wLen * 4));
         m.HEAPF32.set(imatrix, w >>> 2);
       }
-      unwrap(m.quantizeIntoHeap(type, x, input.length, out, outLen, input.length / rows, w, wLen, kernel));
+      unwrap(m.quantizeIntoHeap(type, x, input.length, out, outLen, input.length / rows, w, wLen, kernel, threads));
       return m.HEAPU8.slice(out, out + outLen);
     } finally {
       this._free(x, out, w);
@@ -172,7 +174,9 @@ export class Quantlab {
   dequantize(data, type, n, options) {
     if (!(data instanceof Uint8Array)) fail('InvalidArgument', 'data must be a Uint8Array');
     requireType(type);
-    const kernel = kernelName(optionsObject(options));
+    options = optionsObject(options);
+    const kernel = kernelName(options);
+    const threads = intOption(options.threads, 'threads', 0, 256, 0);
     if (!Number.isSafeInteger(n) || n <= 0) fail('InvalidArgument', 'n must be a positive integer');
     if (data.length === 0) fail('InvalidArgument', 'quantized input is empty');
     // Sizes are checked before anything is allocated for them.
@@ -186,7 +190,7 @@ export class Quantlab {
       y = this._alloc(n * 4); // the larger one first: an OutOfMemory before the heap grows for the input
       q = this._alloc(data.length);
       m.HEAPU8.set(data, q);
-      unwrap(m.dequantizeIntoHeap(type, q, data.length, y, n, kernel));
+      unwrap(m.dequantizeIntoHeap(type, q, data.length, y, n, kernel, threads));
       return m.HEAPF32.slice(y >>> 2, (y >>> 2) + n);
     } finally {
       this._free(q, y);

@@ -189,9 +189,10 @@ std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, con
     return out;
 }
 
-std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n, KernelVariant variant,
-                              ThreadPool* pool) {
+void dequantize_into(const TypeTraits& t, const uint8_t* q, size_t q_len, float* y, size_t n, KernelVariant variant,
+                     ThreadPool* pool) {
     if (q == nullptr || q_len == 0 || n == 0) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
+    if (y == nullptr) throw Error(ErrorCode::InvalidArgument, "no output buffer");
     const size_t need = quantized_size(t, n);
     if (q_len != need) {
         throw Error(ErrorCode::BufferSize, std::to_string(n) + " values of " + t.name + " take " +
@@ -201,18 +202,23 @@ std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_le
     if (k.dequantize_row == nullptr) {
         throw Error(ErrorCode::Unsupported, std::string("dequantization of ") + t.name + " is not implemented");
     }
-    std::vector<float> y(n);
     const int64_t blocks = int64_t(n) / t.block_size;
     const int64_t tasks = pool ? std::min<int64_t>(blocks / 256 + 1, 4 * int64_t(pool->size())) : 1;
     if (tasks <= 1) {
-        k.dequantize_row(q, y.data(), int64_t(n));
-        return y;
+        k.dequantize_row(q, y, int64_t(n));
+        return;
     }
     pool->run(tasks, [&](int64_t task, int) {
         const TaskRange r = task_range(blocks, tasks, task);
-        k.dequantize_row(q + size_t(r.begin) * t.type_size, y.data() + r.begin * t.block_size,
-                         (r.end - r.begin) * t.block_size);
+        k.dequantize_row(q + size_t(r.begin) * t.type_size, y + r.begin * t.block_size, (r.end - r.begin) * t.block_size);
     });
+}
+
+std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n, KernelVariant variant,
+                              ThreadPool* pool) {
+    if (q == nullptr || q_len == 0 || n == 0) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
+    std::vector<float> y(n);
+    dequantize_into(t, q, q_len, y.data(), n, variant, pool);
     return y;
 }
 

@@ -38,6 +38,9 @@ uint64_t quantized_bytes(const TypeTraits& t, uint64_t n);
 // With a pool, blocks are shared out over its threads.
 std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n,
                               KernelVariant variant = default_kernel_variant(), ThreadPool* pool = nullptr);
+// Same, into a caller buffer of n floats.
+void dequantize_into(const TypeTraits& t, const uint8_t* q, size_t q_len, float* y, size_t n,
+                     KernelVariant variant = default_kernel_variant(), ThreadPool* pool = nullptr);
 
 // Throws Error(NonFinite) naming the first NaN/Inf and its index.
 void require_finite(const float* x, size_t n, const char* what);

@@ -225,16 +225,28 @@ void ThreadPool::run(int64_t n_tasks, const TaskFn& fn) {
     }
 }
 
+namespace {
+std::mutex shared_pools_mu;
+std::map<int, std::weak_ptr<ThreadPool>> shared_pools;  // entries only while their pool lives
+}  // namespace
+
 std::shared_ptr<ThreadPool> shared_thread_pool(int n_threads) {
-    static std::mutex mu;
-    static std::map<int, std::weak_ptr<ThreadPool>> live;
     const int n = resolve_thread_count(n_threads);
-    std::lock_guard<std::mutex> lock(mu);
-    std::shared_ptr<ThreadPool> pool = live[n].lock();
-    if (!pool) {
-        pool = std::make_shared<ThreadPool>(n);
-        live[n] = pool;
+    std::lock_guard<std::mutex> lock(shared_pools_mu);
+    if (auto it = shared_pools.find(n); it != shared_pools.end()) {
+        if (auto pool = it->second.lock()) return pool;
     }
+    // The last holder removes the entry, so nothing outlives the pool (the
+    // JS tests count a module's heap bytes around every call).
+    std::shared_ptr<ThreadPool> pool(new ThreadPool(n), [n](ThreadPool* p) {
+        {
+            std::lock_guard<std::mutex> l(shared_pools_mu);
+            const auto it = shared_pools.find(n);
+            if (it != shared_pools.end() && it->second.expired()) shared_pools.erase(it);
+        }
+        delete p;
+    });
+    shared_pools[n] = pool;
     return pool;
 }
 

@@ -80,6 +80,26 @@ describe('golden vectors through the JS API', () => {
     const g = goldenCase('q8_0', 'prng');
     expect(ql.quantize(g.input, 'q8_0', { rows: 4 })).toEqual(g.quantized);
   });
+
+  it('shares rows and blocks out over `threads` with the same bytes and values', () => {
+    // 1024 rows of 256: 256K values, where the tensor functions start using
+    // the pool; with an importance matrix (IQ2_XS needs one) and without.
+    const rows = 1024, cols = 256;
+    let seed = 7;
+    const x = Float32Array.from({ length: rows * cols }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 3);
+    const imatrix = Float32Array.from({ length: cols }, (_, i) => 1 + (i % 7));
+    expect(ql.threads).toBeGreaterThanOrEqual(2); // Node loads the threaded module, one thread per CPU
+    for (const [type, w] of [['q4_K', null], ['iq2_xs', imatrix]]) {
+      const one = ql.quantize(x, type, { rows, imatrix: w, threads: 1 });
+      for (const threads of [0, 2, 3]) expect(ql.quantize(x, type, { rows, imatrix: w, threads }), `${type} ${threads}`).toEqual(one);
+      const back = ql.dequantize(one, type, x.length, { threads: 1 });
+      expect(ql.dequantize(one, type, x.length)).toEqual(back);
+    }
+    for (const threads of [-1, 1.5, 257]) {
+      expect(errorOf(() => ql.quantize(x, 'q8_0', { rows, threads })).code).toBe('InvalidArgument');
+      expect(errorOf(() => ql.dequantize(new Uint8Array(34), 'q8_0', 32, { threads })).code).toBe('InvalidArgument');
+    }
+  });
 });
 
 describe('errorStats()', () => {
