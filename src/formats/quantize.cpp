@@ -189,15 +189,23 @@ std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, con
     return out;
 }
 
-void dequantize_into(const TypeTraits& t, const uint8_t* q, size_t q_len, float* y, size_t n, KernelVariant variant,
-                     ThreadPool* pool) {
+namespace {
+// The input checks of dequantize and dequantize_into, made before any output
+// is allocated: a wrong n is a BufferSize error, not an allocation of n floats.
+void check_quantized_input(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n) {
     if (q == nullptr || q_len == 0 || n == 0) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
-    if (y == nullptr) throw Error(ErrorCode::InvalidArgument, "no output buffer");
     const size_t need = quantized_size(t, n);
     if (q_len != need) {
         throw Error(ErrorCode::BufferSize, std::to_string(n) + " values of " + t.name + " take " +
                                                std::to_string(need) + " bytes, got " + std::to_string(q_len));
     }
+}
+}  // namespace
+
+void dequantize_into(const TypeTraits& t, const uint8_t* q, size_t q_len, float* y, size_t n, KernelVariant variant,
+                     ThreadPool* pool) {
+    check_quantized_input(t, q, q_len, n);
+    if (y == nullptr) throw Error(ErrorCode::InvalidArgument, "no output buffer");
     const KernelSet k = resolve_kernels(t, variant);
     if (k.dequantize_row == nullptr) {
         throw Error(ErrorCode::Unsupported, std::string("dequantization of ") + t.name + " is not implemented");
@@ -216,7 +224,7 @@ void dequantize_into(const TypeTraits& t, const uint8_t* q, size_t q_len, float*
 
 std::vector<float> dequantize(const TypeTraits& t, const uint8_t* q, size_t q_len, size_t n, KernelVariant variant,
                               ThreadPool* pool) {
-    if (q == nullptr || q_len == 0 || n == 0) throw Error(ErrorCode::InvalidArgument, "quantized input is empty");
+    check_quantized_input(t, q, q_len, n);
     std::vector<float> y(n);
     dequantize_into(t, q, q_len, y.data(), n, variant, pool);
     return y;
