@@ -8,6 +8,7 @@
 
 #include "core/checked_alloc.h"
 #include "core/error.h"
+#include "formats/prepared_activations.h"
 #include "model/attention_kernels.h"
 #include "model/exp_kernels.h"
 #include "model/ops.h"
@@ -80,11 +81,12 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
     // them out as threads come free, so a thread held up for a while (the
     // browser's own work, the machine's other load) delays one slice, not half
     // the matrix; in headless Chromium at 2 threads this raised Q4_0 pp256 by 12-50 %
-    // (docs/benchmarks.md, eighth session). Every slice prepares the whole
-    // activation block again (the gemms' panels), which cost native Q8_0 pp256
-    // 17 % more CPU time at 4 slices, and native threads gained nothing from
-    // finer slices: so one slice per thread natively, and one slice in all
-    // when the caller runs alone.
+    // (docs/benchmarks.md, eighth session). Each slice used to lay the whole
+    // activation block out again for its gemm (8 times per product at 2
+    // threads); act_q_tag_ now lets a thread's gemm keep its layout from one
+    // slice and one matrix to the next (formats/prepared_activations.h).
+    // Native threads gained nothing from finer slices: so one slice per
+    // thread natively, and one slice in all when the caller runs alone.
 #if defined(__EMSCRIPTEN__)
     constexpr int64_t kSlicesPerThread = 4;
 #else
@@ -107,6 +109,7 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
         if (!reuse) {
             const size_t arow = activation_row_bytes(w0);
             if (act_q_.size() < size_t(n) * arow) act_q_.resize(size_t(n) * arow);
+            act_q_tag_ = new_activation_tag();  // new rows: no gemm may reuse its layout of the old ones
             for_tokens(n, [&](int64_t t0, int64_t t1) { quantize_activations(w0, x, t0, t1, act_q_.data(), variant_); });
             act_q_type_ = w0.traits->vec_dot_type;
             act_q_n_in_ = w0.n_in;
@@ -125,7 +128,7 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
         const uint8_t* aq = act_q_.data();
         pool_->run(int64_t(mul_slices_.size()), [&](int64_t task, int) {
             const MulSlice& s = mul_slices_[size_t(task)];
-            matmul_quantized(*s.w, aq, n, s.y, s.r0, s.r1, variant_);
+            matmul_quantized(*s.w, aq, n, s.y, s.r0, s.r1, variant_, act_q_tag_);
         });
         i = j;
     }

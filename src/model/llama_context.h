@@ -109,6 +109,7 @@ private:
     std::vector<uint8_t> act_q_;  // the last mul's input, quantized
     GgmlType act_q_type_ = GgmlType::F32;
     int64_t act_q_n_in_ = -1, act_q_tokens_ = -1;
+    uint64_t act_q_tag_ = 0;  // names act_q_'s rows for the gemms (formats/prepared_activations.h)
     MatmulObserver observer_;
     LayerInputObserver layer_observer_;
     int64_t resume_layer_ = 0;          // decode_from_layer's start, for one call

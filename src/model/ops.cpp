@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "formats/prepared_activations.h"
 #include "model/sincos.h"
 
 namespace quantlab {
@@ -60,7 +61,7 @@ void quantize_activations(const WeightMatrix& w, const float* x, int64_t t0, int
 }
 
 void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens, float* y, int64_t r0, int64_t r1,
-                      KernelVariant variant) {
+                      KernelVariant variant, uint64_t acts_tag) {
     if (r1 <= r0 || n_tokens <= 0) return;
     const KernelSet wk = resolve_kernels(*w.traits, variant);
     const size_t arow = activation_row_bytes(w);
@@ -68,6 +69,7 @@ void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens
     // unpacked blocks shared across rows and tokens (each gemm picks its own
     // single-token path).
     if (wk.gemm) {
+        const ActivationTagScope tag(acts_tag);
         wk.gemm(w.n_in, w.row(r0), w.row_bytes, r1 - r0, aq, arow, n_tokens, y + r0, size_t(w.n_out));
         return;
     }

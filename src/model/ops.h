@@ -35,8 +35,11 @@ void rope_rotate(float* x, int64_t n_head, int64_t head_dim, int64_t n_rot, cons
 size_t activation_row_bytes(const WeightMatrix& w);
 void quantize_activations(const WeightMatrix& w, const float* x, int64_t t0, int64_t t1, uint8_t* aq,
                           KernelVariant variant);
+// acts_tag: a tag naming aq's rows (formats/prepared_activations.h) when the
+// caller calls again with the same rows unchanged, so the gemm's per-thread
+// layout of them is reused; 0 (the default) prepares them every call.
 void matmul_quantized(const WeightMatrix& w, const uint8_t* aq, int64_t n_tokens, float* y, int64_t r0, int64_t r1,
-                      KernelVariant variant);
+                      KernelVariant variant, uint64_t acts_tag = 0);
 
 // Expand row `id` of an embedding matrix to float.
 void embedding_row(const WeightMatrix& w, int64_t id, float* out);

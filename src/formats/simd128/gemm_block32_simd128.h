@@ -31,6 +31,7 @@
 
 #include "core/half.h"
 #include "formats/block_types.h"
+#include "formats/prepared_activations.h"
 #include "formats/simd128/simd128.h"
 
 namespace quantlab::simd {
@@ -159,8 +160,12 @@ void gemm_block32(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, 
                   int64_t n_tokens, float* y, size_t y_stride, UnpackRows unpack_rows, UnpackActs unpack_acts) {
     if (n_rows <= 0 || n_tokens <= 0) return;
     static thread_local Block32Rows acts, panel;
-    acts.resize(size_t(n_tokens), n);
-    unpack_acts(a, a_row_bytes, n_tokens, n, acts);
+    static thread_local PreparedActivations held;
+    if (!held.holds(a, a_row_bytes, n_tokens, n)) {
+        acts.resize(size_t(n_tokens), n);
+        unpack_acts(a, a_row_bytes, n_tokens, n, acts);
+        held.done();
+    }
     // A panel of int16 rows of about 16 KB stays in L1 while every token tile
     // passes over it.
     // A whole number of tiles, so no panel ends in a narrower tile (3-row

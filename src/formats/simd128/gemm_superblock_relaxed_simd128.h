@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "formats/block_types.h"
+#include "formats/prepared_activations.h"
 #include "formats/simd128/gemm_superblock_simd128.h"
 #include "formats/simd128/simd128.h"
 
@@ -179,8 +180,12 @@ void gemm_superblock_relaxed(int64_t n, const void* w, size_t w_row_bytes, int64
                              size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride, UnpackU7 unpack) {
     if (n_rows <= 0 || n_tokens <= 0) return;
     static thread_local SuperblockBytesRows acts, panel;
-    acts.resize(size_t(n_tokens), n);
-    unpack_q8_K_rows_relaxed<Groups>(a, a_row_bytes, n_tokens, n, acts);
+    static thread_local PreparedActivations held;
+    if (!held.holds(a, a_row_bytes, n_tokens, n)) {
+        acts.resize(size_t(n_tokens), n);
+        unpack_q8_K_rows_relaxed<Groups>(a, a_row_bytes, n_tokens, n, acts);
+        held.done();
+    }
     constexpr int64_t RT = kRelaxedSuperblockTileRows;
     const int64_t nb = n / QK_K;
     const int64_t panel_rows = std::max<int64_t>(RT, (16384 / std::max<int64_t>(n, 1)) / RT * RT);

@@ -31,6 +31,7 @@
 #include "core/half.h"
 #include "formats/block_types.h"
 #include "formats/kernel_types.h"
+#include "formats/prepared_activations.h"
 #include "formats/x86/gemm_common.h"
 #include "formats/ggml_type.h"
 #include "formats/mxfp4_tables.h"
@@ -244,8 +245,11 @@ inline __m128i offset_correction(__m128i p0, __m128i p1, int offset) {
 template <int G, class A>
 ActGroup<G>* prepare_act_groups(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t nb, int offset) {
     static thread_local Scratch buf;
+    static thread_local PreparedActivations held;
     const int64_t ng = (n_tokens + G - 1) / G;
+    const bool ready = held.holds(a, a_row_bytes, n_tokens, nb, offset);
     auto* out = static_cast<ActGroup<G>*>(buf.get(size_t(ng * nb) * sizeof(ActGroup<G>)));
+    if (ready) return out;
     const __m128i order = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLaneClassOrder));
     for (int64_t q = 0; q < ng; ++q) {
         for (int64_t i = 0; i < nb; ++i) {
@@ -268,6 +272,7 @@ ActGroup<G>* prepare_act_groups(const void* a, size_t a_row_bytes, int64_t n_tok
             }
         }
     }
+    held.done();
     return out;
 }
 

@@ -34,6 +34,7 @@
 #include "formats/block_types.h"
 #include "formats/ggml_type.h"
 #include "formats/kernel_types.h"
+#include "formats/prepared_activations.h"
 #include "formats/x86/gemm_common.h"
 #include "formats/simd128/k_quants_unpack_simd128.h"
 
@@ -352,8 +353,11 @@ struct alignas(64) ActGroupSuper {
 template <int G>
 ActGroupSuper<G>* prepare_act_groups(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t nb, int offset) {
     static thread_local Scratch buf;
+    static thread_local PreparedActivations held;
     const int64_t ng = (n_tokens + G - 1) / G;
+    const bool ready = held.holds(a, a_row_bytes, n_tokens, nb, offset);
     auto* out = static_cast<ActGroupSuper<G>*>(buf.get(size_t(ng * nb) * sizeof(ActGroupSuper<G>)));
+    if (ready) return out;
     for (int64_t q = 0; q < ng; ++q) {
         for (int64_t i = 0; i < nb; ++i) {
             ActGroupSuper<G>& o = out[q * nb + i];
@@ -372,6 +376,7 @@ ActGroupSuper<G>* prepare_act_groups(const void* a, size_t a_row_bytes, int64_t 
             }
         }
     }
+    held.done();
     return out;
 }
 
@@ -664,9 +669,11 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
     using Block = typename F::Block;
     const int64_t nb = n / QK_K;
     static thread_local Scratch buf;
+    static thread_local PreparedActivations held;
     auto* act = static_cast<ActRowSuper<V>*>(buf.get(size_t(nb) * sizeof(ActRowSuper<V>)));
     const auto* ab = static_cast<const block_q8_K*>(a);
-    for (int64_t i = 0; i < nb; ++i) {
+    const bool ready = held.holds(a, 0, 1, nb);
+    for (int64_t i = 0; i < nb && !ready; ++i) {
         alignas(64) int8_t g[Z][16 * G];
         alignas(64) int32_t c[Z][4 * G] = {};
         for (int z = 0; z < Z; ++z) {
@@ -687,6 +694,7 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
                                            _mm_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
         act[i].d = ab[i].d;
     }
+    if (!ready) held.done();
     const auto* wb = static_cast<const uint8_t*>(w);
     for (int64_t r = 0; r < n_rows; ++r) {
         const auto* b = reinterpret_cast<const Block*>(wb + size_t(r) * w_row_bytes);

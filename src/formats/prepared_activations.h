@@ -1,0 +1,66 @@
+// Lets a gemm skip laying out activation rows it laid out a moment before.
+//
+// Every gemm first rewrites its activation rows (Q8_0 / Q8_1 / Q8_K) into the
+// order its tiles read, in a per-thread buffer. The engine multiplies the same
+// rows by several matrices (q, k and v share theirs; so do gate and up) and,
+// in the browser build, cuts each product into up to four row slices per
+// thread so that a thread the browser holds up delays one slice, not half the
+// matrix (LlamaContext::mul). Each of those calls laid the same rows out
+// again: at 2 threads, 8 times per product where 1 thread does it once.
+//
+// A caller that will not change its rows between calls names them with a tag
+// (new_activation_tag) and runs its gemm calls inside an ActivationTagScope. A
+// gemm's PreparedActivations then reports the rows as already laid out when
+// this thread's buffer holds them under the same tag, pointer, row size, count
+// and layout. Without a scope (tag 0) every call prepares its rows as before,
+// so other callers (tests, benchmarks, the quantizers) are unaffected.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace quantlab {
+
+// A program-wide unique, nonzero tag for one set of activation rows; a caller
+// takes a new one whenever it rewrites the rows.
+uint64_t new_activation_tag();
+
+// The calling thread's tag while a scope is open, else 0.
+uint64_t current_activation_tag();
+
+// Sets this thread's tag for the gemm calls made inside the scope (scopes nest).
+class ActivationTagScope {
+public:
+    explicit ActivationTagScope(uint64_t tag);
+    ~ActivationTagScope();
+    ActivationTagScope(const ActivationTagScope&) = delete;
+    ActivationTagScope& operator=(const ActivationTagScope&) = delete;
+
+private:
+    uint64_t saved_;
+};
+
+// What one per-thread activation buffer holds. Use:
+//   static thread_local Buffer acts; static thread_local PreparedActivations held;
+//   if (!held.holds(a, a_row_bytes, n_tokens, n, layout)) { lay out into acts; held.done(); }
+// `layout` tells apart buffers that one function fills differently (an offset).
+class PreparedActivations {
+public:
+    // True when the buffer already holds these rows under the current tag.
+    // Otherwise forgets what it held (the caller is about to overwrite it).
+    bool holds(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t n, int layout = 0);
+    // The rows asked for by the last holds() are now in the buffer.
+    void done() { held_ = pending_; }
+
+private:
+    struct Key {
+        uint64_t tag = 0;
+        const void* a = nullptr;
+        size_t a_row_bytes = 0;
+        int64_t n_tokens = 0, n = 0;
+        int layout = 0;
+    };
+    Key held_, pending_;
+};
+
+}  // namespace quantlab
