@@ -12,7 +12,9 @@
 // dist/ (scripts/build.sh dist), or another commit's, built in its own
 // worktree. Builds older than loadQuantlab's threads option still load.
 // <dist>@<threads> runs that entry at its own thread count (pp only), so
-// dist@1 dist@2 compares one thread with two in the same page.
+// dist@1 dist@2 compares one thread with two in the same page;
+// <dist>@<module threads>:<model threads> loads the module for one count and
+// runs the model at another (dist@2:1: the threaded module on one thread).
 // A benchmark, not a test (docs/benchmarks.md, "Issue 14, eleventh session").
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,8 +27,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
 const split = argv.indexOf('--');
 const entries = split > 0 ? argv.slice(0, split) : [];
-const dists = entries.map((e) => resolve(e.replace(/@\d+$/, '')));
-const entryThreads = entries.map((e) => (/@(\d+)$/.test(e) ? Number(e.match(/@(\d+)$/)[1]) : 0));
+const ENTRY = /@(\d+)(?::(\d+))?$/;
+const dists = entries.map((e) => resolve(e.replace(ENTRY, '')));
+const entryThreads = entries.map((e) => (ENTRY.test(e) ? Number(e.match(ENTRY)[1]) : 0));
+const entryModelThreads = entries.map((e, i) => (ENTRY.test(e) && e.match(ENTRY)[2] ? Number(e.match(ENTRY)[2]) : entryThreads[i]));
 const [mode, ...rest] = split > 0 ? argv.slice(split + 1) : [];
 if (dists.length < 1 || (mode !== 'pp' && mode !== 'matmul')) {
   console.error('usage: bench-browser-ab.mjs <dist>... -- pp <model> <threads> <rounds> [reps] | matmul <type> <rows> <cols> <nTokens> <threads> <rounds>');
@@ -53,7 +57,7 @@ try {
   await page.goto(server.url);
   await page.waitForFunction(() => window.ready);
   // Builds run in the order 0..n-1 in even rounds and reversed in odd ones.
-  const times = await page.evaluate(async ([n, mode, args, entryThreads]) => {
+  const times = await page.evaluate(async ([n, mode, args, entryThreads, entryModelThreads]) => {
     const ids = [...Array(n).keys()];
     const out = ids.map(() => []);
     const order = (r) => (r % 2 ? [...ids].reverse() : ids);
@@ -63,7 +67,7 @@ try {
       for (const i of ids) {
         const t = entryThreads[i] || threads;
         const ql = await window.load(i, t);
-        const m = await ql.loadModel(await (await fetch(`/models/synth512-${model}.gguf`)).blob(), { nCtx: 512, threads: t });
+        const m = await ql.loadModel(await (await fetch(`/models/synth512-${model}.gguf`)).blob(), { nCtx: 512, threads: entryModelThreads[i] || t });
         let tokens = Array.from(m.tokenize('Once upon a time there was a little girl who lived in a village near the forest.'));
         while (tokens.length < 256) tokens = tokens.concat(tokens.slice(1));
         tokens = tokens.slice(0, 256);
@@ -86,7 +90,7 @@ try {
       }
     }
     return out;
-  }, [dists.length, mode, args, entryThreads]);
+  }, [dists.length, mode, args, entryThreads, entryModelThreads]);
   const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
   console.log(`${mode} ${rest.join(' ')}: ms per run; ratio = build 0's time / this build's, per round`);
   dists.forEach((_, i) => {
@@ -94,6 +98,10 @@ try {
     console.log(`  ${i} ${entries[i]}: min ${Math.min(...times[i]).toFixed(3)} median ${median(times[i]).toFixed(3)}` +
       (i ? `; ratio median ${median(ratios).toFixed(3)} [${ratios.map((x) => x.toFixed(2)).join(' ')}]` : ''));
   });
+  // QUANTLAB_AB_RAW=1: every round's times, to see which build moved when a ratio did.
+  if (process.env.QUANTLAB_AB_RAW) {
+    times[0].forEach((_, r) => console.log(`  round ${r}: ${times.map((t) => t[r].toFixed(1)).join(' ')}`));
+  }
 } finally {
   await browser.close();
   await server.close();
