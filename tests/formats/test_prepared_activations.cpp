@@ -6,6 +6,7 @@
 // serve every later call, in any row slices, with the same numbers.
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "formats/gemm_check.h"
@@ -70,6 +71,11 @@ std::vector<std::pair<const TypeTraits*, GemmFn>> gemms_under_test() {
     std::vector<std::pair<const TypeTraits*, GemmFn>> out;
     for (const auto& t : all_type_traits()) {
         if (!t.simd128.gemm || !t.simd128.vec_dot) continue;
+        // Not the lattice i-quants: quantizing their weights builds the lattices first, most of
+        // this test's time under the sanitizers, and their gemms lay activations out with the
+        // code the super-block formats here run (x86 prepare_act_groups) or not at all (SIMD128).
+        const std::string name = t.name;
+        if (name.rfind("iq1", 0) == 0 || name.rfind("iq2", 0) == 0 || name.rfind("iq3", 0) == 0) continue;
         out.push_back({&t, t.simd128.gemm});
         const GemmFn resolved = resolve_kernels(t, default_kernel_variant()).gemm;
         if (resolved && resolved != t.simd128.gemm) out.push_back({&t, resolved});
@@ -131,9 +137,11 @@ TEST_CASE("gemms lay changed activation rows out again and reuse unchanged ones"
     int covered = 0, reused = 0;
     for (const auto& [tp, gemm] : gemms_under_test()) {
         const TypeTraits& t = *tp;
-        const int64_t n = t.block_size == 1 ? 64 : 512;  // two super-blocks, sixteen 32-value blocks
-        const GemmBench g(t, gemm, n, 14);
-        for (const int64_t tokens : {int64_t(1), int64_t(5)}) {
+        // One super-block (eight 32-value blocks), 7 rows in two slices, 1 and 3 tokens: small, for the
+        // sanitizer runs; the gemm tests cover the shapes.
+        const int64_t n = t.block_size == 1 ? 64 : 256;
+        const GemmBench g(t, gemm, n, 7);
+        for (const int64_t tokens : {int64_t(1), int64_t(3)}) {
             INFO(t.name << " tokens=" << tokens);
             std::vector<uint8_t> a;
             const uint64_t tag1 = new_activation_tag();
@@ -142,8 +150,8 @@ TEST_CASE("gemms lay changed activation rows out again and reuse unchanged ones"
 
             // The same rows under the same tag, in two row slices: the same numbers.
             std::vector<float> y(size_t(tokens * g.rows), -1.0f);
-            g.run_into(y, a, tokens, tag1, 0, 5);
-            g.run_into(y, a, tokens, tag1, 5, g.rows);
+            g.run_into(y, a, tokens, tag1, 0, 3);
+            g.run_into(y, a, tokens, tag1, 3, g.rows);
             CHECK(g.mismatches(y, a, tokens) == 0);
 
             // New rows at the same address: a new tag, or no tag, lays them out again.
@@ -185,7 +193,7 @@ TEST_CASE("gemms lay changed activation rows out again and reuse unchanged ones"
         }
         ++covered;
     }
-    CHECK(covered >= 20);
+    CHECK(covered >= 15);
     // Q4_0, Q8_0 and the K-quants' gemms keep their layout (in every build with SIMD128).
     CHECK(reused >= 6);
 }
