@@ -17,15 +17,4 @@ ActivationTagScope::ActivationTagScope(uint64_t tag) : saved_(tls_activation_tag
 
 ActivationTagScope::~ActivationTagScope() { tls_activation_tag = saved_; }
 
-bool PreparedActivations::holds(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t n, int layout) {
-    const uint64_t tag = tls_activation_tag;
-    if (tag != 0 && held_.tag == tag && held_.a == a && held_.a_row_bytes == a_row_bytes &&
-        held_.n_tokens == n_tokens && held_.n == n && held_.layout == layout) {
-        return true;
-    }
-    held_ = Key{};  // about to be overwritten: if that throws, nothing is claimed
-    pending_ = Key{tag, a, a_row_bytes, n_tokens, n, layout};
-    return false;
-}
-
 }  // namespace quantlab

@@ -10,7 +10,7 @@
 //
 // A caller that will not change its rows between calls names them with a tag
 // (new_activation_tag) and runs its gemm calls inside an ActivationTagScope. A
-// gemm's PreparedActivations then reports the rows as already laid out when
+// gemm's PreparedActivations then skips laying the rows out again when
 // this thread's buffer holds them under the same tag, pointer, row size, count
 // and layout. Without a scope (tag 0) every call prepares its rows as before,
 // so other callers (tests, benchmarks, the quantizers) are unaffected.
@@ -42,15 +42,22 @@ private:
 
 // What one per-thread activation buffer holds. Use:
 //   static thread_local Buffer acts; static thread_local PreparedActivations held;
-//   if (!held.holds(a, a_row_bytes, n_tokens, n, layout)) { lay out into acts; held.done(); }
+//   held.prepare(a, a_row_bytes, n_tokens, n, layout, [&] { lay the rows out into acts; });
 // `layout` tells apart buffers that one function fills differently (an offset).
 class PreparedActivations {
 public:
-    // True when the buffer already holds these rows under the current tag.
-    // Otherwise forgets what it held (the caller is about to overwrite it).
-    bool holds(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t n, int layout = 0);
-    // The rows asked for by the last holds() are now in the buffer.
-    void done() { held_ = pending_; }
+    // Runs lay_out() unless the buffer already holds these rows under the
+    // current tag; returns whether it ran. While lay_out() runs the buffer
+    // claims nothing, so rows it leaves half written (it threw) are not reused.
+    template <class LayOut>
+    bool prepare(const void* a, size_t a_row_bytes, int64_t n_tokens, int64_t n, int layout, LayOut lay_out) {
+        const Key want{current_activation_tag(), a, a_row_bytes, n_tokens, n, layout};
+        if (want.tag != 0 && want == held_) return false;
+        held_ = Key{};
+        lay_out();
+        held_ = want;
+        return true;
+    }
 
 private:
     struct Key {
@@ -59,8 +66,12 @@ private:
         size_t a_row_bytes = 0;
         int64_t n_tokens = 0, n = 0;
         int layout = 0;
+        bool operator==(const Key& o) const {
+            return tag == o.tag && a == o.a && a_row_bytes == o.a_row_bytes && n_tokens == o.n_tokens && n == o.n &&
+                   layout == o.layout;
+        }
     };
-    Key held_, pending_;
+    Key held_;
 };
 
 }  // namespace quantlab

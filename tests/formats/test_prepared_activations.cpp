@@ -6,6 +6,7 @@
 // serve every later call, in any row slices, with the same numbers.
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,9 @@ using namespace quantlab::test;
 
 namespace {
 
-// rows x n weights and up to 9 token rows of activations of type t, and a
-// gemm called on them as the engine calls it.
+// rows x n weights and token rows of activations of type t, and a gemm
+// called on them as the engine calls it.
 struct GemmBench {
-    const TypeTraits& t;
     GemmFn gemm;
     KernelSet k, ak;
     int64_t n, rows;
@@ -28,7 +28,7 @@ struct GemmBench {
     const std::vector<uint8_t>& w;
 
     GemmBench(const TypeTraits& t_, GemmFn g, int64_t n_, int64_t rows_)
-        : t(t_), gemm(g), k(resolve_kernels(t_, KernelVariant::Simd128)),
+        : gemm(g), k(resolve_kernels(t_, KernelVariant::Simd128)),
           ak(resolve_kernels(type_traits(t_.vec_dot_type), KernelVariant::Simd128)), n(n_), rows(rows_),
           wrb(row_size(t_, n_)), arb(row_size(type_traits(t_.vec_dot_type), n_)),
           w(quantized_test_weights(t_, n_, rows_, 1.0f, 31, false)) {}
@@ -102,31 +102,33 @@ TEST_CASE("activation tags: unique and nonzero, scoped per thread", "[simd][prep
     }
     CHECK(current_activation_tag() == 0);
 
-    // What a buffer holds: only the rows it was asked for and done() with, under a tag.
+    // What a buffer holds: only the rows it last laid out in full, under a tag.
     PreparedActivations held;
     const uint8_t rows[64] = {};
+    int laid = 0;
+    const auto lay = [&] { ++laid; };
+    const auto prepare = [&](const void* p, int64_t tokens, int layout = 0) {
+        return held.prepare(p, 32, tokens, 32, layout, lay);
+    };
     {
         const ActivationTagScope scope(a);
-        CHECK_FALSE(held.holds(rows, 32, 2, 32));
-        CHECK_FALSE(held.holds(rows, 32, 2, 32));  // never done(): still not held
-        held.done();
-        CHECK(held.holds(rows, 32, 2, 32));
-        CHECK_FALSE(held.holds(rows, 32, 2, 32, 1));  // another layout overwrites it
-        held.done();
-        CHECK_FALSE(held.holds(rows, 32, 2, 32));
-        held.done();
-        CHECK_FALSE(held.holds(rows + 32, 32, 1, 32));  // another address and count
-        held.done();
+        CHECK(prepare(rows, 2));
+        CHECK_FALSE(prepare(rows, 2));
+        CHECK(prepare(rows, 2, 1));  // another layout overwrites it
+        CHECK(prepare(rows, 2));
+        CHECK(prepare(rows + 32, 1));  // another address and count
+        // A lay-out that throws (other rows) leaves nothing held, not even the rows before it.
+        CHECK_THROWS(held.prepare(rows, 32, 1, 32, 0, [] { throw std::runtime_error("half written"); }));
+        CHECK(prepare(rows + 32, 1));
     }
     {
         const ActivationTagScope scope(b);
-        CHECK_FALSE(held.holds(rows + 32, 32, 1, 32));  // another tag
-        held.done();
-        CHECK(held.holds(rows + 32, 32, 1, 32));
+        CHECK(prepare(rows + 32, 1));  // another tag
+        CHECK_FALSE(prepare(rows + 32, 1));
     }
-    CHECK_FALSE(held.holds(rows + 32, 32, 1, 32));  // no tag: never held
-    held.done();
-    CHECK_FALSE(held.holds(rows + 32, 32, 1, 32));
+    CHECK(prepare(rows + 32, 1));  // no tag: never held
+    CHECK(prepare(rows + 32, 1));
+    CHECK(laid == 8);
 }
 
 TEST_CASE("gemms lay changed activation rows out again and reuse unchanged ones", "[simd][gemm][prepared]") {

@@ -131,11 +131,10 @@ void gemm_block32_relaxed(int64_t n, const void* w, size_t w_row_bytes, int64_t 
     if (n_rows <= 0 || n_tokens <= 0) return;
     static thread_local Block32BytesRows acts, panel;
     static thread_local PreparedActivations held;
-    if (!held.holds(a, a_row_bytes, n_tokens, n, offset)) {
+    held.prepare(a, a_row_bytes, n_tokens, n, offset, [&] {
         acts.resize(size_t(n_tokens), n);
         unpack_q8_0_rows_relaxed(a, a_row_bytes, n_tokens, n, offset, acts);
-        held.done();
-    }
+    });
     // About 16 KB of int8 rows stay in L1 while every token tile passes.
     constexpr int64_t RT = kRelaxedTileRows;
     const int64_t nb = n / 32;

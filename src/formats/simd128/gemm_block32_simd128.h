@@ -161,11 +161,10 @@ void gemm_block32(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, 
     if (n_rows <= 0 || n_tokens <= 0) return;
     static thread_local Block32Rows acts, panel;
     static thread_local PreparedActivations held;
-    if (!held.holds(a, a_row_bytes, n_tokens, n)) {
+    held.prepare(a, a_row_bytes, n_tokens, n, 0, [&] {
         acts.resize(size_t(n_tokens), n);
         unpack_acts(a, a_row_bytes, n_tokens, n, acts);
-        held.done();
-    }
+    });
     // A panel of int16 rows of about 16 KB stays in L1 while every token tile
     // passes over it.
     // A whole number of tiles, so no panel ends in a narrower tile (3-row

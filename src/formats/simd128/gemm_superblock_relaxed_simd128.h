@@ -181,11 +181,10 @@ void gemm_superblock_relaxed(int64_t n, const void* w, size_t w_row_bytes, int64
     if (n_rows <= 0 || n_tokens <= 0) return;
     static thread_local SuperblockBytesRows acts, panel;
     static thread_local PreparedActivations held;
-    if (!held.holds(a, a_row_bytes, n_tokens, n)) {
+    held.prepare(a, a_row_bytes, n_tokens, n, 0, [&] {
         acts.resize(size_t(n_tokens), n);
         unpack_q8_K_rows_relaxed<Groups>(a, a_row_bytes, n_tokens, n, acts);
-        held.done();
-    }
+    });
     constexpr int64_t RT = kRelaxedSuperblockTileRows;
     const int64_t nb = n / QK_K;
     const int64_t panel_rows = std::max<int64_t>(RT, (16384 / std::max<int64_t>(n, 1)) / RT * RT);

@@ -280,22 +280,20 @@ void gemm_superblock(int64_t n, const void* w, size_t w_row_bytes, int64_t n_row
     if (n_tokens == 1) {
         const auto* wb = static_cast<const uint8_t*>(w);
         if (wide_vec_dot) {
-            if (!held.holds(a, a_row_bytes, 1, n)) {
+            held.prepare(a, a_row_bytes, 1, n, 0, [&] {
                 acts.resize(1, n);
                 unpack_q8_K_rows(a, a_row_bytes, 1, n, acts);
-                held.done();
-            }
+            });
             for (int64_t r = 0; r < n_rows; ++r) y[r] = wide_vec_dot(n, wb + size_t(r) * w_row_bytes, a, acts.q.data());
         } else {
             for (int64_t r = 0; r < n_rows; ++r) y[r] = vec_dot(n, wb + size_t(r) * w_row_bytes, a);
         }
         return;
     }
-    if (!held.holds(a, a_row_bytes, n_tokens, n)) {
+    held.prepare(a, a_row_bytes, n_tokens, n, 0, [&] {
         acts.resize(size_t(n_tokens), n);
         unpack_q8_K_rows(a, a_row_bytes, n_tokens, n, acts);
-        held.done();
-    }
+    });
     // A panel of int16 rows of about 16 KB stays in L1 while every token tile
     // passes over it.
     constexpr int64_t RT = kSuperblockTileRows;

@@ -247,33 +247,34 @@ ActGroup<G>* prepare_act_groups(const void* a, size_t a_row_bytes, int64_t n_tok
     static thread_local Scratch buf;
     static thread_local PreparedActivations held;
     const int64_t ng = (n_tokens + G - 1) / G;
-    const bool ready = held.holds(a, a_row_bytes, n_tokens, nb, offset);
-    auto* out = static_cast<ActGroup<G>*>(buf.get(size_t(ng * nb) * sizeof(ActGroup<G>)));
-    if (ready) return out;
-    const __m128i order = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLaneClassOrder));
-    for (int64_t q = 0; q < ng; ++q) {
-        for (int64_t i = 0; i < nb; ++i) {
-            ActGroup<G>& o = out[q * nb + i];
-            std::memset(&o, 0, sizeof o);
-            for (int k = 0; k < G && G * q + k < n_tokens; ++k) {
-                const A& b = reinterpret_cast<const A*>(static_cast<const uint8_t*>(a) + size_t(G * q + k) * a_row_bytes)[i];
-                const __m128i p0 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)), order);
-                const __m128i p1 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16)), order);
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(o.a0 + 16 * k), p0);
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(o.a1 + 16 * k), p1);
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(o.c + 4 * k), offset_correction(p0, p1, offset));
-                const float d = fp16_to_fp32(b.d);
-                float s = 0.0f;
-                if constexpr (sizeof(A) == sizeof(block_q8_1)) s = fp16_to_fp32(b.s);
-                for (int j = 0; j < 4; ++j) {
-                    o.d[4 * k + j] = d;
-                    o.s[4 * k + j] = s;
+    const size_t bytes = size_t(ng * nb) * sizeof(ActGroup<G>);
+    held.prepare(a, a_row_bytes, n_tokens, nb, offset, [&] {
+        auto* out = static_cast<ActGroup<G>*>(buf.get(bytes));
+        const __m128i order = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kLaneClassOrder));
+        for (int64_t q = 0; q < ng; ++q) {
+            for (int64_t i = 0; i < nb; ++i) {
+                ActGroup<G>& o = out[q * nb + i];
+                std::memset(&o, 0, sizeof o);
+                for (int k = 0; k < G && G * q + k < n_tokens; ++k) {
+                    const A& b = reinterpret_cast<const A*>(static_cast<const uint8_t*>(a) + size_t(G * q + k) * a_row_bytes)[i];
+                    const __m128i p0 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)), order);
+                    const __m128i p1 = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 16)), order);
+                    _mm_storeu_si128(reinterpret_cast<__m128i*>(o.a0 + 16 * k), p0);
+                    _mm_storeu_si128(reinterpret_cast<__m128i*>(o.a1 + 16 * k), p1);
+                    _mm_storeu_si128(reinterpret_cast<__m128i*>(o.c + 4 * k), offset_correction(p0, p1, offset));
+                    const float d = fp16_to_fp32(b.d);
+                    float s = 0.0f;
+                    if constexpr (sizeof(A) == sizeof(block_q8_1)) s = fp16_to_fp32(b.s);
+                    for (int j = 0; j < 4; ++j) {
+                        o.d[4 * k + j] = d;
+                        o.s[4 * k + j] = s;
+                    }
                 }
             }
         }
-    }
-    held.done();
-    return out;
+    });
+    // The rows, laid out now or by an earlier call (which sized the buffer for them).
+    return static_cast<ActGroup<G>*>(buf.get(bytes));
 }
 
 // ---- gemm: a panel of rows unpacked to weight operands and float scales,

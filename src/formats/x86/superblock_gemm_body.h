@@ -355,29 +355,30 @@ ActGroupSuper<G>* prepare_act_groups(const void* a, size_t a_row_bytes, int64_t 
     static thread_local Scratch buf;
     static thread_local PreparedActivations held;
     const int64_t ng = (n_tokens + G - 1) / G;
-    const bool ready = held.holds(a, a_row_bytes, n_tokens, nb, offset);
-    auto* out = static_cast<ActGroupSuper<G>*>(buf.get(size_t(ng * nb) * sizeof(ActGroupSuper<G>)));
-    if (ready) return out;
-    for (int64_t q = 0; q < ng; ++q) {
-        for (int64_t i = 0; i < nb; ++i) {
-            ActGroupSuper<G>& o = out[q * nb + i];
-            std::memset(&o, 0, sizeof o);
-            for (int k = 0; k < G && G * q + k < n_tokens; ++k) {
-                const auto& b = reinterpret_cast<const block_q8_K*>(static_cast<const uint8_t*>(a) +
-                                                                    size_t(G * q + k) * a_row_bytes)[i];
-                for (int g = 0; g < 16; ++g) {
-                    const __m128i v = lane_class_order(load16(b.qs + 16 * g));
-                    _mm_storeu_si128(reinterpret_cast<__m128i*>(o.g[g] + 16 * k), v);
-                    if (offset) _mm_storeu_si128(reinterpret_cast<__m128i*>(&o.corr[g][4 * k]), offset_correction(v, offset));
+    const size_t bytes = size_t(ng * nb) * sizeof(ActGroupSuper<G>);
+    held.prepare(a, a_row_bytes, n_tokens, nb, offset, [&] {
+        auto* out = static_cast<ActGroupSuper<G>*>(buf.get(bytes));
+        for (int64_t q = 0; q < ng; ++q) {
+            for (int64_t i = 0; i < nb; ++i) {
+                ActGroupSuper<G>& o = out[q * nb + i];
+                std::memset(&o, 0, sizeof o);
+                for (int k = 0; k < G && G * q + k < n_tokens; ++k) {
+                    const auto& b = reinterpret_cast<const block_q8_K*>(static_cast<const uint8_t*>(a) +
+                                                                        size_t(G * q + k) * a_row_bytes)[i];
+                    for (int g = 0; g < 16; ++g) {
+                        const __m128i v = lane_class_order(load16(b.qs + 16 * g));
+                        _mm_storeu_si128(reinterpret_cast<__m128i*>(o.g[g] + 16 * k), v);
+                        if (offset) _mm_storeu_si128(reinterpret_cast<__m128i*>(&o.corr[g][4 * k]), offset_correction(v, offset));
+                    }
+                    std::memcpy(o.bs_lo + 8 * k, b.bsums, 16);
+                    std::memcpy(o.bs_hi + 8 * k, b.bsums + 8, 16);
+                    for (int j = 0; j < 4; ++j) o.d[4 * k + j] = b.d;
                 }
-                std::memcpy(o.bs_lo + 8 * k, b.bsums, 16);
-                std::memcpy(o.bs_hi + 8 * k, b.bsums + 8, 16);
-                for (int j = 0; j < 4; ++j) o.d[4 * k + j] = b.d;
             }
         }
-    }
-    held.done();
-    return out;
+    });
+    // The rows, laid out now or by an earlier call (which sized the buffer for them).
+    return static_cast<ActGroupSuper<G>*>(buf.get(bytes));
 }
 
 template <class V, class F, int R, int Q>
@@ -670,31 +671,34 @@ void gemv_rows(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, con
     const int64_t nb = n / QK_K;
     static thread_local Scratch buf;
     static thread_local PreparedActivations held;
-    auto* act = static_cast<ActRowSuper<V>*>(buf.get(size_t(nb) * sizeof(ActRowSuper<V>)));
-    const auto* ab = static_cast<const block_q8_K*>(a);
-    const bool ready = held.holds(a, 0, 1, nb);
-    for (int64_t i = 0; i < nb && !ready; ++i) {
-        alignas(64) int8_t g[Z][16 * G];
-        alignas(64) int32_t c[Z][4 * G] = {};
-        for (int z = 0; z < Z; ++z) {
-            for (int l = 0; l < G; ++l) {
-                const __m128i v = lane_class_order(load16(ab[i].qs + 16 * F::row_group(G, z, l)));
-                _mm_store_si128(reinterpret_cast<__m128i*>(&g[z][16 * l]), v);
-                if (M::kOffset) {
-                    _mm_store_si128(reinterpret_cast<__m128i*>(&c[z][4 * l]), offset_correction(v, M::kOffset));
+    const size_t bytes = size_t(nb) * sizeof(ActRowSuper<V>);
+    held.prepare(a, 0, 1, nb, 0, [&] {
+        auto* act = static_cast<ActRowSuper<V>*>(buf.get(bytes));
+        const auto* ab = static_cast<const block_q8_K*>(a);
+        for (int64_t i = 0; i < nb; ++i) {
+            alignas(64) int8_t g[Z][16 * G];
+            alignas(64) int32_t c[Z][4 * G] = {};
+            for (int z = 0; z < Z; ++z) {
+                for (int l = 0; l < G; ++l) {
+                    const __m128i v = lane_class_order(load16(ab[i].qs + 16 * F::row_group(G, z, l)));
+                    _mm_store_si128(reinterpret_cast<__m128i*>(&g[z][16 * l]), v);
+                    if (M::kOffset) {
+                        _mm_store_si128(reinterpret_cast<__m128i*>(&c[z][4 * l]), offset_correction(v, M::kOffset));
+                    }
                 }
+                act[i].g[z] = V::load(g[z]);
+                act[i].corr[z] = V::load(c[z]);
             }
-            act[i].g[z] = V::load(g[z]);
-            act[i].corr[z] = V::load(c[z]);
+            act[i].bs_lo = load16(ab[i].bsums);
+            act[i].bs_hi = load16(ab[i].bsums + 8);
+            // Pair sums (at most 32 * 128 in magnitude: exact in int16), reordered.
+            act[i].bs_pairs = _mm_shuffle_epi8(_mm_hadd_epi16(act[i].bs_lo, act[i].bs_hi),
+                                               _mm_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
+            act[i].d = ab[i].d;
         }
-        act[i].bs_lo = load16(ab[i].bsums);
-        act[i].bs_hi = load16(ab[i].bsums + 8);
-        // Pair sums (at most 32 * 128 in magnitude: exact in int16), reordered.
-        act[i].bs_pairs = _mm_shuffle_epi8(_mm_hadd_epi16(act[i].bs_lo, act[i].bs_hi),
-                                           _mm_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15));
-        act[i].d = ab[i].d;
-    }
-    if (!ready) held.done();
+    });
+    // The row, laid out now or by an earlier call (which sized the buffer for it).
+    const auto* act = static_cast<const ActRowSuper<V>*>(buf.get(bytes));
     const auto* wb = static_cast<const uint8_t*>(w);
     for (int64_t r = 0; r < n_rows; ++r) {
         const auto* b = reinterpret_cast<const Block*>(wb + size_t(r) * w_row_bytes);
