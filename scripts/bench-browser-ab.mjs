@@ -4,17 +4,22 @@
 // load to page load) hits every build alike. Prints each build's min and
 // median and, per round, the first build's time divided by each build's.
 //   node scripts/bench-browser-ab.mjs <dist> <dist>... -- pp <model> <threads> <rounds> [reps]
-//       pp256 of ../shared/bench/models/synth512-<model>.gguf; per round the
-//       best of `reps` (3) runs of each build.
+//       pp256 of ../shared/bench/models/synth512-<model>.gguf (<model> builtin:
+//       this checkout's models/quantlab-stories-4M.gguf); per round the best
+//       of `reps` (3) runs of each build.
+//   node scripts/bench-browser-ab.mjs <dist> <dist>... -- tg <model> <threads> <rounds> [reps]
+//       the same for tg64: 64 single-token evaluations after an 8-token prompt.
 //   node scripts/bench-browser-ab.mjs <dist> <dist>... -- matmul <type> <rows> <cols> <nTokens> <threads> <rounds>
 //       ql.benchMatmul in each build's threaded module.
 // A <dist> is a directory with browser.mjs and the modules: this checkout's
 // dist/ (scripts/build.sh dist), or another commit's, built in its own
 // worktree. Builds older than loadQuantlab's threads option still load.
-// <dist>@<threads> runs that entry at its own thread count (pp only), so
+// <dist>@<threads> runs that entry at its own thread count (pp and tg), so
 // dist@1 dist@2 compares one thread with two in the same page;
 // <dist>@<module threads>:<model threads> loads the module for one count and
 // runs the model at another (dist@2:1: the threaded module on one thread).
+// A trailing +simd128 or +relaxed-simd forces that module (loadQuantlab's
+// wasmVariant): dist@1+simd128 dist@1 compares the two one-thread modules.
 // A benchmark, not a test (docs/benchmarks.md, "Issue 14, eleventh session").
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,24 +33,28 @@ const argv = process.argv.slice(2);
 const split = argv.indexOf('--');
 const entries = split > 0 ? argv.slice(0, split) : [];
 const ENTRY = /@(\d+)(?::(\d+))?$/;
-const dists = entries.map((e) => resolve(e.replace(ENTRY, '')));
-const entryThreads = entries.map((e) => (ENTRY.test(e) ? Number(e.match(ENTRY)[1]) : 0));
-const entryModelThreads = entries.map((e, i) => (ENTRY.test(e) && e.match(ENTRY)[2] ? Number(e.match(ENTRY)[2]) : entryThreads[i]));
+const VARIANT = /\+(simd128|relaxed-simd)$/;
+const entryVariants = entries.map((e) => (VARIANT.test(e) ? e.match(VARIANT)[1] : undefined));
+const bare = entries.map((e) => e.replace(VARIANT, ''));
+const dists = bare.map((e) => resolve(e.replace(ENTRY, '')));
+const entryThreads = bare.map((e) => (ENTRY.test(e) ? Number(e.match(ENTRY)[1]) : 0));
+const entryModelThreads = bare.map((e, i) => (ENTRY.test(e) && e.match(ENTRY)[2] ? Number(e.match(ENTRY)[2]) : entryThreads[i]));
 const [mode, ...rest] = split > 0 ? argv.slice(split + 1) : [];
-if (dists.length < 1 || (mode !== 'pp' && mode !== 'matmul')) {
-  console.error('usage: bench-browser-ab.mjs <dist>... -- pp <model> <threads> <rounds> [reps] | matmul <type> <rows> <cols> <nTokens> <threads> <rounds>');
+if (dists.length < 1 || !['pp', 'tg', 'matmul'].includes(mode)) {
+  console.error('usage: bench-browser-ab.mjs <dist>... -- pp|tg <model> <threads> <rounds> [reps] | matmul <type> <rows> <cols> <nTokens> <threads> <rounds>');
   process.exit(2);
 }
 const args = rest.map((x) => (Number.isNaN(Number(x)) ? x : Number(x)));
 
 const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
-window.load = async (i, threads) => (await import('/d' + i + '/browser.mjs')).loadQuantlab({ threads });
+window.load = async (i, threads, wasmVariant) => (await import('/d' + i + '/browser.mjs')).loadQuantlab({ threads, wasmVariant });
 window.ready = true;
 </script>`;
 const site = mkdtempSync(join(tmpdir(), 'quantlab-ab-'));
 writeFileSync(join(site, 'index.html'), PAGE);
 dists.forEach((d, i) => symlinkSync(d, join(site, 'd' + i)));
 symlinkSync(resolve(root, '../shared/bench/models'), join(site, 'models'));
+symlinkSync(resolve(root, 'models/quantlab-stories-4M.gguf'), join(site, 'builtin.gguf'));
 const server = await startStaticServer({ root: site });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -57,22 +66,30 @@ try {
   await page.goto(server.url);
   await page.waitForFunction(() => window.ready);
   // Builds run in the order 0..n-1 in even rounds and reversed in odd ones.
-  const times = await page.evaluate(async ([n, mode, args, entryThreads, entryModelThreads]) => {
+  const times = await page.evaluate(async ([n, mode, args, entryThreads, entryModelThreads, entryVariants]) => {
     const ids = [...Array(n).keys()];
     const out = ids.map(() => []);
     const order = (r) => (r % 2 ? [...ids].reverse() : ids);
-    if (mode === 'pp') {
+    if (mode === 'pp' || mode === 'tg') {
       const [model, threads, rounds, reps = 3] = args;
       const runs = [];
       for (const i of ids) {
         const t = entryThreads[i] || threads;
-        const ql = await window.load(i, t);
-        const m = await ql.loadModel(await (await fetch(`/models/synth512-${model}.gguf`)).blob(), { nCtx: 512, threads: entryModelThreads[i] || t });
+        const ql = await window.load(i, t, entryVariants[i]);
+        const url = model === 'builtin' ? '/builtin.gguf' : `/models/synth512-${model}.gguf`;
+        const m = await ql.loadModel(await (await fetch(url)).blob(), { nCtx: 512, threads: entryModelThreads[i] || t });
         let tokens = Array.from(m.tokenize('Once upon a time there was a little girl who lived in a village near the forest.'));
         while (tokens.length < 256) tokens = tokens.concat(tokens.slice(1));
         tokens = tokens.slice(0, 256);
-        for (let k = 0; k < 3; k++) m.evaluate(tokens, { reset: true });  // warm-up: V8 tiers up
-        runs.push(() => m.evaluate(tokens, { reset: true }));
+        const tg = () => {  // tg64 after an 8-token prompt; any valid ids (speed does not depend on them)
+          m.evaluate(tokens.slice(0, 8), { reset: true });
+          let ms = 0;
+          for (let k = 0; k < 64; k++) ms += m.evaluate([tokens[8 + k]], { reset: false });
+          return ms;
+        };
+        const run = mode === 'tg' ? tg : () => m.evaluate(tokens, { reset: true });
+        for (let k = 0; k < 3; k++) run();  // warm-up: V8 tiers up
+        runs.push(run);
       }
       for (let r = 0; r < rounds; r++) {
         for (const i of order(r)) {
@@ -84,13 +101,13 @@ try {
     } else {
       const [type, rows, cols, nTokens, threads, rounds] = args;
       const qls = [];
-      for (const i of ids) qls.push(await window.load(i, Math.max(2, threads)));
+      for (const i of ids) qls.push(await window.load(i, Math.max(2, threads), entryVariants[i]));
       for (let r = 0; r < rounds; r++) {
         for (const i of order(r)) out[i].push(qls[i].benchMatmul(type, { rows, cols, nTokens, threads, minMs: 200 }).seconds * 1e3);
       }
     }
     return out;
-  }, [dists.length, mode, args, entryThreads, entryModelThreads]);
+  }, [dists.length, mode, args, entryThreads, entryModelThreads, entryVariants]);
   const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
   console.log(`${mode} ${rest.join(' ')}: ms per run; ratio = build 0's time / this build's, per round`);
   dists.forEach((_, i) => {
