@@ -92,7 +92,12 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
 #else
     constexpr int64_t kSlicesPerThread = 1;
 #endif
-    constexpr int64_t kMinWork = int64_t(1) << 17;  // multiply-adds per slice
+    // Multiply-adds per slice. 2^17 kept the built-in model's single-token
+    // wo and down products (256 x 256 and 768 x 256, f32) in one slice, a
+    // third of its work on one thread: tg64 2t / 1t went 1.47 -> 1.80 in
+    // Chromium and about 1.14 -> 1.43 natively at 2^15 (docs/benchmarks.md,
+    // "Issue 14, fourteenth session"); synth512 unchanged.
+    constexpr int64_t kMinWork = int64_t(1) << 15;
     constexpr int64_t kAlign = 12;
     const MulTarget* ts = targets.begin();
     const size_t count = targets.size();
