@@ -174,7 +174,8 @@ inline void superblock_tile_relaxed_rows(int64_t n, const SuperblockBytesRows& W
 // unpack(block, q_u8[256], scale_i16[16], aux_i16[16], &d, &dmin): the
 // super-block's unsigned codes in dequantized order, the scale of each
 // 16-value group, and the SIMD128 unpack's aux, d and dmin. Callers run
-// this for two or more tokens (one token keeps the SIMD128 vec_dot path).
+// this for two or more tokens (one token takes the vec_dot_*_relaxed_simd128
+// row by row: k_quants_simd128.h).
 template <class Block, SuperblockTerm Term, int Groups, class UnpackU7>
 void gemm_superblock_relaxed(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                              size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride, UnpackU7 unpack) {

@@ -208,6 +208,12 @@ void gemm_k(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const 
 
 void gemm_q2_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
+#if defined(__wasm_relaxed_simd__)
+    if (n_tokens == 1) {
+        return gemm_k<block_q2_K, SuperblockTerm::Mins, unpack_q2_K, vec_dot_q2_K_q8_K_relaxed_simd128>(
+            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+    }
+#endif
     gemm_k<block_q2_K, SuperblockTerm::Mins, unpack_q2_K, vec_dot_q2_K_q8_K_simd128,
            vec_dot_q2_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
@@ -222,6 +228,10 @@ void gemm_q3_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 void gemm_q4_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
+    if (n_tokens == 1) {
+        return gemm_k<block_q4_K, SuperblockTerm::Mins, unpack_q4_K, vec_dot_q4_K_q8_K_relaxed_simd128>(
+            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+    }
     if (n_tokens > 1) {
         return gemm_superblock_relaxed<block_q4_K, SuperblockTerm::Mins, 2>(
             n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, unpack_q4_K_codes);
@@ -235,6 +245,10 @@ void gemm_q4_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 void gemm_q5_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
+    if (n_tokens == 1) {
+        return gemm_k<block_q5_K, SuperblockTerm::Mins, unpack_q5_K, vec_dot_q5_K_q8_K_relaxed_simd128>(
+            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+    }
     if (n_tokens > 1) {
         return gemm_superblock_relaxed<block_q5_K, SuperblockTerm::Mins, 2>(
             n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, unpack_q5_K_codes);
@@ -248,6 +262,10 @@ void gemm_q5_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 void gemm_q6_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
+    if (n_tokens == 1) {
+        return gemm_k<block_q6_K, SuperblockTerm::Q6, unpack_q6_K, vec_dot_q6_K_q8_K_relaxed_simd128>(
+            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+    }
     if (n_tokens > 1) {
         return gemm_superblock_relaxed<block_q6_K, SuperblockTerm::Q6, 1>(
             n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, unpack_q6_K_codes);

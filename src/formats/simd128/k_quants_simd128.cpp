@@ -172,6 +172,8 @@ inline v128_t extmul_pairs_u(v128_t a, v128_t b) {
 struct Q8KBytePairs {
     const block_q8_K* y;
     v128_t operator()(int64_t i, v128_t w, int off) const { return extmul_pairs_u(w, wasm_v128_load(y[i].qs + off)); }
+    // Lane j: the scale times the sum of int16 lanes 2j, 2j + 1.
+    static v128_t scaled(v128_t h, int32_t scale) { return wasm_i32x4_dot_i16x8(h, wasm_i16x8_splat(int16_t(scale))); }
 };
 struct Q8KWidePairs {
     const int16_t* a;  // QK_K int16 per super-block
@@ -180,7 +182,27 @@ struct Q8KWidePairs {
         return wasm_i16x8_add(wasm_i16x8_mul(wasm_u16x8_extend_low_u8x16(w), wasm_v128_load(v)),
                               wasm_i16x8_mul(wasm_u16x8_extend_high_u8x16(w), wasm_v128_load(v + 8)));
     }
+    static v128_t scaled(v128_t h, int32_t scale) { return Q8KBytePairs::scaled(h, scale); }
 };
+
+#if defined(__wasm_relaxed_simd__)
+// Relaxed SIMD, values in their own order: int16 lane k of a relaxed dot sums
+// positions 2k, 2k+1, where the SIMD128 forms' lane k sums k, k+8. Both then
+// give, in int32 lane j, positions 2j, 2j+1, 2j+8, 2j+9 times the scale:
+// i32x4.dot_i16x8 adds their lanes 2j, 2j+1; here lanes j and j+4 are added
+// (widened) and multiplied. Integer sums are exact, so every int32 lane, and
+// all that follows, is the same.
+struct Q8KRelaxedPairs {
+    const block_q8_K* y;
+    v128_t operator()(int64_t i, v128_t w, int off) const {
+        return i16x8_relaxed_dot_i8_u7(wasm_v128_load(y[i].qs + off), w);
+    }
+    static v128_t scaled(v128_t h, int32_t scale) {
+        const v128_t s = wasm_i32x4_add(wasm_i32x4_extend_low_i16x8(h), wasm_i32x4_extend_high_i16x8(h));
+        return wasm_i32x4_mul(s, wasm_i32x4_splat(scale));
+    }
+};
+#endif
 
 // Block sums of 16 groups of 16 int8 given as one vector per group:
 // pairwise widening, then three rounds of "add even and odd lanes" that
@@ -391,8 +413,8 @@ float q2_K_dot(int64_t n, const block_q2_K* x, const block_q8_K* y, Pairs pairs)
                 const v128_t pb = pairs(i, wasm_v128_and(qb, m3), 16 * g + 16);
                 qa = wasm_u8x16_shr(qa, 2);
                 qb = wasm_u8x16_shr(qb, 2);
-                sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(pa, wasm_i16x8_splat(int16_t(sc[g]))));
-                sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(pb, wasm_i16x8_splat(int16_t(sc[g + 1]))));
+                sumi = wasm_i32x4_add(sumi, pairs.scaled(pa, sc[g]));
+                sumi = wasm_i32x4_add(sumi, pairs.scaled(pb, sc[g + 1]));
             }
         }
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
@@ -408,6 +430,13 @@ float vec_dot_q2_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
 float vec_dot_q2_K_q8_K_wide_simd128(int64_t n, const void* vx, const void* vy, const int16_t* a16) {
     return q2_K_dot(n, static_cast<const block_q2_K*>(vx), static_cast<const block_q8_K*>(vy), Q8KWidePairs{a16});
 }
+
+#if defined(__wasm_relaxed_simd__)
+float vec_dot_q2_K_q8_K_relaxed_simd128(int64_t n, const void* vx, const void* vy) {
+    const auto* y = static_cast<const block_q8_K*>(vy);
+    return q2_K_dot(n, static_cast<const block_q2_K*>(vx), y, Q8KRelaxedPairs{y});
+}
+#endif
 
 float vec_dot_q3_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
     const auto* x = static_cast<const block_q3_K*>(vx);
@@ -473,8 +502,8 @@ float q4_K_dot(int64_t n, const block_q4_K* x, const block_q8_K* y, Pairs pairs)
                                               pairs(i, wasm_v128_and(q1, m4), 64 * j + 16));
             const v128_t phi = wasm_i16x8_add(pairs(i, wasm_u8x16_shr(q0, 4), 64 * j + 32),
                                               pairs(i, wasm_u8x16_shr(q1, 4), 64 * j + 48));
-            sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(plo, wasm_i16x8_splat(int16_t(sm[2 * j]))));
-            sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(phi, wasm_i16x8_splat(int16_t(sm[2 * j + 1]))));
+            sumi = wasm_i32x4_add(sumi, pairs.scaled(plo, sm[2 * j]));
+            sumi = wasm_i32x4_add(sumi, pairs.scaled(phi, sm[2 * j + 1]));
         }
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
     }
@@ -489,6 +518,13 @@ float vec_dot_q4_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
 float vec_dot_q4_K_q8_K_wide_simd128(int64_t n, const void* vx, const void* vy, const int16_t* a16) {
     return q4_K_dot(n, static_cast<const block_q4_K*>(vx), static_cast<const block_q8_K*>(vy), Q8KWidePairs{a16});
 }
+
+#if defined(__wasm_relaxed_simd__)
+float vec_dot_q4_K_q8_K_relaxed_simd128(int64_t n, const void* vx, const void* vy) {
+    const auto* y = static_cast<const block_q8_K*>(vy);
+    return q4_K_dot(n, static_cast<const block_q4_K*>(vx), y, Q8KRelaxedPairs{y});
+}
+#endif
 
 template <class Pairs>
 float q5_K_dot(int64_t n, const block_q5_K* x, const block_q8_K* y, Pairs pairs) {
@@ -523,8 +559,8 @@ float q5_K_dot(int64_t n, const block_q5_K* x, const block_q8_K* y, Pairs pairs)
             // Four products per i16 lane: at most 4 * 31 * 128 < 2^15.
             const v128_t plo = wasm_i16x8_add(pairs(i, lo0, 64 * j), pairs(i, lo1, 64 * j + 16));
             const v128_t phi = wasm_i16x8_add(pairs(i, hi0, 64 * j + 32), pairs(i, hi1, 64 * j + 48));
-            sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(plo, wasm_i16x8_splat(int16_t(sm[2 * j]))));
-            sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(phi, wasm_i16x8_splat(int16_t(sm[2 * j + 1]))));
+            sumi = wasm_i32x4_add(sumi, pairs.scaled(plo, sm[2 * j]));
+            sumi = wasm_i32x4_add(sumi, pairs.scaled(phi, sm[2 * j + 1]));
         }
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
     }
@@ -539,6 +575,13 @@ float vec_dot_q5_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
 float vec_dot_q5_K_q8_K_wide_simd128(int64_t n, const void* vx, const void* vy, const int16_t* a16) {
     return q5_K_dot(n, static_cast<const block_q5_K*>(vx), static_cast<const block_q8_K*>(vy), Q8KWidePairs{a16});
 }
+
+#if defined(__wasm_relaxed_simd__)
+float vec_dot_q5_K_q8_K_relaxed_simd128(int64_t n, const void* vx, const void* vy) {
+    const auto* y = static_cast<const block_q8_K*>(vy);
+    return q5_K_dot(n, static_cast<const block_q5_K*>(vx), y, Q8KRelaxedPairs{y});
+}
+#endif
 
 template <class Pairs>
 float q6_K_dot(int64_t n, const block_q6_K* x, const block_q8_K* y, Pairs pairs) {
@@ -561,7 +604,7 @@ float q6_K_dot(int64_t n, const block_q6_K* x, const block_q8_K* y, Pairs pairs)
                 for (int r = 0; r < 4; ++r) {
                     // Two products per i16 lane: at most 2 * 63 * 128 < 2^15.
                     const v128_t p = pairs(i, q[r], 128 * h + 32 * r + 16 * part);
-                    sumi = wasm_i32x4_add(sumi, wasm_i32x4_dot_i16x8(p, wasm_i16x8_splat(sc[2 * r + part])));
+                    sumi = wasm_i32x4_add(sumi, pairs.scaled(p, sc[2 * r + part]));
                 }
             }
         }
@@ -579,6 +622,13 @@ float vec_dot_q6_K_q8_K_simd128(int64_t n, const void* vx, const void* vy) {
 float vec_dot_q6_K_q8_K_wide_simd128(int64_t n, const void* vx, const void* vy, const int16_t* a16) {
     return q6_K_dot(n, static_cast<const block_q6_K*>(vx), static_cast<const block_q8_K*>(vy), Q8KWidePairs{a16});
 }
+
+#if defined(__wasm_relaxed_simd__)
+float vec_dot_q6_K_q8_K_relaxed_simd128(int64_t n, const void* vx, const void* vy) {
+    const auto* y = static_cast<const block_q8_K*>(vy);
+    return q6_K_dot(n, static_cast<const block_q6_K*>(vx), y, Q8KRelaxedPairs{y});
+}
+#endif
 
 // ================================================================ quantizers
 

@@ -43,4 +43,16 @@ float vec_dot_q5_K_q8_K_wide_simd128(int64_t n, const void* x, const void* y, co
 float vec_dot_q6_K_q8_K_simd128(int64_t n, const void* x, const void* y);
 float vec_dot_q6_K_q8_K_wide_simd128(int64_t n, const void* x, const void* y, const int16_t* a16);
 
+#if defined(__wasm_relaxed_simd__)
+// The same dot products on relaxed dots: one i16x8.relaxed_dot_i8x16_i7x16_s
+// (a pmaddubsw on x64) per 16 values where the SIMD128 forms widen and
+// multiply twice. The codes of these four formats are unsigned and below 64,
+// as the relaxed dot needs; the results are the same bits (k_quants_simd128.cpp,
+// Q8KRelaxedPairs). The gemms' single-token path in the relaxed module.
+float vec_dot_q2_K_q8_K_relaxed_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_q4_K_q8_K_relaxed_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_q5_K_q8_K_relaxed_simd128(int64_t n, const void* x, const void* y);
+float vec_dot_q6_K_q8_K_relaxed_simd128(int64_t n, const void* x, const void* y);
+#endif
+
 }  // namespace quantlab
