@@ -116,6 +116,53 @@ inline void block32_tile_relaxed_tokens(int64_t n, const Block32BytesRows& W, in
     }
 }
 
+// Lane j of both halves' int16 relaxed-dot sums (int16 lane k holds positions
+// 2k, 2k+1): int16 lanes j and j+4, widened and added, are positions 2j,
+// 2j+1, 2j+8, 2j+9 of the block's halves, the SIMD128 tile's lane j.
+inline v128_t natural_pairs_to_lanes(v128_t h) {
+    return wasm_i32x4_add(wasm_i32x4_extend_low_i16x8(h), wasm_i32x4_extend_high_i16x8(h));
+}
+
+// A single token: each weight row is used once, so its blocks are decoded
+// straight into registers (as the SIMD128 gemv_rows) and dotted with the
+// activations in their own order, with no panels and no reordering. Per
+// block, one relaxed dot per half (two products per int16 lane, at most
+// 4 * 31 * 128 in the sum of both: exact) and natural_pairs_to_lanes give the
+// SIMD128 lanes of sum q * a; the offset comes back as -offset times the same
+// lanes of the activations, computed once per call. The float steps are the
+// SIMD128 gemv's: results identical bit for bit.
+template <class Block, class DecodeU7>
+void gemv_block32_relaxed(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, int offset,
+                          float* y, DecodeU7 decode_u7) {
+    const int64_t nb = n / 32;
+    const auto* ab = static_cast<const block_q8_0*>(a);
+    static thread_local std::vector<int32_t> c;  // [nb][4]: -offset * lane sums of the activations
+    static thread_local std::vector<float> da;   // [nb]
+    c.resize(size_t(4 * nb));
+    da.resize(size_t(nb));
+    const v128_t ones = wasm_i8x16_splat(1), neg_offset = wasm_i32x4_splat(-offset);
+    for (int64_t i = 0; i < nb; ++i) {
+        const v128_t h = wasm_i16x8_add(i16x8_relaxed_dot_i8_u7(wasm_v128_load(ab[i].qs), ones),
+                                        i16x8_relaxed_dot_i8_u7(wasm_v128_load(ab[i].qs + 16), ones));
+        wasm_v128_store(c.data() + 4 * i, wasm_i32x4_mul(natural_pairs_to_lanes(h), neg_offset));
+        da[size_t(i)] = fp16_to_fp32(ab[i].d);
+    }
+    for (int64_t r = 0; r < n_rows; ++r) {
+        const auto* b = reinterpret_cast<const Block*>(static_cast<const uint8_t*>(w) + size_t(r) * w_row_bytes);
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t i = 0; i < nb; ++i) {
+            v128_t lo, hi;
+            float dx;
+            decode_u7(b[i], &lo, &hi, &dx);
+            const v128_t h = wasm_i16x8_add(i16x8_relaxed_dot_i8_u7(wasm_v128_load(ab[i].qs), lo),
+                                            i16x8_relaxed_dot_i8_u7(wasm_v128_load(ab[i].qs + 16), hi));
+            const v128_t s = wasm_i32x4_add(wasm_v128_load(c.data() + 4 * i), natural_pairs_to_lanes(h));
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(dx * da[size_t(i)])));
+        }
+        y[r] = f32x4_hsum(acc);
+    }
+}
+
 // 2 rows x 4 tokens, weights read from L1 at each use: few values live
 // at once (V8 has 16 vector registers on x64). Chromium gemm, Q4_0 1536 x 512
 // x 256 tokens, median of 30 interleaved pairs against the SIMD128 build:
@@ -129,6 +176,7 @@ void gemm_block32_relaxed(int64_t n, const void* w, size_t w_row_bytes, int64_t 
                           size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride, int offset,
                           DecodeU7 decode_u7) {
     if (n_rows <= 0 || n_tokens <= 0) return;
+    if (n_tokens == 1) return gemv_block32_relaxed<Block>(n, w, w_row_bytes, n_rows, a, offset, y, decode_u7);
     static thread_local Block32BytesRows acts, panel;
     static thread_local PreparedActivations held;
     held.prepare(a, a_row_bytes, n_tokens, n, offset, [&] {

@@ -112,7 +112,7 @@ void gemm_q8_0_q8_0_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 void gemm_q4_0_q8_0_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
-    if (n_tokens > 1) {
+    if (n_tokens >= 1) {  // one token: gemv_block32_relaxed
         return gemm_block32_relaxed<block_q4_0>(
             QUANTLAB_GEMM_ARGS, 8, [](const block_q4_0& b, v128_t* lo, v128_t* hi, float* d) {
                 const v128_t zero = wasm_i8x16_splat(0);
@@ -143,7 +143,7 @@ void gemm_q4_1_q8_1_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 void gemm_q5_0_q8_0_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
-    if (n_tokens > 1) {
+    if (n_tokens >= 1) {  // one token: gemv_block32_relaxed
         return gemm_block32_relaxed<block_q5_0>(
             QUANTLAB_GEMM_ARGS, 16, [](const block_q5_0& b, v128_t* lo, v128_t* hi, float* d) {
                 v128_t hl, hh;
