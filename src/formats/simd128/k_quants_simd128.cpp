@@ -172,8 +172,12 @@ inline v128_t extmul_pairs_u(v128_t a, v128_t b) {
 struct Q8KBytePairs {
     const block_q8_K* y;
     v128_t operator()(int64_t i, v128_t w, int off) const { return extmul_pairs_u(w, wasm_v128_load(y[i].qs + off)); }
-    // Lane j: the scale times the sum of int16 lanes 2j, 2j + 1.
-    static v128_t scaled(v128_t h, int32_t scale) { return wasm_i32x4_dot_i16x8(h, wasm_i16x8_splat(int16_t(scale))); }
+    // Two groups' pair sums with their scales: lane j = s0 times the sum of
+    // h0's int16 lanes 2j, 2j + 1, plus the same for h1 and s1.
+    static v128_t scaled2(v128_t h0, int32_t s0, v128_t h1, int32_t s1) {
+        return wasm_i32x4_add(wasm_i32x4_dot_i16x8(h0, wasm_i16x8_splat(int16_t(s0))),
+                              wasm_i32x4_dot_i16x8(h1, wasm_i16x8_splat(int16_t(s1))));
+    }
 };
 struct Q8KWidePairs {
     const int16_t* a;  // QK_K int16 per super-block
@@ -182,24 +186,32 @@ struct Q8KWidePairs {
         return wasm_i16x8_add(wasm_i16x8_mul(wasm_u16x8_extend_low_u8x16(w), wasm_v128_load(v)),
                               wasm_i16x8_mul(wasm_u16x8_extend_high_u8x16(w), wasm_v128_load(v + 8)));
     }
-    static v128_t scaled(v128_t h, int32_t scale) { return Q8KBytePairs::scaled(h, scale); }
+    static v128_t scaled2(v128_t h0, int32_t s0, v128_t h1, int32_t s1) { return Q8KBytePairs::scaled2(h0, s0, h1, s1); }
 };
 
 #if defined(__wasm_relaxed_simd__)
 // Relaxed SIMD, values in their own order: int16 lane k of a relaxed dot sums
-// positions 2k, 2k+1, where the SIMD128 forms' lane k sums k, k+8. Both then
+// positions 2k, 2k+1, where the SIMD128 forms' lane k sums k, k+8. Both must
 // give, in int32 lane j, positions 2j, 2j+1, 2j+8, 2j+9 times the scale:
-// i32x4.dot_i16x8 adds their lanes 2j, 2j+1; here lanes j and j+4 are added
-// (widened) and multiplied. Integer sums are exact, so every int32 lane, and
-// all that follows, is the same.
+// i32x4.dot_i16x8 adds the SIMD128 lanes 2j, 2j+1; here int16 lanes j and
+// j+4 are added first (scaled2). Integer sums are exact, so every int32 lane,
+// and all that follows, is the same.
 struct Q8KRelaxedPairs {
     const block_q8_K* y;
     v128_t operator()(int64_t i, v128_t w, int off) const {
         return i16x8_relaxed_dot_i8_u7(wasm_v128_load(y[i].qs + off), w);
     }
-    static v128_t scaled(v128_t h, int32_t scale) {
-        const v128_t s = wasm_i32x4_add(wasm_i32x4_extend_low_i16x8(h), wasm_i32x4_extend_high_i16x8(h));
-        return wasm_i32x4_mul(s, wasm_i32x4_splat(scale));
+    // Two groups at once: interleaving h0 and h1 by int16 lanes (low halves,
+    // then high) and adding the two puts h0[j] + h0[j+4] in lane 2j and
+    // h1[j] + h1[j+4] in lane 2j+1, and one i32x4.dot_i16x8 with (s0, s1) in
+    // every 32-bit lane scales and sums them. The int16 sums hold at most
+    // 8 products of a code < 32 (Q4_K, Q5_K: 31744) or 4 of a code < 64
+    // (Q6_K: 32256) with |a| <= 128: no overflow.
+    static v128_t scaled2(v128_t h0, int32_t s0, v128_t h1, int32_t s1) {
+        const v128_t t = wasm_i16x8_add(wasm_i16x8_shuffle(h0, h1, 0, 8, 1, 9, 2, 10, 3, 11),
+                                        wasm_i16x8_shuffle(h0, h1, 4, 12, 5, 13, 6, 14, 7, 15));
+        const uint32_t pair = uint32_t(uint16_t(int16_t(s0))) | (uint32_t(uint16_t(int16_t(s1))) << 16);
+        return wasm_i32x4_dot_i16x8(t, wasm_i32x4_splat(int32_t(pair)));
     }
 };
 #endif
@@ -413,8 +425,7 @@ float q2_K_dot(int64_t n, const block_q2_K* x, const block_q8_K* y, Pairs pairs)
                 const v128_t pb = pairs(i, wasm_v128_and(qb, m3), 16 * g + 16);
                 qa = wasm_u8x16_shr(qa, 2);
                 qb = wasm_u8x16_shr(qb, 2);
-                sumi = wasm_i32x4_add(sumi, pairs.scaled(pa, sc[g]));
-                sumi = wasm_i32x4_add(sumi, pairs.scaled(pb, sc[g + 1]));
+                sumi = wasm_i32x4_add(sumi, pairs.scaled2(pa, sc[g], pb, sc[g + 1]));
             }
         }
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
@@ -502,8 +513,7 @@ float q4_K_dot(int64_t n, const block_q4_K* x, const block_q8_K* y, Pairs pairs)
                                               pairs(i, wasm_v128_and(q1, m4), 64 * j + 16));
             const v128_t phi = wasm_i16x8_add(pairs(i, wasm_u8x16_shr(q0, 4), 64 * j + 32),
                                               pairs(i, wasm_u8x16_shr(q1, 4), 64 * j + 48));
-            sumi = wasm_i32x4_add(sumi, pairs.scaled(plo, sm[2 * j]));
-            sumi = wasm_i32x4_add(sumi, pairs.scaled(phi, sm[2 * j + 1]));
+            sumi = wasm_i32x4_add(sumi, pairs.scaled2(plo, sm[2 * j], phi, sm[2 * j + 1]));
         }
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
     }
@@ -559,8 +569,7 @@ float q5_K_dot(int64_t n, const block_q5_K* x, const block_q8_K* y, Pairs pairs)
             // Four products per i16 lane: at most 4 * 31 * 128 < 2^15.
             const v128_t plo = wasm_i16x8_add(pairs(i, lo0, 64 * j), pairs(i, lo1, 64 * j + 16));
             const v128_t phi = wasm_i16x8_add(pairs(i, hi0, 64 * j + 32), pairs(i, hi1, 64 * j + 48));
-            sumi = wasm_i32x4_add(sumi, pairs.scaled(plo, sm[2 * j]));
-            sumi = wasm_i32x4_add(sumi, pairs.scaled(phi, sm[2 * j + 1]));
+            sumi = wasm_i32x4_add(sumi, pairs.scaled2(plo, sm[2 * j], phi, sm[2 * j + 1]));
         }
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), wasm_f32x4_splat(d)));
     }
@@ -601,10 +610,11 @@ float q6_K_dot(int64_t n, const block_q6_K* x, const block_q8_K* y, Pairs pairs)
             for (int part = 0; part < 2; ++part) {
                 v128_t q[4];
                 q6_rows(x[i].ql + 64 * h, x[i].qh + 32 * h, part, q);
-                for (int r = 0; r < 4; ++r) {
+                for (int r = 0; r < 4; r += 2) {
                     // Two products per i16 lane: at most 2 * 63 * 128 < 2^15.
-                    const v128_t p = pairs(i, q[r], 128 * h + 32 * r + 16 * part);
-                    sumi = wasm_i32x4_add(sumi, pairs.scaled(p, sc[2 * r + part]));
+                    const v128_t p0 = pairs(i, q[r], 128 * h + 32 * r + 16 * part);
+                    const v128_t p1 = pairs(i, q[r + 1], 128 * h + 32 * (r + 1) + 16 * part);
+                    sumi = wasm_i32x4_add(sumi, pairs.scaled2(p0, sc[2 * r + part], p1, sc[2 * r + 2 + part]));
                 }
             }
         }
