@@ -204,6 +204,23 @@ void gemm_k(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const 
     gemm_superblock<Term>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, rows, VecDot, Wide);
 }
 
+#if defined(__wasm_relaxed_simd__)
+template <class Block>
+using UnpackCodesFn = void (*)(const Block&, uint8_t*, int16_t*, int16_t*, float*, float*);
+
+// The relaxed module's K-quant gemm: one token row by row on the format's
+// relaxed dot product, more tokens on the relaxed tiles.
+template <class Block, SuperblockTerm Term, int Groups, UnpackFn<Block> Unpack, VecDotFn RelaxedDot,
+          UnpackCodesFn<Block> Codes>
+void gemm_k_relaxed(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a, size_t a_row_bytes,
+                    int64_t n_tokens, float* y, size_t y_stride) {
+    if (n_tokens == 1) {
+        return gemm_k<Block, Term, Unpack, RelaxedDot>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+    }
+    gemm_superblock_relaxed<Block, Term, Groups>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, Codes);
+}
+#endif
+
 }  // namespace
 
 void gemm_q2_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
@@ -228,52 +245,37 @@ void gemm_q3_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 void gemm_q4_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
-    if (n_tokens == 1) {
-        return gemm_k<block_q4_K, SuperblockTerm::Mins, unpack_q4_K, vec_dot_q4_K_q8_K_relaxed_simd128>(
-            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
-    }
-    if (n_tokens > 1) {
-        return gemm_superblock_relaxed<block_q4_K, SuperblockTerm::Mins, 2>(
-            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, unpack_q4_K_codes);
-    }
-#endif
+    gemm_k_relaxed<block_q4_K, SuperblockTerm::Mins, 2, unpack_q4_K, vec_dot_q4_K_q8_K_relaxed_simd128,
+                   unpack_q4_K_codes>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+#else
     gemm_k<block_q4_K, SuperblockTerm::Mins, unpack_q4_K, vec_dot_q4_K_q8_K_simd128,
            vec_dot_q4_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+#endif
 }
 
 void gemm_q5_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
-    if (n_tokens == 1) {
-        return gemm_k<block_q5_K, SuperblockTerm::Mins, unpack_q5_K, vec_dot_q5_K_q8_K_relaxed_simd128>(
-            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
-    }
-    if (n_tokens > 1) {
-        return gemm_superblock_relaxed<block_q5_K, SuperblockTerm::Mins, 2>(
-            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, unpack_q5_K_codes);
-    }
-#endif
+    gemm_k_relaxed<block_q5_K, SuperblockTerm::Mins, 2, unpack_q5_K, vec_dot_q5_K_q8_K_relaxed_simd128,
+                   unpack_q5_K_codes>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+#else
     gemm_k<block_q5_K, SuperblockTerm::Mins, unpack_q5_K, vec_dot_q5_K_q8_K_simd128,
            vec_dot_q5_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+#endif
 }
 
 void gemm_q6_K_q8_K_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
-    if (n_tokens == 1) {
-        return gemm_k<block_q6_K, SuperblockTerm::Q6, unpack_q6_K, vec_dot_q6_K_q8_K_relaxed_simd128>(
-            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
-    }
-    if (n_tokens > 1) {
-        return gemm_superblock_relaxed<block_q6_K, SuperblockTerm::Q6, 1>(
-            n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride, unpack_q6_K_codes);
-    }
-#endif
+    gemm_k_relaxed<block_q6_K, SuperblockTerm::Q6, 1, unpack_q6_K, vec_dot_q6_K_q8_K_relaxed_simd128,
+                   unpack_q6_K_codes>(n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+#else
     gemm_k<block_q6_K, SuperblockTerm::Q6, unpack_q6_K, vec_dot_q6_K_q8_K_simd128,
            vec_dot_q6_K_q8_K_wide_simd128>(
         n, w, w_row_bytes, n_rows, a, a_row_bytes, n_tokens, y, y_stride);
+#endif
 }
 
 }  // namespace quantlab

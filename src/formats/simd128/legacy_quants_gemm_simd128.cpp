@@ -112,21 +112,20 @@ void gemm_q8_0_q8_0_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 void gemm_q4_0_q8_0_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
-    if (n_tokens >= 1) {  // one token: gemv_block32_relaxed
-        return gemm_block32_relaxed<block_q4_0>(
-            QUANTLAB_GEMM_ARGS, 8, [](const block_q4_0& b, v128_t* lo, v128_t* hi, float* d) {
-                const v128_t zero = wasm_i8x16_splat(0);
-                decode_nibbles(wasm_v128_load(b.qs), zero, zero, zero, lo, hi);
-                *d = fp16_to_fp32(b.d);
-            });
-    }
-#endif
+    gemm_block32_relaxed<block_q4_0>(
+        QUANTLAB_GEMM_ARGS, 8, [](const block_q4_0& b, v128_t* lo, v128_t* hi, float* d) {
+            const v128_t zero = wasm_i8x16_splat(0);
+            decode_nibbles(wasm_v128_load(b.qs), zero, zero, zero, lo, hi);
+            *d = fp16_to_fp32(b.d);
+        });
+#else
     gemm_format<block_q4_0, block_q8_0>(
         QUANTLAB_GEMM_ARGS, [](const block_q4_0& b, v128_t* lo, v128_t* hi, float* d, float*) {
             const v128_t zero = wasm_i8x16_splat(0);
             decode_nibbles(wasm_v128_load(b.qs), zero, zero, wasm_i8x16_splat(8), lo, hi);
             *d = fp16_to_fp32(b.d);
         });
+#endif
 }
 
 void gemm_q4_1_q8_1_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
@@ -143,16 +142,14 @@ void gemm_q4_1_q8_1_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
 void gemm_q5_0_q8_0_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
                             size_t a_row_bytes, int64_t n_tokens, float* y, size_t y_stride) {
 #if defined(__wasm_relaxed_simd__)
-    if (n_tokens >= 1) {  // one token: gemv_block32_relaxed
-        return gemm_block32_relaxed<block_q5_0>(
-            QUANTLAB_GEMM_ARGS, 16, [](const block_q5_0& b, v128_t* lo, v128_t* hi, float* d) {
-                v128_t hl, hh;
-                load_qh(b.qh, &hl, &hh);
-                decode_nibbles(wasm_v128_load(b.qs), hl, hh, wasm_i8x16_splat(0), lo, hi);
-                *d = fp16_to_fp32(b.d);
-            });
-    }
-#endif
+    gemm_block32_relaxed<block_q5_0>(
+        QUANTLAB_GEMM_ARGS, 16, [](const block_q5_0& b, v128_t* lo, v128_t* hi, float* d) {
+            v128_t hl, hh;
+            load_qh(b.qh, &hl, &hh);
+            decode_nibbles(wasm_v128_load(b.qs), hl, hh, wasm_i8x16_splat(0), lo, hi);
+            *d = fp16_to_fp32(b.d);
+        });
+#else
     gemm_format<block_q5_0, block_q8_0>(
         QUANTLAB_GEMM_ARGS, [](const block_q5_0& b, v128_t* lo, v128_t* hi, float* d, float*) {
             v128_t hl, hh;
@@ -160,6 +157,7 @@ void gemm_q5_0_q8_0_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_
             decode_nibbles(wasm_v128_load(b.qs), hl, hh, wasm_i8x16_splat(16), lo, hi);
             *d = fp16_to_fp32(b.d);
         });
+#endif
 }
 
 void gemm_q5_1_q8_1_simd128(int64_t n, const void* w, size_t w_row_bytes, int64_t n_rows, const void* a,
