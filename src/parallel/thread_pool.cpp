@@ -225,6 +225,25 @@ void ThreadPool::run(int64_t n_tasks, const TaskFn& fn) {
     }
 }
 
+void ThreadPool::run_grouped(const std::vector<int64_t>& group_begin, const TaskFn& fn) {
+    if (group_begin.size() < 2) return;
+    const size_t groups = group_begin.size() - 1;
+    const int64_t total = group_begin.back() - group_begin.front();
+    if (total <= 0) return;
+    // Tasks handed out so far, per group. run() makes `total` calls and each
+    // claims one task: a call that found every group empty would mean the
+    // other total - 1 calls had claimed all `total` tasks.
+    std::vector<std::atomic<int64_t>> claimed(groups);
+    for (auto& c : claimed) c.store(0, std::memory_order_relaxed);
+    run(total, [&](int64_t, int thread) {
+        for (size_t k = 0; k < groups; ++k) {
+            const size_t g = (size_t(thread) + k) % groups;
+            const int64_t task = group_begin[g] + claimed[g].fetch_add(1, std::memory_order_relaxed);
+            if (task < group_begin[g + 1]) return fn(task, thread);
+        }
+    });
+}
+
 namespace {
 std::mutex shared_pools_mu;
 std::map<int, std::weak_ptr<ThreadPool>> shared_pools;  // entries only while their pool lives

@@ -68,6 +68,16 @@ public:
     // tasks not yet started then do not run). One run() at a time per pool.
     void run(int64_t n_tasks, const TaskFn& fn);
 
+    // run() over tasks in groups, each group with a home thread: group g,
+    // tasks [group_begin[g], group_begin[g + 1]) in order, is where thread g
+    // starts, so a thread that comes back to the same group in the next run
+    // finds the rows it wrote still in its core's cache (a cache line written
+    // on one core and next written on another first travels between them).
+    // A thread whose group is done goes on to the next groups' tasks, so
+    // nobody waits while work is left. Every task runs exactly once.
+    // group_begin is non-decreasing; tasks are numbered from group_begin[0].
+    void run_grouped(const std::vector<int64_t>& group_begin, const TaskFn& fn);
+
 private:
     void worker(int index);
     void drain(int thread);

@@ -59,6 +59,66 @@ TEST_CASE("every task runs exactly once, on a thread index inside the pool", "[p
     }
 }
 
+TEST_CASE("grouped runs give every task once and start each thread in its own group", "[pool]") {
+    for (int threads = 1; threads <= 4; ++threads) {
+        ThreadPool pool(threads);
+        const std::vector<std::vector<int64_t>> layouts = {
+            {0, 5, 9, 9, 20}, {3, 3, 3}, {0, 1, 2, 3, 4}, {0, 1000}, {7, 40, 41}, {0}, {}};
+        for (const auto& begin : layouts) {
+            const int64_t first = begin.empty() ? 0 : begin.front(), last = begin.empty() ? 0 : begin.back();
+            std::vector<std::atomic<int>> hits(size_t(last + 1));
+            std::vector<std::atomic<int64_t>> first_task(size_t(pool.size()));
+            for (auto& f : first_task) f.store(-1);
+            std::atomic<bool> bad_thread{false};
+            pool.run_grouped(begin, [&](int64_t task, int thread) {
+                if (thread < 0 || thread >= pool.size()) {
+                    bad_thread = true;
+                    return;
+                }
+                int64_t none = -1;
+                first_task[size_t(thread)].compare_exchange_strong(none, task);
+                hits[size_t(task)].fetch_add(1);
+            });
+            INFO(threads << " threads, groups from " << first << " to " << last);
+            CHECK_FALSE(bad_thread.load());
+            int wrong = 0;
+            for (int64_t t = 0; t <= last; ++t) wrong += hits[size_t(t)].load() != (t >= first && t < last ? 1 : 0);
+            CHECK(wrong == 0);
+            // One thread starts at group 0 and takes the tasks in order.
+            if (pool.size() == 1 && last > first) CHECK(first_task[0].load() == first);
+        }
+    }
+}
+
+TEST_CASE("a grouped run hands a late thread's group to the others", "[pool]") {
+    if (!threads_supported()) return;
+    ThreadPool pool(2);
+    // Group 1's home thread (1) is held in its first task until every other
+    // task has run: the caller must take all of group 1's remaining tasks.
+    std::atomic<int> done{0};
+    std::atomic<bool> held{false};
+    std::vector<int> by_thread(10, -1);
+    pool.run_grouped({0, 5, 10}, [&](int64_t task, int thread) {
+        by_thread[size_t(task)] = thread;
+        if (thread == 1 && !held.exchange(true)) {
+            while (done.load() < 9) std::this_thread::yield();
+        }
+        done.fetch_add(1);
+    });
+    CHECK(done.load() == 10);
+    // Thread 1 ran at most the one task it was held in, from its own group
+    // (or none, if it came after the caller had taken them all).
+    int by_one = 0;
+    for (int64_t t = 0; t < 10; ++t) {
+        if (by_thread[size_t(t)] == 1) {
+            ++by_one;
+            CHECK(t >= 5);
+        }
+    }
+    CHECK(by_one <= 1);
+    for (int t : by_thread) CHECK((t == 0 || t == 1));
+}
+
 TEST_CASE("a pool is reused across many runs, with idle gaps that put workers to sleep", "[pool]") {
     ThreadPool pool(3);
     std::vector<int64_t> out(256);
