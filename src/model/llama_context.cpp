@@ -55,41 +55,65 @@ namespace {
 // Per-token steps cost well under a microsecond a token: a batch of fewer
 // tokens is not worth waking the workers for, nor cutting its products finer.
 constexpr int64_t kMinBatchTokens = 16;
+// Token chunks start at multiples of 4: attention shares each pass over the
+// keys among 4 consecutive tokens, and the gemms' token tiles are 2 to 4 wide.
+constexpr int64_t kTokenAlign = 4;
+// Attention work items: one head for up to this many tokens of a chunk.
+constexpr int64_t kAttentionTokens = 32;
 }  // namespace
+
+// Batches of many tokens are cut by tokens, one chunk per thread, and every
+// step of the layer (per-token steps, products, attention) gives thread c
+// chunk c first (ThreadPool::run_grouped). A thread then reads the rows it
+// wrote one step earlier from its own core's cache. Cut by weight rows, as
+// before, every thread wrote part of every token's row, and the next step's
+// thread found half of its lines on the other core. In headless Chromium at
+// 2 threads this took pp256 up 3-9 % on the synth512 models and the built-in
+// one (docs/benchmarks.md, "Issue 14, fifteenth session"). Any cut gives the
+// same numbers.
+void LlamaContext::split_tokens(int64_t n) {
+    if (token_chunks_n_ == n) return;
+    const int64_t P = pool_->size();
+    token_chunks_.resize(size_t(P) + 1);
+    for (int64_t c = 0; c < P; ++c) token_chunks_[size_t(c)] = task_range(n, P, c, kTokenAlign).begin;
+    token_chunks_[size_t(P)] = n;
+    token_chunks_n_ = n;
+    unit_groups_.resize(size_t(P) + 1);
+    for (int64_t c = 0; c <= P; ++c) unit_groups_[size_t(c)] = c;
+}
 
 template <class Fn>
 void LlamaContext::for_tokens(int64_t n, Fn fn) {
-    const int64_t tasks = n >= kMinBatchTokens ? pool_->size() : 1;
-    if (tasks <= 1) {
+    if (n < kMinBatchTokens || pool_->size() <= 1) {
         fn(int64_t(0), n);
         return;
     }
-    pool_->run(tasks, [&](int64_t task, int) {
-        const TaskRange r = task_range(n, tasks, task);
-        fn(r.begin, r.end);
-    });
+    split_tokens(n);
+    pool_->run_grouped(unit_groups_, [&](int64_t c, int) { fn(token_chunks_[size_t(c)], token_chunks_[size_t(c) + 1]); });
 }
 
 void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x, int64_t n, bool same_input) {
     if (observer_) {
         for (const MulTarget& t : targets) observer_(*t.w, x, n);
     }
-    // Row slices small enough to share out, big enough to be worth a task;
-    // slice edges at multiples of 12 rows keep the x86 gemms' row tiles (1, 2,
-    // 3, 4 or 6 rows, per level and format) whole. Any slicing gives the same numbers.
-    // With workers, up to kSlicesPerThread slices per thread: the pool hands
-    // them out as threads come free, so a thread held up for a while (the
-    // browser's own work, the machine's other load) delays one slice, not half
-    // the matrix; in headless Chromium at 2 threads this raised Q4_0 pp256 by 12-50 %
-    // (docs/benchmarks.md, eighth session). Each slice used to lay the whole
-    // activation block out again for its gemm (8 times per product at 2
-    // threads); act_q_tag_ now lets a thread's gemm keep its layout from one
-    // slice and one matrix to the next (formats/prepared_activations.h).
-    // Native threads gained nothing from finer slices: so one slice per
-    // thread natively, and one slice in all when the caller runs alone.
+    // A product is cut into slices of at least kMinWork multiply-adds. With
+    // enough tokens, one token chunk per thread (split_tokens), each cut into
+    // up to kRowSlicesPerChunk row slices: a thread done with its chunk takes
+    // the other chunks' slices that are left, so a thread held up for a while
+    // (the browser's own work, the machine's other load) delays one slice, not
+    // half the product. Fewer tokens: row slices only, over all tokens.
+    // Slice edges at multiples of 12 rows keep the x86 gemms' row tiles (1, 2,
+    // 3, 4 or 6 rows, per level and format) whole. Each thread's gemm lays its
+    // activation rows out once per tag (act_q_tag_, formats/prepared_activations.h).
 #if defined(__EMSCRIPTEN__)
+    // In headless Chromium at 2 threads, 4 row slices per chunk gained over 1
+    // for every synth512 model and the built-in one (1 lost 9 % on the
+    // built-in model, whose f32 products each thread then took whole).
+    constexpr int64_t kRowSlicesPerChunk = 4;
     constexpr int64_t kSlicesPerThread = 4;
 #else
+    // Native threads gained nothing from finer slices.
+    constexpr int64_t kRowSlicesPerChunk = 1;
     constexpr int64_t kSlicesPerThread = 1;
 #endif
     // Multiply-adds per slice. 2^17 kept the built-in model's single-token
@@ -101,9 +125,14 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
     constexpr int64_t kAlign = 12;
     const MulTarget* ts = targets.begin();
     const size_t count = targets.size();
+    const int64_t P = pool_->size();
+    // Token chunks only when each has a batch's worth of tokens: every thread
+    // reads all the weights, once per chunk.
+    const bool by_tokens = P > 1 && n >= P * kMinBatchTokens;
+    if (by_tokens) split_tokens(n);
     // (A single token keeps one slice per thread: each of its matrices is
     // microseconds of work, where a task's overhead weighs more.)
-    const int64_t max_slices = pool_->size() == 1 ? 1 : pool_->size() * (n >= kMinBatchTokens ? kSlicesPerThread : 1);
+    const int64_t max_slices = P == 1 ? 1 : P * (n >= kMinBatchTokens ? kSlicesPerThread : 1);
     for (size_t i = 0; i < count;) {
         // The targets from i on whose activations quantize alike.
         const WeightMatrix& w0 = *ts[i].w;
@@ -121,19 +150,35 @@ void LlamaContext::mul(std::initializer_list<MulTarget> targets, const float* x,
             act_q_tokens_ = n;
         }
         mul_slices_.clear();
-        for (size_t k = i; k < j; ++k) {
-            const WeightMatrix& w = *ts[k].w;
-            const int64_t work = w.n_out * w.n_in * n;
-            const int64_t parts = std::max<int64_t>(1, std::min(max_slices, work / kMinWork));
-            for (int64_t part = 0; part < parts; ++part) {
-                const TaskRange r = task_range(w.n_out, parts, part, kAlign);
-                if (r.end > r.begin) mul_slices_.push_back({&w, ts[k].y, r.begin, r.end});
+        mul_groups_.clear();
+        const auto add_slices = [&](int64_t t0, int64_t t1, int64_t most) {
+            for (size_t k = i; k < j; ++k) {
+                const WeightMatrix& w = *ts[k].w;
+                const int64_t work = w.n_out * w.n_in * (t1 - t0);
+                const int64_t parts = std::max<int64_t>(1, std::min(most, work / kMinWork));
+                for (int64_t part = 0; part < parts; ++part) {
+                    const TaskRange r = task_range(w.n_out, parts, part, kAlign);
+                    if (r.end > r.begin) mul_slices_.push_back({&w, ts[k].y, r.begin, r.end, t0, t1});
+                }
             }
+        };
+        if (by_tokens) {
+            for (int64_t c = 0; c < P; ++c) {
+                mul_groups_.push_back(int64_t(mul_slices_.size()));
+                const int64_t t0 = token_chunks_[size_t(c)], t1 = token_chunks_[size_t(c) + 1];
+                if (t1 > t0) add_slices(t0, t1, kRowSlicesPerChunk);
+            }
+        } else {
+            mul_groups_.push_back(0);
+            add_slices(0, n, max_slices);
         }
+        mul_groups_.push_back(int64_t(mul_slices_.size()));
         const uint8_t* aq = act_q_.data();
-        pool_->run(int64_t(mul_slices_.size()), [&](int64_t task, int) {
+        pool_->run_grouped(mul_groups_, [&](int64_t task, int) {
             const MulSlice& s = mul_slices_[size_t(task)];
-            matmul_quantized(*s.w, aq, n, s.y, s.r0, s.r1, variant_, act_q_tag_);
+            const size_t arow = activation_row_bytes(*s.w);
+            matmul_quantized(*s.w, aq + size_t(s.t0) * arow, s.t1 - s.t0, s.y + s.t0 * s.w->n_out, s.r0, s.r1, variant_,
+                             act_q_tag_);
         });
         i = j;
     }
@@ -261,9 +306,33 @@ void LlamaContext::forward_batch(const int32_t* tokens, int64_t n, bool all_logi
 
 // Causal attention over the cache for the n new tokens, computed the way
 // llama.cpp's CPU flash-attention kernel does for a batch of this size (see
-// batched_attention_f32). Heads are independent, so they are the parallel tasks.
+// batched_attention_f32).
+// Heads are independent, so they are the parallel tasks; a batch of many
+// tokens is also cut by token chunks (split_tokens) into items of one head
+// and up to kAttentionTokens tokens, each chunk's first to its own thread.
 void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) {
-    pool_->run(model_->hparams().n_head, [&](int64_t h, int thread) { attention_head(il, h, n, q, out, thread); });
+    const int64_t H = model_->hparams().n_head;
+    const int64_t P = pool_->size();
+    if (P == 1 || n < kMinBatchTokens) {
+        pool_->run(H, [&](int64_t h, int thread) { attention_head(il, h, n, 0, n, q, out, thread); });
+        return;
+    }
+    split_tokens(n);
+    attn_items_.clear();
+    attn_groups_.clear();
+    for (int64_t c = 0; c < P; ++c) {
+        attn_groups_.push_back(int64_t(attn_items_.size()));
+        for (int64_t h = 0; h < H; ++h) {
+            for (int64_t t = token_chunks_[size_t(c)]; t < token_chunks_[size_t(c) + 1]; t += kAttentionTokens) {
+                attn_items_.push_back({h, t, std::min(t + kAttentionTokens, token_chunks_[size_t(c) + 1])});
+            }
+        }
+    }
+    attn_groups_.push_back(int64_t(attn_items_.size()));
+    pool_->run_grouped(attn_groups_, [&](int64_t item, int thread) {
+        const AttentionItem& a = attn_items_[size_t(item)];
+        attention_head(il, a.h, n, a.t0, a.t1, q, out, thread);
+    });
 }
 
 namespace {
@@ -325,7 +394,8 @@ float softmax_weights(const float* sk, int64_t pos, float scale, float* w, Kerne
 
 }  // namespace
 
-void LlamaContext::attention_head(int64_t il, int64_t h, int64_t n, const float* q, float* out, int thread) {
+void LlamaContext::attention_head(int64_t il, int64_t h, int64_t n, int64_t t_begin, int64_t t_end, const float* q,
+                                  float* out, int thread) {
     const auto& p = model_->hparams();
     const int64_t E = p.n_embd, Ekv = p.n_embd_kv(), D = p.head_dim;
     const int64_t kvh = h / (p.n_head / p.n_head_kv);
@@ -346,8 +416,8 @@ void LlamaContext::attention_head(int64_t il, int64_t h, int64_t n, const float*
     const float* Vc = &v_cache_[size_t(il * n_ctx_ * Ekv)];
 
     // Up to four new tokens at a time share the pass over the keys and values.
-    for (int64_t t0 = 0; t0 < n; t0 += 4) {
-        const int nt = int(std::min<int64_t>(4, n - t0));
+    for (int64_t t0 = t_begin; t0 < t_end; t0 += 4) {
+        const int nt = int(std::min<int64_t>(4, t_end - t0));
         const int64_t n_keys = n_past_ + t0 + nt;  // the last token attends to cache positions 0..n_keys-1
         const float* qk[4];
         for (int k = 0; k < nt; ++k) {

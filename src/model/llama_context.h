@@ -18,9 +18,10 @@ struct ContextOptions {
     int64_t n_ctx = 0;      // KV cache length; 0 = the model's training context
     int64_t n_batch = 512;  // most tokens evaluated in one forward pass
     KernelVariant variant = default_kernel_variant();
-    // Threads of the context's pool (matmuls by rows, attention by heads,
-    // per-token steps by tokens); 0 = one per physical core. Logits are the
-    // same bit for bit for any count.
+    // Threads of the context's pool (a batch's steps by token chunks, its
+    // products also by rows and its attention by heads; one token's products
+    // by rows); 0 = one per physical core. Logits are the same bit for bit
+    // for any count.
     int threads = 0;
     // Share this pool instead of starting one (threads is then ignored). The
     // contexts on one pool must be used one after the other, never at once.
@@ -74,7 +75,13 @@ public:
 private:
     void forward_batch(const int32_t* tokens, int64_t n, bool all_logits, float* logits_out);
     void attention(int64_t layer, int64_t n, const float* q, float* out);
-    void attention_head(int64_t layer, int64_t h, int64_t n, const float* q, float* out, int thread);
+    // Head h's attention output for the batch's tokens [t_begin, t_end) of n.
+    void attention_head(int64_t layer, int64_t h, int64_t n, int64_t t_begin, int64_t t_end, const float* q, float* out,
+                        int thread);
+    // The batch's tokens in one chunk per pool thread (token_chunks_[c] ..
+    // token_chunks_[c + 1]), the home of thread c in every per-token step,
+    // product and attention of a batch (ThreadPool::run_grouped).
+    void split_tokens(int64_t n);
 
     // y_i = w_i x for matrices that share the input x [n][n_in], in one
     // parallel loop over row slices of all of them. same_input: x is the
@@ -124,8 +131,18 @@ private:
         const WeightMatrix* w;
         float* y;
         int64_t r0, r1;
+        int64_t t0, t1;  // tokens
     };
     std::vector<MulSlice> mul_slices_;
+    std::vector<int64_t> mul_groups_;    // run_grouped's group_begin over mul_slices_
+    std::vector<int64_t> token_chunks_;  // split_tokens
+    int64_t token_chunks_n_ = -1;
+    std::vector<int64_t> unit_groups_;   // 0, 1, ..., threads: one task per token chunk
+    struct AttentionItem {
+        int64_t h, t0, t1;
+    };
+    std::vector<AttentionItem> attn_items_;
+    std::vector<int64_t> attn_groups_;
     std::shared_ptr<ThreadPool> pool_;
 };
 
