@@ -21,14 +21,9 @@
 // A trailing +simd128 or +relaxed-simd forces that module (loadQuantlab's
 // wasmVariant): dist@1+simd128 dist@1 compares the two one-thread modules.
 // A benchmark, not a test (docs/benchmarks.md, "Issue 14, eleventh session").
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startStaticServer } from './serve-web.mjs';
+import { resolve } from 'node:path';
+import { openBenchSite } from './lib/bench-page-site.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
 const split = argv.indexOf('--');
 const entries = split > 0 ? argv.slice(0, split) : [];
@@ -50,20 +45,11 @@ const PAGE = `<!doctype html><meta charset="utf-8"><script type="module">
 window.load = async (i, threads, wasmVariant) => (await import('/d' + i + '/browser.mjs')).loadQuantlab({ threads, wasmVariant });
 window.ready = true;
 </script>`;
-const site = mkdtempSync(join(tmpdir(), 'quantlab-ab-'));
-writeFileSync(join(site, 'index.html'), PAGE);
-dists.forEach((d, i) => symlinkSync(d, join(site, 'd' + i)));
-symlinkSync(resolve(root, '../shared/bench/models'), join(site, 'models'));
-symlinkSync(resolve(root, 'models/quantlab-stories-4M.gguf'), join(site, 'builtin.gguf'));
-const server = await startStaticServer({ root: site });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu'],
-});
+const { url: siteUrl, browser, close } = await openBenchSite(PAGE, Object.fromEntries(dists.map((d, i) => ['d' + i, d])));
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(server.url);
+  await page.goto(siteUrl);
   await page.waitForFunction(() => window.ready);
   // Builds run in the order 0..n-1 in even rounds and reversed in odd ones.
   const times = await page.evaluate(async ([n, mode, args, entryThreads, entryModelThreads, entryVariants]) => {
@@ -120,7 +106,5 @@ try {
     times[0].forEach((_, r) => console.log(`  round ${r}: ${times.map((t) => t[r].toFixed(1)).join(' ')}`));
   }
 } finally {
-  await browser.close();
-  await server.close();
-  rmSync(site, { recursive: true });
+  await close();
 }
