@@ -68,9 +68,9 @@ constexpr int64_t kAttentionTokens = 32;
 // wrote one step earlier from its own core's cache. Cut by weight rows, as
 // before, every thread wrote part of every token's row, and the next step's
 // thread found half of its lines on the other core. In headless Chromium at
-// 2 threads this took pp256 up 3-9 % on the synth512 models and the built-in
-// one (docs/benchmarks.md, "Issue 14, fifteenth session"). Any cut gives the
-// same numbers.
+// 2 threads this took pp256 up 2-11 % on the synth512 models (Q4_K_M 8-11 %)
+// and left the built-in model within noise (docs/benchmarks.md, "Issue 14,
+// fifteenth session"); natively within noise. Any cut gives the same numbers.
 void LlamaContext::split_tokens(int64_t n) {
     if (token_chunks_n_ == n) return;
     const int64_t P = pool_->size();
