@@ -29,8 +29,10 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+// Each change of the picker starts a header read that marks #q-header
+// "running" at once, and only the newest read may set it after that: so the
+// status a test waits for after pick() is the picked file's.
 const pick = async (files) => {
-  await page.evaluate(() => document.querySelector('#q-header').removeAttribute('data-status'));
   await page.selectOption('#q-input select', 'file');
   await page.setInputFiles('#q-input input[type=file]', files);
 };

@@ -12,6 +12,7 @@ export function progressPanel({ label = 'Progress' } = {}) {
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const el = h('div', { class: 'progress-panel', dataset: { state: 'idle' } }, h('div', { class: 'progress-row' }, bar, cancel), status, error);
   let controller = null;
+  let held = []; // the buttons the current run disabled
   let started = 0;
   let lastPaint = 0;
   cancel.addEventListener('click', () => {
@@ -36,24 +37,32 @@ export function progressPanel({ label = 'Progress' } = {}) {
   /**
    * Run job(signal, set) with the panel live; `buttons` are disabled while
    * it runs. Resolves with the job's value, or undefined after an error or
-   * a cancel (both shown in the panel).
+   * a cancel (both shown in the panel). A run started while another is
+   * going aborts the older one, which then resolves undefined without
+   * touching the panel: only the newest run's outcome is shown.
    */
   async function run(job, { buttons = [], doneText } = {}) {
-    controller = new AbortController();
+    controller?.abort();
+    const mine = new AbortController();
+    controller = mine;
+    const current = () => controller === mine;
     started = performance.now();
     lastPaint = 0;
     el.dataset.state = 'running';
     error.hidden = true;
     cancel.disabled = false;
+    held = buttons;
     for (const b of buttons) b.disabled = true;
     set(0, 'Starting…', { eta: false, force: true });
     try {
-      const v = await job(controller.signal, set);
+      const v = await job(mine.signal, (...a) => current() && set(...a));
+      if (!current()) return undefined;
       const seconds = (performance.now() - started) / 1000;
       set(1, typeof doneText === 'function' ? doneText(v, seconds) : doneText ?? `Done in ${fmtDuration(seconds)}.`, { eta: false, force: true });
       el.dataset.state = 'done';
       return v;
     } catch (e) {
+      if (!current()) return undefined;
       if (e?.code === 'Cancelled') {
         set(0, 'Cancelled. Nothing was kept from the unfinished run.', { eta: false, force: true });
         el.dataset.state = 'cancelled';
@@ -64,9 +73,14 @@ export function progressPanel({ label = 'Progress' } = {}) {
       }
       return undefined;
     } finally {
-      cancel.disabled = true;
-      for (const b of buttons) b.disabled = false;
-      controller = null;
+      if (current()) {
+        cancel.disabled = true;
+        for (const b of buttons) b.disabled = false;
+        controller = null;
+        held = [];
+      } else {
+        for (const b of buttons) if (!held.includes(b)) b.disabled = false;
+      }
     }
   }
 

@@ -94,9 +94,13 @@ export async function mount(root, app) {
   let result = null; // {source, name}
   let inputName = '';
 
+  let headerReads = 0; // picking again while a header is being read: only the newest pick may fill the panel
   async function readHeader() {
+    const read = ++headerReads;
     headerOut.replaceChildren();
+    headerOut.dataset.status = 'running';
     const r = await headerPanel.run(async (signal) => w.call('modelHeader', { source: picker.source() }, { signal }), { doneText: 'Header read.' });
+    if (read !== headerReads) return;
     if (!r) {
       headerOut.dataset.status = 'error';
       return;
