@@ -219,49 +219,57 @@ public:
     }
 
     // Rows [row_begin, row_end) of tensor i (counted across its slices, the
-    // plan's `rows`), their input bytes at in_ptr; returns exactly their
-    // output bytes, no padding (QuantizeSession::convert_rows). The worker
-    // fallback converts a tensor as a sequence of these.
-    val convert_rows(double index, double row_begin, double row_end, uintptr_t in_ptr, double in_len) {
+    // plan's `rows`), their input bytes at in_ptr: startRows hands them to
+    // the module's pool and returns, so JavaScript can read the next rows
+    // and write the last ones while the pool's workers convert these;
+    // finishRows has this thread join, waits, and returns exactly their
+    // output bytes, no padding (QuantizeSession::start_rows). The input
+    // stays untouched and allocated until then. convertRows does both (the
+    // worker fallback's converters, one thread each).
+    val start_rows(double index, double row_begin, double row_end, uintptr_t in_ptr, double in_len) {
         return guarded([&] {
             QuantizeSession& s = live();
+            if (s.rows_started()) throw Error(ErrorCode::InvalidArgument, "rows are being converted: finish them first");
             const size_t i = bindings::size_arg(index, "tensor index");
             if (i >= s.n_tensors()) throw Error(ErrorCode::InvalidArgument, "tensor index out of range");
             const int64_t rows = s.n_rows(i);
             const int64_t r0 = bindings::int_arg(row_begin, "first row", 0, rows);
             const int64_t r1 = bindings::int_arg(row_end, "end row", r0, rows);
-            const uint64_t row_bytes = s.input_row_bytes(i);
-            const uint64_t base = s.input_offset(i) + uint64_t(r0) * row_bytes;
-            const uint64_t size = uint64_t(r1 - r0) * row_bytes;
+            const uint64_t size = uint64_t(r1 - r0) * s.input_row_bytes(i);
             const uint64_t got = bindings::size_arg(in_len, "input length");
             if (got != size) {
                 throw Error(ErrorCode::BufferSize, "rows " + std::to_string(r0) + ".." + std::to_string(r1) + " of tensor " +
                                                        s.plan().tensors[i].name + " need " + std::to_string(size) +
                                                        " input bytes, got " + std::to_string(got));
             }
-            const uint8_t* in = reinterpret_cast<const uint8_t*>(in_ptr);
-            out_.clear();
             const std::string what = "the output of tensor " + s.plan().tensors[i].name;
             const size_t out_size = checked_count(uint64_t(r1 - r0) * s.output_row_bytes(i), 1, what);
             try {
-                out_.reserve(out_size);
+                out_.resize(out_size);
             } catch (const std::bad_alloc&) {
                 throw_out_of_memory(out_size, what);
             }
-            s.convert_rows(
-                i, r0, r1,
-                [&](uint64_t off, size_t n, uint8_t* dst) {
-                    if (off < base || off - base > size || n > size - (off - base)) {
-                        throw Error(ErrorCode::Format, "read outside tensor data");
-                    }
-                    std::memcpy(dst, in + (off - base), n);
-                },
-                [&](const uint8_t* p, size_t n) { out_.insert(out_.end(), p, p + n); });
-            val copy = val::global("Uint8Array").new_(emscripten::typed_memory_view(out_.size(), out_.data()));
-            // The next chunk may be of another size: give the memory back.
-            std::vector<uint8_t>().swap(out_);
-            return copy;
+            s.start_rows(i, r0, r1, reinterpret_cast<const uint8_t*>(in_ptr), out_.data());
+            return val::undefined();
         });
+    }
+
+    val finish_rows() {
+        return guarded([&] {
+            QuantizeSession& s = live();
+            struct Release {  // the next rows may be of another size: give the memory back, error or not
+                std::vector<uint8_t>& v;
+                ~Release() { std::vector<uint8_t>().swap(v); }
+            } release{out_};
+            s.finish_rows();
+            return val::global("Uint8Array").new_(emscripten::typed_memory_view(out_.size(), out_.data()));
+        });
+    }
+
+    val convert_rows(double index, double row_begin, double row_end, uintptr_t in_ptr, double in_len) {
+        val started = start_rows(index, row_begin, row_end, in_ptr, in_len);
+        if (started.hasOwnProperty("error")) return started;
+        return finish_rows();
     }
 
 private:
@@ -377,5 +385,7 @@ EMSCRIPTEN_BINDINGS(quantlab_quantize_model) {
         .function("setImatrix", &QuantizeSessionJs::set_imatrix)
         .function("begin", &QuantizeSessionJs::begin)
         .function("headerBytes", &QuantizeSessionJs::header_bytes)
-        .function("convertRows", &QuantizeSessionJs::convert_rows);
+        .function("convertRows", &QuantizeSessionJs::convert_rows)
+        .function("startRows", &QuantizeSessionJs::start_rows)
+        .function("finishRows", &QuantizeSessionJs::finish_rows);
 }

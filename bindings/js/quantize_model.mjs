@@ -107,6 +107,27 @@ export function beginSession(m, prefixes, sizes, options, imatrix, session = nul
   }
 }
 
+// A chunk's input bytes copied into the module: {job, ptr, len}, ptr 0 for no rows.
+function stageRows(m, job, bytes) {
+  if (job.r1 === job.r0) return { job, ptr: 0, len: 0 };
+  const ptr = allocate(m, bytes.length);
+  m.HEAPU8.set(bytes, ptr);
+  return { job, ptr, len: bytes.length };
+}
+
+// Hands staged rows to the module's pool (finishRows returns their output).
+function startRows(m, session, staged) {
+  const { job, ptr, len } = staged;
+  if (!ptr) return staged;
+  try {
+    unwrap(session.startRows(job.index, job.r0, job.r1, ptr, len));
+  } catch (e) {
+    m._free(ptr);
+    throw e;
+  }
+  return staged;
+}
+
 /** Converts rows [r0, r1) of a tensor from their input bytes; returns exactly their output bytes (no padding). */
 export function convertRows(m, session, index, r0, r1, bytes) {
   return withHeap(m, bytes, (p) => unwrap(session.convertRows(index, r0, r1, p, bytes.length)));
@@ -322,6 +343,8 @@ export async function quantizeModel(ql, input, options = {}) {
   let session = null;
   let sinks = [];
   const pool = [];
+  let staged = null; // the next rows' input, copied into the module: {job, ptr, len}
+  let started = null; // the rows the module's pool is converting
   try {
     for (const i of inputs) srcs.push(await toByteSource(i));
     const imatrix =
@@ -411,17 +434,45 @@ export async function quantizeModel(ql, input, options = {}) {
     const chunkValues = options.chunkValues ?? CHUNK_VALUES;
     const chunks = rowChunks(tensors, chunkValues);
     if (workers <= 1) {
+      // A pipeline of one module: while the pool's workers convert chunk k
+      // (startRows), this thread reads chunk k + 1 and copies it into the
+      // module, then joins chunk k (finishRows), starts k + 1 and writes k.
+      // The single-threaded module converts in finishRows, so there this is
+      // the plain read-convert-write loop.
       const pause = makeYielder();
+      const finishChunk = () => {
+        const { job, ptr } = started;
+        let out;
+        try {
+          out = ptr ? unwrap(session.finishRows()) : new Uint8Array(0);
+        } finally {
+          if (ptr) m._free(ptr);
+          started = null;
+        }
+        return { job, out };
+      };
       for (const job of chunks) {
         ql._check();
         checkSignal(signal);
         const bytes = await readRows(job);
         ql._check();
         checkSignal(signal);
-        const out = job.r1 > job.r0 ? convertRows(m, session, job.index, job.r0, job.r1, bytes) : new Uint8Array(0);
-        await writeRows(job, out);
-        if (job.last) progress(job.index);
+        staged = stageRows(m, job, bytes);
+        const done = started ? finishChunk() : null;
+        const next = staged;
+        staged = null; // startRows frees it if it fails
+        started = startRows(m, session, next);
+        if (done) {
+          await writeRows(done.job, done.out);
+          if (done.job.last) progress(done.job.index);
+        }
         await pause();
+      }
+      if (started) {
+        ql._check();
+        const done = finishChunk();
+        await writeRows(done.job, done.out);
+        if (done.job.last) progress(done.job.index);
       }
     } else {
       const init = {
@@ -476,6 +527,13 @@ export async function quantizeModel(ql, input, options = {}) {
   } finally {
     for (const w of pool) w.terminate();
     // After ql.terminate() no wasm code runs (a threaded session's pool threads are gone).
+    if (!ql.terminated) {
+      if (started?.ptr) {
+        session.finishRows(); // their input must outlive the workers reading it; the error is the one thrown already
+        m._free(started.ptr);
+      }
+      if (staged?.ptr) m._free(staged.ptr);
+    }
     if (!ql.terminated) session?.delete();
     for (const src of srcs) await src.close?.();
   }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <system_error>
+#include <utility>
 
 #include "parallel/cpu_cores.h"
 
@@ -108,6 +109,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(kThreads ? std::max(1, n_thre
 }
 
 ThreadPool::~ThreadPool() {
+    complete_pending();  // a started job's fn may hold what its tasks write to
     stop_.store(true);
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -182,17 +184,9 @@ void ThreadPool::wait_tasks_done(int64_t n_tasks) {
     caller_asleep_.store(false);
 }
 
-void ThreadPool::run(int64_t n_tasks, const TaskFn& fn) {
-    if (n_tasks <= 0) return;
-    if (threads_.empty() || n_tasks == 1 || tls_pool != nullptr) {
-        // Inline: one thread, one task, or a run() from inside a task (which
-        // keeps its thread index when it is this pool's).
-        const int thread = tls_pool == this ? tls_thread : 0;
-        for (int64_t t = 0; t < n_tasks; ++t) fn(t, thread);
-        return;
-    }
+void ThreadPool::open_job(int64_t n_tasks, const TaskFn* fn) {
     // The pool is closed and empty here: set the job up, then open it.
-    fn_ = &fn;
+    fn_ = fn;
     n_tasks_ = n_tasks;
     next_.store(0, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
@@ -204,6 +198,10 @@ void ThreadPool::run(int64_t n_tasks, const TaskFn& fn) {
         std::lock_guard<std::mutex> lock(mu_);
         wake_cv_.notify_all();
     }
+}
+
+std::exception_ptr ThreadPool::close_job() {
+    const int64_t n_tasks = n_tasks_;
     {
         const InsidePool mark(this, 0);
         drain(0);
@@ -212,17 +210,67 @@ void ThreadPool::run(int64_t n_tasks, const TaskFn& fn) {
     // entered it to leave; workers that never came are not waited for.
     const auto tasks_done = [&] { return done_.load() == n_tasks; };
     if (!spin_until(tasks_done)) wait_tasks_done(n_tasks);
-    state_.store(2 * job);
+    state_.store(state_.load() & ~uint64_t(1));
     wait_tasks_done(n_tasks);
     fn_ = nullptr;
-    if (failed_.load()) {
-        std::exception_ptr e;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            e = error_;
-        }
-        std::rethrow_exception(e);
+    if (!failed_.load()) return nullptr;
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;
+}
+
+void ThreadPool::run(int64_t n_tasks, const TaskFn& fn) {
+    if (n_tasks <= 0) return;
+    if (tls_pool == nullptr) complete_pending();  // (from inside a task, it is that task's job)
+    if (threads_.empty() || n_tasks == 1 || tls_pool != nullptr) {
+        // Inline: one thread, one task, or a run() from inside a task (which
+        // keeps its thread index when it is this pool's).
+        const int thread = tls_pool == this ? tls_thread : 0;
+        for (int64_t t = 0; t < n_tasks; ++t) fn(t, thread);
+        return;
     }
+    open_job(n_tasks, &fn);
+    if (std::exception_ptr e = close_job()) std::rethrow_exception(e);
+}
+
+std::shared_ptr<ThreadPool::Started> ThreadPool::start(int64_t n_tasks, TaskFn fn) {
+    complete_pending();
+    auto job = std::make_shared<Started>();
+    if (n_tasks <= 0) return job;
+    pending_fn_ = std::move(fn);
+    pending_tasks_ = n_tasks;
+    pending_job_ = job;
+    if (threads_.empty() || tls_pool != nullptr) {
+        pending_ = Pending::Inline;
+        return job;
+    }
+    open_job(n_tasks, &pending_fn_);
+    pending_ = Pending::Open;
+    return job;
+}
+
+void ThreadPool::complete_pending() {
+    if (pending_ == Pending::None) return;
+    std::exception_ptr error;
+    if (pending_ == Pending::Open) {
+        error = close_job();
+    } else {
+        const int thread = tls_pool == this ? tls_thread : 0;
+        try {
+            for (int64_t t = 0; t < pending_tasks_; ++t) pending_fn_(t, thread);
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+    pending_job_->error = error;
+    pending_ = Pending::None;
+    pending_fn_ = nullptr;
+    pending_job_.reset();
+}
+
+void ThreadPool::finish(const std::shared_ptr<Started>& job) {
+    if (!job) return;
+    if (job == pending_job_) complete_pending();
+    if (std::exception_ptr e = std::exchange(job->error, nullptr)) std::rethrow_exception(e);
 }
 
 void ThreadPool::run_grouped(const std::vector<int64_t>& group_begin, const TaskFn& fn) {

@@ -68,6 +68,21 @@ public:
     // tasks not yet started then do not run). One run() at a time per pool.
     void run(int64_t n_tasks, const TaskFn& fn);
 
+    // run() in two halves, so the caller can do other work (its own I/O)
+    // while the workers compute: start() opens the job to the workers and
+    // returns at once; finish(job) has the caller take the tasks that are
+    // left, waits for the rest and rethrows the job's first exception. fn is
+    // copied. A pool of one thread runs every task in finish(). One job is
+    // started at a time: a run(), run_grouped() or start() before finish()
+    // first completes the started job (keeping its exception for its
+    // finish()), so someone else's loop in between is safe, only later.
+    // The destructor completes it too.
+    struct Started {
+        std::exception_ptr error;  // the job's, until its finish() rethrows it
+    };
+    std::shared_ptr<Started> start(int64_t n_tasks, TaskFn fn);
+    void finish(const std::shared_ptr<Started>& job);
+
     // run() over tasks in groups, each group with a home thread: group g,
     // tasks [group_begin[g], group_begin[g + 1]) in order, is where thread g
     // starts, so a thread that comes back to the same group in the next run
@@ -83,6 +98,16 @@ private:
     void drain(int thread);
     void wait_tasks_done(int64_t n_tasks);
     void leave();
+    void open_job(int64_t n_tasks, const TaskFn* fn);
+    std::exception_ptr close_job();  // the caller drains, waits, closes
+    void complete_pending();          // run the started job to its end, keep its error
+
+    // The start()ed job: None, Open (workers may be on it) or Inline (runs in finish()).
+    enum class Pending { None, Open, Inline };
+    Pending pending_ = Pending::None;
+    TaskFn pending_fn_;
+    int64_t pending_tasks_ = 0;
+    std::shared_ptr<Started> pending_job_;
 
     int n_threads_;
     std::vector<std::thread> threads_;

@@ -21,15 +21,27 @@ namespace {
 // at least 32*512 values), small work stays on one thread. A few chunks per
 // thread let a thread the OS parks on a busy machine fall behind without
 // holding the others up.
-template <class Fn>
-void parallel_rows(ThreadPool& pool, int64_t n, int64_t row_values, Fn fn) {
+int64_t row_chunks(const ThreadPool& pool, int64_t n, int64_t row_values, int64_t per_thread) {
     constexpr int64_t kMinValuesPerChunk = 32 * 512;
     const int64_t by_size = (n * row_values + kMinValuesPerChunk - 1) / kMinValuesPerChunk;
-    const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>({int64_t(4) * pool.size(), n, by_size}));
+    return std::max<int64_t>(1, std::min<int64_t>({per_thread * pool.size(), n, by_size}));
+}
+
+template <class Fn>
+void parallel_rows(ThreadPool& pool, int64_t n, int64_t row_values, Fn fn) {
+    const int64_t chunks = row_chunks(pool, n, row_values, 4);
     pool.run(chunks, [&](int64_t chunk, int thread) {
         const TaskRange r = task_range(n, chunks, chunk);
         if (r.end > r.begin) fn(thread, r.begin, r.end);
     });
+}
+
+// An error of tensor `name`'s conversion, with the name in its message.
+[[noreturn]] void rethrow_naming(const Error& e, const std::string& name) {
+    if (e.code() == ErrorCode::Cancelled) throw e;
+    const std::string what = e.what();
+    if (what.find(name) != std::string::npos) throw e;
+    throw Error(e.code(), name + ": " + what);
 }
 
 // ggml_validate_row_data's question (are the stored scales / values finite?)
@@ -198,89 +210,142 @@ void QuantizeSession::convert_tensor(size_t i, const ReadFn& read, const WriteFn
     opt_.emit(format_tensor_line(plan_.tensors[i], i, plan_.tensors.size(), false));
 }
 
-void QuantizeSession::convert_rows(size_t i, int64_t row_begin, int64_t row_end, const ReadFn& read,
-                                   const WriteFn& write, const ChunkFn& chunk_done) {
+void QuantizeSession::check_rows(size_t i, int64_t row_begin, int64_t row_end) const {
     if (i >= plan_.tensors.size()) throw Error(ErrorCode::InvalidArgument, "tensor index out of range");
     if (opt_.params.dry_run || !has_layout_) throw Error(ErrorCode::InvalidArgument, "a dry run converts nothing");
-    const PlannedTensor& t = plan_.tensors[i];
     if (row_begin < 0 || row_begin > row_end || row_end > n_rows(i)) {
         throw Error(ErrorCode::InvalidArgument, "rows " + std::to_string(row_begin) + ".." + std::to_string(row_end) +
-                                                    " are outside tensor " + t.name + " (" +
+                                                    " are outside tensor " + plan_.tensors[i].name + " (" +
                                                     std::to_string(n_rows(i)) + " rows)");
     }
-    const GgufTensorInfo& src = in_.tensors[t.input_index];
-    const ModelQuantizeOptions& opt = opt_;
+}
 
+// Rows [first_row, first_row + nrows) of tensor i from `in` to `out`: a
+// tensor that is converted is decoded (F32 is read in place) and quantized
+// with its slice's imatrix row, one that is not is validated and copied.
+void QuantizeSession::convert_row_range(size_t i, const uint8_t* in, int64_t first_row, int64_t nrows, uint8_t* out,
+                                        std::vector<float>& scratch) const {
+    const PlannedTensor& t = plan_.tensors[i];
     const TypeTraits& tin = type_traits(t.old_type);
     const TypeTraits& tout = type_traits(t.new_type);
-    const KernelSet kin = resolve_kernels(tin, opt.variant);
+    const KernelSet kin = resolve_kernels(tin, opt_.variant);
     const int64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
     const int64_t ne1 = t.ne.size() > 1 ? t.ne[1] : 1;
     const int64_t ne2 = t.ne.size() > 2 ? t.ne[2] : 1;
     const size_t in_row = row_size(tin, ne0);
-    const size_t out_row = row_size(tout, ne0);
-    const int64_t rows_per_chunk =
-        std::max<int64_t>(1, std::min<int64_t>(ne1, int64_t(opt.chunk_values / size_t(std::max<int64_t>(1, ne0)))));
-    std::vector<uint8_t>& in_buf = in_buf_;
-    std::vector<float>& f32_buf = f32_buf_;
-    std::vector<uint8_t>& out_buf = out_buf_;
-    std::vector<std::vector<float>>& scratch = scratch_;
+    const size_t out_row = t.convert ? row_size(tout, ne0) : in_row;
+    for (int64_t r = 0; r < nrows && ne0 > 0;) {
+        // A run of rows within one slice: experts of a 3-D tensor each have their own imatrix slice.
+        const int64_t row = first_row + r;
+        const int64_t n = std::min(nrows - r, ne1 - row % ne1);
+        const uint8_t* q = in + size_t(r) * in_row;
+        uint8_t* y = out + size_t(r) * out_row;
+        r += n;
+        if (!t.convert) {
+            // llama.cpp's loader checks every tensor it reads (check_tensors).
+            validate_rows(tin, kin, q, n, ne0, scratch, t.name, row, "invalid input data");
+            std::memcpy(y, q, size_t(n) * in_row);
+            continue;
+        }
+        const float* x = reinterpret_cast<const float*>(q);
+        if (t.old_type != GgmlType::F32 || reinterpret_cast<uintptr_t>(q) % alignof(float) != 0) {
+            scratch.resize(size_t(n * ne0));
+            if (t.old_type == GgmlType::F32) {
+                std::memcpy(scratch.data(), q, size_t(n) * in_row);
+            } else {
+                for (int64_t k = 0; k < n; ++k) kin.dequantize_row(q + size_t(k) * in_row, scratch.data() + size_t(k * ne0), ne0);
+            }
+            x = scratch.data();
+        }
+        require_finite_rows(x, n, ne0, t.name, row);
+        const float* im = weights_[i] ? weights_[i] + ((row / ne1) % ne2) * ne0 : nullptr;
+        QuantizeOptions qo;
+        qo.n_per_row = ne0;
+        qo.imatrix = im;
+        qo.imatrix_len = im ? size_t(ne0) : 0;
+        qo.variant = opt_.variant;
+        qo.first_row = row;
+        // Validates every row it writes (first_non_finite_row), as ggml_validate_row_data.
+        quantize_into(tout, x, size_t(n * ne0), y, size_t(n) * out_row, qo);
+    }
+}
 
+void QuantizeSession::convert_rows(size_t i, int64_t row_begin, int64_t row_end, const ReadFn& read,
+                                   const WriteFn& write, const ChunkFn& chunk_done) {
+    check_rows(i, row_begin, row_end);
+    const PlannedTensor& t = plan_.tensors[i];
+    const uint64_t file_offset = in_.tensors[t.input_index].file_offset;
+    const int64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
+    const int64_t ne1 = t.ne.size() > 1 ? t.ne[1] : 1;
+    const size_t in_row = input_row_bytes(i);
+    const size_t out_row = output_row_bytes(i);
+    const int64_t rows_per_chunk =
+        std::max<int64_t>(1, std::min<int64_t>(ne1, int64_t(opt_.chunk_values / size_t(std::max<int64_t>(1, ne0)))));
     try {
-        // Chunks never cross a slice (each has its own imatrix slice) and
-        // start at multiples of rows_per_chunk within it, as for a whole tensor.
+        // Chunks never cross a slice and start at multiples of
+        // rows_per_chunk within it, as for a whole tensor.
         for (int64_t row = row_begin; row < row_end && ne0 > 0;) {
-            const int64_t sl = row / ne1;
             const int64_t in_slice = row % ne1;
             const int64_t nr = std::min({rows_per_chunk - in_slice % rows_per_chunk, ne1 - in_slice, row_end - row});
-            // Experts of a 3-D tensor each have their own imatrix slice.
-            const float* im = weights_[i] ? weights_[i] + (sl % ne2) * ne0 : nullptr;
             const int64_t first_row = row;
             row += nr;
             const size_t in_len = size_t(nr) * in_row;
-            in_buf.resize(in_len);
-            read(src.file_offset + uint64_t(first_row) * in_row, in_len, in_buf.data());
-
-            if (!t.convert) {
-                // llama.cpp's loader checks every tensor it reads (check_tensors).
-                parallel_rows(*pool_, nr, ne0, [&](int tid, int64_t b, int64_t e) {
-                    validate_rows(tin, kin, in_buf.data() + size_t(b) * in_row, e - b, ne0, scratch[size_t(tid)],
-                                  t.name, first_row + b, "invalid input data");
-                });
-                if (in_len) write(in_buf.data(), in_len);
-            } else {
-                f32_buf.resize(size_t(nr * ne0));
-                out_buf.resize(size_t(nr) * out_row);
-                parallel_rows(*pool_, nr, ne0, [&](int, int64_t b, int64_t e) {
-                    float* x = f32_buf.data() + size_t(b * ne0);
-                    const uint8_t* q = in_buf.data() + size_t(b) * in_row;
-                    if (t.old_type == GgmlType::F32) {
-                        std::memcpy(x, q, size_t(e - b) * in_row);
-                    } else {
-                        for (int64_t r = b; r < e; ++r) {
-                            kin.dequantize_row(in_buf.data() + size_t(r) * in_row, f32_buf.data() + size_t(r * ne0), ne0);
-                        }
-                    }
-                    require_finite_rows(x, e - b, ne0, t.name, first_row + b);
-                    QuantizeOptions qo;
-                    qo.n_per_row = ne0;
-                    qo.imatrix = im;
-                    qo.imatrix_len = im ? size_t(ne0) : 0;
-                    qo.variant = opt.variant;
-                    qo.first_row = first_row + b;
-                    uint8_t* y = out_buf.data() + size_t(b) * out_row;
-                    // Validates every row it writes (first_non_finite_row), as ggml_validate_row_data.
-                    quantize_into(tout, x, size_t((e - b) * ne0), y, size_t(e - b) * out_row, qo);
-                });
-                if (!out_buf.empty()) write(out_buf.data(), out_buf.size());
-            }
+            in_buf_.resize(in_len);
+            read(file_offset + uint64_t(first_row) * in_row, in_len, in_buf_.data());
+            out_buf_.resize(size_t(nr) * out_row);
+            parallel_rows(*pool_, nr, ne0, [&](int tid, int64_t b, int64_t e) {
+                convert_row_range(i, in_buf_.data() + size_t(b) * in_row, first_row + b, e - b,
+                                  out_buf_.data() + size_t(b) * out_row, scratch_[size_t(tid)]);
+            });
+            if (!out_buf_.empty()) write(out_buf_.data(), out_buf_.size());
             if (chunk_done) chunk_done(in_len);
         }
     } catch (const Error& e) {
-        if (e.code() == ErrorCode::Cancelled) throw;
-        const std::string what = e.what();
-        if (what.find(t.name) != std::string::npos) throw;
-        throw Error(e.code(), t.name + ": " + what);
+        rethrow_naming(e, t.name);
+    }
+}
+
+void QuantizeSession::start_rows(size_t i, int64_t row_begin, int64_t row_end, const uint8_t* in, uint8_t* out) {
+    if (started_) throw Error(ErrorCode::InvalidArgument, "rows are being converted: finish them first");
+    check_rows(i, row_begin, row_end);
+    const int64_t n = row_end - row_begin;
+    const PlannedTensor& t = plan_.tensors[i];
+    const int64_t ne0 = t.ne.empty() ? 1 : t.ne[0];
+    if (n == 0 || ne0 <= 0) return;
+    const size_t in_row = input_row_bytes(i);
+    const size_t out_row = output_row_bytes(i);
+    // Twice parallel_rows' tasks: the caller joins late (after its I/O) and
+    // takes what the workers have left.
+    const int64_t chunks = row_chunks(*pool_, n, ne0, 8);
+    started_tensor_ = i;
+    started_ = pool_->start(chunks, [this, i, in, out, n, row_begin, chunks, in_row, out_row](int64_t chunk, int tid) {
+        const TaskRange r = task_range(n, chunks, chunk);
+        if (r.end > r.begin) {
+            convert_row_range(i, in + size_t(r.begin) * in_row, row_begin + r.begin, r.end - r.begin,
+                              out + size_t(r.begin) * out_row, scratch_[size_t(tid)]);
+        }
+    });
+}
+
+void QuantizeSession::finish_rows() {
+    if (!started_) return;
+    const auto job = std::move(started_);
+    started_ = nullptr;
+    try {
+        pool_->finish(job);
+    } catch (const Error& e) {
+        rethrow_naming(e, plan_.tensors[started_tensor_].name);
+    }
+}
+
+QuantizeSession::~QuantizeSession() {
+    // The started rows' task reads and writes the caller's buffers and this
+    // session: it must end before they go.
+    if (started_) {
+        try {
+            pool_->finish(started_);
+        } catch (...) {
+        }
     }
 }
 

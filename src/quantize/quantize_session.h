@@ -69,7 +69,27 @@ public:
     void convert_rows(size_t i, int64_t row_begin, int64_t row_end, const ReadFn& read, const WriteFn& write,
                       const ChunkFn& chunk_done = {});
 
+    // The same rows from memory, in two halves so the caller can read the
+    // next rows and write the last ones while the pool's workers convert:
+    // start_rows() hands rows [row_begin, row_end) of tensor i, their input
+    // bytes at `in`, to the workers and returns; finish_rows() has the caller
+    // take the rows left, waits for the rest and rethrows the first error
+    // (naming the tensor). `out` gets (row_end - row_begin) *
+    // output_row_bytes(i) bytes. Until finish_rows(), in and out must stay
+    // as they are; other calls that use the pool complete the rows first.
+    void start_rows(size_t i, int64_t row_begin, int64_t row_end, const uint8_t* in, uint8_t* out);
+    void finish_rows();
+    bool rows_started() const { return started_ != nullptr; }
+
+    ~QuantizeSession();
+    QuantizeSession(const QuantizeSession&) = delete;
+    QuantizeSession& operator=(const QuantizeSession&) = delete;
+
 private:
+    void check_rows(size_t i, int64_t row_begin, int64_t row_end) const;
+    void convert_row_range(size_t i, const uint8_t* in, int64_t first_row, int64_t nrows, uint8_t* out,
+                           std::vector<float>& scratch) const;
+
     GgufHeader in_;
     ModelQuantizeOptions opt_;
     QuantPlan plan_;
@@ -82,8 +102,9 @@ private:
     uint64_t input_tensor_bytes_ = 0;
 
     std::vector<uint8_t> in_buf_;
-    std::vector<float> f32_buf_;
     std::vector<uint8_t> out_buf_;
+    std::shared_ptr<ThreadPool::Started> started_;  // start_rows' job until finish_rows
+    size_t started_tensor_ = 0;
     std::vector<std::vector<float>> scratch_;  // one per pool thread
     std::shared_ptr<ThreadPool> pool_;
 };

@@ -244,17 +244,28 @@ describe('workers', () => {
     }
   });
 
-  it('a worker-side error rejects with its code', async () => {
+  it('a conversion error rejects with its code, from a worker and from the module\u2019s pool, and frees what it held', async () => {
     // A source that changes between the header and the data: the NaN fails
-    // validation inside a worker.
+    // validation inside a worker, or in the rows the pool converts while the
+    // next chunk is read and copied in (workers: 1, chunks of 64 rows).
     const input = new Uint8Array(readFileSync(F32));
     const h = await ql.readGgufHeader(input);
     const t = h.tensors.find((x) => x.name === 'blk.3.attn_q.weight');
     new DataView(input.buffer).setFloat32(t.fileOffset + 40, NaN, true);
-    const e = await rejection(ql.quantizeModel(input, { type: 'Q8_0', tensorTypes: FFN_DOWN_F16, workers: 2 }));
-    expect(e).toBeInstanceOf(QuantlabError);
-    expect(e.code).toBe('NonFinite');
-    expect(e.message).toMatch(/blk\.3\.attn_q\.weight/);
+    const q = await loadQuantlab({ threads: 2 });
+    const good = await q.quantizeModel(F32, { type: 'Q8_0', tensorTypes: FFN_DOWN_F16 });
+    const heapInUse = q.memoryUsage().heapInUse;
+    for (const opts of [{ workers: 2 }, { workers: 1 }, { workers: 1, chunkValues: 64 * 64 }]) {
+      const e = await rejection(q.quantizeModel(input, { type: 'Q8_0', tensorTypes: FFN_DOWN_F16, ...opts }));
+      expect(e).toBeInstanceOf(QuantlabError);
+      expect(e.code).toBe('NonFinite');
+      expect(e.message).toMatch(/blk\.3\.attn_q\.weight/);
+      expect(q.memoryUsage().heapInUse, JSON.stringify(opts)).toBe(heapInUse);
+      expect(q.memoryUsage().liveQuantizeSessions).toBe(0);
+    }
+    const again = await q.quantizeModel(F32, { type: 'Q8_0', tensorTypes: FFN_DOWN_F16 });
+    expect(Buffer.from(await again.blob.arrayBuffer()).equals(Buffer.from(await good.blob.arrayBuffer()))).toBe(true);
+    q.terminate();
   });
 });
 

@@ -186,6 +186,75 @@ TEST_CASE("a run inside a task runs inline on that task's thread", "[pool]") {
     CHECK(mismatched.load() == 0);
 }
 
+TEST_CASE("a started job runs on the workers while the caller is away and finish completes it", "[pool]") {
+    for (int threads = 1; threads <= 4; ++threads) {
+        ThreadPool pool(threads);
+        for (int rep = 0; rep < 20; ++rep) {
+            std::vector<std::atomic<int>> hits(97);
+            std::atomic<int> before_finish{0};
+            std::atomic<bool> finishing{false};
+            const auto job = pool.start(97, [&](int64_t task, int thread) {
+                if (thread < 0 || thread >= pool.size()) throw std::runtime_error("thread index outside the pool");
+                if (!finishing.load()) before_finish.fetch_add(1);
+                hits[size_t(task)].fetch_add(1);
+            });
+            if (pool.size() > 1 && rep == 0) {
+                // The workers take tasks with the caller outside the pool.
+                const auto t0 = std::chrono::steady_clock::now();
+                while (before_finish.load() == 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+                    std::this_thread::yield();
+                }
+                CHECK(before_finish.load() > 0);
+            }
+            finishing = true;
+            pool.finish(job);
+            if (pool.size() == 1) CHECK(before_finish.load() == 0);  // one thread: all in finish()
+            for (auto& h : hits) REQUIRE(h.load() == 1);
+            pool.finish(job);  // finished already: returns
+        }
+    }
+}
+
+TEST_CASE("a run or start while a job is started completes that job first and keeps its error for its finish", "[pool]") {
+    for (int threads = 1; threads <= 3; ++threads) {
+        ThreadPool pool(threads);
+        std::atomic<int> started_tasks{0};
+        const auto first = pool.start(40, [&](int64_t, int) { started_tasks.fetch_add(1); });
+        std::atomic<int> seen_at_run{-1};
+        pool.run(10, [&](int64_t task, int) {
+            if (task == 0) seen_at_run = started_tasks.load();
+        });
+        CHECK(seen_at_run.load() == 40);
+        pool.finish(first);
+
+        const auto failing = pool.start(40, [&](int64_t task, int) {
+            if (task == 7) throw std::runtime_error("task 7 of the started job");
+        });
+        std::atomic<int> ran{0};
+        pool.run(10, [&](int64_t, int) { ran.fetch_add(1); });  // the started job's error is not this run's
+        CHECK(ran.load() == 10);
+        // Another caller's job started in between neither takes nor hides the error.
+        std::atomic<int> other{0};
+        const auto others = pool.start(30, [&](int64_t, int) { other.fetch_add(1); });
+        const auto later = pool.start(30, [&](int64_t, int) { other.fetch_add(1); });  // completes `others`
+        CHECK(other.load() >= 30);
+        pool.finish(others);
+        REQUIRE_THROWS_WITH(pool.finish(failing), "task 7 of the started job");
+        pool.finish(failing);  // the error is reported once
+        pool.finish(later);
+        CHECK(other.load() == 60);
+    }
+}
+
+TEST_CASE("a pool destroyed with a started job completes it first", "[pool]") {
+    std::vector<int> out(64, 0);
+    {
+        ThreadPool pool(3);
+        pool.start(64, [&](int64_t task, int) { out[size_t(task)] = int(task) + 1; });
+    }
+    for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == int(i) + 1);
+}
+
 TEST_CASE("two pools driven from two threads at once do not interfere", "[pool]") {
     auto drive = [](int64_t seed, int64_t* result) {
         ThreadPool pool(2);

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -111,8 +112,44 @@ namespace {
 
 // Converts every tensor of `in` as row ranges of `step` rows (ranges
 // crossing expert slices), alternating between two sessions, and assembles
-// the file as the JavaScript worker fallback does.
-std::vector<uint8_t> convert_by_rows(const std::vector<uint8_t>& in, const ModelQuantizeOptions& o, int64_t step) {
+// the file as the JavaScript worker fallback does; from_memory: each range
+// through start_rows / finish_rows from a copy of its input bytes, with the
+// next range's copy made while the workers convert (as the threaded wasm
+// module's loop does).
+std::vector<uint8_t> convert_by_rows(const std::vector<uint8_t>& in, const ModelQuantizeOptions& o, int64_t step,
+                                     bool from_memory = false) {
+    if (from_memory) {
+        QuantizeSession s(read_gguf_header(in.size(), memory_reader(in)), o);
+        std::vector<uint8_t> out = s.header_bytes();
+        std::vector<uint8_t> rows_in, rows_out;
+        for (size_t i = 0; i < s.n_tensors(); ++i) {
+            REQUIRE(out.size() == s.output_offset(i));
+            const size_t in_row = size_t(s.input_row_bytes(i));
+            auto copy_rows = [&](int64_t r0, int64_t r1) {
+                const uint8_t* p = in.data() + s.input_offset(i) + size_t(r0) * in_row;
+                return std::vector<uint8_t>(p, p + size_t(r1 - r0) * in_row);
+            };
+            int64_t r0 = 0;
+            int64_t r1 = std::min(s.n_rows(i), step);
+            rows_in = copy_rows(r0, r1);
+            while (r0 < s.n_rows(i) || (r0 == 0 && s.n_rows(i) == 0)) {
+                rows_out.assign(size_t(r1 - r0) * s.output_row_bytes(i), 0xAA);
+                s.start_rows(i, r0, r1, rows_in.data(), rows_out.data());
+                CHECK(s.rows_started() == (r1 > r0));
+                // The caller's I/O while the workers convert: the next range's input.
+                const int64_t n0 = r1, n1 = std::min(s.n_rows(i), r1 + step);
+                std::vector<uint8_t> next = copy_rows(n0, n1);
+                s.finish_rows();
+                CHECK_FALSE(s.rows_started());
+                out.insert(out.end(), rows_out.begin(), rows_out.end());
+                if (r1 == r0) break;
+                r0 = n0, r1 = n1;
+                rows_in = std::move(next);
+            }
+            out.resize(out.size() + s.padding_bytes(i), 0);
+        }
+        return out;
+    }
     const ReadFn read = memory_reader(in);
     QuantizeSession a(read_gguf_header(in.size(), read), o);
     QuantizeSession b(read_gguf_header(in.size(), read), o);
@@ -148,6 +185,60 @@ TEST_CASE("session: tensors converted as row ranges by separate sessions give qu
     const ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
     const auto want = read_bytes(reference_path("stories260K-q4_k_m.gguf"));
     for (int64_t step : {1, 7, 64, 1 << 20}) CHECK(convert_by_rows(in, o, step) == want);
+}
+
+TEST_CASE("session: rows started from memory and finished later give quantize_model's bytes at any thread count",
+          "[quantize][session][rows]") {
+    const auto in = read_bytes(reference_path("stories260K-f32.gguf"));
+    const auto want = read_bytes(reference_path("stories260K-q4_k_m.gguf"));
+    for (int threads : {1, 2, 3}) {
+        ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
+        o.threads = threads;
+        for (int64_t step : {7, 64, 1 << 20}) CHECK(convert_by_rows(in, o, step, true) == want);
+    }
+}
+
+TEST_CASE("session: an error in started rows comes from finish_rows, names the tensor, and the session goes on",
+          "[quantize][session][rows]") {
+    auto in = read_bytes(reference_path("stories260K-f32.gguf"));
+    ModelQuantizeOptions o = ftype_options(LlamaFtype::MOSTLY_Q4_K_M);
+    o.threads = 2;
+    QuantizeSession s(read_gguf_header(in.size(), memory_reader(in)), o);
+    size_t i = 0;
+    while (s.plan().tensors[i].name != "blk.0.attn_q.weight") ++i;
+    const size_t in_row = size_t(s.input_row_bytes(i));
+    const int64_t rows = s.n_rows(i);
+    std::vector<uint8_t> rows_in(in.begin() + std::ptrdiff_t(s.input_offset(i)),
+                                 in.begin() + std::ptrdiff_t(s.input_offset(i) + size_t(rows) * in_row));
+    std::vector<uint8_t> good(size_t(rows) * s.output_row_bytes(i));
+    s.start_rows(i, 0, rows, rows_in.data(), good.data());
+    CHECK_THROWS_AS(s.start_rows(i, 0, rows, rows_in.data(), good.data()), Error);  // one range at a time
+    s.finish_rows();
+
+    const float nan = std::nanf("");
+    std::memcpy(rows_in.data() + 5 * in_row + 8, &nan, sizeof nan);  // row 5, column 2
+    std::vector<uint8_t> out(good.size());
+    s.start_rows(i, 0, rows, rows_in.data(), out.data());
+    try {
+        s.finish_rows();
+        FAIL("a NaN in the input was converted");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::NonFinite);
+        CHECK_THAT(e.what(), Catch::Contains("blk.0.attn_q.weight") && Catch::Contains("row 5"));
+    }
+    CHECK_FALSE(s.rows_started());
+    std::memcpy(rows_in.data() + 5 * in_row + 8, in.data() + s.input_offset(i) + 5 * in_row + 8, sizeof nan);
+    s.start_rows(i, 0, rows, rows_in.data(), out.data());
+    s.finish_rows();
+    CHECK(out == good);
+    CHECK_THROWS_AS(s.start_rows(i, 0, rows + 1, rows_in.data(), out.data()), Error);
+    CHECK_FALSE(s.rows_started());
+    // A session dropped with rows started finishes them first (ASan would see the use after free).
+    {
+        QuantizeSession t(read_gguf_header(in.size(), memory_reader(in)), o);
+        t.start_rows(i, 0, rows, rows_in.data(), out.data());
+    }
+    CHECK(out == good);
 }
 
 TEST_CASE("session: row ranges across expert slices keep each expert's imatrix slice",
