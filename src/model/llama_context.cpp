@@ -80,6 +80,20 @@ void LlamaContext::split_tokens(int64_t n) {
     token_chunks_n_ = n;
     unit_groups_.resize(size_t(P) + 1);
     for (int64_t c = 0; c <= P; ++c) unit_groups_[size_t(c)] = c;
+    // Attention's items (one head, up to kAttentionTokens tokens of a chunk),
+    // grouped by chunk: the same for every layer of a batch of n.
+    const int64_t H = model_->hparams().n_head;
+    attn_items_.clear();
+    attn_groups_.clear();
+    for (int64_t c = 0; c < P; ++c) {
+        attn_groups_.push_back(int64_t(attn_items_.size()));
+        for (int64_t h = 0; h < H; ++h) {
+            for (int64_t t = token_chunks_[size_t(c)]; t < token_chunks_[size_t(c) + 1]; t += kAttentionTokens) {
+                attn_items_.push_back({h, t, std::min(t + kAttentionTokens, token_chunks_[size_t(c) + 1])});
+            }
+        }
+    }
+    attn_groups_.push_back(int64_t(attn_items_.size()));
 }
 
 template <class Fn>
@@ -317,18 +331,7 @@ void LlamaContext::attention(int64_t il, int64_t n, const float* q, float* out) 
         pool_->run(H, [&](int64_t h, int thread) { attention_head(il, h, n, 0, n, q, out, thread); });
         return;
     }
-    split_tokens(n);
-    attn_items_.clear();
-    attn_groups_.clear();
-    for (int64_t c = 0; c < P; ++c) {
-        attn_groups_.push_back(int64_t(attn_items_.size()));
-        for (int64_t h = 0; h < H; ++h) {
-            for (int64_t t = token_chunks_[size_t(c)]; t < token_chunks_[size_t(c) + 1]; t += kAttentionTokens) {
-                attn_items_.push_back({h, t, std::min(t + kAttentionTokens, token_chunks_[size_t(c) + 1])});
-            }
-        }
-    }
-    attn_groups_.push_back(int64_t(attn_items_.size()));
+    split_tokens(n);  // also lays out the attention items of a batch of n
     pool_->run_grouped(attn_groups_, [&](int64_t item, int thread) {
         const AttentionItem& a = attn_items_[size_t(item)];
         attention_head(il, a.h, n, a.t0, a.t1, q, out, thread);
