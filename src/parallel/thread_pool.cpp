@@ -250,9 +250,13 @@ std::shared_ptr<ThreadPool::Started> ThreadPool::start(int64_t n_tasks, TaskFn f
 
 void ThreadPool::complete_pending() {
     if (pending_ == Pending::None) return;
+    // Nothing is pending any more once this starts: a run() inside one of
+    // the job's own tasks must not come back here.
+    const Pending how = std::exchange(pending_, Pending::None);
+    const std::shared_ptr<Started> job = std::move(pending_job_);
     std::exception_ptr error;
-    if (pending_ == Pending::Open) {
-        error = close_job();
+    if (how == Pending::Open) {
+        error = close_job();  // the workers call pending_fn_ until it returns
     } else {
         const int thread = tls_pool == this ? tls_thread : 0;
         try {
@@ -261,10 +265,8 @@ void ThreadPool::complete_pending() {
             error = std::current_exception();
         }
     }
-    pending_job_->error = error;
-    pending_ = Pending::None;
     pending_fn_ = nullptr;
-    pending_job_.reset();
+    job->error = error;
 }
 
 void ThreadPool::finish(const std::shared_ptr<Started>& job) {

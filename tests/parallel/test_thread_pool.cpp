@@ -246,6 +246,20 @@ TEST_CASE("a run or start while a job is started completes that job first and ke
     }
 }
 
+TEST_CASE("a run inside a started job's task runs that loop, not the job again", "[pool]") {
+    for (int threads = 1; threads <= 3; ++threads) {
+        ThreadPool pool(threads);
+        std::atomic<int> outer{0}, inner{0};
+        const auto job = pool.start(6, [&](int64_t, int) {
+            outer.fetch_add(1);
+            pool.run(4, [&](int64_t, int) { inner.fetch_add(1); });
+        });
+        pool.finish(job);
+        CHECK(outer.load() == 6);
+        CHECK(inner.load() == 24);
+    }
+}
+
 TEST_CASE("a pool destroyed with a started job completes it first", "[pool]") {
     std::vector<int> out(64, 0);
     {
