@@ -136,6 +136,19 @@ val shape(const std::vector<int64_t>& ne) {
 
 class QuantizeSessionJs : bindings::LiveCounter<bindings::QuantizeSessionTag> {
 public:
+    QuantizeSessionJs() = default;
+    QuantizeSessionJs(const QuantizeSessionJs&) = delete;
+    QuantizeSessionJs& operator=(const QuantizeSessionJs&) = delete;
+    // Deleted with rows started: their tasks write into out_, which goes
+    // before session_ would finish them.
+    ~QuantizeSessionJs() {
+        if (!session_) return;
+        try {
+            session_->finish_rows();
+        } catch (...) {
+        }
+    }
+
     // Parsed before begin(): whether an imatrix is present changes the plan.
     val set_imatrix(uintptr_t ptr, double len, std::string file_name) {
         return guarded([&] {

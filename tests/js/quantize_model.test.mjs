@@ -269,6 +269,35 @@ describe('workers', () => {
   });
 });
 
+describe('the session under quantizeModel', () => {
+  it('deleted with rows started, it finishes them before its memory goes, and the module goes on', async () => {
+    const { beginSession } = await import('../../dist/quantize_model.mjs');
+    const q = await loadQuantlab({ threads: 2 });
+    const m = q._m;
+    const input = new Uint8Array(readFileSync(F32));
+    let heapInUse = null; // after the first session: its statics stay
+    for (let rep = 0; rep < 20; ++rep) {
+      if (rep === 1) heapInUse = q.memoryUsage().heapInUse;
+      const { session, begun } = beginSession(m, [input], [input.length], { type: 'Q4_K_M' }, null);
+      expect(begun.complete).toBe(true);
+      const index = begun.plan.tensors.findIndex((t) => t.name === 'token_embd.weight'); // the largest
+      const t = begun.plan.tensors[index];
+      const ptr = m._malloc(t.oldBytes);
+      m.HEAPU8.set(input.subarray(t.inputOffset, t.inputOffset + t.oldBytes), ptr);
+      expect(session.startRows(index, 0, t.rows, ptr, t.oldBytes).error).toBeUndefined();
+      expect(session.startRows(index, 0, t.rows, ptr, t.oldBytes).error.message).toMatch(/finish them first/);
+      session.delete(); // no finishRows: the rows are converted into memory that is still there
+      m._free(ptr);
+    }
+    expect(q.memoryUsage().liveQuantizeSessions).toBe(0);
+    expect(q.memoryUsage().heapInUse).toBe(heapInUse);
+    const r = await q.quantizeModel(input, { type: 'Q4_K_M' });
+    const sha = (b) => createHash('sha256').update(b).digest('hex');
+    expect(sha(new Uint8Array(await r.blob.arrayBuffer()))).toBe(sha(readFileSync(ref('stories260K-q4_k_m.gguf'))));
+    q.terminate();
+  });
+});
+
 // The plan's rows: every tensor's byte counts are whole rows of the sizes it reports.
 function wholeRows({ plan }) {
   return plan.tensors.every((t) => t.rows === t.shape.slice(1).reduce((a, b) => a * b, 1) &&
