@@ -116,16 +116,8 @@ function stageRows(m, job, bytes) {
 }
 
 // Hands staged rows to the module's pool (finishRows returns their output).
-function startRows(m, session, staged) {
-  const { job, ptr, len } = staged;
-  if (!ptr) return staged;
-  try {
-    unwrap(session.startRows(job.index, job.r0, job.r1, ptr, len));
-  } catch (e) {
-    m._free(ptr);
-    throw e;
-  }
-  return staged;
+function startRows(session, { job, ptr, len }) {
+  if (ptr) unwrap(session.startRows(job.index, job.r0, job.r1, ptr, len));
 }
 
 /** Converts rows [r0, r1) of a tensor from their input bytes; returns exactly their output bytes (no padding). */
@@ -451,6 +443,10 @@ export async function quantizeModel(ql, input, options = {}) {
         }
         return { job, out };
       };
+      const writeChunk = async ({ job, out }) => {
+        await writeRows(job, out);
+        if (job.last) progress(job.index);
+      };
       for (const job of chunks) {
         ql._check();
         checkSignal(signal);
@@ -459,20 +455,14 @@ export async function quantizeModel(ql, input, options = {}) {
         checkSignal(signal);
         staged = stageRows(m, job, bytes);
         const done = started ? finishChunk() : null;
-        const next = staged;
-        staged = null; // startRows frees it if it fails
-        started = startRows(m, session, next);
-        if (done) {
-          await writeRows(done.job, done.out);
-          if (done.job.last) progress(done.job.index);
-        }
+        startRows(session, staged); // if it fails, staged is freed below
+        [started, staged] = [staged, null];
+        if (done) await writeChunk(done);
         await pause();
       }
       if (started) {
         ql._check();
-        const done = finishChunk();
-        await writeRows(done.job, done.out);
-        if (done.job.last) progress(done.job.index);
+        await writeChunk(finishChunk());
       }
     } else {
       const init = {
@@ -533,8 +523,8 @@ export async function quantizeModel(ql, input, options = {}) {
         m._free(started.ptr);
       }
       if (staged?.ptr) m._free(staged.ptr);
+      session?.delete();
     }
-    if (!ql.terminated) session?.delete();
     for (const src of srcs) await src.close?.();
   }
 }
