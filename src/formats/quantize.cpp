@@ -149,12 +149,18 @@ void quantize_into(const TypeTraits& t, const float* x, size_t n, uint8_t* out, 
     std::vector<float> rescaled;
     const float* importance = importance_in_range(opt.imatrix, opt.imatrix_len, rescaled);
     const size_t rs = row_size(t, int64_t(n_per_row));
-    // Rows [r0, r1) quantized, then checked: the first that cannot be stored, or -1.
+    // Rows [r0, r1) quantized, then checked, a block of rows at a time: the
+    // first that cannot be stored, or -1.
+    const int64_t block_rows = std::max<int64_t>(1, kQuantizeBlockValues / int64_t(n_per_row));
     auto convert = [&](int64_t r0, int64_t r1, float* max_x) {
-        k.quantize(x + size_t(r0) * n_per_row, out + size_t(r0) * rs, r1 - r0, int64_t(n_per_row), importance);
-        const int64_t bad =
-            first_unstorable_row(k, x + size_t(r0) * n_per_row, out + size_t(r0) * rs, r1 - r0, n_per_row, rs, max_x);
-        return bad < 0 ? bad : r0 + bad;
+        for (int64_t b = r0; b < r1; b += block_rows) {
+            const int64_t e = std::min(r1, b + block_rows);
+            k.quantize(x + size_t(b) * n_per_row, out + size_t(b) * rs, e - b, int64_t(n_per_row), importance);
+            const int64_t bad =
+                first_unstorable_row(k, x + size_t(b) * n_per_row, out + size_t(b) * rs, e - b, n_per_row, rs, max_x);
+            if (bad >= 0) return b + bad;
+        }
+        return int64_t(-1);
     };
     int64_t bad = -1;
     float max_x = 0.0f;

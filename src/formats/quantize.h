@@ -22,6 +22,11 @@ struct QuantizeOptions {
     ThreadPool* pool = nullptr;     // rows shared out over its threads (the same bytes for any count)
 };
 
+// Rows of at most this many floats (128 KiB of F32) go through a
+// conversion's passes (quantize, then check the result) together, so the
+// passes after the first read them from the core's L2, not from memory.
+inline constexpr int64_t kQuantizeBlockValues = int64_t(1) << 15;
+
 // Quantize n floats (nrows = n / n_per_row rows) to type t.
 std::vector<uint8_t> quantize(const TypeTraits& t, const float* x, size_t n, const QuantizeOptions& opt = {});
 

@@ -234,12 +234,11 @@ void QuantizeSession::convert_row_range(size_t i, const uint8_t* in, int64_t fir
     const int64_t ne2 = t.ne.size() > 2 ? t.ne[2] : 1;
     const size_t in_row = row_size(tin, ne0);
     const size_t out_row = t.convert ? row_size(tout, ne0) : in_row;
-    // Rows go through their passes (the NaN/Inf check, quantize_into's own
-    // checks, the quantizer, the check that the result is storable) a block
-    // of at most kBlockValues floats at a time, so the passes after the first
-    // read the block from this core's L2 rather than from memory.
-    constexpr int64_t kBlockValues = int64_t(1) << 15;  // 128 KiB of F32
-    const int64_t block_rows = std::max<int64_t>(1, kBlockValues / std::max<int64_t>(1, ne0));
+    // Rows go through all their passes (the NaN/Inf check, quantize_into's
+    // own checks, the quantizer, the check that the result is storable) a
+    // block of at most kQuantizeBlockValues floats at a time, so the passes
+    // after the first read the block from this core's L2 rather than from memory.
+    const int64_t block_rows = std::max<int64_t>(1, kQuantizeBlockValues / std::max<int64_t>(1, ne0));
     for (int64_t r = 0; r < nrows && ne0 > 0;) {
         // A run of rows within one slice (experts of a 3-D tensor each have
         // their own imatrix slice) and one block; blocks start at multiples
