@@ -5,11 +5,13 @@
 // Mid-size model by default: a synthetic F32 llama 2048 wide, 4 layers,
 // vocab 32000 (1.35 GB); --big: 4096 wide, 5 layers (5.1 GB, docs/benchmarks.md).
 // Needs dist/ (scripts/build.sh dist); QUANTLAB_DIST=/path/to/dist measures
-// another build (an A/B against main). Runs are interleaved rep by rep; every
-// run must produce the same output hash.
+// another build, and --dists A,B (paths of dist/ directories) measures each
+// run of each build in turn, for a same-run A/B. Runs are interleaved rep by
+// rep; every run must produce the same output hash.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const RUNS = [
@@ -28,7 +30,7 @@ function arg(name, fallback) {
 const mib = (b) => b / 2 ** 20;
 
 async function child(spec) {
-  const dist = process.env.QUANTLAB_DIST ? new URL(`file://${process.env.QUANTLAB_DIST}/`) : new URL('../dist/', import.meta.url);
+  const dist = spec.dist ? new URL(`file://${resolve(spec.dist)}/`) : new URL('../dist/', import.meta.url);
   const { loadQuantlab } = await import(new URL('node.mjs', dist).href);
   const { syntheticLlama } = await import('../tests/js/gguf_builder.mjs');
   const src = syntheticLlama(spec.shape);
@@ -66,9 +68,10 @@ async function main() {
   console.log(`model ${JSON.stringify(shape)} -> ${type}; ${reps} reps interleaved; load average at start ${uptime()}`);
   const hashes = new Set();
   const rows = [];
+  const dists = arg('--dists', process.env.QUANTLAB_DIST ?? '').split(',');
   for (let rep = 0; rep < reps; ++rep) {
-    for (const r of RUNS) {
-      const spec = JSON.stringify({ shape, type, load: r.load, run: r.run });
+    for (const r of RUNS.flatMap((run) => dists.map((dist) => ({ ...run, dist })))) {
+      const spec = JSON.stringify({ shape, type, dist: r.dist, load: r.load, run: r.run });
       const p = spawnSync(process.execPath, [self, '--child', spec], { encoding: 'utf8', maxBuffer: 1 << 20 });
       if (p.status !== 0) throw new Error(`${r.name} failed: ${p.stderr}`);
       const m = JSON.parse(p.stdout);
@@ -76,7 +79,7 @@ async function main() {
       rows.push({ rep, ...r, ...m, load: uptime() });
       const bound = 2 * m.largestF32 + m.largestOut;
       console.log(
-        `rep ${rep} | ${r.name} | ${m.seconds.toFixed(1)} s | ${(m.inputBytes / 1e6 / m.seconds).toFixed(0)} MB/s | ` +
+        `rep ${rep} | ${r.name}${r.dist ? ` (${r.dist})` : ''} | ${m.seconds.toFixed(1)} s | ${(m.inputBytes / 1e6 / m.seconds).toFixed(0)} MB/s | ` +
           `peak RSS ${mib(m.peakRss).toFixed(0)} MiB | module heap peak ${mib(m.heapPeak).toFixed(0)} MiB | ` +
           `bound 2x${mib(m.largestF32).toFixed(0)}+${mib(m.largestOut).toFixed(0)} = ${mib(bound).toFixed(0)} MiB | load ${uptime()}`,
       );
