@@ -5,11 +5,13 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "formats/quantize.h"
+#include "parallel/thread_pool.h"
 #include "support/test_support.h"
 
 using namespace quantlab;
@@ -132,6 +134,38 @@ TEST_CASE("finite input that overflows a format's f16 scales is refused, naming 
     // The boundary: what fits still quantizes.
     std::vector<float> ok(32, 60000.0f);
     CHECK(quantize(type_traits(GgmlType::Q8_0), ok.data(), ok.size()).size() == 34);
+}
+
+TEST_CASE("an unstorable row in a later block of rows is the one named, for any thread count", "[errors]") {
+    // quantize_into quantizes and checks rows kQuantizeBlockValues at a time:
+    // 1000 rows of 256 are 8 blocks of 128 rows. Rows 700 and 900 overflow
+    // q4_0's scales; the first of them is named, numbered from first_row.
+    const auto& t = type_traits(GgmlType::Q4_0);
+    const int64_t ne0 = 256, rows = 1000;
+    REQUIRE(kQuantizeBlockValues / ne0 == 128);
+    std::vector<float> x = test::random_floats(size_t(ne0 * rows), 9);
+    for (const int64_t bad : {700, 900}) {
+        for (int64_t i = 0; i < ne0; ++i) x[size_t(bad * ne0 + i)] *= 1e20f;
+    }
+    const std::vector<float> clean(x.begin(), x.begin() + 700 * ne0);
+    for (const int threads : {0, 1, 2, 3}) {
+        INFO("threads " << threads);
+        std::unique_ptr<ThreadPool> pool = threads ? std::make_unique<ThreadPool>(threads) : nullptr;
+        QuantizeOptions opt;
+        opt.n_per_row = ne0;
+        opt.first_row = 1000;
+        opt.pool = pool.get();
+        try {
+            (void)quantize(t, x.data(), x.size(), opt);
+            FAIL("rows 700 and 900 overflow q4_0's scales");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::NonFinite);
+            CHECK_THAT(e.what(), Catch::Contains("row 1700 cannot be stored as q4_0"));
+        }
+        // The rows before them, over several blocks, quantize as one call without a pool does.
+        CHECK(quantize(t, clean.data(), clean.size(), opt) ==
+              quantize(t, clean.data(), clean.size(), QuantizeOptions{ne0}));
+    }
 }
 
 TEST_CASE("sizes beyond size_t are computed exactly for callers that ask", "[errors]") {
